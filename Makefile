@@ -1,0 +1,36 @@
+# The entry points humans and CI share. `make run` and `make test` set everything up on a fresh machine.
+.PHONY: run test bench eval lint typecheck train setup clean
+
+VENV := .venv
+CAUNOI := $(VENV)/bin/caunoi
+STAMP := $(VENV)/.installed
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+
+$(STAMP): pyproject.toml constraints.lock scripts/bootstrap
+	@scripts/bootstrap
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	@$(CAUNOI) run
+
+train: $(STAMP)
+	@$(CAUNOI) train
+
+test: $(STAMP)
+	@$(CAUNOI) train
+	@$(VENV)/bin/rasa data validate --fail-on-warnings --domain domain --data data content/vi/nlu --config config.yml --quiet
+	@$(VENV)/bin/ruff check bot nlu actions tests
+	@$(VENV)/bin/mypy
+	@$(VENV)/bin/python -m pytest -q
+
+bench: $(STAMP)
+	@$(CAUNOI) train
+	@$(VENV)/bin/python -m bench
+
+eval: $(STAMP)
+	@$(VENV)/bin/python -m nlu.evaluate
+
+clean:
+	rm -rf $(VENV) models run

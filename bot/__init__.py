@@ -1,0 +1,1 @@
+"""Cầu Nối gateway: channels, conversation state, operator console and the `caunoi` command."""

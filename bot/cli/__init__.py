@@ -1,0 +1,47 @@
+"""`caunoi`: one command for running, chatting with, training and checking Cầu Nối.
+
+Usage:
+    caunoi run                 start the whole stack locally (Redis, Rasa, action server, gateway)
+    caunoi chat                talk to the running stack in the terminal
+    caunoi train [--force]     train the model if the data changed
+    caunoi serve NAME          run one process: rasa, actions or gateway (what docker-compose and `run` start)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from bot.settings import SettingsError
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:
+    from bot.cli import chat, run, serve, train
+
+    parser = argparse.ArgumentParser(prog="caunoi", description="Cầu Nối: chatbot and hotline assistant")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {}
+    for module in (run, chat, train, serve):
+        name, handler = module.register(commands)
+        handlers[name] = handler
+    return parser, handlers
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # Rasa would otherwise phone home, and TensorFlow fills the terminal with notices.
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    parser, handlers = _parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return handlers[args.command](args)
+    except SettingsError as error:
+        print(f"caunoi: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

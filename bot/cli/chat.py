@@ -1,0 +1,96 @@
+"""`caunoi chat`: talk to the running stack from the terminal, through the gateway's local web channel.
+
+Type a message and press Enter; answer a question that offers choices with its number; Ctrl-D or Ctrl-C ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from typing import Any
+
+import httpx
+
+from bot.channels.web import new_conversation_id
+from bot.settings import get_settings
+
+BOT = "Cầu Nối"
+
+
+def register(commands: Any) -> tuple[str, Any]:
+    parser = commands.add_parser("chat", help="talk to the running stack in the terminal")
+    parser.add_argument("--url", help="gateway URL (default: http://127.0.0.1:CAUNOI_HTTP_PORT)")
+    parser.add_argument("--once", metavar="TEXT", help="send one message, print the answers and exit")
+    return "chat", handle
+
+
+def show(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Prints the bot's messages; returns the buttons of the last one that had any."""
+    buttons: list[dict[str, Any]] = []
+    for message in messages:
+        print(f"{BOT}: {message['text']}", flush=True)
+        if message.get("buttons"):
+            buttons = message["buttons"]
+            for number, button in enumerate(buttons, 1):
+                print(f"   [{number}] {button['title']}", flush=True)
+        if message.get("request_location"):
+            print("   (Telegram và Zalo sẽ hiện nút gửi vị trí ở đây)", flush=True)
+    return buttons
+
+
+class Conversation:
+    def __init__(self, base_url: str):
+        self.id = new_conversation_id()
+        self.client = httpx.Client(base_url=base_url, timeout=httpx.Timeout(60.0, connect=3.0))
+        self.buttons: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+
+    def say(self, text: str) -> None:
+        body: dict[str, Any] = {"conversation_id": self.id, "text": text}
+        if text.strip().isdigit() and 1 <= int(text) <= len(self.buttons):
+            body = {"conversation_id": self.id, "text": self.buttons[int(text) - 1]["title"]}
+        response = self.client.post("/webhooks/web", json=body)
+        if response.status_code != 200:
+            print(f"caunoi: the gateway answered {response.status_code}: {response.json().get('error')}", flush=True)
+            return
+        with self.lock:
+            self.buttons = show(response.json()["messages"]) or self.buttons
+
+    def poll(self, stop: threading.Event) -> None:
+        """Shows messages that arrive between turns (an operator's replies, for instance)."""
+        while not stop.wait(2.0):
+            try:
+                response = self.client.get(f"/webhooks/web/{self.id}/messages")
+            except httpx.HTTPError:
+                continue
+            if response.status_code == 200 and response.json()["messages"]:
+                with self.lock:
+                    self.buttons = show(response.json()["messages"]) or self.buttons
+
+
+def handle(args: argparse.Namespace) -> int:
+    url = args.url or f"http://127.0.0.1:{get_settings().http_port}"
+    conversation = Conversation(url)
+    try:
+        conversation.client.get("/healthz").raise_for_status()
+    except httpx.HTTPError:
+        print(f"caunoi: no gateway answers at {url}; start the stack with `make run` first", file=sys.stderr)
+        return 1
+    if args.once is not None:
+        conversation.say(args.once)
+        return 0
+    print(f"Đang nói chuyện với {BOT} ({url}). Ctrl-D để thoát.", flush=True)
+    stop = threading.Event()
+    threading.Thread(target=conversation.poll, args=(stop,), daemon=True).start()
+    try:
+        while True:
+            try:
+                text = input("Bạn: ")
+            except EOFError:
+                break
+            if text.strip():
+                conversation.say(text)
+    finally:
+        stop.set()
+    return 0

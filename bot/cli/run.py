@@ -1,0 +1,97 @@
+"""`caunoi run`: the whole assistant on this machine, stopped cleanly with Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import secrets
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot import model, store
+from bot.settings import PROJECT_ROOT, Settings, get_settings
+from bot.supervisor import Child, Supervisor, say
+
+
+def register(commands: Any) -> tuple[str, Any]:
+    parser = commands.add_parser("run", help="start the whole stack locally")
+    parser.add_argument("--startup-timeout", type=float, default=240.0, help="seconds to wait for readiness")
+    return "run", handle
+
+
+def _port_problems(settings: Settings) -> list[str]:
+    wanted = {
+        "gateway": (settings.http_port, "CAUNOI_HTTP_PORT"),
+        "Rasa": (settings.rasa_port, "CAUNOI_RASA_URL"),
+        "action server": (settings.actions_port, "CAUNOI_ACTIONS_URL"),
+    }
+    return [
+        f"port {port} ({name}) is already in use: stop what uses it or choose another with {setting}"
+        for name, (port, setting) in wanted.items()
+        if store.port_in_use(port)
+    ]
+
+
+@contextlib.contextmanager
+def _redis(settings: Settings) -> Iterator[str]:
+    if settings.redis_url:
+        problem = store.check_reachable(settings.redis)
+        if problem:
+            raise SystemExit(f"caunoi: {problem}. Start it, fix REDIS_URL, or unset REDIS_URL for a private store.")
+        say(f"using Redis at {settings.redis.display()} (REDIS_URL)")
+        yield settings.redis_url
+        return
+    with store.private_store() as private:
+        say(f"no REDIS_URL: started a private Redis for this run ({private.kind}, {private.url}, nothing kept on disk)")
+        yield private.url
+
+
+def handle(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    problems = _port_problems(settings)
+    if problems:
+        for problem in problems:
+            print(f"caunoi: {problem}", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    if model.current_model(settings) is None:
+        say("training the model (data, domain or config changed since the last one) …")
+        try:
+            path, _ = model.train(settings, quiet=True)
+        except model.TrainingFailed as error:
+            print(f"caunoi: {error}", file=sys.stderr)
+            return 1
+        say(f"trained {path.name} in {time.monotonic() - started:.0f} s")
+    else:
+        say("the model is current; no training needed")
+
+    with _redis(settings) as redis_url:
+        env = dict(os.environ)
+        env["REDIS_URL"] = redis_url
+        env.setdefault("CAUNOI_RASA_TOKEN", secrets.token_urlsafe(24))
+        if not env.get("CAUNOI_SECRET_KEY"):
+            env["CAUNOI_SECRET_KEY"] = secrets.token_urlsafe(32)
+            say("no CAUNOI_SECRET_KEY: using a random one for this run (sessions end when it stops)")
+        logs = PROJECT_ROOT / "run" / "logs"
+        serve = [sys.executable, "-m", "bot", "serve"]
+        token = env["CAUNOI_RASA_TOKEN"]
+        gateway = f"http://127.0.0.1:{settings.http_port}"
+        children = [
+            Child("actions", [*serve, "actions"], f"{settings.actions_url}/health", logs / "actions.log"),
+            Child("rasa", [*serve, "rasa"], f"{settings.rasa_url}/status?token={token}", logs / "rasa.log"),
+            Child("gateway", [*serve, "gateway"], f"{gateway}/readyz", logs / "gateway.log"),
+        ]
+        host = urlsplit(settings.rasa_url).hostname
+        ready = "\n".join([
+            f"  gateway and console  {gateway}   (health: {gateway}/healthz, {gateway}/readyz)",
+            f"  Rasa                 {settings.rasa_url}   (internal; keep it on {host})",
+            f"  action server        {settings.actions_url}",
+            "  Talk to the bot in another terminal:  .venv/bin/caunoi chat",
+            "  Stop everything: Ctrl-C",
+        ])
+        supervisor = Supervisor(children, env, startup_timeout=args.startup_timeout)
+        return supervisor.run(on_ready=ready)

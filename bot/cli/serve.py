@@ -1,0 +1,81 @@
+"""`caunoi serve rasa|actions|gateway`: runs one process of the stack in the foreground.
+
+The local supervisor (`caunoi run`) and docker-compose start exactly these commands, so both run the same thing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from bot import model
+from bot.endpoints import rasa_endpoints
+from bot.settings import PROJECT_ROOT, Settings, get_settings
+
+PROCESSES = ("rasa", "actions", "gateway")
+
+
+def register(commands: Any) -> tuple[str, Any]:
+    parser = commands.add_parser("serve", help="run one process of the stack: rasa, actions or gateway")
+    parser.add_argument("process", choices=PROCESSES)
+    parser.add_argument("--host", help="interface to listen on (default: 127.0.0.1 when its URL is local, else 0.0.0.0)")
+    return "serve", handle
+
+
+def listen_host(url: str, override: str | None) -> str:
+    if override:
+        return override
+    return "127.0.0.1" if urlsplit(url).hostname in ("127.0.0.1", "localhost") else "0.0.0.0"
+
+
+def rasa_command(settings: Settings, model_file: Path, host: str, workdir: Path) -> list[str]:
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(yaml.safe_dump(rasa_endpoints(settings), allow_unicode=True), encoding="utf-8")
+    endpoints.chmod(0o600)  # it may hold the Redis password
+    credentials = workdir / "credentials.yml"
+    credentials.write_text("rest: {}\n", encoding="utf-8")
+    command = [
+        sys.executable, "-m", "rasa", "run",
+        "--model", str(model_file),
+        "--endpoints", str(endpoints),
+        "--credentials", str(credentials),
+        "--interface", host,
+        "--port", str(settings.rasa_port),
+        "--enable-api",
+        "--quiet",
+    ]
+    if settings.rasa_token:
+        command += ["--auth-token", settings.rasa_token.reveal()]
+    return command
+
+
+def handle(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if args.process == "rasa":
+        found = model.current_model(settings)
+        if found is None:
+            print("caunoi: no model matches the current data; run `caunoi train` first", file=sys.stderr)
+            return 2
+        settings.redis  # noqa: B018 - fail now with a clear message when REDIS_URL is missing
+        workdir = Path(tempfile.mkdtemp(prefix="caunoi-rasa-"))
+        command = rasa_command(settings, found, listen_host(settings.rasa_url, args.host), workdir)
+        os.chdir(PROJECT_ROOT)
+        os.execv(command[0], command)
+    if args.process == "actions":
+        os.environ["SANIC_HOST"] = listen_host(settings.actions_url, args.host)
+        os.chdir(PROJECT_ROOT)
+        command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)]
+        os.execv(command[0], command)
+    import uvicorn
+
+    settings.redis  # noqa: B018
+    uvicorn.run("bot.app:create_app", factory=True, host=args.host or "127.0.0.1",
+                port=settings.http_port, log_level="warning", access_log=False)
+    return 0

@@ -1,0 +1,30 @@
+"""Rasa's endpoint configuration, written from the settings when the Rasa server starts.
+
+Generated rather than checked in, so that types are right (Rasa would read `${VAR}` substitutions as strings) and
+Redis is described once, by REDIS_URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.settings import Settings
+
+TRACKER_RETENTION_SECONDS = 30 * 24 * 3600
+
+
+def rasa_endpoints(settings: Settings) -> dict[str, Any]:
+    location = settings.redis
+    common: dict[str, Any] = {"url": location.host, "port": location.port, "db": location.db,
+                              "use_ssl": location.use_ssl}
+    if location.password:
+        common["password"] = location.password.reveal()
+    if location.username:
+        common["username"] = location.username
+    return {
+        # key_prefix must be alphanumeric, or Rasa silently ignores it.
+        "tracker_store": {"type": "redis", **common, "key_prefix": "caunoitracker",
+                          "record_exp": TRACKER_RETENTION_SECONDS},
+        "lock_store": {"type": "redis", **common, "key_prefix": "caunoilock"},
+        "action_endpoint": {"url": f"{settings.actions_url}/webhook"},
+    }

@@ -1,0 +1,208 @@
+"""Settings, read from the environment once per process.
+
+Every setting is listed in `.env.example`. Secrets are wrapped in `Secret` so that printing the
+settings (or a traceback that shows them) never reveals a token.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message says which and what to do."""
+
+
+class Secret:
+    """A string that never shows itself in repr(), str() or logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class RedisLocation:
+    """Where Redis is, split into the parts Rasa's endpoint configuration wants."""
+
+    url: str = field(repr=False)  # may hold the password
+    host: str
+    port: int
+    db: int
+    password: Secret = field(default_factory=lambda: Secret(""))
+    username: str = ""
+    use_ssl: bool = False
+
+    @classmethod
+    def parse(cls, url: str) -> RedisLocation:
+        parts = urlsplit(url)
+        if parts.scheme not in ("redis", "rediss"):
+            raise SettingsError(f"REDIS_URL must start with redis:// or rediss://, got scheme {parts.scheme!r}")
+        try:
+            port = parts.port or 6379
+        except ValueError as error:
+            raise SettingsError(f"REDIS_URL has an invalid port: {error}") from None
+        path = parts.path.lstrip("/")
+        if path and not path.isdigit():
+            raise SettingsError(f"REDIS_URL database must be a number, got {path!r}")
+        return cls(
+            url=url,
+            host=parts.hostname or "127.0.0.1",
+            port=port,
+            db=int(path or 0),
+            password=Secret(parts.password or ""),
+            username=parts.username or "",
+            use_ssl=parts.scheme == "rediss",
+        )
+
+    def display(self) -> str:
+        """The URL without its password, for messages."""
+        return f"{'rediss' if self.use_ssl else 'redis'}://{self.host}:{self.port}/{self.db}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str | None
+    http_port: int
+    rasa_url: str
+    actions_url: str
+    rasa_token: Secret
+    secret_key: Secret
+    content_dir: Path
+    model_dir: Path
+    telegram_token: Secret
+    telegram_bot_username: str
+    telegram_webhook_secret: Secret
+    telegram_api_url: str
+    zalo_app_id: str
+    zalo_oa_secret: Secret
+    zalo_access_token: Secret
+    zalo_refresh_token: Secret
+    zalo_api_url: str
+    zalo_oauth_url: str
+    rasa_timeout_seconds: float
+    log_level: str
+
+    @property
+    def redis(self) -> RedisLocation:
+        if not self.redis_url:
+            raise SettingsError("REDIS_URL is not set (the local supervisor sets it for the processes it starts)")
+        return RedisLocation.parse(self.redis_url)
+
+    @property
+    def rasa_port(self) -> int:
+        return _port_of(self.rasa_url, "CAUNOI_RASA_URL")
+
+    @property
+    def actions_port(self) -> int:
+        return _port_of(self.actions_url, "CAUNOI_ACTIONS_URL")
+
+
+def _port_of(url: str, name: str) -> int:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        raise SettingsError(f"{name} must name a port, e.g. http://127.0.0.1:5005, got {url!r}")
+    return port
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    if urlsplit(value).scheme not in ("http", "https"):
+        raise SettingsError(f"{name} must be an http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def from_environment(env: Mapping[str, str] | None = None) -> Settings:
+    """Builds the settings from `env` (default: os.environ); raises SettingsError on bad values."""
+    env = os.environ if env is None else env
+    redis_url = env.get("REDIS_URL", "").strip() or None
+    if redis_url:
+        RedisLocation.parse(redis_url)  # fail now, not on first use
+    telegram_secret = env.get("CAUNOI_TELEGRAM_WEBHOOK_SECRET", "")
+    if telegram_secret and not (
+        len(telegram_secret) <= 256 and all(c.isascii() and (c.isalnum() or c in "_-") for c in telegram_secret)
+    ):
+        raise SettingsError("CAUNOI_TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    return Settings(
+        redis_url=redis_url,
+        http_port=_int(env, "CAUNOI_HTTP_PORT", 8000, 1, 65535),
+        rasa_url=_url(env, "CAUNOI_RASA_URL", "http://127.0.0.1:5005"),
+        actions_url=_url(env, "CAUNOI_ACTIONS_URL", "http://127.0.0.1:5055"),
+        rasa_token=Secret(env.get("CAUNOI_RASA_TOKEN", "")),
+        secret_key=Secret(env.get("CAUNOI_SECRET_KEY", "")),
+        content_dir=Path(env.get("CAUNOI_CONTENT_DIR", "") or PROJECT_ROOT / "content" / "vi"),
+        model_dir=Path(env.get("CAUNOI_MODEL_DIR", "") or PROJECT_ROOT / "models"),
+        telegram_token=Secret(env.get("CAUNOI_TELEGRAM_TOKEN", "")),
+        telegram_bot_username=env.get("CAUNOI_TELEGRAM_BOT_USERNAME", "").lstrip("@"),
+        telegram_webhook_secret=Secret(telegram_secret),
+        telegram_api_url=_url(env, "CAUNOI_TELEGRAM_API_URL", "https://api.telegram.org/bot"),
+        zalo_app_id=env.get("CAUNOI_ZALO_APP_ID", ""),
+        zalo_oa_secret=Secret(env.get("CAUNOI_ZALO_OA_SECRET", "")),
+        zalo_access_token=Secret(env.get("CAUNOI_ZALO_ACCESS_TOKEN", "")),
+        zalo_refresh_token=Secret(env.get("CAUNOI_ZALO_REFRESH_TOKEN", "")),
+        zalo_api_url=_url(env, "CAUNOI_ZALO_API_URL", "https://openapi.zalo.me"),
+        zalo_oauth_url=_url(env, "CAUNOI_ZALO_OAUTH_URL", "https://oauth.zaloapp.com"),
+        rasa_timeout_seconds=_float(env, "CAUNOI_RASA_TIMEOUT", 10.0),
+        log_level=(env.get("CAUNOI_LOG_LEVEL", "") or "INFO").upper(),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return from_environment()

@@ -1,0 +1,1 @@
+"""Vietnamese NLU for Cầu Nối: Rasa 3.6 graph components and the rules that judge risk."""

@@ -1,0 +1,44 @@
+"""Shared fixtures. Redis tests use a real server: CAUNOI_TEST_REDIS_URL, default redis://127.0.0.1:6379/15."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import redis
+import redis.asyncio
+
+from bot.settings import Settings, from_environment
+
+TEST_REDIS_URL = os.environ.get("CAUNOI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    client = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.flushdb()
+    except redis.ConnectionError as error:
+        pytest.fail(f"tests need a Redis at {TEST_REDIS_URL} ({error}); .ci/run starts one")
+    yield TEST_REDIS_URL
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[redis.asyncio.Redis]:
+    client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.close()
+
+
+def make_settings(**overrides: str) -> Settings:
+    env = {"REDIS_URL": TEST_REDIS_URL, "CAUNOI_SECRET_KEY": "test-secret-key"}
+    env.update(overrides)
+    return from_environment(env)
+
+
+@pytest.fixture
+def settings(redis_url: str) -> Settings:
+    return make_settings(REDIS_URL=redis_url)

@@ -1,0 +1,104 @@
+"""The local web channel end to end through the gateway app, with a real Redis and a fake Rasa."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from bot.app import create_app
+from bot.settings import Settings
+from tests.gateway.fakes import FakeBackends
+
+CONVERSATION = "web:abcdefgh12345"
+
+
+@pytest.fixture
+def backends() -> FakeBackends:
+    return FakeBackends()
+
+
+@pytest.fixture
+async def client(settings: Settings, backends: FakeBackends) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, transport=backends.transport())
+    async with LifespanManager(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
+            yield http
+
+
+async def test_message_goes_to_rasa_and_replies_come_back_in_order(client: httpx.AsyncClient,
+                                                                  backends: FakeBackends) -> None:
+    backends.replies = [
+        {"recipient_id": CONVERSATION, "text": "Chào bạn"},
+        {"recipient_id": CONVERSATION, "text": "Bạn cần gì?",
+         "buttons": [{"title": "Tìm nơi hỗ trợ", "payload": "/find_service"}]},
+    ]
+    response = await client.post("/webhooks/web", json={"conversation_id": CONVERSATION, "text": "xin chào"})
+    assert response.status_code == 200
+    assert response.json()["messages"] == [
+        {"text": "Chào bạn", "buttons": [], "request_location": False},
+        {"text": "Bạn cần gì?", "buttons": [{"title": "Tìm nơi hỗ trợ", "payload": "/find_service"}],
+         "request_location": False},
+    ]
+    assert backends.received == [{"sender": CONVERSATION, "message": "xin chào", "input_channel": "web",
+                                  "metadata": {}}]
+
+
+async def test_typed_slash_never_forces_an_intent(client: httpx.AsyncClient, backends: FakeBackends) -> None:
+    await client.post("/webhooks/web", json={"conversation_id": CONVERSATION, "text": " / /report_danger{}"})
+    assert backends.received[0]["message"] == "report_danger{}"
+
+
+async def test_rasa_down_gives_the_emergency_numbers(client: httpx.AsyncClient, backends: FakeBackends) -> None:
+    backends.rasa_up = False
+    response = await client.post("/webhooks/web", json={"conversation_id": CONVERSATION, "text": "cứu tôi"})
+    text = response.json()["messages"][0]["text"]
+    assert response.status_code == 200
+    assert "111" in text and "113" in text and "+84 981 84 84 84" in text
+
+
+async def test_empty_message_gets_a_gentle_answer_without_calling_rasa(client: httpx.AsyncClient,
+                                                                      backends: FakeBackends) -> None:
+    response = await client.post("/webhooks/web", json={"conversation_id": CONVERSATION, "text": " \u0000\n "})
+    assert "chưa đọc được" in response.json()["messages"][0]["text"]
+    assert backends.received == []
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "reason"),
+    [
+        (b"{not json", {"content-type": "application/json"}, 400, "not valid UTF-8 JSON"),
+        (b"\xff\xfe", {"content-type": "application/json"}, 400, "not valid UTF-8 JSON"),
+        (b"[1, 2]", {"content-type": "application/json"}, 400, "must be a JSON object"),
+        (b"text=hi", {"content-type": "application/x-www-form-urlencoded"}, 415, "application/json"),
+        (b'{"conversation_id": "tg:1", "text": "hi"}', {"content-type": "application/json"}, 400, "web:"),
+        (b'{"conversation_id": "web:abcdefgh12345", "text": 5}', {"content-type": "application/json"}, 400,
+         "text must be a string"),
+        (b'{"conversation_id": "web:abcdefgh12345", "text": "' + b"a" * 10_001 + b'"}',
+         {"content-type": "application/json"}, 413, "longer than"),
+        (b'{"x": "' + b"a" * 70_000 + b'"}', {"content-type": "application/json"}, 413, "larger than"),
+    ],
+)
+async def test_bad_requests_get_a_reason_and_store_nothing(client: httpx.AsyncClient, backends: FakeBackends,
+                                                           redis_client: object, body: bytes,
+                                                           headers: dict[str, str], status: int, reason: str) -> None:
+    response = await client.post("/webhooks/web", content=body, headers=headers)
+    assert response.status_code == status
+    assert reason in response.json()["error"]
+    assert backends.received == []
+    assert await redis_client.keys("*") == []  # type: ignore[attr-defined]
+
+
+async def test_replies_wait_in_redis_until_collected(client: httpx.AsyncClient, settings: Settings,
+                                                    redis_client: object) -> None:
+    from bot.channels.web import WebSender
+    from bot.messages import Outbound
+
+    sender = WebSender(redis_client)  # type: ignore[arg-type]
+    await sender.send(CONVERSATION, Outbound("Một nhân viên đã vào cuộc trò chuyện"))
+    first = await client.get(f"/webhooks/web/{CONVERSATION}/messages")
+    second = await client.get(f"/webhooks/web/{CONVERSATION}/messages")
+    assert [m["text"] for m in first.json()["messages"]] == ["Một nhân viên đã vào cuộc trò chuyện"]
+    assert second.json()["messages"] == []
