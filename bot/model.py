@@ -28,6 +28,7 @@ def training_inputs(settings: Settings) -> list[Path]:
         content / "responses",
         content / "normalise",
         content / "gazetteer",
+        content / "triage",
         PROJECT_ROOT / "nlu",
     ]
 

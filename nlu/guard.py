@@ -1,7 +1,8 @@
 """The input guard shared by the gateway and `caunoi parse`.
 
 Rasa reads any text that starts with "/" as a forced `/intent{entities}`. People must never be able to do that by
-typing, so a typed leading slash is removed; only the gateway's own buttons and commands produce intents.
+typing, so leading slashes (and the spaces and control characters around them) are cut off; only the gateway's
+own buttons and commands produce intents.
 """
 
 from __future__ import annotations
@@ -9,15 +10,18 @@ from __future__ import annotations
 import unicodedata
 
 
+def _skippable(char: str) -> bool:
+    return char == "/" or char.isspace() or unicodedata.category(char) in ("Cc", "Cf")
+
+
+def forced_intent_prefix(text: str) -> int:
+    """How many leading characters to drop so that the text cannot force an intent."""
+    index = 0
+    while index < len(text) and _skippable(text[index]):
+        index += 1
+    return index
+
+
 def clean_typed_text(text: str) -> str:
-    """NFC, control characters dropped (line breaks become spaces), outer spaces and leading slashes removed."""
-    text = unicodedata.normalize("NFC", text)
-    text = "".join(
-        " " if char in "\r\n\t\v\f\u2028\u2029" else char
-        for char in text
-        if char in "\r\n\t\v\f\u2028\u2029" or unicodedata.category(char) not in ("Cc", "Cs", "Co", "Cn")
-    )
-    text = text.strip()
-    while text.startswith("/"):
-        text = text[1:].lstrip()
-    return text
+    """Typed text as Rasa may see it: no leading slash, no surrounding white space."""
+    return text[forced_intent_prefix(text):].strip()

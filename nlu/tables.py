@@ -33,3 +33,12 @@ def teencode(base: Path | None = None) -> dict[str, Any]:
     words.update({str(k): str(v) for k, v in (raw.get("phrases") or {}).items()})
     keep = [str(word) for word in (raw.get("squeeze_exceptions") or [])]
     return {"words": words, "keep_doubles": keep}
+
+
+def gazetteer(base: Path | None = None) -> dict[str, Any]:
+    return {name: read_yaml(f"gazetteer/{name}.yml", base) for name in ("provinces", "countries", "service_types")}
+
+
+def triage_rules(base: Path | None = None) -> dict[str, Any]:
+    rules: dict[str, Any] = read_yaml("triage/indicators.yml", base)
+    return rules

@@ -3,6 +3,7 @@
 Usage:
     caunoi run                 start the whole stack locally (Redis, Rasa, action server, gateway)
     caunoi chat                talk to the running stack in the terminal
+    caunoi parse               judge messages (stdin lines) as JSON lines, as the live bot would
     caunoi train [--force]     train the model if the data changed
     caunoi serve NAME          run one process: rasa, actions or gateway (what docker-compose and `run` start)
 """
@@ -18,12 +19,12 @@ from bot.settings import SettingsError
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:
-    from bot.cli import chat, run, serve, train
+    from bot.cli import chat, parse, run, serve, train
 
     parser = argparse.ArgumentParser(prog="caunoi", description="Cầu Nối: chatbot and hotline assistant")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {}
-    for module in (run, chat, train, serve):
+    for module in (run, chat, parse, train, serve):
         name, handler = module.register(commands)
         handlers[name] = handler
     return parser, handlers

@@ -1,0 +1,107 @@
+"""How urgent is this? Risk from the intent and from signs of trafficking in the words, as data-driven rules.
+
+The rules are `content/vi/triage/indicators.yml`: levels per intent, indicator phrases (ILO forced-labour
+indicators and the exploitation purposes of Law 53/2024), and combinations (a minor with any exploitation sign,
+two medium signs together). Indicators found in earlier turns of a conversation can be passed in, so that signs
+add up across turns ("passport kept" now, "can't leave" later).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from nlu.phrases import PhraseIndex, Syllables
+from nlu.text import Normalised
+
+LEVELS = ("none", "low", "medium", "high")
+
+
+def level_rank(level: str) -> int:
+    return LEVELS.index(level)
+
+
+@dataclass(frozen=True)
+class Risk:
+    level: str
+    reasons: tuple[str, ...]
+    indicators: frozenset[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "reasons": list(self.reasons), "indicators": sorted(self.indicators)}
+
+
+NO_RISK = Risk("none", (), frozenset())
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    level: str
+    reason: str
+    regex: re.Pattern[str] | None
+
+
+class Triage:
+    def __init__(self, rules: Mapping[str, Any]):
+        self._intents = {name: (spec["level"], spec["reason"]) for name, spec in (rules.get("intents") or {}).items()}
+        self._indicators: dict[str, Indicator] = {}
+        phrases: list[tuple[str, tuple[str, bool], bool]] = []
+        for spec in rules["indicators"]:
+            pattern = spec.get("minor_age_regex") or spec.get("hours_regex")
+            self._indicators[spec["id"]] = Indicator(spec["id"], spec["level"], spec["reason"],
+                                                     re.compile(pattern) if pattern else None)
+            phrases += [(p, (spec["id"], False), False) for p in spec.get("phrases") or ()]
+            phrases += [(p, (spec["id"], False), True) for p in spec.get("phrases_accented_only") or ()]
+            phrases += [(p, (spec["id"], True), False) for p in spec.get("exclude") or ()]
+        self._phrases: PhraseIndex[tuple[str, bool]] = PhraseIndex(phrases)
+        self._exploitation = frozenset(rules.get("exploitation") or ())
+        self._combinations = list(rules.get("combinations") or ())
+        for level, _ in [*self._intents.values(), *((i.level, None) for i in self._indicators.values())]:
+            level_rank(level)  # an unknown level fails when the rules load, not on a person's message
+
+    def indicators_in(self, view: Normalised) -> frozenset[str]:
+        message = Syllables.of(view)
+        hits: list[tuple[int, int, str]] = []
+        excluded: list[tuple[int, int, str]] = []
+        for start, end, (indicator, is_exclusion) in self._phrases.everywhere(message):
+            (excluded if is_exclusion else hits).append((start, end, indicator))
+        found = {
+            indicator for start, end, indicator in hits
+            if not any(s <= start and end <= e and i == indicator for s, e, i in excluded)
+        }
+        found |= {i.id for i in self._indicators.values() if i.regex is not None and i.regex.search(view.folded)}
+        return frozenset(found)
+
+    def assess(self, view: Normalised, intent: str | None, earlier: Collection[str] = ()) -> Risk:
+        """The risk of this message, counting indicators seen earlier in the conversation too."""
+        indicators = self.indicators_in(view) | frozenset(earlier)
+        graded: list[tuple[str, str]] = []
+        if intent in self._intents:
+            graded.append(self._intents[intent])
+        graded += [(self._indicators[i].level, self._indicators[i].reason) for i in sorted(indicators)
+                   if i in self._indicators]
+        graded += self._combined(indicators)
+        if not graded:
+            return Risk("none", (), indicators)
+        graded.sort(key=lambda pair: -level_rank(pair[0]))
+        return Risk(graded[0][0], tuple(dict.fromkeys(reason for _, reason in graded)), indicators)
+
+    def _combined(self, indicators: frozenset[str]) -> list[tuple[str, str]]:
+        results = []
+        for rule in self._combinations:
+            if "all_of" in rule:
+                holds = all(
+                    bool(indicators & self._exploitation) if part == "any_exploitation" else part in indicators
+                    for part in rule["all_of"]
+                )
+            else:
+                floor = level_rank(rule.get("of_level", "medium"))
+                count = sum(1 for i in indicators if i in self._indicators
+                            and level_rank(self._indicators[i].level) >= floor)
+                holds = count >= int(rule["count_at_least"])
+            if holds:
+                results.append((rule["level"], rule["reason"]))
+        return results
