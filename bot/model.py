@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.settings import PROJECT_ROOT, Settings
 
 MODEL_PREFIX = "caunoi-"
+KEEP_MODELS = 3
 
 
 def training_inputs(settings: Settings) -> list[Path]:
@@ -88,7 +89,8 @@ def train(settings: Settings, force: bool = False, quiet: bool = False) -> tuple
     if result.returncode != 0 or not target.exists():
         detail = (result.stderr or "")[-2000:] if quiet else ""
         raise TrainingFailed(f"rasa train failed with code {result.returncode}. {detail}".strip())
-    for old in settings.model_dir.glob(f"{MODEL_PREFIX}*.tar.gz"):
-        if old != target:
-            old.unlink()
+    # Keep a few older models: a running Rasa that restarts still finds the one it was started with.
+    models = sorted(settings.model_dir.glob(f"{MODEL_PREFIX}*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    for old in models[:-KEEP_MODELS]:
+        old.unlink(missing_ok=True)
     return target, True

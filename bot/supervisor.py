@@ -79,10 +79,12 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 class Supervisor:
-    def __init__(self, children: list[Child], env: dict[str, str], startup_timeout: float = 240.0):
+    def __init__(self, children: list[Child], env: dict[str, str], startup_timeout: float = 240.0,
+                 backoff_seconds: float = 1.0):
         self.children = children
         self.env = env
         self.startup_timeout = startup_timeout
+        self.backoff_seconds = backoff_seconds
 
     def run(self, on_ready: str) -> int:
         """Starts every child, waits until all are ready, then watches them until Ctrl-C. Returns an exit code."""
@@ -137,9 +139,9 @@ class Supervisor:
                         f"stopping the stack. Last lines of {child.log_path}:")
                     print(child.last_lines(), flush=True)
                     return 1
-                delay = 2 ** len(child.restarts)
+                delay = self.backoff_seconds * 2 ** len(child.restarts)
                 child.restarts.append(now)
-                say(f"{child.name} exited with code {code}; restarting in {delay} s "
+                say(f"{child.name} exited with code {code}; restarting in {delay:.0f} s "
                     f"(restart {len(child.restarts)} of {MAX_RESTARTS})")
                 time.sleep(delay)
                 child.start(self.env)

@@ -88,7 +88,8 @@ class Gazetteer:
     def _context_holds(item: Item, message: Syllables, start: int, end: int) -> bool:
         if not item.context:
             return True
-        if item.context_if_unaccented_only and any(fold(s) != s for s in message.typed[start:end]):
+        # Typed with every diacritic: "thuê hai phòng" (two rooms) is only half of them, so it still needs context.
+        if item.context_if_unaccented_only and all(fold(s) != s for s in message.typed[start:end]):
             return True
         return any(
             len(word) <= start and message.folded[start - len(word) : start] == word for word in item.context

@@ -134,17 +134,19 @@ def _squeeze(word: str, table: Table) -> tuple[str, list[tuple[int, int]]]:
             end += 1
         runs.append((index, end))
         index = end
-    if all(end - start < 3 for start, end in runs):
+    # Only letters: digits are never squeezed (111, 113, phone numbers).
+    marked = [(start, end, end - start >= 3 and word[start].isalpha()) for start, end in runs]
+    if not any(repeated for _, _, repeated in marked):
         return word, [(i, i + 1) for i in range(len(word))]
 
     def collapse(keep: int) -> tuple[str, list[tuple[int, int]]]:
         chars: list[str] = []
         spans: list[tuple[int, int]] = []
-        for start, end in runs:
-            length = end - start if end - start < 3 else keep
+        for start, end, repeated in marked:
+            length = keep if repeated else end - start
             for offset in range(length):
                 chars.append(word[start])
-                spans.append((start, end) if end - start >= 3 else (start + offset, start + offset + 1))
+                spans.append((start, end) if repeated else (start + offset, start + offset + 1))
         return "".join(chars), spans
 
     doubled = collapse(2)
@@ -194,9 +196,41 @@ def _expand(pieces: list[Piece], table: Table) -> list[Piece]:
             continue
         first, last = spans[index][0], spans[index + size - 1][1]
         result.extend(pieces[cursor:first])
-        source_start, source_end = pieces[first].start, pieces[last - 1].end
-        result.extend(Piece(char, source_start, source_end) for char in replacement)
+        result.extend(_replace(pieces, spans[index : index + size], texts[index : index + size], replacement))
         cursor = last
         index += size
     result.extend(pieces[cursor:])
+    return result
+
+
+def _replace(pieces: list[Piece], spans: list[tuple[int, int]], typed: list[str],
+             replacement: str) -> list[Piece]:
+    """The pieces of `replacement` for the typed words at `spans`.
+
+    Each replacement word points at the typed word it stands for when that is clear: word for word ("ko dc" →
+    "không được"), or around the words a phrase keeps ("giữ hc" → "giữ hộ chiếu": "hộ chiếu" points at "hc").
+    Otherwise the whole replacement points at all the typed words, as tokens must not overlap.
+    """
+    words = replacement.split()
+    groups: list[tuple[int, int, int, int]]  # typed words [c, d) → replacement words [a, b)
+    if len(words) == len(typed):
+        groups = [(i, i + 1, i, i + 1) for i in range(len(words))]
+    else:
+        shortest = min(len(typed), len(words))
+        head = 0
+        while head < shortest - 1 and typed[head] == words[head]:
+            head += 1
+        tail = 0
+        while tail < shortest - 1 - head and typed[-1 - tail] == words[-1 - tail]:
+            tail += 1
+        groups = [(i, i + 1, i, i + 1) for i in range(head)]
+        groups.append((head, len(typed) - tail, head, len(words) - tail))
+        groups += [(len(typed) - k, len(typed) - k + 1, len(words) - k, len(words) - k + 1)
+                   for k in range(tail, 0, -1)]
+    result: list[Piece] = []
+    for c, d, a, b in groups:
+        start, end = pieces[spans[c][0]].start, pieces[spans[d - 1][1] - 1].end
+        if result:
+            result.append(Piece(" ", result[-1].end, start))
+        result.extend(Piece(char, start, end) for char in " ".join(words[a:b]))
     return result

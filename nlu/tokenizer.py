@@ -138,19 +138,29 @@ class VietnameseTokenizer(Tokenizer):
             return []
         spans = [match.span() for match in SYLLABLE.finditer(view.text)]
         if not spans:
-            return [Token(view.original.strip() or "_", 0, max(len(view.original), 1))]
+            text = view.original.strip()
+            if not text:
+                return [Token("_", 0, max(len(view.original), 1))]
+            start = view.original.index(text)
+            return [Token(text, start, start + len(text))]
         syllables = [view.text[start:end] for start, end in spans]
         sizes = None
         if self._is_accented(view):
             sizes = align(segment_with_underthesea(view.text), syllables)
         if sizes is None:
             sizes = segment_by_lexicon([fold(s) for s in syllables], self._lexicon)
-        tokens: list[Token] = []
+        words: list[tuple[int, int, int, int]] = []  # syllables [first, last), original [start, end)
         index = 0
         for size in sizes:
-            group = spans[index : index + size]
-            text = "_".join(view.text[start:end] for start, end in group)
-            start, end = view.original_span(group[0][0], group[-1][1])
-            tokens.append(Token(text, start, end, lemma=fold(text)))
+            first = index
+            start, end = view.original_span(spans[index][0], spans[index + size - 1][1])
+            if words and start < words[-1][3]:
+                # One typed word expanded to several ("sđt" → "số điện thoại"): one token, so none overlap.
+                first, _, start, _ = words.pop()
+            words.append((first, index + size, start, end))
             index += size
+        tokens: list[Token] = []
+        for first, last, start, end in words:
+            text = "_".join(view.text[a:b] for a, b in spans[first:last])
+            tokens.append(Token(text, start, end, lemma=fold(text)))
         return tokens

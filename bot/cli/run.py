@@ -39,9 +39,6 @@ def _port_problems(settings: Settings) -> list[str]:
 @contextlib.contextmanager
 def _redis(settings: Settings) -> Iterator[str]:
     if settings.redis_url:
-        problem = store.check_reachable(settings.redis)
-        if problem:
-            raise SystemExit(f"caunoi: {problem}. Start it, fix REDIS_URL, or unset REDIS_URL for a private store.")
         say(f"using Redis at {settings.redis.display()} (REDIS_URL)")
         yield settings.redis_url
         return
@@ -57,15 +54,22 @@ def handle(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"caunoi: {problem}", file=sys.stderr)
         return 2
+    if settings.redis_url:
+        problem = store.check_reachable(settings.redis)
+        if problem:
+            print(f"caunoi: {problem}. Start it, fix REDIS_URL, or unset REDIS_URL for a private store.",
+                  file=sys.stderr)
+            return 2
     started = time.monotonic()
-    if model.current_model(settings) is None:
+    model_file = model.current_model(settings)
+    if model_file is None:
         say("training the model (data, domain or config changed since the last one) …")
         try:
-            path, _ = model.train(settings, quiet=True)
+            model_file, _ = model.train(settings, quiet=True)
         except model.TrainingFailed as error:
             print(f"caunoi: {error}", file=sys.stderr)
             return 1
-        say(f"trained {path.name} in {time.monotonic() - started:.0f} s")
+        say(f"trained {model_file.name} in {time.monotonic() - started:.0f} s")
     else:
         say("the model is current; no training needed")
 
@@ -82,7 +86,8 @@ def handle(args: argparse.Namespace) -> int:
         gateway = f"http://127.0.0.1:{settings.http_port}"
         children = [
             Child("actions", [*serve, "actions"], f"{settings.actions_url}/health", logs / "actions.log"),
-            Child("rasa", [*serve, "rasa"], f"{settings.rasa_url}/status?token={token}", logs / "rasa.log"),
+            Child("rasa", [*serve, "rasa", "--model", str(model_file)], f"{settings.rasa_url}/status?token={token}",
+                  logs / "rasa.log"),
             Child("gateway", [*serve, "gateway"], f"{gateway}/readyz", logs / "gateway.log"),
         ]
         host = urlsplit(settings.rasa_url).hostname

@@ -26,6 +26,7 @@ def register(commands: Any) -> tuple[str, Any]:
     parser = commands.add_parser("serve", help="run one process of the stack: rasa, actions or gateway")
     parser.add_argument("process", choices=PROCESSES)
     parser.add_argument("--host", help="interface to listen on (default: 127.0.0.1 when its URL is local, else 0.0.0.0)")
+    parser.add_argument("--model", type=Path, help="rasa only: model file (default: the one matching current data)")
     return "serve", handle
 
 
@@ -59,8 +60,8 @@ def rasa_command(settings: Settings, model_file: Path, host: str, workdir: Path)
 def handle(args: argparse.Namespace) -> int:
     settings = get_settings()
     if args.process == "rasa":
-        found = model.current_model(settings)
-        if found is None:
+        found = args.model or model.current_model(settings)
+        if found is None or not found.exists():
             print("caunoi: no model matches the current data; run `caunoi train` first", file=sys.stderr)
             return 2
         settings.redis  # noqa: B018 - fail now with a clear message when REDIS_URL is missing
@@ -77,5 +78,6 @@ def handle(args: argparse.Namespace) -> int:
 
     settings.redis  # noqa: B018
     uvicorn.run("bot.app:create_app", factory=True, host=args.host or "127.0.0.1",
-                port=settings.http_port, log_level="warning", access_log=False)
+                port=settings.http_port, log_level="warning", access_log=False,
+                ws="none")  # Rasa pins an old websockets that uvicorn cannot use; nothing here needs websockets
     return 0

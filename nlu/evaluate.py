@@ -1,0 +1,72 @@
+"""Scores our NLU on the held-out test split beside Rasa's default pipeline; writes reports/nlu.md and nlu.json.
+
+    make eval
+    python -m nlu.evaluate [--config CONFIG] [--reports DIR]
+
+Trains both models into a temporary directory (a few minutes), parses every test line as `caunoi parse` would,
+and exits 1 when our model misses a target (nlu/evaluation/scoring.py lists them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bot.settings import PROJECT_ROOT
+from nlu.evaluation import models, report, scoring
+from nlu.evaluation.testset import GoldExample, load_test_split
+
+
+def evaluate(pipeline: models.Pipeline, directory: Path, examples: Sequence[GoldExample],
+             labels: frozenset[str]) -> scoring.Evaluated:
+    trained = models.train(pipeline, directory)
+    agent = models.load(trained)
+    judgements = models.judge_all(agent, [e.text for e in examples])
+    return scoring.Evaluated(trained, scoring.score(pipeline, examples, judgements, labels))
+
+
+def quiet_rasa() -> None:
+    # Rasa's debug logs would print every test line; warnings are enough here.
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m nlu.evaluate", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=models.OUR_CONFIG, help="our pipeline (default: config.yml)")
+    parser.add_argument("--reports", type=Path, default=PROJECT_ROOT / "reports", help="where to write nlu.md/json")
+    args = parser.parse_args(argv)
+    quiet_rasa()
+
+    examples = load_test_split()
+    labels = frozenset(e.intent for e in examples)
+    with tempfile.TemporaryDirectory(prefix="caunoi-eval-") as temporary:
+        directory = Path(temporary)
+        ours = evaluate(models.our_pipeline(args.config), directory, examples, labels)
+        default = evaluate(models.default_pipeline(directory), directory, examples, labels)
+    checks = scoring.targets(ours.scores, default.scores)
+
+    generated = datetime.now(timezone.utc)
+    args.reports.mkdir(parents=True, exist_ok=True)
+    (args.reports / "nlu.md").write_text(report.markdown(ours, default, checks, generated), encoding="utf-8")
+    (args.reports / "nlu.json").write_text(
+        json.dumps(report.as_json(ours, default, checks, generated), ensure_ascii=False, indent=2) + "\n",
+        encoding="utf-8")
+
+    for check in checks:
+        print(f"{'pass' if check.passed else 'FAIL'}  {check.description}: {check.value:.3f} "
+              f"(limit {check.threshold:.3f})")
+    print(f"report: {args.reports / 'nlu.md'}")
+    return 0 if all(check.passed for check in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
