@@ -21,8 +21,8 @@ def to_outbound(reply: dict[str, Any]) -> Outbound | None:
         for button in reply.get("buttons") or ()
         if button.get("title") and button.get("payload")
     )
-    custom = reply.get("custom") if isinstance(reply.get("custom"), dict) else {}
-    request_location = bool(custom.get("request_location"))
+    custom = reply.get("custom")
+    request_location = isinstance(custom, dict) and bool(custom.get("request_location"))
     if not text and not buttons:
         return None
     return Outbound(text=text, buttons=buttons, request_location=request_location)

@@ -50,7 +50,7 @@ class Entry(Generic[T]):
     accented_only: bool = False
 
     def accepts(self, typed: tuple[str, ...]) -> bool:
-        for written, wanted in zip(typed, self.syllables):
+        for written, wanted in zip(typed, self.syllables, strict=True):
             if written != wanted and (fold(written) != written or self.accented_only):
                 return False
         return True

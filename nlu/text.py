@@ -164,7 +164,7 @@ def normalise(original: str, table: Table = EMPTY_TABLE) -> Normalised:
         word_pieces = pieces[start:end]
         squeezed, sources = _squeeze("".join(p.char for p in word_pieces), table)
         placed = _place_tone(squeezed)
-        for char, (first, last) in zip(placed, sources):
+        for char, (first, last) in zip(placed, sources, strict=True):
             rewritten.append(Piece(char, word_pieces[first].start, word_pieces[last - 1].end))
         cursor = end
     rewritten.extend(pieces[cursor:])

@@ -54,12 +54,11 @@ def handle(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"caunoi: {problem}", file=sys.stderr)
         return 2
-    if settings.redis_url:
-        problem = store.check_reachable(settings.redis)
-        if problem:
-            print(f"caunoi: {problem}. Start it, fix REDIS_URL, or unset REDIS_URL for a private store.",
-                  file=sys.stderr)
-            return 2
+    unreachable = store.check_reachable(settings.redis) if settings.redis_url else None
+    if unreachable:
+        print(f"caunoi: {unreachable}. Start it, fix REDIS_URL, or unset REDIS_URL for a private store.",
+              file=sys.stderr)
+        return 2
     started = time.monotonic()
     model_file = model.current_model(settings)
     if model_file is None:

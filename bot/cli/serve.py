@@ -25,7 +25,7 @@ PROCESSES = ("rasa", "actions", "gateway")
 def register(commands: Any) -> tuple[str, Any]:
     parser = commands.add_parser("serve", help="run one process of the stack: rasa, actions or gateway")
     parser.add_argument("process", choices=PROCESSES)
-    parser.add_argument("--host", help="interface to listen on (default: 127.0.0.1 when its URL is local, else 0.0.0.0)")
+    parser.add_argument("--host", help="interface to listen on (default: 127.0.0.1 for a local URL, else 0.0.0.0)")
     parser.add_argument("--model", type=Path, help="rasa only: model file (default: the one matching current data)")
     return "serve", handle
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from bot.cli.parse import judgement
 from bot import model as project_model
+from bot.cli.parse import judgement
 from bot.settings import PROJECT_ROOT, get_settings
 from nlu.evaluation.metrics import HIGH_RISK_INTENTS, EntityKey
 from nlu.guard import forced_intent_prefix
