@@ -15,3 +15,14 @@ def conversation_mode(conversation_id: str) -> str:
 
 def seen_update(channel: str, update_id: str) -> str:
     return f"{PREFIX}:seen:{channel}:{update_id}"
+
+
+QUEUE = f"{PREFIX}:queue"
+
+
+def case(conversation_id: str) -> str:
+    return f"{PREFIX}:conv:{conversation_id}:case"
+
+
+def transcript(conversation_id: str) -> str:
+    return f"{PREFIX}:conv:{conversation_id}:transcript"
