@@ -30,7 +30,7 @@ def _f1(precision: float, recall: float) -> float:
 
 def accuracy(gold: Sequence[str], predicted: Sequence[str]) -> float:
     _same_length(gold, predicted)
-    return sum(g == p for g, p in zip(gold, predicted)) / len(gold) if gold else 0.0
+    return sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold) if gold else 0.0
 
 
 def per_label(gold: Sequence[str], predicted: Sequence[str], labels: Collection[str]) -> dict[str, Scores]:
@@ -38,7 +38,7 @@ def per_label(gold: Sequence[str], predicted: Sequence[str], labels: Collection[
     _same_length(gold, predicted)
     table: dict[str, Scores] = {}
     for label in sorted(labels):
-        hits = sum(1 for g, p in zip(gold, predicted) if g == p == label)
+        hits = sum(1 for g, p in zip(gold, predicted, strict=True) if g == p == label)
         claimed = sum(1 for p in predicted if p == label)
         support = sum(1 for g in gold if g == label)
         precision = hits / claimed if claimed else 0.0
@@ -57,7 +57,7 @@ def macro_f1(gold: Sequence[str], predicted: Sequence[str], labels: Collection[s
 def confusions(gold: Sequence[str], predicted: Sequence[str], top: int = 10) -> list[tuple[str, str, int]]:
     """The most frequent (gold, predicted) pairs where they differ, most frequent first."""
     _same_length(gold, predicted)
-    counts = Counter((g, p) for g, p in zip(gold, predicted) if g != p)
+    counts = Counter((g, p) for g, p in zip(gold, predicted, strict=True) if g != p)
     return [(g, p, n) for (g, p), n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]]
 
 
@@ -65,7 +65,7 @@ def high_risk_recall(gold: Sequence[str], escalated: Sequence[bool],
                      high_risk: Collection[str] = HIGH_RISK_INTENTS) -> float:
     """Share of messages whose gold intent is high-risk that were escalated (1.0 when there are none)."""
     _same_length(gold, escalated)
-    flags = [flag for g, flag in zip(gold, escalated) if g in high_risk]
+    flags = [flag for g, flag in zip(gold, escalated, strict=True) if g in high_risk]
     return sum(flags) / len(flags) if flags else 1.0
 
 
@@ -73,7 +73,7 @@ def false_escalation_rate(gold: Sequence[str], escalated: Sequence[bool],
                           high_risk: Collection[str] = HIGH_RISK_INTENTS) -> float:
     """Share of messages whose gold intent is not high-risk that were escalated anyway."""
     _same_length(gold, escalated)
-    flags = [flag for g, flag in zip(gold, escalated) if g not in high_risk]
+    flags = [flag for g, flag in zip(gold, escalated, strict=True) if g not in high_risk]
     return sum(flags) / len(flags) if flags else 0.0
 
 
