@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import keys
 from bot.settings import Settings
 
 TRACKER_RETENTION_SECONDS = 30 * 24 * 3600
@@ -23,8 +24,8 @@ def rasa_endpoints(settings: Settings) -> dict[str, Any]:
         common["username"] = location.username
     return {
         # key_prefix must be alphanumeric, or Rasa silently ignores it.
-        "tracker_store": {"type": "redis", **common, "key_prefix": "caunoitracker",
+        "tracker_store": {"type": "redis", **common, "key_prefix": keys.TRACKER_PREFIX,
                           "record_exp": TRACKER_RETENTION_SECONDS},
-        "lock_store": {"type": "redis", **common, "key_prefix": "caunoilock"},
+        "lock_store": {"type": "redis", **common, "key_prefix": keys.LOCK_PREFIX},
         "action_endpoint": {"url": f"{settings.actions_url}/webhook"},
     }

@@ -42,3 +42,8 @@ def gazetteer(base: Path | None = None) -> dict[str, Any]:
 def triage_rules(base: Path | None = None) -> dict[str, Any]:
     rules: dict[str, Any] = read_yaml("triage/indicators.yml", base)
     return rules
+
+
+def dialogue(base: Path | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = read_yaml("dialogue.yml", base)
+    return data

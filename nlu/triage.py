@@ -77,17 +77,19 @@ class Triage:
 
     def assess(self, view: Normalised, intent: str | None, earlier: Collection[str] = ()) -> Risk:
         """The risk of this message, counting indicators seen earlier in the conversation too."""
-        indicators = self.indicators_in(view) | frozenset(earlier)
-        graded: list[tuple[str, str]] = []
-        if intent in self._intents:
-            graded.append(self._intents[intent])
-        graded += [(self._indicators[i].level, self._indicators[i].reason) for i in sorted(indicators)
+        return self.grade(self.indicators_in(view) | frozenset(earlier), [intent] if intent else [])
+
+    def grade(self, indicators: Collection[str], intents: Collection[str] = ()) -> Risk:
+        """The risk of a set of indicators and intents, however many messages they came from."""
+        found = frozenset(indicators)
+        graded = [self._intents[intent] for intent in dict.fromkeys(intents) if intent in self._intents]
+        graded += [(self._indicators[i].level, self._indicators[i].reason) for i in sorted(found)
                    if i in self._indicators]
-        graded += self._combined(indicators)
+        graded += self._combined(found)
         if not graded:
-            return Risk("none", (), indicators)
+            return Risk("none", (), found)
         graded.sort(key=lambda pair: -level_rank(pair[0]))
-        return Risk(graded[0][0], tuple(dict.fromkeys(reason for _, reason in graded)), indicators)
+        return Risk(graded[0][0], tuple(dict.fromkeys(reason for _, reason in graded)), found)
 
     def _combined(self, indicators: frozenset[str]) -> list[tuple[str, str]]:
         results = []

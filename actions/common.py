@@ -1,0 +1,121 @@
+"""What the actions share: the loaded content, Redis, and reading the tracker. Actions never open files themselves."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import redis.asyncio
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import store
+from bot.messages import Location
+from bot.settings import get_settings
+from nlu import tables
+from nlu.conversation import ConversationRisk
+
+CAMPAIGN_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@functools.lru_cache(maxsize=1)
+def dialogue() -> dict[str, Any]:
+    return tables.dialogue()
+
+
+@functools.lru_cache(maxsize=1)
+def conversation_risk() -> ConversationRisk:
+    return ConversationRisk(tables.triage_rules(), tables.teencode())
+
+
+_redis: redis.asyncio.Redis | None = None
+
+
+def redis_client() -> redis.asyncio.Redis:
+    """One client per action-server process (connections are made lazily, per event loop use)."""
+    global _redis
+    if _redis is None:
+        _redis = store.connect(get_settings())
+    return _redis
+
+
+def response_text(domain: dict[str, Any], name: str, **values: Any) -> str:
+    """The first variant of a response from the domain, with its {placeholders} filled."""
+    text = str(domain["responses"][name][0]["text"])
+    return text.format(**values) if values else text
+
+
+def send(dispatcher: CollectingDispatcher, domain: dict[str, Any], name: str, *, request_location: bool = False,
+         protect: bool = False, buttons: list[dict[str, str]] | None = None, **values: Any) -> None:
+    """Sends a response; with channel hints (a location button, no forwarding) it goes as one custom message."""
+    if not (request_location or protect):
+        dispatcher.utter_message(response=name, buttons=buttons or [], **values)
+        return
+    message: dict[str, Any] = {"text": response_text(domain, name, **values)}
+    if buttons or domain["responses"][name][0].get("buttons"):
+        message["buttons"] = buttons or domain["responses"][name][0]["buttons"]
+    if request_location:
+        message["request_location"] = True
+    if protect:
+        message["protect_content"] = True
+    dispatcher.utter_message(json_message=message)
+
+
+def user_turns(tracker: Tracker) -> Iterator[dict[str, Any]]:
+    for event in tracker.events:
+        if event.get("event") == "user":
+            yield event
+
+
+def user_texts(tracker: Tracker) -> list[str]:
+    return [str(event.get("text") or "") for event in user_turns(tracker)]
+
+
+def user_intents(tracker: Tracker) -> list[str]:
+    return [str(((event.get("parse_data") or {}).get("intent") or {}).get("name") or "") for event in user_turns(tracker)]
+
+
+def latest_intent(tracker: Tracker) -> str:
+    return str((tracker.latest_message.get("intent") or {}).get("name") or "")
+
+
+def latest_entity(tracker: Tracker, entity: str) -> str | None:
+    value = next(tracker.get_latest_entity_values(entity), None)
+    return str(value) if value else None
+
+
+def shared_location(tracker: Tracker) -> Location | None:
+    """A GPS point the person shared with this message (the gateway puts it in the metadata)."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    point = metadata.get("location") if isinstance(metadata, dict) else None
+    if not isinstance(point, dict):
+        return None
+    try:
+        latitude, longitude = float(point["latitude"]), float(point["longitude"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return Location(latitude, longitude)
+
+
+def stored_location(tracker: Tracker) -> Location | None:
+    value = tracker.get_slot("location")
+    if isinstance(value, dict) and "latitude" in value and "longitude" in value:
+        return Location(float(value["latitude"]), float(value["longitude"]))
+    return None
+
+
+def campaign_code(tracker: Tracker) -> str | None:
+    metadata = tracker.latest_message.get("metadata") or {}
+    code = metadata.get("campaign") if isinstance(metadata, dict) else None
+    return code if isinstance(code, str) and CAMPAIGN_CODE.fullmatch(code) else None
+
+
+def content() -> Any:
+    """The directory, the guidance articles and the labels, loaded once per process (bot.content)."""
+    from bot.content import load_content
+
+    return load_content(get_settings().content_dir)

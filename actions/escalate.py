@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import (
+    content,
+    conversation_risk,
+    dialogue,
+    latest_entity,
+    latest_intent,
+    redis_client,
+    send,
+    shared_location,
+    stored_location,
+    user_intents,
+    user_texts,
+)
+from bot.privacy import log_id
+from bot.queue import Case, HandoffQueue
+
+log = logging.getLogger(__name__)
+THIRD_PARTY = "report_suspected_trafficking"
+
+
+def whereabouts(tracker: Tracker) -> tuple[str, str | None]:
+    """("abroad", country) / ("vietnam", province) / ("unknown", None), from what the conversation has said."""
+    point = shared_location(tracker) or stored_location(tracker)
+    directory = content().directory
+    country = latest_entity(tracker, "country") or tracker.get_slot("country")
+    if point is not None:
+        if not directory.in_vietnam(point.latitude, point.longitude):
+            return "abroad", country
+        return "vietnam", directory.province_of(point.latitude, point.longitude)
+    province = latest_entity(tracker, "province") or tracker.get_slot("province")
+    if country:
+        return "abroad", country
+    if province:
+        return "vietnam", province
+    return "unknown", None
+
+
+def summary(intents: list[str], where: tuple[str, str | None], reasons: tuple[str, ...], turns: int,
+            channel: str) -> str:
+    """One paragraph for the operator, from what the bot understood — never the person's own words."""
+    text = dialogue()["summary"]
+    known = [text["intents"][intent] for intent in dict.fromkeys(intents) if intent in text["intents"]]
+    place, name = where
+    parts = known or [text["default"]]
+    if place == "abroad":
+        parts.append(text["where_abroad"].format(country=name or "?"))
+    elif place == "vietnam" and name:
+        parts.append(text["where_province"].format(province=name))
+    else:
+        parts.append(text["where_unknown"])
+    if reasons:
+        parts.append(text["signs"].format(reasons="; ".join(reasons)))
+    parts.append(text["turns"].format(count=turns, channel=channel))
+    return ". ".join(parts) + "."
+
+
+class ActionEscalate(Action):
+    """The safety message that fits where the person is, then a place in the human queue, ordered by risk."""
+
+    def name(self) -> str:
+        return "action_escalate"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        intent = latest_intent(tracker)
+        where = whereabouts(tracker)
+        safety = {"abroad": "utter_safety_abroad", "vietnam": "utter_safety_vietnam"}.get(where[0],
+                                                                                         "utter_safety_unknown")
+        send(dispatcher, domain, "utter_safety_third_party" if intent == THIRD_PARTY else safety, protect=True)
+
+        intents = [i for i in user_intents(tracker) if i]
+        risk = conversation_risk().of(user_texts(tracker), intents)
+        level = risk.level if risk.level != "none" else "low"
+        channel = tracker.get_latest_input_channel() or "web"
+        case = Case(tracker.sender_id, channel, level, risk.reasons,
+                    summary(intents, where, risk.reasons, len(intents), channel), tracker.get_slot("campaign") or "")
+        events: list[EventType] = [SlotSet("escalated", True)]
+        if tracker.active_loop.get("name"):
+            events += [ActiveLoop(None), SlotSet("requested_slot", None)]
+        try:
+            place = await HandoffQueue(redis_client()).enqueue(case)
+        except (redis.RedisError, OSError) as error:
+            log.error("escalation failed conversation=%s reason=%s", log_id(tracker.sender_id), type(error).__name__)
+            dispatcher.utter_message(response="utter_escalation_failed")
+            return events
+        log.info("escalated conversation=%s risk=%s place=%s", log_id(tracker.sender_id), level, place)
+        if place is not None:
+            dispatcher.utter_message(response="utter_escalated", place=place)
+        return events

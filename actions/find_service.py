@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import latest_entity, send, stored_location
+from actions.service_search import reply_abroad, reply_in_vietnam
+
+
+class ActionFindService(Action):
+    """Asks for what is missing (the kind of help, then where), then lists at most three verified services."""
+
+    def name(self) -> str:
+        return "action_find_service"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        service_type = latest_entity(tracker, "service_type") or tracker.get_slot("service_type")
+        province = latest_entity(tracker, "province") or tracker.get_slot("province")
+        country = latest_entity(tracker, "country") or tracker.get_slot("country")
+        location = stored_location(tracker)
+        if country and not province and location is None:
+            reply_abroad(dispatcher, domain, country)
+            return []
+        if not service_type:
+            dispatcher.utter_message(response="utter_ask_service_type")
+            return []
+        if not province and location is None:
+            send(dispatcher, domain, "utter_ask_where", request_location=True)
+            return [SlotSet("service_type", service_type), SlotSet("awaiting_location", True)]
+        reply_in_vietnam(dispatcher, domain, service_type=service_type, province=province, location=location)
+        return [SlotSet("service_type", service_type), SlotSet("awaiting_location", False)]

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import content, dialogue, latest_entity, send, shared_location
+from actions.service_search import reply_abroad, reply_in_vietnam, suggestions
+
+
+class ActionHandleLocation(Action):
+    """A place name or a shared GPS point: remembered, and used at once when the bot was waiting for it.
+
+    A point outside Vietnam means the person is abroad: the consular line comes first. A name the gazetteer does
+    not know gets suggestions, or a request to type it again.
+    """
+
+    def name(self) -> str:
+        return "action_handle_location"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        point = shared_location(tracker)
+        province = latest_entity(tracker, "province")
+        country = latest_entity(tracker, "country")
+        events: list[EventType] = []
+        if point is not None:
+            events.append(SlotSet("location", {"latitude": point.latitude, "longitude": point.longitude}))
+            if not content().directory.in_vietnam(point.latitude, point.longitude):
+                reply_abroad(dispatcher, domain, country)
+                return [*events, SlotSet("awaiting_location", False)]
+            province = content().directory.province_of(point.latitude, point.longitude) or province
+        if country and not province and point is None:
+            reply_abroad(dispatcher, domain, country)
+            return [SlotSet("awaiting_location", False)]
+        if province is None and point is None:
+            return self._unknown_place(dispatcher, domain, tracker.latest_message.get("text") or "")
+        if tracker.get_slot("awaiting_location"):
+            reply_in_vietnam(dispatcher, domain, service_type=tracker.get_slot("service_type"), province=province,
+                             location=point)
+            return [*events, SlotSet("province", province), SlotSet("awaiting_location", False)]
+        place = province or dialogue()["entry_lines"]["shared_point"]
+        dispatcher.utter_message(response="utter_location_noted", place=place)
+        return [*events, SlotSet("province", province)]
+
+    @staticmethod
+    def _unknown_place(dispatcher: CollectingDispatcher, domain: dict[str, Any], text: str) -> list[EventType]:
+        found = [] if text.startswith("/") else suggestions(text)
+        if found:
+            buttons = [{"title": name, "payload": f'/inform_location{{"province": "{name}"}}'} for name in found]
+            dispatcher.utter_message(response="utter_location_suggestions", buttons=buttons)
+        else:
+            send(dispatcher, domain, "utter_location_unknown", request_location=True)
+        return []

@@ -1,0 +1,81 @@
+"""Finding services for a person: by shared location, by province, or abroad. Used by two actions."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import content, dialogue, send
+from bot.messages import Location
+from nlu import tables
+from nlu.text import fold
+
+MAX_RESULTS = 3
+
+
+def entry_text(entry: Any, labels: dict[str, str], distance_km: float | None = None) -> str:
+    """A directory entry as a person sees it; a confidential entry (a shelter) never shows its address."""
+    service_labels = content().service_labels
+    lines = [f"• {entry.name} ({service_labels.get(entry.type, entry.type)})"]
+    if entry.phone:
+        lines.append(labels["phone"].format(phone=entry.phone))
+    if entry.hours:
+        lines.append(labels["hours"].format(hours=entry.hours))
+    if entry.address and not entry.confidential:
+        lines.append(labels["address"].format(address=entry.address))
+    if distance_km is not None:
+        lines.append(labels["distance"].format(km=f"{distance_km:.0f}" if distance_km >= 10 else f"{distance_km:.1f}"))
+    return "\n  ".join(lines)
+
+
+def reply_abroad(dispatcher: CollectingDispatcher, domain: dict[str, Any], country: str | None) -> None:
+    labels = dialogue()["entry_lines"]
+    send(dispatcher, domain, "utter_services_abroad", protect=True, country=country or labels["abroad_unknown_country"])
+    for entry in content().directory.abroad(country)[:MAX_RESULTS] if country else []:
+        dispatcher.utter_message(text=entry_text(entry, labels))
+
+
+def reply_in_vietnam(dispatcher: CollectingDispatcher, domain: dict[str, Any], *, service_type: str | None,
+                     province: str | None, location: Location | None) -> None:
+    directory = content().directory
+    labels = dialogue()["entry_lines"]
+    if location is not None:
+        found = directory.near(location.latitude, location.longitude, type=service_type, limit=MAX_RESULTS)
+        lines = [entry_text(entry, labels, km) for entry, km in found]
+        where = labels["where_near"]
+    else:
+        entries = directory.in_province(province, type=service_type, limit=MAX_RESULTS)
+        lines = [entry_text(entry, labels) for entry in entries]
+        where = labels["where_province"].format(province=province)
+    if lines:
+        dispatcher.utter_message(response="utter_services_found", where=where)
+        dispatcher.utter_message(text="\n".join(lines))
+    else:
+        dispatcher.utter_message(response="utter_services_none", where=where)
+    dispatcher.utter_message(response="utter_always_111")
+
+
+def place_names() -> dict[str, str]:
+    """Every province name, former name and alias (folded) → the current province."""
+    names: dict[str, str] = {}
+    for province in tables.gazetteer()["provinces"]["provinces"]:
+        for surface in [province["name"], *province.get("former", ()), *province.get("aliases", ())]:
+            names.setdefault(fold(surface.lower()), province["name"])
+    return names
+
+
+def suggestions(text: str, limit: int = 3) -> list[str]:
+    """Current provinces whose names look like some words of what the person typed ("o ha tay" → Hà Nội?)."""
+    names = place_names()
+    words = fold(text.lower()).split()
+    windows = {" ".join(words[i : i + size]) for size in (1, 2, 3) for i in range(len(words) - size + 1)}
+    scored: dict[str, float] = {}
+    for window in windows:
+        for match in difflib.get_close_matches(window, list(names), n=limit, cutoff=0.75):
+            ratio = difflib.SequenceMatcher(None, window, match).ratio()
+            scored[names[match]] = max(scored.get(names[match], 0.0), ratio)
+    best = max(scored.values(), default=0.0)
+    close = [name for name in scored if scored[name] >= best - 0.08]
+    return sorted(close, key=lambda name: -scored[name])[:limit]

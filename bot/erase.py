@@ -1,0 +1,46 @@
+"""Deleting everything stored about one conversation, when the person asks ("xóa dữ liệu", /xoa).
+
+The delete action cannot do it itself: Rasa saves the whole tracker again at the end of that very turn. So the
+action leaves a request, and the gateway erases after the turn's replies are out (`erase_if_requested`).
+"""
+
+from __future__ import annotations
+
+import redis.asyncio
+
+from bot import keys
+
+REQUEST_TTL_SECONDS = 600
+
+
+async def request_erase(client: redis.asyncio.Redis, conversation_id: str) -> None:
+    await client.set(keys.erase_request(conversation_id), "1", ex=REQUEST_TTL_SECONDS)
+
+
+def conversation_keys(conversation_id: str) -> list[str]:
+    """Every key that can hold something about the conversation (the channel modules add theirs to bot.keys)."""
+    return [
+        keys.rasa_tracker(conversation_id),
+        keys.rasa_lock(conversation_id),
+        keys.transcript(conversation_id),
+        keys.case(conversation_id),
+        keys.conversation_mode(conversation_id),
+        keys.dev_outbox(conversation_id),
+        keys.erase_request(conversation_id),
+    ]
+
+
+async def erase(client: redis.asyncio.Redis, conversation_id: str) -> int:
+    """Deletes the conversation's data; returns how many keys held something."""
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.zrem(keys.QUEUE, conversation_id)
+        pipe.delete(*conversation_keys(conversation_id))
+        removed_from_queue, deleted = await pipe.execute()
+    return int(deleted) + int(removed_from_queue)
+
+
+async def erase_if_requested(client: redis.asyncio.Redis, conversation_id: str) -> bool:
+    if not await client.exists(keys.erase_request(conversation_id)):
+        return False
+    await erase(client, conversation_id)
+    return True
