@@ -64,12 +64,12 @@ class EscalationPolicy(Policy):
         probabilities = self._default_predictions(domain)
         escalate = self.config["escalate_action"]
         intent = (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None
-        if intent in self.config["skip_intents"]:
-            return self._prediction(probabilities)
+        if intent in self.config["skip_intents"] and not tracker.active_loop_name:
+            return self._prediction(probabilities)  # their own rules answer; inside a form nothing would
         latest = tracker.latest_action_name
         if latest == ACTION_LISTEN_NAME and not tracker.get_slot(self.config["escalated_slot"]):
             texts = [event.text or "" for event in tracker.events if isinstance(event, UserUttered)]
-            if self._risk.of(texts).level == "high":
+            if intent in self.config["skip_intents"] or self._risk.of(texts).level == "high":
                 probabilities[domain.index_for_action(escalate)] = 1.0
         elif latest == escalate:
             probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
