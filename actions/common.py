@@ -12,6 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import store
+from bot.content import Content, load_content
 from bot.messages import Location
 from bot.settings import get_settings
 from nlu import tables
@@ -74,7 +75,8 @@ def user_texts(tracker: Tracker) -> list[str]:
 
 
 def user_intents(tracker: Tracker) -> list[str]:
-    return [str(((event.get("parse_data") or {}).get("intent") or {}).get("name") or "") for event in user_turns(tracker)]
+    return [str(((event.get("parse_data") or {}).get("intent") or {}).get("name") or "")
+            for event in user_turns(tracker)]
 
 
 def latest_intent(tracker: Tracker) -> str:
@@ -114,8 +116,6 @@ def campaign_code(tracker: Tracker) -> str | None:
     return code if isinstance(code, str) and CAMPAIGN_CODE.fullmatch(code) else None
 
 
-def content() -> Any:
+def content() -> Content:
     """The directory, the guidance articles and the labels, loaded once per process (bot.content)."""
-    from bot.content import load_content
-
     return load_content(get_settings().content_dir)

@@ -30,12 +30,13 @@ def _matcher() -> tuple[PhraseIndex[str], Table, frozenset[str]]:
 
 
 def prefill(text: str) -> dict[str, bool]:
-    """Slots the text already answers: True when a phrase is there, False when "không"/"chưa" comes right before."""
+    """Slots the text already answers: True when a phrase is there, False when "không"/"chưa" comes just before
+    ("không đặt cọc", "không cần đặt cọc")."""
     index, table, negations = _matcher()
     message = Syllables.of(normalise(text, table))
     answers: dict[str, bool] = {}
     for start, _, slot in index.everywhere(message):
-        negated = start > 0 and message.folded[start - 1] in negations
+        negated = any(word in negations for word in message.folded[max(0, start - 2) : start])
         answers[slot] = answers.get(slot, False) or not negated
     return answers
 

@@ -23,17 +23,22 @@ def entry_text(entry: Any, labels: dict[str, str], distance_km: float | None = N
         lines.append(labels["phone"].format(phone=entry.phone))
     if entry.hours:
         lines.append(labels["hours"].format(hours=entry.hours))
-    if entry.address and not entry.confidential:
-        lines.append(labels["address"].format(address=entry.address))
+    if entry.public_address:
+        lines.append(labels["address"].format(address=entry.public_address))
     if distance_km is not None:
         lines.append(labels["distance"].format(km=f"{distance_km:.0f}" if distance_km >= 10 else f"{distance_km:.1f}"))
     return "\n  ".join(lines)
 
 
 def reply_abroad(dispatcher: CollectingDispatcher, domain: dict[str, Any], country: str | None) -> None:
+    """The consular line first; then what the directory has verified for that country (its embassy)."""
+    if country is None:
+        send(dispatcher, domain, "utter_services_abroad_unknown", protect=True)
+        return
+    send(dispatcher, domain, "utter_services_abroad", protect=True, country=country)
     labels = dialogue()["entry_lines"]
-    send(dispatcher, domain, "utter_services_abroad", protect=True, country=country or labels["abroad_unknown_country"])
-    for entry in content().directory.abroad(country)[:MAX_RESULTS] if country else []:
+    embassies = [entry for entry in content().directory.abroad(country) if entry.country == country]
+    for entry in embassies[:MAX_RESULTS]:
         dispatcher.utter_message(text=entry_text(entry, labels))
 
 
@@ -45,10 +50,12 @@ def reply_in_vietnam(dispatcher: CollectingDispatcher, domain: dict[str, Any], *
         found = directory.near(location.latitude, location.longitude, type=service_type, limit=MAX_RESULTS)
         lines = [entry_text(entry, labels, km) for entry, km in found]
         where = labels["where_near"]
-    else:
+    elif province:
         entries = directory.in_province(province, type=service_type, limit=MAX_RESULTS)
         lines = [entry_text(entry, labels) for entry in entries]
         where = labels["where_province"].format(province=province)
+    else:
+        raise ValueError("a search needs a province or a location")
     if lines:
         dispatcher.utter_message(response="utter_services_found", where=where)
         dispatcher.utter_message(text="\n".join(lines))

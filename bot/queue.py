@@ -70,7 +70,9 @@ class HandoffQueue:
 
     async def mode(self, conversation_id: str) -> Mode:
         value = await self._redis.get(keys.conversation_mode(conversation_id))
-        return value if value in ("waiting", "human") else "bot"  # type: ignore[return-value]
+        if value == "waiting":
+            return "waiting"
+        return "human" if value == "human" else "bot"
 
     async def enqueue(self, case: Case) -> int | None:
         """Puts the conversation in the queue (or raises its priority); its 1-based place, None if a human holds it."""

@@ -6,6 +6,10 @@ Usage:
     caunoi parse               judge messages (stdin lines) as JSON lines, as the live bot would
     caunoi train [--force]     train the model if the data changed
     caunoi serve NAME          run one process: rasa, actions or gateway (what docker-compose and `run` start)
+    caunoi telegram ACTION     set-webhook URL, delete-webhook, or poll (local use, no public URL)
+    caunoi content check       validate the content (directory, articles, texts); exit 1 listing the problems
+    caunoi directory list      the service directory (--json: one object per line)
+    caunoi directory import F  add directory entries from a CSV file (see bot/cli/directory.py)
 """
 
 from __future__ import annotations
@@ -19,12 +23,12 @@ from bot.settings import SettingsError
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:
-    from bot.cli import chat, parse, run, serve, train
+    from bot.cli import chat, content, directory, parse, run, serve, train
 
     parser = argparse.ArgumentParser(prog="caunoi", description="Cầu Nối: chatbot and hotline assistant")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {}
-    for module in (run, chat, parse, train, serve):
+    for module in (run, chat, parse, train, serve, content, directory):
         name, handler = module.register(commands)
         handlers[name] = handler
     return parser, handlers

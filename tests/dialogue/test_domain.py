@@ -4,7 +4,6 @@ validator finds nothing — except its known blind spot for responses sent by cu
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 

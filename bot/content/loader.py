@@ -1,0 +1,164 @@
+"""The one way into `content/<language>/`: `load_content(dir)` reads and validates it all, once per process.
+
+Actions and the gateway get typed models from here and never open a content file themselves. `read_content` is the
+same reading without raising, for `caunoi content check`, which wants every problem rather than the first.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from bot.content.articles import parse_article
+from bot.content.directory import Directory, Vocabulary, parse_entry
+from bot.content.files import parse_yaml
+from bot.content.gateway import parse_gateway
+from bot.content.geo import Geography
+from bot.content.models import EXTRA_TYPES, Article, Entry, GatewayTexts, Problem, Province
+
+
+class ContentError(RuntimeError):
+    """Content is missing or malformed; the message names each file and what is wrong with it."""
+
+
+@dataclass(frozen=True)
+class Content:
+    directory: Directory
+    articles: Mapping[str, Article]
+    gateway: GatewayTexts
+    provinces: tuple[str, ...]  # the 34 current names, in gazetteer order
+    service_labels: Mapping[str, str]  # service type -> short Vietnamese label for buttons
+    countries: tuple[str, ...]  # Vietnamese country names the directory and the NLU share
+
+
+def load_content(content_dir: Path) -> Content:
+    """Everything under `content_dir`, validated; raises ContentError listing every problem."""
+    return _load(content_dir.resolve())
+
+
+@functools.lru_cache(maxsize=4)
+def _load(content_dir: Path) -> Content:
+    content, problems = read_content(content_dir)
+    if problems or content is None:
+        raise ContentError("\n".join(str(problem) for problem in problems) or f"{content_dir}: cannot load")
+    return content
+
+
+def gateway_texts(content_dir: Path) -> GatewayTexts:
+    return load_content(content_dir).gateway
+
+
+def _yaml(path: Path, problems: list[Problem]) -> Any:
+    try:
+        return parse_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        problems.append(Problem(path, f"cannot read: {error}"))
+        return None
+
+
+def _provinces(path: Path, problems: list[Problem]) -> list[Province]:
+    raw = _yaml(path, problems)
+    items = raw.get("provinces") if isinstance(raw, dict) else None
+    if not isinstance(items, list):
+        if raw is not None:
+            problems.append(Problem(path, "must hold provinces: [...]"))
+        return []
+    provinces: list[Province] = []
+    for item in items:
+        try:
+            bbox = tuple(float(v) for v in item["bbox"])
+            centroid = tuple(float(v) for v in item["centroid"])
+            if len(bbox) != 4 or len(centroid) != 2:
+                raise ValueError("bbox needs 4 numbers, centroid 2")
+            former, aliases = tuple(map(str, item.get("former") or ())), tuple(map(str, item.get("aliases") or ()))
+            provinces.append(Province(str(item["name"]), (bbox[0], bbox[1], bbox[2], bbox[3]),
+                                      (centroid[0], centroid[1]), former, aliases))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            name = item.get("name") if isinstance(item, dict) else item
+            problems.append(Problem(path, f"province {name!r}: needs name, bbox [4 numbers], centroid [2] ({error})"))
+    return provinces
+
+
+def _named_keys(path: Path, section: str, problems: list[Problem]) -> Any:
+    raw = _yaml(path, problems)
+    value = raw.get(section) if isinstance(raw, dict) else None
+    if value is None and raw is not None:
+        problems.append(Problem(path, f"must hold {section}:"))
+    return value
+
+
+def _directory_entries(folder: Path, vocabulary: Vocabulary, problems: list[Problem]) -> list[Entry]:
+    entries: list[Entry] = []
+    seen: dict[str, str] = {}
+    for path in sorted(folder.rglob("*.yml")):
+        relative = path.relative_to(folder.parent).as_posix()
+        raw = _yaml(path, problems)
+        items = raw.get("entries") if isinstance(raw, dict) else None
+        if raw is None or items is None:
+            if raw is not None or path.stat().st_size:
+                problems.append(Problem(path, "must hold entries: [...] (an empty file may say entries: [])"))
+            continue
+        if not isinstance(items, list):
+            problems.append(Problem(path, "entries must be a list"))
+            continue
+        for number, item in enumerate(items, start=1):
+            label = f"entry {number}" + (f" ({item['id']})" if isinstance(item, dict) and item.get("id") else "")
+            entry, reasons = parse_entry(item, relative, vocabulary)
+            problems += [Problem(path, f"{label}: {reason}") for reason in reasons]
+            if entry is None:
+                continue
+            if entry.id in seen:
+                problems.append(Problem(path, f"{label}: id {entry.id!r} is already used in {seen[entry.id]}"))
+                continue
+            seen[entry.id] = relative
+            entries.append(entry)
+    return entries
+
+
+def read_content(content_dir: Path) -> tuple[Content | None, list[Problem]]:
+    """Reads everything; gives the content (None if a part could not be built) and every problem found."""
+    problems: list[Problem] = []
+    gazetteer = content_dir / "gazetteer"
+    provinces = _provinces(gazetteer / "provinces.yml", problems)
+    countries_raw = _named_keys(gazetteer / "countries.yml", "countries", problems) or []
+    countries = tuple(str(c["name"]) for c in countries_raw if isinstance(c, dict) and c.get("name"))
+    services = _named_keys(gazetteer / "service_types.yml", "service_types", problems) or {}
+    labels = {str(name): str((spec or {}).get("label") or "") for name, spec in services.items()}
+    problems += [Problem(gazetteer / "service_types.yml", f"{name} has no label")
+                 for name, label in labels.items() if not label]
+
+    vocabulary = Vocabulary({p.name: p for p in provinces}, frozenset(countries), frozenset((*labels, *EXTRA_TYPES)))
+    entries = _directory_entries(content_dir / "directory", vocabulary, problems)
+
+    articles: dict[str, Article] = {}
+    for path in sorted((content_dir / "articles").glob("*.md")):
+        article, reasons = parse_article(path)
+        problems += [Problem(path, reason) for reason in reasons]
+        if article is not None:
+            articles[article.slug] = article
+    for article in articles.values():
+        path = content_dir / "articles" / f"{article.slug}.md"
+        problems += [Problem(path, f"related article {slug!r} does not exist")
+                     for slug in article.related if slug not in articles]
+
+    gateway_path = content_dir / "gateway" / "messages.yml"
+    gateway, reasons = parse_gateway(gateway_path)
+    problems += [Problem(gateway_path, reason) for reason in reasons]
+
+    if gateway is None or not provinces:
+        return None, problems
+    content = Content(
+        directory=Directory(entries, Geography(provinces)),
+        articles=MappingProxyType(articles),
+        gateway=gateway,
+        provinces=tuple(p.name for p in provinces),
+        service_labels=MappingProxyType(labels),
+        countries=countries,
+    )
+    return content, problems

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import redis.asyncio
+from rasa_sdk import Tracker
+from rasa_sdk.events import AllSlotsReset, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.common
+from actions.delete_my_data import ActionDeleteMyData
+from actions.fallback import ActionFallback
+from actions.job_check import prefill, red_flags, verdict
+from actions.job_verdict import ActionJobVerdict
+from actions.prefill_job_check import ActionPrefillJobCheck
+from actions.welcome import ActionWelcome
+from bot import keys
+from tests.actions.recorded import domain, tracker_before
+
+
+async def test_first_contact_gets_the_full_welcome() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionWelcome().run(dispatcher, tracker_before("hello", "action_welcome"), domain())
+    assert [m["response"] for m in dispatcher.messages] == ["utter_welcome"]
+    assert events == []
+
+
+async def test_a_later_greeting_gets_a_short_answer() -> None:
+    tracker = tracker_before("hello", "action_welcome")
+    tracker.events.append({"event": "bot", "text": "Chào bạn"})
+    dispatcher = CollectingDispatcher()
+    await ActionWelcome().run(dispatcher, tracker, domain())
+    assert [m["response"] for m in dispatcher.messages] == ["utter_greet"]
+
+
+async def test_a_campaign_link_gets_its_own_greeting_and_an_unknown_code_the_usual_one(monkeypatch: object) -> None:
+    campaigns = {"truong-thpt-a": {"greeting": "Chào các bạn học sinh trường A!", "active": True}}
+    monkeypatch.setitem(actions.common.dialogue(), "campaigns", campaigns)  # type: ignore[attr-defined]
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_before("hello", "action_welcome", metadata={"campaign": "truong-thpt-a"})
+    events = await ActionWelcome().run(dispatcher, tracker, domain())
+    assert [m["text"] or m["response"] for m in dispatcher.messages] == ["Chào các bạn học sinh trường A!",
+                                                                         "utter_welcome"]
+    assert events == [SlotSet("campaign", "truong-thpt-a")]
+    for code in ("unknown-code", "bad code!"):
+        dispatcher = CollectingDispatcher()
+        events = await ActionWelcome().run(dispatcher, tracker_before("hello", "action_welcome",
+                                                                      metadata={"campaign": code}), domain())
+        assert [m["response"] for m in dispatcher.messages] == ["utter_welcome"] and events == []
+
+
+async def test_deleting_after_a_yes_says_what_is_deleted_and_asks_the_gateway_to_erase(
+        action_redis: redis.asyncio.Redis) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionDeleteMyData().run(dispatcher, tracker_before("del", "action_delete_my_data"), domain())
+    assert dispatcher.messages[0]["response"] == "utter_deleted"
+    assert dispatcher.messages[0]["what"] == "3 tin nhắn"
+    assert events == [AllSlotsReset(), SlotSet("confirming_delete", False)]
+    assert await action_redis.exists(keys.erase_request("rt-del"))
+
+
+async def test_a_no_keeps_everything(action_redis: redis.asyncio.Redis) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_before("del", "action_delete_my_data", intent={"name": "deny"})
+    events = await ActionDeleteMyData().run(dispatcher, tracker, domain())
+    assert [m["response"] for m in dispatcher.messages] == ["utter_delete_cancelled"]
+    assert events == [SlotSet("confirming_delete", False)]
+    assert not await action_redis.exists(keys.erase_request("rt-del"))
+
+
+async def test_when_deleting_fails_it_never_says_deleted() -> None:
+    actions.common._redis = redis.asyncio.Redis(port=1, socket_connect_timeout=0.2)
+    try:
+        dispatcher = CollectingDispatcher()
+        await ActionDeleteMyData().run(dispatcher, tracker_before("del", "action_delete_my_data"), domain())
+    finally:
+        actions.common._redis = None
+    assert [m["response"] for m in dispatcher.messages] == ["utter_delete_failed"]
+
+
+def fallback_tracker(intents: list[str]) -> Tracker:
+    events = [{"event": "user", "text": "…", "parse_data": {"intent": {"name": name}}} for name in intents]
+    return Tracker("tg:1", {}, {"intent": {"name": intents[-1]}}, events, False, None, {}, "action_listen")
+
+
+async def test_fallback_rephrases_once_then_offers_a_human() -> None:
+    answers = []
+    for intents in (["greet", "nlu_fallback"], ["nlu_fallback", "nlu_fallback"], ["nlu_fallback"] * 3):
+        dispatcher = CollectingDispatcher()
+        await ActionFallback().run(dispatcher, fallback_tracker(intents), domain())
+        answers.append(dispatcher.messages[0]["response"])
+    assert answers == ["utter_default", "utter_offer_human", "utter_offer_human"]
+
+
+def test_prefill_reads_what_the_first_message_already_says() -> None:
+    assert prefill("co nguoi tren facebook ru sang cam lam viec nhe luong cao, bao ve may bay") == {
+        "job_recruited_online": True, "job_too_good": True}
+    assert prefill("Họ bảo không cần đặt cọc, đi visa du lịch, công ty giữ hộ chiếu giúp") == {
+        "job_fee_before": False, "job_tourist_visa": True, "job_passport_kept": True}
+    assert prefill("tôi muốn hỏi về công việc ở Nhật") == {}
+
+
+def test_verdicts() -> None:
+    legal = {"job_country": "Hàn Quốc", "job_licensed_contract": True}
+    assert verdict(red_flags(legal)) == "legal"
+    assert verdict(red_flags({"job_country": "Nhật Bản", "job_licensed_contract": False})) == "risky"
+    assert verdict(red_flags({"job_country": "Campuchia", "job_recruited_online": True})) == "scam"
+    assert verdict(red_flags({"job_country": "Đài Loan", "job_tourist_visa": True})) == "scam"
+    three = {"job_fee_before": True, "job_recruited_online": True, "job_licensed_contract": False}
+    assert verdict(red_flags(three)) == "scam"
+
+
+async def test_job_verdict_explains_each_flag_and_points_korea_to_colab() -> None:
+    slots = {"job_country": "Hàn Quốc", "job_recruited_online": True, "job_fee_before": False,
+             "job_tourist_visa": False, "job_passport_kept": False, "job_licensed_contract": False}
+    tracker = Tracker("tg:2", slots, {"intent": {"name": "deny"}, "text": "khong"},
+                      [{"event": "user", "text": "khong", "parse_data": {"intent": {"name": "deny"}}}], False, None,
+                      {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    events = await ActionJobVerdict().run(dispatcher, tracker, domain())
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_job_verdict_risky", "utter_flag_recruited_online", "utter_flag_no_licensed_contract",
+        "utter_job_next_steps", "utter_job_next_steps_korea"]
+    assert FollowupAction("action_escalate") not in events
+    assert SlotSet("job_country", None) in events
+
+
+async def test_job_verdict_escalates_when_trafficking_is_already_happening() -> None:
+    text = "họ đã giữ hộ chiếu của tôi và không cho về"
+    tracker = Tracker("tg:3", {"job_country": "Campuchia"}, {"intent": {"name": "deny"}, "text": "khong"},
+                      [{"event": "user", "text": text, "parse_data": {"intent": {"name": "check_job_offer"}}}],
+                      False, None, {}, "action_listen")
+    events = await ActionJobVerdict().run(CollectingDispatcher(), tracker, domain())
+    assert events[-1] == FollowupAction("action_escalate")
+
+
+async def test_prefill_action_starts_a_fresh_check() -> None:
+    tracker = Tracker("tg:4", {"job_fee_before": True}, {
+        "intent": {"name": "check_job_offer"}, "text": "có người rủ sang Campuchia qua Zalo",
+        "entities": [{"entity": "country", "value": "Campuchia"}]}, [], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    events = await ActionPrefillJobCheck().run(dispatcher, tracker, domain())
+    assert dispatcher.messages[0]["response"] == "utter_job_check_intro"
+    assert SlotSet("job_country", "Campuchia") in events
+    assert SlotSet("job_recruited_online", True) in events
+    assert SlotSet("job_fee_before", None) in events
