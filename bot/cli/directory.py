@@ -1,7 +1,15 @@
-"""`caunoi directory`: list the service directory, or import entries from a spreadsheet.
+"""`caunoi directory`: list, count, search or audit the service directory, or import entries from a spreadsheet.
 
     caunoi directory list [--json]                 every entry; --json: one JSON object per line
+    caunoi directory stats                         per province and type: verified / unverified counts (a table)
+    caunoi directory near LAT LON [--type T] [--limit N]
+                                                   the nearest verified entries with coordinates, with km
+    caunoi directory stale --older-than 180d       entries checked longer ago than that (d days, w weeks, m months)
     caunoi directory import FILE.csv [--out content/vi/directory/imported.yml] [--dry-run]
+
+`stats`, `near` and `stale` exit 0 on success and 2 when an argument is bad (unknown type, coordinates out of range,
+an age that is not N followed by d, w or m) or the content cannot be read; `stale` lists nothing and still exits 0
+when every entry is recent.
 
 The CSV has a header row of field names (see content/vi/directory/national.yml); several phones or sources go in one
 cell separated by ";". Each row is checked exactly as the loader checks an entry, plus its id against every id in
@@ -12,12 +20,15 @@ appended to --out (existing entries are kept). Exit 0: all accepted; 1: some rej
 from __future__ import annotations
 
 import argparse
+import calendar
 import csv
 import json
+import re
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +37,8 @@ import yaml
 from bot.cli.content import display_path
 from bot.content.directory import FIELDS, REQUIRED, Vocabulary, parse_entry
 from bot.content.files import parse_yaml
-from bot.content.loader import read_content
+from bot.content.geo import valid_coordinates
+from bot.content.loader import Content, read_content
 from bot.content.models import EXTRA_TYPES, Entry
 from bot.settings import get_settings
 
@@ -54,7 +66,17 @@ def register(commands: Any) -> tuple[str, Any]:
     importing.add_argument("--out", type=Path,
                            help="YAML file to append to (default: <content>/directory/imported.yml)")
     importing.add_argument("--dry-run", action="store_true", help="check only, write nothing")
-    for sub in (listing, importing):
+    stats = actions.add_parser("stats", help="verified / unverified entries per province and type")
+    near = actions.add_parser("near", help="the nearest verified entries to a point, with their distance in km")
+    near.add_argument("lat", type=_latitude, help="latitude in degrees (-90…90)")
+    near.add_argument("lon", type=_longitude, help="longitude in degrees (-180…180)")
+    near.add_argument("--type", help="only this type (legal_aid, police, shelter, …)")
+    near.add_argument("--limit", type=_positive, default=5, help="how many entries (default 5)")
+    stale = actions.add_parser("stale", help="entries whose verified_at is older than an age")
+    stale.add_argument("--older-than", type=parse_age, required=True, metavar="AGE",
+                       help="N followed by d (days), w (weeks) or m (months), e.g. 180d, 26w, 6m")
+    stale.add_argument("--today", type=_iso_date, help=argparse.SUPPRESS)  # tests: a fixed "today"
+    for sub in (listing, importing, stats, near, stale):
         sub.add_argument("--content-dir", type=Path, help="content folder (default: CAUNOI_CONTENT_DIR or content/vi)")
     return "directory", handle
 
@@ -63,7 +85,185 @@ def handle(args: argparse.Namespace) -> int:
     content_dir: Path = args.content_dir or get_settings().content_dir
     if args.directory_command == "list":
         return list_entries(content_dir, as_json=args.json)
+    if args.directory_command == "stats":
+        return print_stats(content_dir)
+    if args.directory_command == "near":
+        return print_near(content_dir, args.lat, args.lon, args.type, args.limit)
+    if args.directory_command == "stale":
+        return print_stale(content_dir, args.older_than, args.today or date.today())
     return import_csv(args.file, content_dir, args.out or content_dir / "directory" / "imported.yml", args.dry_run)
+
+
+# Arguments: argparse turns an ArgumentTypeError into "caunoi directory near: error: …" and exit 2.
+AGE = re.compile(r"(\d+)\s*([dwm])")
+
+
+@dataclass(frozen=True)
+class Age:
+    """How long ago an entry may have been checked: `count` days, weeks or months."""
+
+    count: int
+    unit: str  # d, w or m
+
+    def before(self, today: date) -> date:
+        """The date this age before `today` (months by the calendar, the day clamped to the month's length)."""
+        if self.unit == "d":
+            return today - timedelta(days=self.count)
+        if self.unit == "w":
+            return today - timedelta(weeks=self.count)
+        months = today.year * 12 + today.month - 1 - self.count
+        year, month = divmod(months, 12)
+        if year < 1:
+            raise ValueError(f"{self} goes back before year 1")
+        month += 1
+        return date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
+
+    def __str__(self) -> str:
+        return f"{self.count}{self.unit}"
+
+
+def parse_age(text: str) -> Age:
+    match = AGE.fullmatch(text.strip().lower())
+    if not match:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an age: write a number followed by d (days), w (weeks) or m (months), e.g. 180d")
+    count = int(match.group(1))
+    if count <= 0 or count > 100_000:
+        raise argparse.ArgumentTypeError(f"{text!r}: the age must be between 1 and 100000")
+    return Age(count, match.group(2))
+
+
+def _number(text: str, what: str, low: float, high: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{what} {text!r} is not a number") from None
+    if not low <= value <= high:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{what} {text!r} is out of range ({low:g}…{high:g})")
+    return value
+
+
+def _latitude(text: str) -> float:
+    return _number(text, "latitude", -90.0, 90.0)
+
+
+def _longitude(text: str) -> float:
+    return _number(text, "longitude", -180.0, 180.0)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _load(content_dir: Path) -> Content | None:
+    """The content, or None (problems printed) when it cannot be read at all."""
+    content, problems = read_content(content_dir)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if content is None:
+        print(f"caunoi: cannot read the content in {content_dir}; run caunoi content check", file=sys.stderr)
+    return content
+
+
+NATIONAL, ABROAD = "(toàn quốc)", "(nước ngoài)"
+
+
+def stats_rows(content: Content) -> list[tuple[str, str, int, int]]:
+    """(where, type, verified, unverified): the 34 provinces in gazetteer order (one `-` row for a province with
+    no entry at all), then national and abroad entries."""
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for entry in content.directory:
+        where = entry.province or (ABROAD if entry.country else NATIONAL)
+        counts[(where, entry.type, entry.status)] += 1
+    places = [p.name for p in content.directory.geography.provinces] + [NATIONAL, ABROAD]
+    rows: list[tuple[str, str, int, int]] = []
+    for place in places:
+        kinds = sorted({kind for (where, kind, _) in counts if where == place})
+        if not kinds and place not in (NATIONAL, ABROAD):
+            rows.append((place, "-", 0, 0))
+        rows += [(place, kind, counts[(place, kind, "verified")], counts[(place, kind, "unverified")])
+                 for kind in kinds]
+    return rows
+
+
+def print_stats(content_dir: Path) -> int:
+    content = _load(content_dir)
+    if content is None:
+        return 2
+    rows = stats_rows(content)
+    header = ("province", "type", "verified", "unverified")
+    width = [max(len(str(row[i])) for row in [header, *rows]) for i in range(4)]
+
+    def line(cells: Sequence[object]) -> str:
+        return "  ".join(f"{cell!s:{'<' if i < 2 else '>'}{width[i]}}" for i, cell in enumerate(cells)).rstrip()
+
+    print(line(header))
+    for row in rows:
+        print(line(row))
+    verified = sum(row[2] for row in rows)
+    unverified = sum(row[3] for row in rows)
+    provinces = {row[0] for row in rows if row[2] and row[0] not in (NATIONAL, ABROAD)}
+    print(f"total: {verified} verified, {unverified} unverified; "
+          f"{len(provinces)} of {len(content.directory.geography.provinces)} provinces have a verified entry")
+    return 0
+
+
+def print_near(content_dir: Path, lat: float, lon: float, kind: str | None, limit: int) -> int:
+    content = _load(content_dir)
+    if content is None:
+        return 2
+    types = sorted({*content.service_labels, *EXTRA_TYPES})
+    if kind is not None and kind not in types:
+        print(f"caunoi: unknown type {kind!r}; one of: {', '.join(types)}", file=sys.stderr)
+        return 2
+    if not valid_coordinates(lat, lon):  # argparse already refuses these; kept for direct callers
+        print(f"caunoi: {lat}, {lon} are not coordinates", file=sys.stderr)
+        return 2
+    found = content.directory.near(lat, lon, type=kind, limit=limit)
+    if not found:
+        print("no verified entry with coordinates" + (f" of type {kind}" if kind else ""))
+        return 0
+    for entry, km in found:
+        phone = entry.phone or "-"
+        print(f"{km:8.1f} km\t{entry.id}\t{entry.type}\t{entry.province or entry.country or NATIONAL}\t"
+              f"{phone}\t{entry.name}")
+    return 0
+
+
+def stale_entries(content: Content, age: Age, today: date) -> list[Entry]:
+    """Entries with a verified_at before `age` ago, oldest first."""
+    cutoff = age.before(today)
+    old = [entry for entry in content.directory if entry.verified_at is not None and entry.verified_at < cutoff]
+    return sorted(old, key=lambda entry: (entry.verified_at or date.min, entry.id))
+
+
+def print_stale(content_dir: Path, age: Age, today: date) -> int:
+    content = _load(content_dir)
+    if content is None:
+        return 2
+    try:
+        old = stale_entries(content, age, today)
+    except ValueError as error:
+        print(f"caunoi: --older-than {age}: {error}", file=sys.stderr)
+        return 2
+    for entry in old:
+        where = entry.province or entry.country or NATIONAL
+        print(f"{entry.id}\t{where}\t{entry.verified_at}\t{entry.source_url or '-'}")
+    print(f"{len(old)} entries checked before {age.before(today)} (older than {age})", file=sys.stderr)
+    return 0
 
 
 def list_entries(content_dir: Path, as_json: bool) -> int:

@@ -17,6 +17,8 @@ OUTDATED = frozenset({"18001567", "18001282", "18008077"})
 _ALLOWED = re.compile(r"\+?[\d .\-]+")
 _TOLL = re.compile(r"1[89]00\d{4}(?:\d{2})?")  # 1800 free / 1900 charged lines: 8 or 10 digits
 _DOMESTIC = re.compile(r"0(?:2\d{9}|[35789]\d{8})")  # landlines are 11 digits since 2017 (02x), mobiles 10
+# The police's own network (069 …, 10 digits) kept its numbers in 2017; sources from 2025 still publish them.
+_POLICE = re.compile(r"069\d{7}")
 _OLD_LANDLINE = re.compile(r"0[2-8]\d{8}")  # 10-digit landlines from before the 2017 area-code change, e.g. 04 …
 _INTERNATIONAL = re.compile(r"\+[1-9]\d{6,14}")  # E.164
 
@@ -47,7 +49,7 @@ def phone_problem(raw: str, abroad: bool = False) -> str | None:
     number = canonical(raw)
     if number in OUTDATED:
         return f"phone {raw!r} is an out-of-date number (replaced or closed; vn-facts: do not publish)"
-    if number in SHORT_CODES or _TOLL.fullmatch(number) or _DOMESTIC.fullmatch(number):
+    if number in SHORT_CODES or _TOLL.fullmatch(number) or _DOMESTIC.fullmatch(number) or _POLICE.fullmatch(number):
         return None
     if _OLD_LANDLINE.fullmatch(number):
         return f"phone {raw!r} uses a pre-2017 area code (landlines have 11 digits since 2017)"

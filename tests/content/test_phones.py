@@ -18,7 +18,8 @@ def test_one_canonical_form_per_line(raw: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize("raw", ["111", "113", "114", "115", "1800 1769", "1900 969 680", "024 3824 9517",
-                                 "0981 84 84 84", "+84 981 84 84 84", "+84 24 3824 9517"])
+                                 "0981 84 84 84", "+84 981 84 84 84", "+84 24 3824 9517",
+                                 "0692 196 085"])  # the police network kept its 069 numbers
 def test_vietnamese_formats_are_valid(raw: str) -> None:
     assert phone_problem(raw) is None
 
@@ -28,6 +29,7 @@ def test_vietnamese_formats_are_valid(raw: str) -> None:
     ("1800 1282", "out-of-date"),
     ("1800 8077", "out-of-date"),
     ("04 3824 9517", "pre-2017"),
+    ("06 3824 9517", "pre-2017"),
     ("12345", "not a Vietnamese number"),
     ("112", "not a Vietnamese number"),
     ("0981 84 84 8", "not a Vietnamese number"),
