@@ -20,7 +20,7 @@ train: $(STAMP)
 
 test: $(STAMP)
 	@$(CAUNOI) train
-	@$(VENV)/bin/rasa data validate --domain domain --data data content/vi/nlu --config config.yml --quiet
+	@PYTHONWARNINGS=ignore $(VENV)/bin/rasa data validate --domain domain --data data content/vi/nlu --config config.yml --quiet
 	@$(VENV)/bin/ruff check bot nlu actions tests
 	@$(VENV)/bin/mypy
 	@$(VENV)/bin/python -m pytest -q

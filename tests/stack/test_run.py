@@ -31,9 +31,9 @@ def stack_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def greeting() -> str:
+def welcome() -> dict[str, object]:
     responses = yaml.safe_load((PROJECT_ROOT / "content/vi/responses/smalltalk.yml").read_text(encoding="utf-8"))
-    return str(responses["responses"]["utter_greet"][0]["text"])
+    return dict(responses["responses"]["utter_welcome"][0])
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,9 @@ def test_chat_gets_the_trained_greeting_through_the_gateway(
     result = subprocess.run([*CAUNOI, "chat", "--once", "xin chào"], env=env, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"Cầu Nối: {greeting()}"
+    expected = welcome()
+    buttons = "\n".join(f"   [{n}] {b['title']}" for n, b in enumerate(expected["buttons"], 1))  # type: ignore[arg-type]
+    assert result.stdout.strip() == f"Cầu Nối: {expected['text']}\n{buttons}"
 
 
 @pytest.mark.stack
