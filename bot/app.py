@@ -1,63 +1,59 @@
 """The gateway's ASGI app: webhooks, health checks (and, later, the operator console and its API).
 
-Run it with `caunoi serve gateway`; `create_app` is the factory uvicorn calls.
+Run it with `caunoi serve gateway`; `create_app` is the factory uvicorn calls. The Telegram and Zalo webhooks
+only check authenticity, dedupe and queue (bot/inbox.py), then answer at once; the inbox worker running in the same
+process (and in every other gateway process) does the rest.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import redis.asyncio
+import redis
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot import health, store
-from bot.channels.web import CONVERSATION_ID, WebSender
-from bot.content import gateway_texts
-from bot.dispatch import Dispatcher
+from bot import health, keys
+from bot.buttons import code_for
+from bot.channels import telegram, zalo
+from bot.channels.web import CONVERSATION_ID
+from bot.gateway import Gateway, GatewayOptions
+from bot.inbox import SEEN_TTL_SECONDS
 from bot.messages import Inbound
-from bot.rasa_client import RasaClient
 from bot.settings import Settings, get_settings
 
+log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
 MAX_TEXT_CHARS = 10_000
 
 
-@dataclass
-class Services:
-    settings: Settings
-    redis: redis.asyncio.Redis
-    http: httpx.AsyncClient
-    rasa: RasaClient
-    web: WebSender
-    dispatcher: Dispatcher
-
-
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+def _gateway(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
 
 
 def error(status: int, reason: str) -> JSONResponse:
     return JSONResponse({"error": reason}, status_code=status)
 
 
-async def read_json(request: Request) -> dict[str, Any] | JSONResponse:
-    """The request's JSON object, or the error response that explains why it is not one."""
-    if "application/json" not in request.headers.get("content-type", ""):
-        return error(415, "send JSON with Content-Type: application/json")
+async def read_body(request: Request) -> bytes | JSONResponse:
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY_BYTES:
             return error(413, f"body larger than {MAX_BODY_BYTES} bytes")
+    return body
+
+
+def parse_json(body: bytes) -> dict[str, Any] | JSONResponse:
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -67,71 +63,143 @@ async def read_json(request: Request) -> dict[str, Any] | JSONResponse:
     return data
 
 
+async def read_json(request: Request) -> dict[str, Any] | JSONResponse:
+    """The request's JSON object, or the error response that explains why it is not one."""
+    if "application/json" not in request.headers.get("content-type", ""):
+        return error(415, "send JSON with Content-Type: application/json")
+    body = await read_body(request)
+    return body if isinstance(body, JSONResponse) else parse_json(body)
+
+
 async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
 async def readyz(request: Request) -> JSONResponse:
-    services = _services(request)
-    found = await health.problems(services.redis, services.rasa, services.http, services.settings.actions_url)
+    gateway = _gateway(request)
+    found = await health.problems(gateway.redis, gateway.rasa, gateway.http, gateway.settings.actions_url)
     failing = {name: reason for name, reason in found.items() if reason}
     if failing:
         return JSONResponse({"status": "not ready", "problems": failing}, status_code=503)
     return JSONResponse({"status": "ready"})
 
 
+async def telegram_webhook(request: Request) -> JSONResponse:
+    gateway = _gateway(request)
+    if gateway.telegram is None:
+        return error(404, "the Telegram channel is not configured")
+    received = request.headers.get("x-telegram-bot-api-secret-token")
+    if not telegram.verify_secret(received, gateway.settings.telegram_webhook_secret):
+        return error(403, "forbidden")
+    data = await read_json(request)
+    if isinstance(data, JSONResponse):
+        return data
+    try:
+        parsed = telegram.parse_update(data)
+    except Exception:  # an update we cannot read would be redelivered for hours: drop it, say so in the log
+        log.exception("unreadable telegram update")
+        return JSONResponse({"ok": True, "ignored": True})
+    if parsed is not None:
+        dedupe, inbound = parsed
+        await gateway.accept(inbound, dedupe)
+    return JSONResponse({"ok": True})
+
+
+async def zalo_webhook(request: Request) -> JSONResponse:
+    gateway = _gateway(request)
+    settings = gateway.settings
+    if "zalo" not in gateway.senders:
+        return error(404, "the Zalo channel is not configured")
+    body = await read_body(request)
+    if isinstance(body, JSONResponse):
+        return body
+    data = parse_json(body)
+    if isinstance(data, JSONResponse):  # unsigned garbage gets no detail
+        return error(403, "forbidden")
+    if not zalo.verify_signature(body, request.headers.get(zalo.SIGNATURE_HEADER), settings.zalo_app_id,
+                                 settings.zalo_oa_secret, zalo.timestamp_of(data)):
+        return error(403, "forbidden")
+    try:
+        event = zalo.parse_event(data)
+    except Exception:
+        log.exception("unreadable zalo event")
+        return JSONResponse({"ok": True, "ignored": True})
+    if event is not None:
+        await apply_zalo_event(gateway, event)
+    return JSONResponse({"ok": True})
+
+
+async def apply_zalo_event(gateway: Gateway, event: zalo.ZaloEvent) -> None:
+    # Follow and unfollow take effect at once, ahead of queued messages: nothing can reach someone who left.
+    if event.following is False:
+        await gateway.redis.set(keys.stopped(event.conversation_id), "unfollow",
+                                ex=gateway.settings.retention_days * 24 * 3600)
+        await gateway.transcript.append(event.conversation_id, "system", "[unfollow]", "event")
+    elif event.following is True:
+        await gateway.redis.delete(keys.stopped(event.conversation_id))
+    if event.inbound is not None:
+        await gateway.accept(event.inbound, event.dedupe)
+
+
 async def web_message(request: Request) -> JSONResponse:
-    """The local chat channel: one message in, the bot's replies out."""
+    """The local chat channel: one message (or a button press) in, the bot's replies out."""
     data = await read_json(request)
     if isinstance(data, JSONResponse):
         return data
     conversation_id = data.get("conversation_id")
-    text = data.get("text")
+    text = data.get("text", "")
+    button = data.get("button")
     if not isinstance(conversation_id, str) or not CONVERSATION_ID.fullmatch(conversation_id):
         return error(400, "conversation_id must look like web:<8-64 letters, digits, _ or ->")
     if not isinstance(text, str):
         return error(400, "text must be a string")
+    if button is not None and (not isinstance(button, str) or len(button) > MAX_TEXT_CHARS):
+        return error(400, "button must be the payload of a button the conversation was shown")
     if len(text) > MAX_TEXT_CHARS:
         return error(413, f"text longer than {MAX_TEXT_CHARS} characters")
-    services = _services(request)
+    gateway = _gateway(request)
     message_id = str(data.get("message_id") or "")
-    await services.dispatcher.handle(Inbound(channel="web", conversation_id=conversation_id,
-                                             message_id=message_id, text=text))
-    return JSONResponse({"messages": await services.web.collect(conversation_id)})
+    if message_id and not await gateway.redis.set(keys.seen_update("web", f"{conversation_id}:{message_id}"), "1",
+                                                  nx=True, ex=SEEN_TTL_SECONDS):
+        return JSONResponse({"messages": await gateway.web.collect(conversation_id), "duplicate": True})
+    inbound = Inbound(channel="web", conversation_id=conversation_id, message_id=message_id or secrets.token_hex(6),
+                      text=text, button=code_for(button) if button else None)
+    await gateway.dispatcher.handle(inbound)
+    return JSONResponse({"messages": await gateway.web.collect(conversation_id)})
 
 
 async def web_outbox(request: Request) -> JSONResponse:
     conversation_id = request.path_params["conversation_id"]
     if not CONVERSATION_ID.fullmatch(conversation_id):
         return error(400, "conversation_id must look like web:<8-64 letters, digits, _ or ->")
-    return JSONResponse({"messages": await _services(request).web.collect(conversation_id)})
+    return JSONResponse({"messages": await _gateway(request).web.collect(conversation_id)})
 
 
-def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTransport | None = None) -> Starlette:
-    """The gateway app. `transport` replaces the network for outgoing HTTP calls (tests pass a mock)."""
+def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTransport | None = None,
+               options: GatewayOptions | None = None) -> Starlette:
+    """The gateway app. `transport` replaces the network for calls to Rasa (tests pass a mock)."""
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        client = store.connect(settings)
-        http = httpx.AsyncClient(timeout=httpx.Timeout(5.0), transport=transport)
-        rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, token=settings.rasa_token.reveal(),
-                          transport=transport)
-        web = WebSender(client)
-        dispatcher = Dispatcher(rasa, {"web": web}, gateway_texts(settings.content_dir),
-                                log_key=settings.secret_key.reveal())
-        app.state.services = Services(settings, client, http, rasa, web, dispatcher)
-        try:
+        async with Gateway.running(settings, transport, options) as gateway:
+            app.state.gateway = gateway
             yield
-        finally:
-            await rasa.aclose()
-            await http.aclose()
-            await client.close()
 
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/webhooks/telegram", telegram_webhook, methods=["POST"]),
+        Route("/webhooks/zalo", zalo_webhook, methods=["POST"]),
         Route("/webhooks/web", web_message, methods=["POST"]),
         Route("/webhooks/web/{conversation_id}/messages", web_outbox),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_exception_handler(redis.RedisError, _redis_down)
+    return app
+
+
+async def _redis_down(request: Request, exc: Exception) -> JSONResponse:
+    # The platforms redeliver on an error status, so nothing is lost while Redis is away.
+    log.error("redis unavailable: %s", type(exc).__name__)
+    return error(503, "storage unavailable, retry later")

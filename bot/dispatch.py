@@ -1,42 +1,109 @@
-"""Runs one inbound message through the bot and delivers the answers, in order, on the person's channel."""
+"""Runs one inbound message: transcript, handoff state, the bot (or not), and the answers on the person's channel.
+
+The order of the steps is the design's data flow: record what the person wrote (nothing is ever lost), then ask
+Redis who holds the conversation. `bot` → Rasa; `waiting` / `human` → the operator sees it in the transcript and
+the bot stays quiet, except that danger words while `waiting` get the emergency numbers at once. When Rasa does
+not answer, the person gets the emergency numbers and a place in the human queue.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-from bot.channels.base import Sender
-from bot.content import GatewayTexts
-from bot.messages import Inbound, Outbound
+import redis.asyncio
+
+from bot import keys
+from bot.buttons import ButtonMap
+from bot.channels.base import Acknowledges, ShowsTyping
+from bot.deadletters import DeadLetters
+from bot.delivery import Delivery
+from bot.erase import erase_if_requested
+from bot.messages import Button, Inbound, Outbound
+from bot.notes import Notes
 from bot.privacy import log_id
+from bot.queue import RISK_ORDER, Case, HandoffQueue
 from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.transcript import Transcript, label
+from nlu import tables
 from nlu.guard import clean_typed_text
+from nlu.text import Table, normalise
+from nlu.triage import Risk, Triage
 
 log = logging.getLogger(__name__)
+BOT_UNAVAILABLE = "Bot không trả lời (bot unavailable)"
+EMERGENCY_REPEAT_SECONDS = 600  # danger words again within 10 minutes: the numbers were just sent
+PRIVATE_ONLY_REPEAT_SECONDS = 30 * 24 * 3600
+TYPING_EVERY_SECONDS = 4.0  # Telegram shows "typing" for 5 s
+TYPING_AFTER_SECONDS = 0.8  # most turns answer sooner: no Bot API call for an indicator nobody would see
 
 
-def rasa_message(inbound: Inbound) -> str:
-    """The text Rasa receives: an explicit intent only when the gateway set one, typed text otherwise."""
+def rasa_message(inbound: Inbound, button: Button | None = None) -> str:
+    """The text Rasa receives: a pressed button's or the gateway's own payload verbatim, typed text cleaned."""
+    if button is not None:
+        return button.payload
     if inbound.intent:
-        return f"/{inbound.intent}"
+        return inbound.intent if inbound.intent.startswith("/") else f"/{inbound.intent}"
+    if inbound.location is not None:
+        return "/inform_location"
     return clean_typed_text(inbound.text)
 
 
+def rasa_metadata(inbound: Inbound) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"channel": inbound.channel}
+    if inbound.campaign:
+        metadata["campaign"] = inbound.campaign
+    if inbound.location is not None:
+        metadata["location"] = {"latitude": inbound.location.latitude, "longitude": inbound.location.longitude}
+    return metadata
+
+
+class RiskReader:
+    """nlu's triage on raw text, without Rasa: for danger while waiting and for the degraded path."""
+
+    def __init__(self, content_dir: Path):
+        self._triage = Triage(tables.triage_rules(content_dir))
+        self._table = Table.build(**tables.teencode(content_dir))
+
+    def assess(self, text: str) -> Risk:
+        return self._triage.assess(normalise(text, self._table), None)
+
+
+@functools.lru_cache(maxsize=4)
+def risk_reader(content_dir: Path) -> RiskReader:
+    """One reader per content folder and process: building the phrase index takes most of a second."""
+    return RiskReader(content_dir)
+
+
 class Dispatcher:
-    def __init__(self, rasa: RasaClient, senders: Mapping[str, Sender], texts: GatewayTexts, log_key: str = ""):
+    def __init__(self, rasa: RasaClient, senders: Mapping[str, Delivery], notes: Notes, *,
+                 client: redis.asyncio.Redis, queue: HandoffQueue, transcript: Transcript, buttons: ButtonMap,
+                 risk: RiskReader, dead_letters: DeadLetters | None = None, log_key: str = "",
+                 typing_every: float = TYPING_EVERY_SECONDS, typing_after: float = TYPING_AFTER_SECONDS):
         self._rasa = rasa
         self._senders = senders
-        self._texts = texts
+        self._notes = notes
+        self._redis = client
+        self._queue = queue
+        self._transcript = transcript
+        self._buttons = buttons
+        self._risk = risk
+        self._dead = dead_letters
         self._log_key = log_key
+        self._typing_every = typing_every
+        self._typing_after = typing_after
         self._locks: dict[str, asyncio.Lock] = {}
 
     @asynccontextmanager
     async def _one_at_a_time(self, conversation_id: str) -> AsyncIterator[None]:
-        # Rasa retries a busy conversation lock once per second, so turns of one conversation are serialised here.
+        # The inbox already serialises a conversation across workers; this covers direct calls (the web channel).
         lock = self._locks.setdefault(conversation_id, asyncio.Lock())
         try:
             async with lock:
@@ -46,26 +113,118 @@ class Dispatcher:
                 del self._locks[conversation_id]
 
     async def handle(self, inbound: Inbound) -> None:
-        sender = self._senders[inbound.channel]
         async with self._one_at_a_time(inbound.conversation_id):
-            replies = await self._answer(inbound)
-            for reply in replies:
-                await sender.send(inbound.conversation_id, reply)
+            await self._handle(inbound)
 
-    async def _answer(self, inbound: Inbound) -> list[Outbound]:
-        text = rasa_message(inbound)
+    async def _handle(self, inbound: Inbound) -> None:
+        sender = self._senders[inbound.channel]
+        conversation = inbound.conversation_id
+        if inbound.ack and isinstance(sender.transport, Acknowledges):
+            await sender.transport.acknowledge(inbound.ack)
+        if inbound.event == "not_private":
+            if await self._first_time(conversation, "private_only", PRIVATE_ONLY_REPEAT_SECONDS):
+                await sender.send(conversation, Outbound(self._notes.private_only), record=False)
+            return
+        button: Button | None = None
+        if inbound.button:
+            button = await self._buttons.resolve(conversation, inbound.button)
+            if button is None:
+                await self._transcript.append(conversation, "person", label("button", "(nút cũ)"), "button")
+                await sender.send(conversation, Outbound(self._notes.button_expired))
+                return
+        await self._record(inbound, button)
+        if inbound.attachment:
+            await sender.send(conversation, Outbound(self._notes.text_only))
+            if not inbound.text.strip():
+                return  # a caption, if any, is read like any text
+        mode = await self._queue.mode(conversation)
+        if mode != "bot":
+            log.info("held conversation=%s mode=%s", log_id(conversation, self._log_key), mode)
+            if mode == "waiting" and inbound.text and self._risk.assess(inbound.text).level == "high" \
+                    and await self._first_time(conversation, "emergency", EMERGENCY_REPEAT_SECONDS):
+                await sender.send(conversation, Outbound(self._notes.emergency))
+            return
+        if inbound.event == "location_unreadable":
+            await sender.send(conversation, Outbound(self._notes.location_unreadable))
+            return
+        if button is None and not inbound.intent and inbound.location is None:
+            button = await self._buttons.take(conversation, inbound.text)
+        text = rasa_message(inbound, button)
         if not text:
-            return [Outbound(self._texts.empty)]
-        metadata: dict[str, Any] = {}
-        if inbound.campaign:
-            metadata["campaign"] = inbound.campaign
+            await sender.send(conversation, Outbound(self._notes.empty))
+            return
+        for reply in await self._ask_rasa(inbound, text, sender):
+            await sender.send(conversation, reply)
+        # The delete action only leaves a request: Rasa saves the tracker again at the end of the turn (bot/erase.py).
+        if await erase_if_requested(self._redis, conversation):
+            if self._dead is not None:
+                await self._dead.forget_conversation(conversation)
+            log.info("erased conversation=%s", log_id(conversation, self._log_key))
+
+    async def _record(self, inbound: Inbound, button: Button | None) -> None:
+        if button is not None:
+            kind, text = "button", button.title
+        elif inbound.location is not None:
+            kind, text = "location", f"{inbound.location.latitude:.5f}, {inbound.location.longitude:.5f}"
+        elif inbound.attachment:
+            kind, text = inbound.attachment, inbound.text
+        elif inbound.intent:
+            kind, text = "command", inbound.text or inbound.intent
+        else:
+            kind, text = "text", inbound.text
+        await self._transcript.append(inbound.conversation_id, "person", label(kind, text) if kind != "command"
+                                      else text, kind, at=inbound.received_at)
+
+    async def _ask_rasa(self, inbound: Inbound, text: str, sender: Delivery) -> list[Outbound]:
+        conversation = inbound.conversation_id
         started = time.perf_counter()
         try:
-            replies = await self._rasa.send(inbound.conversation_id, text, inbound.channel, metadata)
+            async with self._typing(sender, conversation):
+                replies = await self._rasa.send(conversation, text, inbound.channel, rasa_metadata(inbound))
         except RasaUnavailable as error:
-            log.warning("rasa unavailable conversation=%s reason=%s",
-                        log_id(inbound.conversation_id, self._log_key), error)
-            return [Outbound(self._texts.degraded)]
-        log.info("turn conversation=%s channel=%s replies=%d ms=%.0f", log_id(inbound.conversation_id, self._log_key),
-                 inbound.channel, len(replies), (time.perf_counter() - started) * 1000)
+            log.warning("rasa unavailable conversation=%s reason=%s", log_id(conversation, self._log_key), error)
+            await self._escalate(inbound)
+            return [Outbound(self._notes.degraded)]
+        intent = text.split("{", 1)[0] if text.startswith("/") else "text"
+        log.info("turn conversation=%s channel=%s input=%s replies=%d ms=%.0f", log_id(conversation, self._log_key),
+                 inbound.channel, intent, len(replies), (time.perf_counter() - started) * 1000)
         return replies
+
+    async def _escalate(self, inbound: Inbound) -> None:
+        risk = self._risk.assess(inbound.text) if inbound.text else None
+        level = risk.level if risk is not None else "none"
+        level = level if RISK_ORDER.index(level) >= RISK_ORDER.index("medium") else "medium"
+        reasons = (BOT_UNAVAILABLE, *(risk.reasons if risk is not None else ()))
+        place = await self._queue.enqueue(Case(inbound.conversation_id, inbound.channel, level, reasons, "",
+                                               inbound.campaign or ""))
+        log.warning("queued for a human conversation=%s risk=%s place=%s",
+                    log_id(inbound.conversation_id, self._log_key), level, place)
+
+    @asynccontextmanager
+    async def _typing(self, sender: Delivery, conversation_id: str) -> AsyncIterator[None]:
+        transport = sender.transport
+        if not isinstance(transport, ShowsTyping):
+            yield
+            return
+
+        stop = asyncio.Event()
+
+        async def keep_typing() -> None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._typing_after)
+            while not stop.is_set():
+                await transport.typing(conversation_id)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self._typing_every)
+
+        task = asyncio.create_task(keep_typing())
+        try:
+            yield
+        finally:
+            # The flag, not only the cancel: an HTTP client may turn a cancellation into an error it then swallows.
+            stop.set()
+            task.cancel()
+            await asyncio.wait({task}, timeout=5.0)
+
+    async def _first_time(self, conversation_id: str, note: str, seconds: int) -> bool:
+        return bool(await self._redis.set(keys.noted(conversation_id, note), "1", nx=True, ex=seconds))

@@ -27,6 +27,9 @@ def conversation_keys(conversation_id: str) -> list[str]:
         keys.conversation_mode(conversation_id),
         keys.dev_outbox(conversation_id),
         keys.erase_request(conversation_id),
+        keys.buttons(conversation_id),
+        keys.choices(conversation_id),
+        *(keys.noted(conversation_id, note) for note in keys.NOTES),
     ]
 
 

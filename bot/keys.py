@@ -56,6 +56,9 @@ def stopped(conversation_id: str) -> str:
     return f"{PREFIX}:conv:{conversation_id}:stopped"
 
 
+NOTES = ("private_only", "emergency")  # the notes bot/dispatch.py sends once in a while
+
+
 def noted(conversation_id: str, note: str) -> str:
     """A one-time (or once-in-a-while) gateway note already sent to this conversation."""
     return f"{PREFIX}:conv:{conversation_id}:noted:{note}"
@@ -88,3 +91,60 @@ def rasa_tracker(conversation_id: str) -> str:
 
 def rasa_lock(conversation_id: str) -> str:
     return f"{LOCK_PREFIX}:lock:{conversation_id}"
+
+
+# Operator console (bot/console/).
+HELD = f"{PREFIX}:console:held"  # sorted set: conversations a human holds -> claimed at
+OPERATORS = f"{PREFIX}:operators"  # set of usernames
+ONLINE = f"{PREFIX}:console:online"  # sorted set: username -> last seen (console open)
+AUDIT = f"{PREFIX}:audit"  # append-only stream: who did what to which conversation, never message text
+TRANSCRIPT_LENGTHS = f"{PREFIX}:console:transcript-lengths"  # hash: watched conversation -> transcript length
+
+
+def events(db: int) -> str:
+    """Pub/sub channel of queue, transcript, note and alert events for the consoles. Pub/sub ignores database
+    numbers, so the channel names the database: deployments sharing one Redis server never hear each other."""
+    return f"{PREFIX}:console:events:{db}"
+
+
+def operator(username: str) -> str:
+    return f"{PREFIX}:operator:{username}"
+
+
+def session(token_digest: str) -> str:
+    return f"{PREFIX}:console:session:{token_digest}"
+
+
+def login_failures(kind: str, who: str) -> str:
+    """Failed logins in the current window, per `kind` ("user" or "ip")."""
+    return f"{PREFIX}:console:login-failures:{kind}:{who}"
+
+
+def assignee(conversation_id: str) -> str:
+    """The username of the operator who holds the conversation."""
+    return f"{PREFIX}:conv:{conversation_id}:operator"
+
+
+def case_notes(conversation_id: str) -> str:
+    """Operators' internal notes: kept across handoffs, never shown to the person."""
+    return f"{PREFIX}:conv:{conversation_id}:notes"
+
+
+def handoffs(conversation_id: str) -> str:
+    """Closed handoffs of the conversation: who, when, outcome, referral."""
+    return f"{PREFIX}:conv:{conversation_id}:handoffs"
+
+
+def notices(conversation_id: str) -> str:
+    """Hash of notices and alerts already sent for the current wait (field -> time), so each goes out once."""
+    return f"{PREFIX}:conv:{conversation_id}:notices"
+
+
+def viewed(username: str, conversation_id: str) -> str:
+    """Set while an operator's view of a conversation is already in the audit log (views are logged once a while)."""
+    return f"{PREFIX}:console:viewed:{username}:{conversation_id}"
+
+
+def outcomes(day: str) -> str:
+    """Hash outcome -> count of handoffs closed on `day` (YYYY-MM-DD, Vietnam time)."""
+    return f"{PREFIX}:stats:outcomes:{day}"

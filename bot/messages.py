@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
 Channel = Literal["telegram", "zalo", "web"]
+PREFIXES: dict[str, Channel] = {"tg": "telegram", "zalo": "zalo", "web": "web"}
+
+
+def channel_of(conversation_id: str) -> Channel:
+    """The channel a conversation id belongs to (`tg:…`, `zalo:…`, `web:…`); ValueError for anything else."""
+    prefix, _, rest = conversation_id.partition(":")
+    if prefix not in PREFIXES or not rest:
+        raise ValueError("not a conversation id")
+    return PREFIXES[prefix]
 
 
 @dataclass(frozen=True)
@@ -25,7 +35,20 @@ class Inbound:
     location: Location | None = None
     attachment: str | None = None  # "photo", "voice", ... when the person sent something that is not text
     campaign: str | None = None
-    intent: str | None = None  # set only by the gateway itself: button payloads and its own commands
+    # Set only by the gateway itself: a command's payload ("/greet"). Button presses use `button` instead.
+    intent: str | None = None
+    button: str | None = None  # the short code of a pressed button, resolved to its payload when processed
+    event: str | None = None  # "not_private", "location_unreadable": things the gateway answers by itself
+    ack: str | None = None  # a channel token to acknowledge (a Telegram callback query id)
+    received_at: float = field(default_factory=time.time)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Inbound:
+        location = data.get("location")
+        return cls(**{**data, "location": Location(**location) if location else None})
 
 
 @dataclass(frozen=True)
@@ -41,3 +64,4 @@ class Outbound:
     text: str
     buttons: tuple[Button, ...] = field(default_factory=tuple)
     request_location: bool = False
+    protect_content: bool = False  # Telegram: the person cannot forward or save it (safety information)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -15,17 +16,51 @@ class RasaUnavailable(RuntimeError):
 
 def to_outbound(reply: dict[str, Any]) -> Outbound | None:
     """Turns one reply of Rasa's REST channel into an `Outbound`; None for replies with nothing to show."""
-    text = str(reply.get("text") or "").strip()
+    raw_custom = reply.get("custom")
+    custom: dict[str, Any] = raw_custom if isinstance(raw_custom, dict) else {}
+    text = str(reply.get("text") or custom.get("text") or "").strip()
     buttons = tuple(
         Button(title=str(button.get("title", "")), payload=str(button.get("payload", "")))
         for button in reply.get("buttons") or ()
-        if button.get("title") and button.get("payload")
+        if isinstance(button, dict) and button.get("title") and button.get("payload")
     )
-    custom = reply.get("custom")
-    request_location = isinstance(custom, dict) and bool(custom.get("request_location"))
-    if not text and not buttons:
+    request_location = bool(custom.get("request_location"))
+    protect_content = custom.get("protect_content") is True
+    if not text and not buttons and not request_location:
         return None
-    return Outbound(text=text, buttons=buttons, request_location=request_location)
+    return Outbound(text=text, buttons=buttons, request_location=request_location, protect_content=protect_content)
+
+
+def to_outbounds(replies: list[Any]) -> list[Outbound]:
+    """All replies of one turn, in order.
+
+    Rasa's REST channel sends a response's `custom` part as a message of its own right after the response's texts
+    (which it also splits at blank lines). A custom part with no text of its own is therefore read as flags for the
+    texts before it: `protect_content` for every text since the previous custom part (protecting one message too
+    many is harmless), `request_location` for the last one.
+    """
+    messages: list[Outbound] = []
+    since_custom = 0
+    for reply in replies:
+        if not isinstance(reply, dict):
+            continue
+        custom = reply.get("custom")
+        flags_only = isinstance(custom, dict) and not reply.get("text") and not custom.get("text") \
+            and not reply.get("buttons")
+        if flags_only and messages and since_custom:
+            assert isinstance(custom, dict)
+            if custom.get("protect_content") is True:
+                for index in range(len(messages) - since_custom, len(messages)):
+                    messages[index] = replace(messages[index], protect_content=True)
+            if custom.get("request_location"):
+                messages[-1] = replace(messages[-1], request_location=True)
+            since_custom = 0
+            continue
+        message = to_outbound(reply)
+        if message is not None:
+            messages.append(message)
+            since_custom = 0 if custom else since_custom + 1
+    return messages
 
 
 class RasaClient:
@@ -52,7 +87,7 @@ class RasaClient:
             raise RasaUnavailable(type(error).__name__) from error
         if not isinstance(replies, list):
             raise RasaUnavailable("unexpected reply shape")
-        return [message for message in map(to_outbound, replies) if message is not None]
+        return to_outbounds(replies)
 
     async def problem(self) -> str | None:
         """None when Rasa is up with a model loaded, otherwise a short reason."""

@@ -86,6 +86,22 @@ class RedisLocation:
 
 
 @dataclass(frozen=True)
+class ConsoleSettings:
+    """The operator console: sessions, login lockout, notices to waiting people, on-call alerts."""
+
+    url: str = ""  # public base of the console for links in alerts; "" = http://127.0.0.1:<port>
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12  # a night shift
+    login_max_failures: int = 5  # per username; an address gets four times as many
+    login_lock_minutes: int = 15
+    cookie_secure: str = "auto"  # "auto": Secure when the request came over https (or X-Forwarded-Proto says so)
+    trust_proxy: bool = False  # read the client address from X-Forwarded-For (only behind your own proxy)
+    wait_notice_minutes: int = 10  # a person waiting this long is told they are still in the queue
+    realert_minutes: int = 5  # a high-risk conversation still unclaimed alerts again this often
+    oncall_telegram_chat_id: str = ""  # Telegram chat for on-call alerts (no message content), "" = none
+
+
+@dataclass(frozen=True)
 class Settings:
     redis_url: str | None
     http_port: int
@@ -107,6 +123,10 @@ class Settings:
     zalo_oauth_url: str
     rasa_timeout_seconds: float
     log_level: str
+    zalo_app_secret: Secret = field(default_factory=lambda: Secret(""))
+    telegram_protect_safety: bool = True
+    retention_days: int = 30
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
     @property
     def redis(self) -> RedisLocation:
@@ -160,11 +180,48 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
     value = env.get(name, "").strip() or default
     if urlsplit(value).scheme not in ("http", "https"):
         raise SettingsError(f"{name} must be an http(s) URL, got {value!r}")
     return value.rstrip("/")
+
+
+def _console(env: Mapping[str, str], http_port: int) -> ConsoleSettings:
+    secure = env.get("CAUNOI_COOKIE_SECURE", "").strip().lower() or "auto"
+    if secure in ("1", "true", "yes", "on"):
+        secure = "true"
+    elif secure in ("0", "false", "no", "off"):
+        secure = "false"
+    elif secure != "auto":
+        raise SettingsError(f"CAUNOI_COOKIE_SECURE must be auto, true or false, got {secure!r}")
+    chat_id = env.get("CAUNOI_ONCALL_TELEGRAM_CHAT_ID", "").strip()
+    if chat_id and not (chat_id.lstrip("-").isdigit() or (chat_id.startswith("@") and len(chat_id) > 1)):
+        raise SettingsError("CAUNOI_ONCALL_TELEGRAM_CHAT_ID must be a numeric chat id (e.g. -1001234567890) "
+                            "or @channel")
+    return ConsoleSettings(
+        url=_url(env, "CAUNOI_CONSOLE_URL", f"http://127.0.0.1:{http_port}"),
+        session_idle_minutes=_int(env, "CAUNOI_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
+        session_max_hours=_int(env, "CAUNOI_SESSION_MAX_HOURS", 12, 1, 72),
+        login_max_failures=_int(env, "CAUNOI_LOGIN_MAX_FAILURES", 5, 1, 100),
+        login_lock_minutes=_int(env, "CAUNOI_LOGIN_LOCK_MINUTES", 15, 1, 24 * 60),
+        cookie_secure=secure,
+        trust_proxy=_bool(env, "CAUNOI_TRUST_PROXY", False),
+        wait_notice_minutes=_int(env, "CAUNOI_WAIT_NOTICE_MINUTES", 10, 1, 24 * 60),
+        realert_minutes=_int(env, "CAUNOI_HIGH_RISK_REALERT_MINUTES", 5, 1, 24 * 60),
+        oncall_telegram_chat_id=chat_id,
+    )
 
 
 def from_environment(env: Mapping[str, str] | None = None) -> Settings:
@@ -199,6 +256,10 @@ def from_environment(env: Mapping[str, str] | None = None) -> Settings:
         zalo_oauth_url=_url(env, "CAUNOI_ZALO_OAUTH_URL", "https://oauth.zaloapp.com"),
         rasa_timeout_seconds=_float(env, "CAUNOI_RASA_TIMEOUT", 10.0),
         log_level=(env.get("CAUNOI_LOG_LEVEL", "") or "INFO").upper(),
+        zalo_app_secret=Secret(env.get("CAUNOI_ZALO_APP_SECRET", "")),
+        telegram_protect_safety=_bool(env, "CAUNOI_TELEGRAM_PROTECT_SAFETY", True),
+        retention_days=_int(env, "CAUNOI_RETENTION_DAYS", 30, 1, 3650),
+        console=_console(env, _int(env, "CAUNOI_HTTP_PORT", 8000, 1, 65535)),
     )
 
 

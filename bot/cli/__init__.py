@@ -23,12 +23,12 @@ from bot.settings import SettingsError
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:
-    from bot.cli import chat, content, directory, parse, run, serve, train
+    from bot.cli import chat, content, directory, parse, run, serve, telegram, train
 
     parser = argparse.ArgumentParser(prog="caunoi", description="Cầu Nối: chatbot and hotline assistant")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {}
-    for module in (run, chat, parse, train, serve, content, directory):
+    for module in (run, chat, parse, train, serve, telegram, content, directory):
         name, handler = module.register(commands)
         handlers[name] = handler
     return parser, handlers

@@ -34,8 +34,8 @@ def show(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
             buttons = message["buttons"]
             for number, button in enumerate(buttons, 1):
                 print(f"   [{number}] {button['title']}", flush=True)
-        if message.get("request_location"):
-            print("   (Telegram và Zalo sẽ hiện nút gửi vị trí ở đây)", flush=True)
+        if message.get("request_location") and message.get("hint"):
+            print(f"   {message['hint']}", flush=True)
     return buttons
 
 
@@ -49,7 +49,8 @@ class Conversation:
     def say(self, text: str) -> None:
         body: dict[str, Any] = {"conversation_id": self.id, "text": text}
         if text.strip().isdigit() and 1 <= int(text) <= len(self.buttons):
-            body = {"conversation_id": self.id, "text": self.buttons[int(text) - 1]["title"]}
+            # A press sends the button's payload; the gateway accepts only buttons this conversation was shown.
+            body = {"conversation_id": self.id, "button": self.buttons[int(text) - 1]["payload"]}
         response = self.client.post("/webhooks/web", json=body)
         if response.status_code != 200:
             print(f"caunoi: the gateway answered {response.status_code}: {response.json().get('error')}", flush=True)

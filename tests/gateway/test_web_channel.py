@@ -43,7 +43,7 @@ async def test_message_goes_to_rasa_and_replies_come_back_in_order(client: httpx
          "request_location": False},
     ]
     assert backends.received == [{"sender": CONVERSATION, "message": "xin chào", "input_channel": "web",
-                                  "metadata": {}}]
+                                  "metadata": {"channel": "web"}}]  # the contract: metadata names the channel
 
 
 async def test_typed_slash_never_forces_an_intent(client: httpx.AsyncClient, backends: FakeBackends) -> None:
@@ -102,3 +102,36 @@ async def test_replies_wait_in_redis_until_collected(client: httpx.AsyncClient, 
     second = await client.get(f"/webhooks/web/{CONVERSATION}/messages")
     assert [m["text"] for m in first.json()["messages"]] == ["Một nhân viên đã vào cuộc trò chuyện"]
     assert second.json()["messages"] == []
+
+
+async def test_a_button_press_sends_the_payload_it_was_shown(client: httpx.AsyncClient,
+                                                             backends: FakeBackends) -> None:
+    payload = '/find_service{"service_type": "shelter"}'
+    backends.replies = [{"recipient_id": CONVERSATION, "text": "Bạn cần gì?",
+                         "buttons": [{"title": "Nơi ở an toàn", "payload": payload}]}]
+    await client.post("/webhooks/web", json={"conversation_id": CONVERSATION, "text": "giúp tôi"})
+    await client.post("/webhooks/web", json={"conversation_id": CONVERSATION, "button": payload})
+    assert [body["message"] for body in backends.received] == ["giúp tôi", payload]
+
+
+async def test_a_button_never_shown_is_a_gentle_no_op(client: httpx.AsyncClient, backends: FakeBackends) -> None:
+    response = await client.post("/webhooks/web", json={"conversation_id": CONVERSATION,
+                                                        "button": "/report_danger"})
+    assert backends.received == []
+    assert "Nút này đã cũ" in response.json()["messages"][0]["text"]
+
+
+async def test_a_repeated_message_id_is_answered_once(client: httpx.AsyncClient, backends: FakeBackends) -> None:
+    body = {"conversation_id": CONVERSATION, "text": "xin chào", "message_id": "m-1"}
+    first = await client.post("/webhooks/web", json=body)
+    second = await client.post("/webhooks/web", json=body)
+    assert len(backends.received) == 1
+    assert len(first.json()["messages"]) == 1 and second.json()["duplicate"] is True
+
+
+async def test_a_location_request_comes_with_a_hint(client: httpx.AsyncClient, backends: FakeBackends) -> None:
+    backends.replies = [{"recipient_id": CONVERSATION, "text": "Bạn ở đâu?"},
+                        {"recipient_id": CONVERSATION, "custom": {"request_location": True}}]
+    response = await client.post("/webhooks/web", json={"conversation_id": CONVERSATION, "text": "tìm nơi ở"})
+    [message] = response.json()["messages"]
+    assert message["request_location"] is True and "tên tỉnh" in message["hint"]

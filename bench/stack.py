@@ -1,0 +1,111 @@
+"""The whole local stack as `make run` starts it: time to the first answer, and memory of every process.
+
+Starts `caunoi run` on free ports with a private Redis, sends "xin chào" through the gateway until the trained
+greeting comes back, then 40 more messages over 4 conversations, sampling the resident memory of the whole process
+tree (supervisor, Rasa, action server, gateway, Redis) every 0.2 s. Stops it with Ctrl-C (SIGINT) like a person.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+import httpx
+import psutil
+
+from bench.result import BenchResult
+from bot.settings import PROJECT_ROOT
+from bot.store import free_port
+
+MESSAGES = ["xin chào", "tôi cần tìm luật sư ở Nghệ An", "co nguoi ru sang cam lam viec nhe luong cao",
+            "làm sao kiểm tra công ty xuất khẩu lao động", "cam on ban", "tạm biệt",
+            "nan nhan duoc ho tro gi", "thoi tiet the nao", "toi o da nang", "ban la nguoi hay may"]
+
+
+class MemorySampler(threading.Thread):
+    def __init__(self, root: int):
+        super().__init__(daemon=True)
+        self.root = root
+        self.peak_total = 0
+        self.peak_by_name: dict[str, int] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.2):
+            try:
+                processes = [psutil.Process(self.root), *psutil.Process(self.root).children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            total = 0
+            for process in processes:
+                try:
+                    rss = process.memory_info().rss
+                    name = " ".join(process.cmdline()[1:5]) or process.name()
+                except psutil.Error:
+                    continue
+                total += rss
+                self.peak_by_name[name] = max(self.peak_by_name.get(name, 0), rss)
+            self.peak_total = max(self.peak_total, total)
+
+
+def run() -> BenchResult:
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CAUNOI_") and key != "REDIS_URL"}
+    env.update({"CAUNOI_HTTP_PORT": str(port), "CAUNOI_RASA_URL": f"http://127.0.0.1:{free_port()}",
+                "CAUNOI_ACTIONS_URL": f"http://127.0.0.1:{free_port()}"})
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=PROJECT_ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sampler = MemorySampler(process.pid)
+    sampler.start()
+    base = f"http://127.0.0.1:{port}"
+    first_answer = None
+    latencies: list[float] = []
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            while first_answer is None and time.monotonic() - started < 300:
+                try:
+                    body = {"conversation_id": "web:bench-first", "text": "xin chào"}
+                    reply = client.post("/webhooks/web", json=body)
+                    if reply.status_code == 200 and reply.json()["messages"]:
+                        first_answer = time.monotonic() - started
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.5)
+            for turn in range(40):
+                sent = time.perf_counter()
+                client.post("/webhooks/web", json={"conversation_id": f"web:bench-{turn % 4}xxxx",
+                                                   "text": MESSAGES[turn % len(MESSAGES)]})
+                latencies.append((time.perf_counter() - sent) * 1000)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        sampler.stop.set()
+        sampler.join(timeout=2)
+    latencies.sort()
+    data: dict[str, Any] = {
+        "time_to_first_answer_s": round(first_answer, 1) if first_answer else None,
+        "peak_rss_total_mb": round(sampler.peak_total / 2**20),
+        "peak_rss_by_process_mb": {name: round(rss / 2**20) for name, rss in sorted(sampler.peak_by_name.items())},
+        "turn_latency_ms": {"p50": round(latencies[len(latencies) // 2]),
+                            "p95": round(latencies[int(len(latencies) * 0.95)])} if latencies else None,
+    }
+    rows = [f"| {name} | {mb} |" for name, mb in data["peak_rss_by_process_mb"].items()]
+    markdown = [
+        "## Local stack (`caunoi run`)", "",
+        f"- Time from `caunoi run` to the first answer through the gateway (model already trained): "
+        f"**{data['time_to_first_answer_s']} s**",
+        f"- Peak resident memory of the whole process tree: **{data['peak_rss_total_mb']} MB**",
+        f"- Turn latency through the gateway, 40 turns over 4 conversations: {data['turn_latency_ms']} ms", "",
+        "| process | peak RSS (MB) |", "|---|---|", *rows,
+    ]
+    return BenchResult("stack", data, markdown)

@@ -1,0 +1,78 @@
+"""Buttons as the channels carry them: short codes (Telegram, web) and numbered choices (Zalo).
+
+Rasa's payloads (`/find_service{"service_type": "shelter"}`) are long and Telegram's callback_data holds 64 bytes,
+so a button travels as a short ASCII code derived from its payload, mapped back per conversation in Redis. The
+code is a hash, so rendering the same button twice (a retried send) gives the same code. Only codes the gateway
+itself handed to this conversation resolve: a forged or expired code is a no-op, never a forced intent.
+
+Zalo gets numbered options in the text instead (see bot/channels/zalo.py); a bare number answers them, and only
+in the very next message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+
+import redis.asyncio
+
+from bot import keys
+from bot.messages import Button
+
+CODE_PREFIX = "b:"
+TTL_SECONDS = 14 * 24 * 3600  # a button in an old message stops working two weeks after it was last shown
+CHOICES_TTL_SECONDS = 24 * 3600
+
+_TAKE = """
+local raw = redis.call('GET', KEYS[1])
+redis.call('DEL', KEYS[1])
+return raw
+"""
+
+
+def code_for(payload: str) -> str:
+    return CODE_PREFIX + hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+
+
+class ButtonMap:
+    def __init__(self, client: redis.asyncio.Redis):
+        self._redis = client
+        self._take = client.register_script(_TAKE)
+
+    async def codes(self, conversation_id: str, buttons: Sequence[Button]) -> list[str]:
+        """Registers the buttons for the conversation; their codes, in order."""
+        mapping = {code_for(button.payload): json.dumps([button.payload, button.title], ensure_ascii=False)
+                   for button in buttons}
+        if mapping:
+            key = keys.buttons(conversation_id)
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hset(key, mapping=mapping)
+                pipe.expire(key, TTL_SECONDS)
+                await pipe.execute()
+        return [code_for(button.payload) for button in buttons]
+
+    async def resolve(self, conversation_id: str, code: str) -> Button | None:
+        raw = await self._redis.hget(keys.buttons(conversation_id), code)
+        if not raw:
+            return None
+        payload, title = json.loads(raw)
+        return Button(title=title, payload=payload)
+
+    async def offer(self, conversation_id: str, buttons: Sequence[Button]) -> None:
+        """Numbered choices (1, 2, …) for the person's next message."""
+        data = json.dumps([[button.payload, button.title] for button in buttons], ensure_ascii=False)
+        await self._redis.set(keys.choices(conversation_id), data, ex=CHOICES_TTL_SECONDS)
+
+    async def take(self, conversation_id: str, text: str) -> Button | None:
+        """The choice a bare number picks; any message ends the offer, whether or not it picked one."""
+        raw = await self._take(keys=[keys.choices(conversation_id)])
+        number = text.strip().rstrip(".)")
+        if not raw or not number.isdigit():
+            return None
+        options = json.loads(raw)
+        index = int(number) - 1
+        if not 0 <= index < len(options):
+            return None
+        payload, title = options[index]
+        return Button(title=title, payload=payload)

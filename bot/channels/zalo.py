@@ -1,0 +1,227 @@
+"""Zalo Official Account: verifying and reading webhook events, posting customer-service messages.
+
+Buttons: the OA API's button templates are not documented anywhere we could verify, so options are sent as a
+numbered list under the text and a bare number in the person's next message picks one (bot/buttons.py). Location:
+Zalo has no "send location" button for an OA, so a location request adds a short how-to to the text.
+Message text is cut at 2000 characters (the commonly cited limit for a CS message; unverified).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from bot.buttons import ButtonMap
+from bot.channels.base import PermanentFailure, RetryLater, TemporaryFailure, Undeliverable
+from bot.channels.text import split_text
+from bot.channels.zalo_auth import TokenUnavailable, ZaloTokens
+from bot.messages import Inbound, Location, Outbound
+from bot.notes import Notes
+from bot.settings import Secret
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 2000
+SIGNATURE_HEADER = "X-ZEvent-Signature"
+TOKEN_EXPIRED = -216
+RATE_LIMITED = -32
+CANNOT_REPLY = {-213: "the person does not follow the OA", -230: "no interaction in the last 7 days",
+                -305: "the 48-hour reply window is closed", -311: "out of message quota", -211: "out of quota"}
+ATTACHMENT_EVENTS = {"user_send_image": "photo", "user_send_sticker": "sticker", "user_send_file": "file",
+                     "user_send_audio": "voice", "user_send_video": "video", "user_send_link": "link",
+                     "user_send_gif": "gif", "user_send_business_card": "contact"}
+DELETE_COMMANDS = ("/xoa", "/xóa")
+
+
+def verify_signature(raw_body: bytes, header: str | None, app_id: str, oa_secret: Secret, timestamp: str) -> bool:
+    """`mac=<sha256 hex of app_id + raw body + timestamp + OA secret key>` (plain SHA-256, not HMAC)."""
+    if not header or not app_id or not oa_secret or not timestamp:
+        return False
+    received = header.strip()
+    received = received[4:] if received.lower().startswith("mac=") else received
+    expected = hashlib.sha256(app_id.encode() + raw_body + timestamp.encode() + oa_secret.reveal().encode())
+    return hmac.compare_digest(received.lower().encode(), expected.hexdigest().encode())
+
+
+def timestamp_of(data: Mapping[str, Any]) -> str:
+    value = data.get("timestamp")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return ""
+    return str(value)
+
+
+@dataclass(frozen=True)
+class ZaloEvent:
+    """What a webhook event asks of the gateway: a message to process, and/or whether sending may go on."""
+
+    dedupe: str
+    conversation_id: str
+    inbound: Inbound | None = None
+    following: bool | None = None  # True on follow, False on unfollow
+
+
+def parse_event(data: Mapping[str, Any]) -> ZaloEvent | None:
+    """The event as the gateway handles it; None for events it ignores (seen/received receipts, the OA's own)."""
+    name = str(data.get("event_name") or "")
+    if name in ("follow", "unfollow"):
+        user = _id(data.get("follower")) or _id(data.get("sender"))
+        if not user:
+            return None
+        conversation_id = f"zalo:{user}"
+        dedupe = f"{name}:{user}:{timestamp_of(data)}"
+        if name == "unfollow":
+            return ZaloEvent(dedupe, conversation_id, following=False)
+        greet = Inbound(channel="zalo", conversation_id=conversation_id, message_id=dedupe, text="[follow]",
+                        intent="/greet")
+        return ZaloEvent(dedupe, conversation_id, greet, following=True)
+    if not name.startswith("user_send_"):
+        return None
+    user = _id(data.get("sender"))
+    message = data.get("message") if isinstance(data.get("message"), dict) else {}
+    assert isinstance(message, dict)
+    if not user:
+        return None
+    msg_id = str(message.get("msg_id") or "") or f"{name}:{user}:{timestamp_of(data)}"
+    conversation_id = f"zalo:{user}"
+    base: dict[str, Any] = {"channel": "zalo", "conversation_id": conversation_id, "message_id": msg_id}
+    text = message.get("text") if isinstance(message.get("text"), str) else ""
+    assert isinstance(text, str)
+    if name == "user_send_text":
+        if text.strip().lower() in DELETE_COMMANDS:
+            return ZaloEvent(msg_id, conversation_id, Inbound(**base, text=text.strip(), intent="/delete_my_data"))
+        return ZaloEvent(msg_id, conversation_id, Inbound(**base, text=text))
+    if name == "user_send_location":
+        location = find_location(message.get("attachments") or message)
+        inbound = Inbound(**base, location=location) if location else Inbound(**base, event="location_unreadable")
+        return ZaloEvent(msg_id, conversation_id, inbound)
+    kind = ATTACHMENT_EVENTS.get(name, "file")
+    return ZaloEvent(msg_id, conversation_id, Inbound(**base, attachment=kind, text=text))
+
+
+def _id(node: Any) -> str:
+    """Zalo ids are 64-bit: kept as strings, whatever type they arrive as."""
+    value = node.get("id") if isinstance(node, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return ""
+    return str(value).strip()
+
+
+_LATITUDE = ("latitude", "lat")
+_LONGITUDE = ("longitude", "long", "lng", "lon")
+
+
+def find_location(node: Any, depth: int = 0) -> Location | None:
+    """Coordinates wherever the event put them: `payload.coordinates.latitude`, `payload.latitude`, `lat`/`long`,
+    numbers or strings, or a "lat,long" string under `coordinates`."""
+    if depth > 5:
+        return None
+    if isinstance(node, list):
+        for item in node:
+            found = find_location(item, depth + 1)
+            if found:
+                return found
+        return None
+    if not isinstance(node, dict):
+        return None
+    latitude = next((node[key] for key in _LATITUDE if key in node), None)
+    longitude = next((node[key] for key in _LONGITUDE if key in node), None)
+    if latitude is not None and longitude is not None:
+        return _location(latitude, longitude)
+    coordinates = node.get("coordinates")
+    if isinstance(coordinates, str) and coordinates.count(",") == 1:
+        return _location(*coordinates.split(","))
+    for value in node.values():
+        found = find_location(value, depth + 1)
+        if found:
+            return found
+    return None
+
+
+def _location(latitude: Any, longitude: Any) -> Location | None:
+    try:
+        lat, lon = float(str(latitude).strip()), float(str(longitude).strip())
+    except ValueError:
+        return None
+    if -90 <= lat <= 90 and -180 <= lon <= 180 and (lat, lon) != (0.0, 0.0):
+        return Location(lat, lon)
+    return None
+
+
+class ZaloTransport:
+    channel = "zalo"
+
+    def __init__(self, http: httpx.AsyncClient, api_url: str, tokens: ZaloTokens, buttons: ButtonMap, notes: Notes):
+        self._http = http
+        self._url = f"{api_url}/v3.0/oa/message/cs"
+        self._tokens = tokens
+        self._buttons = buttons
+        self._notes = notes
+
+    def parts(self, message: Outbound) -> list[Outbound]:
+        """The text with its numbered options and location how-to, in pieces; the options ride on the last one."""
+        blocks = [message.text] if message.text else []
+        if message.buttons:
+            blocks.append("\n".join(f"{number}. {button.title}" for number, button in enumerate(message.buttons, 1)))
+            blocks.append(self._notes.choose_by_number)
+        if message.request_location:
+            blocks.append(self._notes.location_hint_zalo)
+        pieces = [Outbound(piece) for piece in split_text("\n\n".join(blocks), MAX_TEXT)]
+        pieces[-1] = Outbound(pieces[-1].text, message.buttons)
+        return pieces
+
+    async def post(self, conversation_id: str, part: Outbound) -> None:
+        body = {"recipient": {"user_id": conversation_id.removeprefix("zalo:")}, "message": {"text": part.text}}
+        token = await self._token()
+        error = await self._post(body, token)
+        if error == TOKEN_EXPIRED:
+            token = await self._token(stale=token)
+            error = await self._post(body, token)
+        if error == 0:
+            if part.buttons:
+                await self._buttons.offer(conversation_id, part.buttons)
+            return
+        if error == RATE_LIMITED:
+            raise RetryLater("zalo -32 rate limited")
+        if error in CANNOT_REPLY:
+            raise Undeliverable(f"zalo {error}: {CANNOT_REPLY[error]}")
+        if error == TOKEN_EXPIRED:
+            raise TemporaryFailure("zalo -216: access token rejected after a refresh")
+        raise PermanentFailure(f"zalo error {error}")
+
+    async def _token(self, stale: str | None = None) -> str:
+        try:
+            return await (self._tokens.refresh(stale) if stale is not None else self._tokens.access_token())
+        except TokenUnavailable as error:
+            if error.permanent:
+                raise PermanentFailure(f"zalo token: {error.reason}") from None
+            raise TemporaryFailure(f"zalo token: {error.reason}") from None
+
+    async def _post(self, body: dict[str, Any], token: str) -> int:
+        """Zalo's error code for the post (0: sent)."""
+        try:
+            response = await self._http.post(self._url, json=body, headers={"access_token": token})
+        except httpx.TimeoutException:
+            raise TemporaryFailure("zalo timeout") from None
+        except httpx.HTTPError as error:
+            raise TemporaryFailure(f"zalo {type(error).__name__}") from None
+        if response.status_code == 429:
+            raise RetryLater("zalo HTTP 429", _retry_after(response))
+        if response.status_code >= 500:
+            raise TemporaryFailure(f"zalo HTTP {response.status_code}")
+        try:
+            data = response.json()
+            return int(data.get("error", 0))
+        except (ValueError, AttributeError, TypeError):
+            raise PermanentFailure(f"zalo HTTP {response.status_code} with an unreadable body") from None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return float(response.headers.get("retry-after", ""))
+    except ValueError:
+        return None

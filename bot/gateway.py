@@ -1,0 +1,151 @@
+"""The gateway's parts, built once per process and shared by the web app, `caunoi telegram poll` and benchmarks.
+
+    async with Gateway.running(settings) as gateway:
+        await gateway.accept(inbound, dedupe="12345")      # what a webhook does: dedupe + queue, then return
+        await gateway.send("tg:42", Outbound("…"), author="operator")   # what the operator console does
+        await gateway.transcript.read("tg:42")
+        await gateway.dead_letters.read()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx
+import redis.asyncio
+from telegram.ext import Application
+
+from bot import store
+from bot.buttons import ButtonMap
+from bot.channels.telegram import TelegramTransport, build_application, start_bot
+from bot.channels.web import WebSender
+from bot.channels.zalo import ZaloTransport
+from bot.channels.zalo_auth import ZaloTokens
+from bot.content import gateway_texts
+from bot.deadletters import DeadLetters
+from bot.delivery import Delivery, Limits, RetryPolicy, Sleep
+from bot.dispatch import Dispatcher, risk_reader
+from bot.inbox import Inbox, InboxOptions, InboxWorker
+from bot.messages import Inbound, Outbound, channel_of
+from bot.notes import Notes
+from bot.queue import HandoffQueue
+from bot.rasa_client import RasaClient
+from bot.ratelimit import Rate, RateLimiter
+from bot.settings import Settings
+from bot.transcript import Author, Transcript
+
+HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+@dataclass(frozen=True)
+class GatewayOptions:
+    """What tests and benchmarks change; production uses the defaults."""
+
+    zalo_transport: httpx.AsyncBaseTransport | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # Telegram: ~30 messages/s overall, 1/s per chat (short bursts tolerated). Zalo publishes no limit: stay low.
+    telegram_limits: Limits = field(default_factory=lambda: Limits(Rate(30.0, burst=5), Rate(1.0, burst=3)))
+    zalo_limits: Limits = field(default_factory=lambda: Limits(Rate(10.0, burst=5), Rate(1.0, burst=3)))
+    inbox: InboxOptions = field(default_factory=InboxOptions)
+    sleep: Sleep = asyncio.sleep
+    typing_every: float = 4.0
+    typing_after: float = 0.8  # seconds Rasa may take before the person sees "typing…"
+    telegram_timeout: float = 10.0  # seconds for each Bot API call (connect at most 5)
+    run_workers: bool = True
+
+
+@dataclass
+class Gateway:
+    settings: Settings
+    redis: redis.asyncio.Redis
+    http: httpx.AsyncClient  # for health checks of the action server
+    rasa: RasaClient
+    queue: HandoffQueue
+    transcript: Transcript
+    dead_letters: DeadLetters
+    buttons: ButtonMap
+    web: WebSender
+    senders: dict[str, Delivery]
+    dispatcher: Dispatcher
+    inbox: Inbox
+    worker: InboxWorker
+    telegram: Application | None = None  # type: ignore[type-arg]
+    zalo_tokens: ZaloTokens | None = None
+
+    async def accept(self, inbound: Inbound, dedupe: str | None) -> bool:
+        """Dedupes and queues a message, and has this worker start on it; False for a redelivery."""
+        queued = await self.inbox.submit(inbound, dedupe)
+        if queued:
+            self.worker.kick(inbound.conversation_id)
+        return queued
+
+    async def send(self, conversation_id: str, message: Outbound, author: Author = "operator") -> bool:
+        """Sends to a conversation on its own channel, with the usual limits, retries and transcript.
+        False when it did not reach the person (it is then in the dead letters or marked undeliverable).
+        KeyError for a channel this gateway has not configured; ValueError for a malformed conversation id."""
+        return await self.senders[channel_of(conversation_id)].send(conversation_id, message, author=author)
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def running(cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None,
+                      options: GatewayOptions | None = None) -> AsyncIterator[Gateway]:
+        """Builds every part, starts the inbox worker, and closes it all on exit.
+        `transport` replaces the network for Rasa (tests pass a mock); Telegram goes to CAUNOI_TELEGRAM_API_URL."""
+        options = options or GatewayOptions()
+        log_key = settings.secret_key.reveal()
+        client = store.connect(settings)
+        rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, token=settings.rasa_token.reveal(),
+                          transport=transport)
+        zalo_http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, transport=options.zalo_transport)
+        http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, transport=transport)
+        notes = Notes.from_texts(gateway_texts(settings.content_dir))
+        transcript = Transcript(client, settings.retention_days)
+        dead = DeadLetters(client, settings.retention_days)
+        buttons = ButtonMap(client)
+        limiter = RateLimiter(client, options.sleep)
+        web = WebSender(client, notes.location_hint_web)
+
+        def delivery(transport_: object, limits: Limits | None) -> Delivery:
+            return Delivery(transport_, client, limiter if limits else None, limits,  # type: ignore[arg-type]
+                            transcript, dead, options.retry, options.sleep, log_key)
+
+        senders = {"web": delivery(web, None)}
+        application = None
+        if settings.telegram_token:
+            application = build_application(settings, options.telegram_timeout)
+            senders["telegram"] = delivery(
+                TelegramTransport(application.bot, buttons, notes, settings.telegram_protect_safety),
+                options.telegram_limits)
+        tokens = None
+        if settings.zalo_app_id and settings.zalo_oa_secret:
+            tokens = ZaloTokens(client, zalo_http, settings.zalo_oauth_url, settings.zalo_app_id,
+                                settings.zalo_app_secret, settings.zalo_access_token, settings.zalo_refresh_token,
+                                sleep=options.sleep)
+            senders["zalo"] = delivery(ZaloTransport(zalo_http, settings.zalo_api_url, tokens, buttons, notes),
+                                       options.zalo_limits)
+        queue = HandoffQueue(client)
+        dispatcher = Dispatcher(rasa, senders, notes, client=client, queue=queue, transcript=transcript,
+                                buttons=buttons, risk=risk_reader(settings.content_dir), dead_letters=dead,
+                                log_key=log_key, typing_every=options.typing_every,
+                                typing_after=options.typing_after)
+        inbox = Inbox(client)
+        worker = InboxWorker(inbox, dispatcher.handle, dead, options.inbox, log_key)
+        gateway = cls(settings, client, http, rasa, queue, transcript, dead, buttons, web, senders, dispatcher, inbox,
+                      worker, application, tokens)
+        try:
+            if application is not None:
+                await start_bot(application)
+            if options.run_workers:
+                worker.start()
+            yield gateway
+        finally:
+            await worker.stop()
+            if application is not None:
+                await application.bot.shutdown()
+            await zalo_http.aclose()
+            await http.aclose()
+            await rasa.aclose()
+            await client.close()

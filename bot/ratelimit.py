@@ -1,0 +1,63 @@
+"""Outbound rate limits shared by every gateway worker, kept in Redis.
+
+A generic cell rate algorithm (GCRA): each limit stores the "theoretical arrival time" of its next message. A
+sender reserves a slot and is told how long to wait for it, so there is no polling and no lost slot; bursts up
+to `burst` messages pass at once. Workers' clocks only need to agree to within a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import redis.asyncio
+
+from bot import keys
+
+_RESERVE = """
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local tolerance = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local wait = tat - tolerance - now
+if wait < 0 then wait = 0 end
+local ttl = math.ceil((tat + interval - now) * 1000) + 1000
+redis.call('SET', KEYS[1], tostring(tat + interval), 'PX', ttl)
+return tostring(wait)
+"""
+
+
+@dataclass(frozen=True)
+class Rate:
+    per_second: float
+    burst: int = 1
+
+    @property
+    def interval(self) -> float:
+        return 1.0 / self.per_second
+
+
+class RateLimiter:
+    def __init__(self, client: redis.asyncio.Redis, sleep: Callable[[float], Awaitable[None]],
+                 clock: Callable[[], float] = time.time):
+        self._redis = client
+        self._reserve = client.register_script(_RESERVE)
+        self._sleep = sleep
+        self._clock = clock
+
+    async def reserve(self, name: str, rate: Rate) -> float:
+        """Takes the next slot of limit `name`; the seconds to wait before using it."""
+        wait = await self._reserve(keys=[keys.rate(name)],
+                                   args=[f"{self._clock():.6f}", rate.interval, rate.interval * (rate.burst - 1)])
+        return float(wait)
+
+    async def wait(self, limits: list[tuple[str, Rate]]) -> float:
+        """Waits until every limit allows one more message; the time waited."""
+        delay = 0.0
+        for name, rate in limits:
+            delay = max(delay, await self.reserve(name, rate))
+        if delay > 0:
+            await self._sleep(delay)
+        return delay

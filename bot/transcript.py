@@ -1,0 +1,65 @@
+"""Every conversation's transcript: both sides, whatever the mode, kept for the retention period.
+
+One Redis list per conversation of JSON entries `{at, from, text, kind}` (plus `undeliverable: true` and a
+`reason` when a message could not reach the person). The operator console reads it; the TTL is renewed on each
+entry, so a conversation disappears `CAUNOI_RETENTION_DAYS` after its last message.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Literal
+
+import redis.asyncio
+
+from bot import keys
+
+Author = Literal["person", "bot", "operator", "system"]
+# How non-text messages appear in the transcript.
+KIND_LABELS = {
+    "photo": "[ảnh]",
+    "voice": "[tin nhắn thoại]",
+    "audio": "[âm thanh]",
+    "video": "[video]",
+    "sticker": "[nhãn dán]",
+    "gif": "[ảnh động]",
+    "document": "[tệp]",
+    "file": "[tệp]",
+    "contact": "[danh thiếp]",
+    "link": "[liên kết]",
+    "location": "[vị trí]",
+    "button": "[nút]",
+}
+
+
+def label(kind: str, text: str = "") -> str:
+    """`[ảnh] caption` for a photo with a caption, the text alone for a text message."""
+    tag = KIND_LABELS.get(kind, f"[{kind}]") if kind != "text" else ""
+    return " ".join(part for part in (tag, text.strip()) if part)
+
+
+class Transcript:
+    def __init__(self, client: redis.asyncio.Redis, retention_days: int = 30):
+        self._redis = client
+        self._ttl = retention_days * 24 * 3600
+
+    async def append(self, conversation_id: str, author: Author, text: str, kind: str = "text",
+                     undeliverable: str | None = None, at: float | None = None) -> None:
+        entry: dict[str, Any] = {"at": round(at or time.time(), 3), "from": author, "text": text, "kind": kind}
+        if undeliverable:
+            entry["undeliverable"] = True
+            entry["reason"] = undeliverable
+        key = keys.transcript(conversation_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, json.dumps(entry, ensure_ascii=False))
+            pipe.expire(key, self._ttl)
+            await pipe.execute()
+
+    async def read(self, conversation_id: str, start: int = 0, end: int = -1) -> list[dict[str, Any]]:
+        """Entries oldest first; `start`/`end` as in LRANGE (negative counts from the end: -50, -1 = last 50)."""
+        raw = await self._redis.lrange(keys.transcript(conversation_id), start, end)
+        return [json.loads(item) for item in raw]
+
+    async def length(self, conversation_id: str) -> int:
+        return int(await self._redis.llen(keys.transcript(conversation_id)))

@@ -1,0 +1,78 @@
+"""What the channel tests share: a running gateway app reached over ASGI, and an injected sleep."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import redis.asyncio
+from asgi_lifespan import LifespanManager
+
+from bot import keys
+from bot.app import create_app
+from bot.delivery import Limits
+from bot.gateway import Gateway, GatewayOptions
+from bot.ratelimit import Rate
+from bot.settings import Settings
+from tests.channels.fakes import FakeRasa
+
+WEBHOOK_SECRET = "test-secret_0123"
+ZALO_APP_ID = "1111222233334444"
+ZALO_OA_SECRET = "fake-oa-secret-key"
+FAST = Limits(Rate(10_000.0, burst=100), Rate(10_000.0, burst=100))
+
+
+@dataclass
+class Sleeps:
+    """An injected sleep: records every delay and waits only a moment, so backoffs cost no time."""
+
+    delays: list[float] = field(default_factory=list)
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+        await asyncio.sleep(min(seconds, 0.001))
+
+
+@dataclass
+class Running:
+    http: httpx.AsyncClient
+    gateway: Gateway
+    redis: redis.asyncio.Redis
+
+    async def telegram(self, update: dict[str, Any], secret: str | None = WEBHOOK_SECRET) -> httpx.Response:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        return await self.http.post("/webhooks/telegram", json=update, headers=headers)
+
+    async def zalo(self, body: bytes, signature: str | None) -> httpx.Response:
+        headers = {"content-type": "application/json"}
+        if signature is not None:
+            headers["X-ZEvent-Signature"] = signature
+        return await self.http.post("/webhooks/zalo", content=body, headers=headers)
+
+    async def settle(self) -> None:
+        """Waits until the gateway has processed everything it queued."""
+        for _ in range(200):
+            await self.gateway.worker.idle()
+            if not await self.gateway.inbox.pending():
+                return
+            await asyncio.sleep(0.01)
+        pending = await self.gateway.inbox.pending()
+        locks = {c: await self.redis.pttl(keys.inbox_lock(c)) for c in pending}
+        lengths = {c: await self.redis.llen(keys.inbox(c)) for c in pending}
+        raise AssertionError(f"the inbox did not drain: locks {locks} lengths {lengths} "
+                             f"active {self.gateway.worker._active}")
+
+
+@contextlib.asynccontextmanager
+async def run_gateway(settings: Settings, rasa: FakeRasa, options: GatewayOptions,
+                      client: redis.asyncio.Redis) -> AsyncIterator[Running]:
+    app = create_app(settings, transport=rasa.transport(), options=options)
+    async with LifespanManager(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
+            yield Running(http, app.state.gateway, client)
+
+

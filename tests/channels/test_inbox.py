@@ -1,0 +1,126 @@
+"""Per-conversation order across several workers, on a real Redis: crashes, poison messages, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from contextlib import AsyncExitStack
+
+import redis.asyncio
+
+from bot import keys
+from bot.deadletters import DeadLetters
+from bot.gateway import GatewayOptions
+from bot.inbox import Inbox, InboxOptions, InboxWorker
+from bot.messages import Inbound
+from bot.settings import Settings
+from tests.channels.botapi import FakeBotAPI, text_update
+from tests.channels.fakes import FakeRasa
+from tests.channels.harness import run_gateway
+
+FAST = InboxOptions(lock_ttl=0.3, sweep_interval=0.02, shutdown_grace=1.0)
+
+
+def message(conversation: str, number: int) -> Inbound:
+    return Inbound(channel="telegram", conversation_id=conversation, message_id=str(number), text=f"m{number}")
+
+
+async def test_two_gateway_workers_keep_each_conversation_in_order(channel_settings: Settings, rasa: FakeRasa,
+                                                                   options: GatewayOptions, bot_api: FakeBotAPI,
+                                                                   redis_client: redis.asyncio.Redis) -> None:
+    rasa.delay = 0.02
+    async with AsyncExitStack() as stack:
+        workers = [await stack.enter_async_context(run_gateway(channel_settings, rasa, options, redis_client))
+                   for _ in range(2)]
+        for number in range(8):  # each message reaches a different worker's webhook
+            for chat in (2001, 2002, 2003):
+                await workers[(number + chat) % 2].telegram(text_update(chat, f"{chat}-{number}"))
+        for worker in workers:
+            await worker.settle()
+    for chat in (2001, 2002, 2003):
+        assert rasa.messages(f"tg:{chat}") == [f"{chat}-{n}" for n in range(8)]
+        spans = sorted((start, end) for who, _, start, end in rasa.spans if who == f"tg:{chat}")
+        assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
+    assert len(bot_api.called("sendMessage")) == 24
+
+
+async def test_a_dead_workers_conversation_is_taken_over_when_its_lock_expires(
+        redis_client: redis.asyncio.Redis) -> None:
+    inbox = Inbox(redis_client)
+    await inbox.submit(message("tg:1", 1), "u1")
+    assert await inbox.lock("tg:1", ttl=0.2) is not None  # a worker took it, then died mid-turn
+    handled: list[str] = []
+
+    async def handler(inbound: Inbound) -> None:
+        handled.append(inbound.text)
+
+    worker = InboxWorker(inbox, handler, DeadLetters(redis_client), FAST)
+    worker.start()
+    try:
+        for _ in range(100):
+            if handled and not await inbox.pending():
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await worker.stop()
+    assert handled == ["m1"]
+    assert await inbox.pending() == [] and await redis_client.exists(keys.inbox("tg:1")) == 0
+
+
+async def test_a_message_that_breaks_the_handler_is_dead_lettered_and_the_next_one_runs(
+        redis_client: redis.asyncio.Redis) -> None:
+    inbox = Inbox(redis_client)
+    handled: list[str] = []
+
+    async def handler(inbound: Inbound) -> None:
+        if inbound.text == "m1":
+            raise ValueError("broken")
+        handled.append(inbound.text)
+
+    dead = DeadLetters(redis_client)
+    worker = InboxWorker(inbox, handler, dead, FAST)
+    for number in (1, 2):
+        await inbox.submit(message("tg:1", number), f"u{number}")
+    worker.kick("tg:1")
+    await worker.idle()
+    assert handled == ["m2"]
+    [letter] = await dead.read()
+    assert (letter["direction"], letter["reason"], letter["channel"]) == ("inbound", "processing failed: ValueError",
+                                                                         "telegram")
+
+
+async def test_a_message_pushed_while_the_holder_finishes_is_not_stranded(redis_client: redis.asyncio.Redis) -> None:
+    inbox = Inbox(redis_client)
+    handled: list[str] = []
+
+    async def handler(inbound: Inbound) -> None:
+        handled.append(inbound.text)
+        if inbound.text == "m1":  # the next message arrives (at another worker) while this one is handled
+            await inbox.submit(message("tg:1", 2), "u2")
+
+    worker = InboxWorker(inbox, handler, DeadLetters(redis_client), InboxOptions(sweep_interval=60))
+    await inbox.submit(message("tg:1", 1), "u1")
+    worker.kick("tg:1")  # no sweep will come to the rescue within this test
+    await worker.idle()
+    assert handled == ["m1", "m2"]
+
+
+async def test_shutdown_leaves_the_rest_in_redis_unlocked(redis_client: redis.asyncio.Redis) -> None:
+    inbox = Inbox(redis_client)
+    started = asyncio.Event()
+    worker: InboxWorker
+
+    async def handler(inbound: Inbound) -> None:
+        started.set()
+        await asyncio.sleep(0.05)
+
+    worker = InboxWorker(inbox, handler, DeadLetters(redis_client), FAST)
+    for number in (1, 2, 3):
+        await inbox.submit(message("tg:1", number), f"u{number}")
+    worker.kick("tg:1")
+    await started.wait()
+    await worker.stop()
+    assert await redis_client.lrange(keys.inbox("tg:1"), 0, -1) != []
+    assert len(await redis_client.lrange(keys.inbox("tg:1"), 0, -1)) == 2  # the one in hand was finished
+    assert await redis_client.exists(keys.inbox_lock("tg:1")) == 0
+    assert await inbox.pending() == ["tg:1"]

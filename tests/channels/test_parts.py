@@ -1,0 +1,163 @@
+"""The small pieces on their own: text splitting, Rasa's reply shapes, rate limits, dead letters, buttons."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import redis.asyncio
+
+from bot import keys
+from bot.buttons import ButtonMap, code_for
+from bot.channels.text import split_text
+from bot.deadletters import DeadLetters
+from bot.delivery import Delivery, Limits, RetryPolicy
+from bot.messages import Button, Inbound, Location, Outbound, channel_of
+from bot.rasa_client import to_outbounds
+from bot.ratelimit import Rate, RateLimiter
+from bot.settings import SettingsError, from_environment
+from bot.transcript import Transcript
+from tests.channels.harness import Sleeps
+
+
+def test_short_text_is_one_piece() -> None:
+    assert split_text("  Xin chào.  ", 4096) == ["Xin chào."]
+
+
+def test_split_prefers_paragraphs_then_sentences_then_words() -> None:
+    text = "Câu một. Câu hai! Câu ba?\n\nĐoạn hai rất dài " + "chữ " * 40
+    pieces = split_text(text, 60)
+    assert pieces[0] == "Câu một. Câu hai! Câu ba?"
+    assert all(len(piece) <= 60 for piece in pieces)
+    assert " ".join(pieces).split() == text.split()
+
+
+def test_split_cuts_a_word_longer_than_the_limit() -> None:
+    assert split_text("a" * 25, 10) == ["a" * 10, "a" * 10, "a" * 5]
+
+
+@pytest.mark.parametrize(("replies", "expected"), [
+    ([{"text": "Một"}, {"text": "Hai", "buttons": [{"title": "Có", "payload": "/affirm"}, {"title": "x"}]}],
+     [Outbound("Một"), Outbound("Hai", (Button("Có", "/affirm"),))]),
+    # Rasa's REST channel sends a response's custom part as its own message, after the response's texts.
+    ([{"text": "Bạn ở đâu?"}, {"custom": {"request_location": True}}],
+     [Outbound("Bạn ở đâu?", request_location=True)]),
+    ([{"text": "A"}, {"text": "B"}, {"custom": {"protect_content": True}}],
+     [Outbound("A", protect_content=True), Outbound("B", protect_content=True)]),
+    ([{"custom": {"text": "Gọi 111", "protect_content": True}}], [Outbound("Gọi 111", protect_content=True)]),
+    ([{"custom": {"request_location": True}}], [Outbound("", request_location=True)]),
+    ([{"image": "https://example.invalid/x.png"}, "junk", {"custom": {"other": 1}}], []),
+])
+def test_rasa_replies_become_outbound_messages(replies: list[Any], expected: list[Outbound]) -> None:
+    assert to_outbounds(replies) == expected
+
+
+def test_conversation_ids_name_their_channel() -> None:
+    assert [channel_of(c) for c in ("tg:-100", "zalo:123", "web:abcdefgh")] == ["telegram", "zalo", "web"]
+    with pytest.raises(ValueError):
+        channel_of("sms:123")
+
+
+def test_inbound_survives_json() -> None:
+    inbound = Inbound("zalo", "zalo:1", "m1", location=Location(1.5, 2.5), campaign="c1")
+    assert Inbound.from_json(json.loads(json.dumps(inbound.to_json()))) == inbound
+
+
+async def test_rate_limiter_spaces_one_chat_to_one_message_a_second(redis_client: redis.asyncio.Redis) -> None:
+    sleeps = Sleeps()
+    now = [1000.0]
+    limiter = RateLimiter(redis_client, sleeps, clock=lambda: now[0])
+    per_chat = Rate(1.0)
+    waits = [await limiter.reserve("telegram:tg:1", per_chat) for _ in range(3)]
+    assert waits == pytest.approx([0.0, 1.0, 2.0])
+    assert await limiter.reserve("telegram:tg:2", per_chat) == 0.0  # other chats are not held up
+    now[0] += 10
+    assert await limiter.reserve("telegram:tg:1", per_chat) == 0.0
+
+
+async def test_rate_limiter_allows_a_burst_then_the_rate(redis_client: redis.asyncio.Redis) -> None:
+    limiter = RateLimiter(redis_client, Sleeps(), clock=lambda: 50.0)
+    waits = [await limiter.reserve("telegram", Rate(30.0, burst=5)) for _ in range(7)]
+    assert waits[:5] == [0.0] * 5
+    assert waits[5] == pytest.approx(1 / 30) and waits[6] == pytest.approx(2 / 30)
+
+
+class Recording:
+    channel = "test"
+
+    def __init__(self) -> None:
+        self.posted: list[tuple[str, str]] = []
+
+    def parts(self, message: Outbound) -> list[Outbound]:
+        return [message]
+
+    async def post(self, conversation_id: str, part: Outbound) -> None:
+        self.posted.append((conversation_id, part.text))
+
+
+async def test_delivery_waits_for_each_chats_slot(redis_client: redis.asyncio.Redis) -> None:
+    sleeps = Sleeps()
+    transport = Recording()
+    limits = Limits(Rate(30.0, burst=30), Rate(1.0, burst=1))
+    delivery = Delivery(transport, redis_client, RateLimiter(redis_client, sleeps), limits,
+                        Transcript(redis_client), DeadLetters(redis_client), RetryPolicy(), sleeps)
+    for text in ("một", "hai", "ba"):
+        assert await delivery.send("tg:9", Outbound(text))
+    assert transport.posted == [("tg:9", "một"), ("tg:9", "hai"), ("tg:9", "ba")]
+    # The injected sleep does not advance the clock, so the reservations pile up: ~1 s, then ~2 s.
+    assert [round(delay) for delay in sleeps.delays] == [1, 2]
+
+
+async def test_dead_letters_are_listed_newest_first_and_can_be_removed(redis_client: redis.asyncio.Redis) -> None:
+    dead = DeadLetters(redis_client, retention_days=1)
+    old = await dead.add("tg:1", "telegram", "old", "x", at=1.0)  # older than the retention: pruned on next add
+    first = await dead.add("tg:1", "telegram", "telegram 429 (after 5 attempts)", "Chào")
+    second = await dead.add("zalo:2", "zalo", "undeliverable: zalo -230", "Xin chào")
+    assert [entry["id"] for entry in await dead.read()] == [second, first]
+    assert old not in await redis_client.hkeys(keys.DEAD_LETTER_ENTRIES)
+    assert await dead.remove(first) == 1
+    assert await dead.count() == 1
+
+
+async def test_button_codes_resolve_only_for_their_conversation(redis_client: redis.asyncio.Redis) -> None:
+    buttons = ButtonMap(redis_client)
+    shelter = Button("Nơi ở", '/find_service{"service_type": "shelter"}')
+    [code] = await buttons.codes("tg:1", [shelter])
+    assert code == code_for(shelter.payload) and len(code.encode()) <= 64
+    assert await buttons.resolve("tg:1", code) == shelter
+    assert await buttons.resolve("tg:2", code) is None
+
+
+async def test_numbered_choices_last_one_message(redis_client: redis.asyncio.Redis) -> None:
+    buttons = ButtonMap(redis_client)
+    options = [Button("Một", "/one"), Button("Hai", "/two")]
+    await buttons.offer("zalo:1", options)
+    assert await buttons.take("zalo:1", "2.") == options[1]
+    assert await buttons.take("zalo:1", "1") is None  # used up
+    await buttons.offer("zalo:1", options)
+    assert await buttons.take("zalo:1", "tôi muốn hỏi") is None
+    assert await buttons.take("zalo:1", "1") is None  # any message ends the offer
+    await buttons.offer("zalo:1", options)
+    assert await buttons.take("zalo:1", "3") is None
+
+
+async def test_transcript_keeps_both_sides_with_a_ttl(redis_client: redis.asyncio.Redis) -> None:
+    transcript = Transcript(redis_client, retention_days=30)
+    await transcript.append("tg:1", "person", "[ảnh]", "photo")
+    await transcript.append("tg:1", "bot", "Chào", undeliverable="telegram: Forbidden")
+    entries = await transcript.read("tg:1")
+    assert [(e["from"], e["kind"], e.get("undeliverable", False)) for e in entries] == [
+        ("person", "photo", False), ("bot", "text", True)]
+    assert 29 * 86400 < await redis_client.ttl(keys.transcript("tg:1")) <= 30 * 86400
+
+
+def test_channel_settings_fail_fast() -> None:
+    settings = from_environment({})
+    assert settings.telegram_protect_safety is True and settings.retention_days == 30
+    assert not settings.zalo_app_secret and "*" in repr(from_environment({"CAUNOI_ZALO_APP_SECRET": "s"}))
+    assert from_environment({"CAUNOI_TELEGRAM_PROTECT_SAFETY": "off"}).telegram_protect_safety is False
+    with pytest.raises(SettingsError, match="CAUNOI_TELEGRAM_PROTECT_SAFETY"):
+        from_environment({"CAUNOI_TELEGRAM_PROTECT_SAFETY": "maybe"})
+    with pytest.raises(SettingsError, match="CAUNOI_RETENTION_DAYS"):
+        from_environment({"CAUNOI_RETENTION_DAYS": "0"})

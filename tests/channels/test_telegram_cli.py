@@ -1,0 +1,62 @@
+"""`caunoi telegram set-webhook` and `caunoi telegram poll` against the Bot API double."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis.asyncio
+
+from bot.cli import main
+from bot.cli.telegram import poll_updates, set_webhook
+from bot.gateway import Gateway, GatewayOptions
+from bot.settings import Settings
+from tests.channels.botapi import FakeBotAPI, text_update
+from tests.channels.fakes import FakeRasa
+from tests.channels.harness import WEBHOOK_SECRET
+from tests.conftest import make_settings
+
+
+async def test_set_webhook_keeps_pending_updates_and_sends_the_secret(channel_settings: Settings,
+                                                                      bot_api: FakeBotAPI) -> None:
+    assert await set_webhook(channel_settings, "https://caunoi.example.org/webhooks/telegram") == 0
+    [call] = bot_api.called("setWebhook")
+    assert call["url"] == "https://caunoi.example.org/webhooks/telegram"
+    assert call["secret_token"] == WEBHOOK_SECRET
+    assert call["allowed_updates"] == ["message", "edited_message", "callback_query"]
+    assert call["drop_pending_updates"] in (False, "false")
+
+
+async def test_set_webhook_refuses_plain_http_and_a_missing_secret(channel_settings: Settings, bot_api: FakeBotAPI,
+                                                                   redis_url: str) -> None:
+    assert await set_webhook(channel_settings, "http://caunoi.example.org/webhooks/telegram") == 2
+    no_secret = make_settings(REDIS_URL=redis_url, CAUNOI_TELEGRAM_TOKEN="1:x", CAUNOI_TELEGRAM_API_URL=bot_api.url)
+    assert await set_webhook(no_secret, "https://caunoi.example.org/webhooks/telegram") == 2
+    assert bot_api.called("setWebhook") == []
+
+
+def test_the_command_needs_a_token(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot import settings
+
+    monkeypatch.setattr(settings, "get_settings", lambda: make_settings())
+    monkeypatch.setattr("bot.cli.telegram.get_settings", lambda: make_settings())
+    assert main(["telegram", "poll"]) == 2
+    assert "CAUNOI_TELEGRAM_TOKEN" in capsys.readouterr().err
+
+
+async def test_poll_feeds_updates_through_the_same_path(channel_settings: Settings, bot_api: FakeBotAPI,
+                                                        rasa: FakeRasa, options: GatewayOptions,
+                                                        redis_client: redis.asyncio.Redis) -> None:
+    first, second = text_update(31, "/start poll_test"), text_update(31, "xin chào")
+    bot_api.updates.extend([first, second])
+    stop = asyncio.Event()
+    async with Gateway.running(channel_settings, rasa.transport(), options) as gateway:
+        assert gateway.telegram is not None
+        task = asyncio.create_task(poll_updates(gateway, gateway.telegram.bot, stop, poll_seconds=0))
+        await bot_api.wait_for("sendMessage", 2)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    assert rasa.messages() == ["/greet", "xin chào"]
+    assert rasa.received[0]["metadata"]["campaign"] == "poll_test"
+    offsets = [int(call.get("offset") or 0) for call in bot_api.called("getUpdates")]
+    assert offsets[0] == 0 and offsets[-1] == second["update_id"] + 1
