@@ -21,7 +21,7 @@ def to_outbound(reply: dict[str, Any]) -> Outbound | None:
     text = str(reply.get("text") or custom.get("text") or "").strip()
     buttons = tuple(
         Button(title=str(button.get("title", "")), payload=str(button.get("payload", "")))
-        for button in reply.get("buttons") or ()
+        for button in reply.get("buttons") or custom.get("buttons") or ()
         if isinstance(button, dict) and button.get("title") and button.get("payload")
     )
     request_location = bool(custom.get("request_location"))

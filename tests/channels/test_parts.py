@@ -161,3 +161,14 @@ def test_channel_settings_fail_fast() -> None:
         from_environment({"CAUNOI_TELEGRAM_PROTECT_SAFETY": "maybe"})
     with pytest.raises(SettingsError, match="CAUNOI_RETENTION_DAYS"):
         from_environment({"CAUNOI_RETENTION_DAYS": "0"})
+
+
+def test_an_action_s_custom_message_carries_its_text_buttons_and_flags() -> None:
+    from bot.messages import Button as B
+    from bot.rasa_client import to_outbounds as convert
+
+    reply = {"custom": {"text": "Bạn đang ở đâu?", "buttons": [{"title": "Hà Nội", "payload": "/inform_location"}],
+                        "request_location": True, "protect_content": True}}
+    [message] = convert([reply])
+    assert (message.text, message.buttons, message.request_location, message.protect_content) == (
+        "Bạn đang ở đâu?", (B("Hà Nội", "/inform_location"),), True, True)
