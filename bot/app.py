@@ -27,7 +27,7 @@ from bot.channels import telegram, zalo
 from bot.channels.web import CONVERSATION_ID
 from bot.gateway import Gateway, GatewayOptions
 from bot.inbox import SEEN_TTL_SECONDS
-from bot.messages import Inbound
+from bot.messages import Inbound, Location
 from bot.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -157,15 +157,33 @@ async def web_message(request: Request) -> JSONResponse:
         return error(400, "button must be the payload of a button the conversation was shown")
     if len(text) > MAX_TEXT_CHARS:
         return error(413, f"text longer than {MAX_TEXT_CHARS} characters")
+    location = None
+    if data.get("location") is not None:
+        location = web_location(data["location"])
+        if location is None:
+            return error(400, "location must be {\"latitude\": -90..90, \"longitude\": -180..180}")
     gateway = _gateway(request)
     message_id = str(data.get("message_id") or "")
     if message_id and not await gateway.redis.set(keys.seen_update("web", f"{conversation_id}:{message_id}"), "1",
                                                   nx=True, ex=SEEN_TTL_SECONDS):
         return JSONResponse({"messages": await gateway.web.collect(conversation_id), "duplicate": True})
     inbound = Inbound(channel="web", conversation_id=conversation_id, message_id=message_id or secrets.token_hex(6),
-                      text=text, button=code_for(button) if button else None)
+                      text=text, button=code_for(button) if button else None, location=location)
     await gateway.dispatcher.handle(inbound)
     return JSONResponse({"messages": await gateway.web.collect(conversation_id)})
+
+
+def web_location(raw: object) -> Location | None:
+    """A GPS point sent by the local chat (`caunoi chat`: /vitri LAT LON), or None when it is not one."""
+    if not isinstance(raw, dict):
+        return None
+    latitude, longitude = raw.get("latitude"), raw.get("longitude")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (latitude, longitude)):
+        return None
+    assert isinstance(latitude, (int, float)) and isinstance(longitude, (int, float))
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return Location(float(latitude), float(longitude))
 
 
 async def web_outbox(request: Request) -> JSONResponse:

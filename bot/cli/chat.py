@@ -1,6 +1,7 @@
 """`caunoi chat`: talk to the running stack from the terminal, through the gateway's local web channel.
 
-Type a message and press Enter; answer a question that offers choices with its number; Ctrl-D or Ctrl-C ends.
+Type a message and press Enter; answer a question that offers choices with its number; share a GPS location as
+Telegram and Zalo would with `/vitri LAT LON` (e.g. `/vitri 21.03 105.85`); Ctrl-D or Ctrl-C ends.
 """
 
 from __future__ import annotations
@@ -39,6 +40,17 @@ def show(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return buttons
 
 
+def shared_point(text: str) -> tuple[float, float] | None:
+    """`/vitri 21.03 105.85` → (21.03, 105.85); anything else → None (sent as text)."""
+    parts = text.split()
+    if len(parts) != 3 or parts[0].lower() not in ("/vitri", "/location"):
+        return None
+    try:
+        return float(parts[1].rstrip(",")), float(parts[2])
+    except ValueError:
+        return None
+
+
 class Conversation:
     def __init__(self, base_url: str):
         self.id = new_conversation_id()
@@ -48,7 +60,10 @@ class Conversation:
 
     def say(self, text: str) -> None:
         body: dict[str, Any] = {"conversation_id": self.id, "text": text}
-        if text.strip().isdigit() and 1 <= int(text) <= len(self.buttons):
+        point = shared_point(text)
+        if point is not None:
+            body = {"conversation_id": self.id, "location": {"latitude": point[0], "longitude": point[1]}}
+        elif text.strip().isdigit() and 1 <= int(text) <= len(self.buttons):
             # A press sends the button's payload; the gateway accepts only buttons this conversation was shown.
             body = {"conversation_id": self.id, "button": self.buttons[int(text) - 1]["payload"]}
         response = self.client.post("/webhooks/web", json=body)

@@ -135,3 +135,27 @@ async def test_a_location_request_comes_with_a_hint(client: httpx.AsyncClient, b
     response = await client.post("/webhooks/web", json={"conversation_id": CONVERSATION, "text": "tìm nơi ở"})
     [message] = response.json()["messages"]
     assert message["request_location"] is True and "tên tỉnh" in message["hint"]
+
+
+async def test_a_shared_location_reaches_rasa_as_inform_location_with_its_point(client: httpx.AsyncClient,
+                                                                                backends: FakeBackends) -> None:
+    body = {"conversation_id": CONVERSATION, "location": {"latitude": 21.03, "longitude": 105.85}}
+    assert (await client.post("/webhooks/web", json=body)).status_code == 200
+    assert backends.received[-1]["message"] == "/inform_location"
+    assert backends.received[-1]["metadata"]["location"] == {"latitude": 21.03, "longitude": 105.85}
+
+
+async def test_a_broken_location_is_refused_with_a_reason(client: httpx.AsyncClient, backends: FakeBackends) -> None:
+    for point in ({"latitude": 91, "longitude": 0}, {"latitude": "21"}, [21.0, 105.8], {"latitude": True,
+                                                                                          "longitude": 1}):
+        response = await client.post("/webhooks/web", json={"conversation_id": CONVERSATION, "location": point})
+        assert response.status_code == 400 and "location must be" in response.json()["error"]
+    assert backends.received == []
+
+
+def test_chat_reads_vitri_as_a_location() -> None:
+    from bot.cli.chat import shared_point
+
+    assert shared_point("/vitri 21.03 105.85") == (21.03, 105.85)
+    assert shared_point("/vitri 21.03, 105.85") == (21.03, 105.85)
+    assert shared_point("tôi ở /vitri") is None and shared_point("/vitri abc def") is None
