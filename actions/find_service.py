@@ -18,9 +18,11 @@ class ActionFindService(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         service_type = latest_entity(tracker, "service_type") or tracker.get_slot("service_type")
-        province = latest_entity(tracker, "province") or tracker.get_slot("province")
+        named_province = latest_entity(tracker, "province")
+        province = named_province or tracker.get_slot("province")
         country = latest_entity(tracker, "country") or tracker.get_slot("country")
-        location = stored_location(tracker)
+        # A place named in this message beats a point shared earlier.
+        location = None if named_province else stored_location(tracker)
         if country and not province and location is None:
             reply_abroad(dispatcher, domain, country)
             return []

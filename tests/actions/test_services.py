@@ -78,3 +78,16 @@ async def test_checking_an_agency_answers_from_the_article_and_names_its_sources
     assert body["text"].startswith("Cách kiểm tra công ty")
     assert "dolab.gov.vn" in body["text"]
     assert sources["response"] == "utter_article_sources" and "https://" in sources["sources"]
+
+
+async def test_a_province_named_now_beats_a_point_shared_earlier() -> None:
+    tracker = tracker_before("find", "action_find_service", text="o sai gon co luat su khong",
+                             entities=[{"entity": "province", "value": "Hồ Chí Minh", "start": 2, "end": 9},
+                                       {"entity": "service_type", "value": "legal_aid", "start": 13, "end": 19}])
+    tracker.slots["location"] = {"latitude": 21.03, "longitude": 105.85}
+    dispatcher = CollectingDispatcher()
+    await ActionFindService().run(dispatcher, tracker, domain())
+    assert dispatcher.messages[0]["response"] == "utter_services_found"
+    assert dispatcher.messages[0]["where"] == "ở Hồ Chí Minh"
+    assert "Trung tâm Trợ giúp pháp lý" in dispatcher.messages[1]["text"]
+    assert dispatcher.messages[-1]["response"] == "utter_always_111"
