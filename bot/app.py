@@ -25,6 +25,7 @@ from bot import health, keys
 from bot.buttons import code_for
 from bot.channels import telegram, zalo
 from bot.channels.web import CONVERSATION_ID
+from bot.console import ConsoleServices, create_console_routes
 from bot.gateway import Gateway, GatewayOptions
 from bot.inbox import SEEN_TTL_SECONDS
 from bot.messages import Inbound, Location
@@ -200,8 +201,10 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with Gateway.running(settings, transport, options) as gateway:
+        async with Gateway.running(settings, transport, options) as gateway, \
+                ConsoleServices.running(settings, gateway) as console:
             app.state.gateway = gateway
+            app.state.console = console
             yield
 
     routes = [
@@ -211,6 +214,7 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
         Route("/webhooks/zalo", zalo_webhook, methods=["POST"]),
         Route("/webhooks/web", web_message, methods=["POST"]),
         Route("/webhooks/web/{conversation_id}/messages", web_outbox),
+        *create_console_routes(),  # the operator API under /api/ and the console under /console/
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_exception_handler(redis.RedisError, _redis_down)

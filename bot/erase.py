@@ -30,6 +30,10 @@ def conversation_keys(conversation_id: str) -> list[str]:
         keys.buttons(conversation_id),
         keys.choices(conversation_id),
         *(keys.noted(conversation_id, note) for note in keys.NOTES),
+        keys.assignee(conversation_id),
+        keys.case_notes(conversation_id),
+        keys.handoffs(conversation_id),
+        keys.notices(conversation_id),
     ]
 
 
@@ -37,9 +41,10 @@ async def erase(client: redis.asyncio.Redis, conversation_id: str) -> int:
     """Deletes the conversation's data; returns how many keys held something."""
     async with client.pipeline(transaction=True) as pipe:
         pipe.zrem(keys.QUEUE, conversation_id)
+        pipe.zrem(keys.HELD, conversation_id)
         pipe.delete(*conversation_keys(conversation_id))
-        removed_from_queue, deleted = await pipe.execute()
-    return int(deleted) + int(removed_from_queue)
+        removed_from_queue, removed_from_held, deleted = await pipe.execute()
+    return int(deleted) + int(removed_from_queue) + int(removed_from_held)
 
 
 async def erase_if_requested(client: redis.asyncio.Redis, conversation_id: str) -> bool:

@@ -10,6 +10,8 @@ Usage:
     caunoi content check       validate the content (directory, articles, texts); exit 1 listing the problems
     caunoi directory list      the service directory (--json: one object per line)
     caunoi directory import F  add directory entries from a CSV file (see bot/cli/directory.py)
+    caunoi operator ACTION     console operators: add NAME --role R, disable NAME, reset-password NAME, list
+    caunoi audit export        the console's audit log as JSON lines
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ from bot.settings import SettingsError
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:
-    from bot.cli import chat, content, directory, parse, run, serve, telegram, train
+    from bot.cli import audit, chat, content, directory, operator, parse, run, serve, telegram, train
 
     parser = argparse.ArgumentParser(prog="caunoi", description="Cầu Nối: chatbot and hotline assistant")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {}
-    for module in (run, chat, parse, train, serve, telegram, content, directory):
+    for module in (run, chat, parse, train, serve, telegram, content, directory, operator, audit):
         name, handler = module.register(commands)
         handlers[name] = handler
     return parser, handlers

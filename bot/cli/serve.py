@@ -77,7 +77,9 @@ def handle(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings.redis  # noqa: B018
+    # ws="none": Rasa pins an old websockets that uvicorn cannot use, and nothing here needs websockets.
+    # timeout_graceful_shutdown: the console's open event streams must not block a restart.
     uvicorn.run("bot.app:create_app", factory=True, host=args.host or "127.0.0.1",
                 port=settings.http_port, log_level="warning", access_log=False,
-                ws="none")  # Rasa pins an old websockets that uvicorn cannot use; nothing here needs websockets
+                ws="none", timeout_graceful_shutdown=5)
     return 0

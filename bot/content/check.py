@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from bot.content.console import console_problems
 from bot.content.files import parse_yaml
 from bot.content.loader import Content, read_content
 from bot.content.models import Problem
@@ -30,8 +31,8 @@ SUMMARY_LIMIT = 140
 INPUT_SIDE = frozenset({"nlu", "gazetteer", "normalise", "triage"})
 TEXT_SUFFIXES = frozenset({".yml", ".yaml", ".md", ".txt", ".csv", ".json"})
 # Folders whose files are shown to people, and so may only carry verified phone numbers; with the articles and the
-# dialogue texts at the top of the content folder (dialogue.yml: labels the actions fill in).
-SHOWN = ("responses", "gateway")
+# dialogue texts at the top of the content folder (dialogue.yml: labels the actions fill in; canned_replies.yml).
+SHOWN = ("responses", "gateway", "console")
 
 _W = r"\s+"
 # Matched on text folded to ASCII, lower case, punctuation turned to spaces (same length as the original, so a match
@@ -61,6 +62,7 @@ def check_content(content_dir: Path, today: date | None = None) -> list[Problem]
         problems += _dates(content, content_dir, today)
         problems += _article_form(content, content_dir)
         problems += _shown_phones(content, content_dir)
+    problems += console_problems(content_dir)
     problems += _outdated(content_dir)
     return problems
 

@@ -1,0 +1,106 @@
+"""`caunoi operator`: hotline operator accounts for the console (argon2 password hashes in Redis).
+
+Usage:
+    caunoi operator add NAME --role operator|supervisor [--alias A] [--password-stdin]
+        NAME: 2-32 of a-z 0-9 . _ - (log-in name, never shown to people). --alias: the name people see
+        ("Chào bạn, mình là Hoa"): a first name or nickname, letters only; without it people read
+        "một người hỗ trợ". The password is asked twice at a prompt, or read from the first line of stdin.
+    caunoi operator disable NAME                    ends their sessions; they can no longer log in
+    caunoi operator reset-password NAME [--password-stdin]
+                                                    new password, sessions ended, account enabled again
+    caunoi operator list                            name, role, alias, state
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+import time
+from typing import Any
+
+from bot import store
+from bot.console.audit import AuditLog
+from bot.console.operators import ROLES, OperatorError, OperatorStore, password_problem
+from bot.settings import get_settings
+
+
+def register(commands: Any) -> tuple[str, Any]:
+    parser = commands.add_parser("operator", help="add, disable or list console operators, reset a password")
+    actions = parser.add_subparsers(dest="operator_action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="add an operator")
+    add.add_argument("name")
+    add.add_argument("--role", choices=ROLES, required=True)
+    add.add_argument("--alias", default="", help="the name people see (letters only); none: 'một người hỗ trợ'")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
+    disable = actions.add_parser("disable", help="disable an operator and end their sessions")
+    disable.add_argument("name")
+    reset = actions.add_parser("reset-password", help="set a new password (ends the operator's sessions)")
+    reset.add_argument("name")
+    reset.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
+    actions.add_parser("list", help="every operator with role, alias and state")
+    return "operator", handle
+
+
+def read_password(from_stdin: bool) -> str | None:
+    """The new password, or None after printing why there is none."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            print("caunoi: the passwords differ", file=sys.stderr)
+            return None
+    problem = password_problem(password)
+    if problem:
+        print(f"caunoi: {problem}", file=sys.stderr)
+        return None
+    return password
+
+
+def handle(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    settings.redis  # noqa: B018 - a clear message now when REDIS_URL is missing
+    password = None
+    if args.operator_action in ("add", "reset-password"):
+        password = read_password(args.password_stdin)
+        if password is None:
+            return 1
+    return asyncio.run(run(args, password))
+
+
+async def run(args: argparse.Namespace, password: str | None) -> int:
+    client = store.connect(get_settings())
+    operators = OperatorStore(client)
+    audit = AuditLog(client, time.time)
+    try:
+        action = args.operator_action
+        if action == "list":
+            for operator in await operators.all():
+                state = "disabled" if operator.disabled else "active"
+                print(f"{operator.username}\t{operator.role}\t{operator.alias or '-'}\t{state}")
+            return 0
+        if action == "add":
+            assert password is not None
+            operator = await operators.add(args.name, args.role, password, args.alias)
+            await audit.record("cli", "operator_add", target=operator.username, role=operator.role)
+            print(f"operator {operator.username} added ({operator.role}"
+                  f"{', alias ' + operator.alias if operator.alias else ', no alias'})")
+            return 0
+        if action == "disable":
+            done = await operators.disable(args.name)
+        else:
+            assert password is not None
+            done = await operators.reset_password(args.name, password)
+        if not done:
+            print(f"caunoi: no operator named {args.name!r}", file=sys.stderr)
+            return 1
+        await audit.record("cli", "operator_" + action.replace("-", "_"), target=args.name)
+        print(f"operator {args.name}: {'disabled' if action == 'disable' else 'password reset'}, sessions ended")
+        return 0
+    except OperatorError as error:
+        print(f"caunoi: {error}", file=sys.stderr)
+        return 1
+    finally:
+        await client.close()

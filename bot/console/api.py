@@ -1,0 +1,293 @@
+"""The operator API's handlers. Routing, sessions, CSRF and roles are checked before they run (bot/console/routes.py).
+
+Every handler gets the request and a `Context` (the services and the caller's session) and returns JSON; failures
+raise `ApiError` and become `{"error": reason}` with a 4xx status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bot import keys
+from bot.console.clock import iso, vietnam_day
+from bot.console.handoff import OUTCOMES
+from bot.console.http import (
+    ApiError,
+    clear_session_cookie,
+    client_address,
+    conversation_id,
+    json_body,
+    ok,
+    over_tls,
+    set_session_cookie,
+    text_field,
+)
+from bot.console.location import whereabouts
+from bot.console.operators import USERNAME, Operator
+from bot.console.services import ConsoleServices
+from bot.console.sessions import Session
+from bot.queue import Case, Transition
+
+MESSAGE_MAX_CHARS = 4000
+NOTE_MAX_CHARS = 2000
+AGENCY_MAX_CHARS = 200
+TRANSCRIPT_SHOWN = 300  # the newest entries; older ones stay in Redis
+VIEW_LOGGED_EVERY_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class Context:
+    services: ConsoleServices
+    session: Session | None
+
+    @property
+    def operator(self) -> Operator:
+        assert self.session is not None, "a public endpoint asked for the operator"
+        return self.session.operator
+
+
+def case_json(case: Case, place: int | None = None) -> dict[str, Any]:
+    return {"id": case.conversation_id, "channel": case.channel, "risk": case.risk, "reasons": list(case.reasons),
+            "waiting_since": iso(case.enqueued_at), "campaign": case.campaign or None, "summary": case.summary,
+            "place": place, "operator": case.operator or None, "claimed_at": iso(case.claimed_at)}
+
+
+def operator_json(operator: Operator) -> dict[str, Any]:
+    return {"username": operator.username, "alias": operator.alias, "role": operator.role}
+
+
+# -- sessions -----------------------------------------------------------------------------------------------------
+
+async def login(request: Request, ctx: Context) -> Response:
+    services = ctx.services
+    data = await json_body(request)
+    username, password = data.get("username"), data.get("password")
+    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
+        raise ApiError(400, "username and password are required")
+    if len(username) > 64 or len(password) > 256:
+        raise ApiError(401, "wrong username or password")
+    username = username.strip().lower()
+    address = client_address(request, services.settings.console)
+    if await services.logins.locked(username, address):
+        raise ApiError(429, "too many failed logins: try again later")
+    operator = await services.operators.verify(username, password)
+    if operator is None:
+        await services.logins.failed(username, address)
+        known = USERNAME.fullmatch(username) and await services.operators.get(username) is not None
+        await services.audit.record(username if known else "?", "login_failed")
+        raise ApiError(401, "wrong username or password")
+    await services.logins.succeeded(username)
+    token, session = await services.sessions.create(operator)
+    await services.presence.seen(operator.username)
+    await services.audit.record(operator.username, "login")
+    response = ok({"csrf_token": session.csrf, **operator_json(operator)})
+    secure = over_tls(request, services.settings.console)
+    set_session_cookie(response, token, int(services.sessions.max_seconds), secure)
+    return response
+
+
+async def logout(request: Request, ctx: Context) -> Response:
+    assert ctx.session is not None
+    await ctx.services.sessions.end(ctx.session)
+    await ctx.services.presence.gone(ctx.operator.username)
+    await ctx.services.audit.record(ctx.operator.username, "logout")
+    response = ok({"ok": True})
+    clear_session_cookie(response, over_tls(request, ctx.services.settings.console))
+    return response
+
+
+async def me(request: Request, ctx: Context) -> Response:
+    assert ctx.session is not None
+    return ok({"csrf_token": ctx.session.csrf, **operator_json(ctx.operator)})
+
+
+# -- the queue and one conversation ----------------------------------------------------------------------------------
+
+async def queue(request: Request, ctx: Context) -> Response:
+    handoff_queue = ctx.services.gateway.queue
+    waiting = await handoff_queue.waiting()
+    held = await handoff_queue.held()
+    return ok({"waiting": [case_json(case, place) for place, case in enumerate(waiting, start=1)],
+               "held": [case_json(case) for case in held]})
+
+
+def transcript_json(entry: dict[str, Any]) -> dict[str, Any]:
+    shown = {"at": iso(entry.get("at")), "from": entry.get("from"), "text": entry.get("text", ""),
+             "kind": entry.get("kind", "text")}
+    if entry.get("undeliverable"):
+        shown.update(undeliverable=True, reason=entry.get("reason"))
+    return shown
+
+
+async def conversation(request: Request, ctx: Context) -> Response:
+    services, cid = ctx.services, conversation_id(request)
+    handoff_queue = services.gateway.queue
+    case = await handoff_queue.case(cid)
+    mode = await handoff_queue.mode(cid)
+    transcript = await services.gateway.transcript.read(cid, -TRANSCRIPT_SHOWN, -1)
+    notes = await services.notes.read(cid)
+    history = await services.notes.handoffs(cid)
+    if case is None and mode == "bot" and not transcript and not notes and not history:
+        raise ApiError(404, "no such conversation")
+    holder_name = await handoff_queue.holder(cid)
+    holder = await services.operators.get(holder_name) if holder_name else None
+    slots = await services.rasa.slots(cid) if case is not None else {}
+    if await services.gateway.redis.set(keys.viewed(ctx.operator.username, cid), "1", nx=True,
+                                        ex=VIEW_LOGGED_EVERY_SECONDS):
+        await services.audit.record(ctx.operator.username, "view", cid)
+    return ok({
+        "id": cid, "channel": cid.split(":", 1)[0], "state": mode,
+        "case": case_json(case, await handoff_queue.place(cid)) if case else None,
+        "operator": operator_json(holder) if holder else ({"username": holder_name} if holder_name else None),
+        "mine": holder_name == ctx.operator.username,
+        "location": whereabouts(transcript, slots, services.content.directory),
+        "transcript": [transcript_json(entry) for entry in transcript],
+        "notes": [{**note, "at": iso(note.get("at"))} for note in notes],
+        "history": [{**item, "closed_at": iso(item.get("closed_at")), "enqueued_at": iso(item.get("enqueued_at")),
+                     "claimed_at": iso(item.get("claimed_at"))} for item in history],
+    })
+
+
+def _conflict(transition: Transition, me: str) -> ApiError:
+    if transition.mode == "human" and transition.operator == me:
+        return ApiError(409, "you already hold this conversation")
+    if transition.mode == "human":
+        return ApiError(409, f"{transition.operator or 'another operator'} holds this conversation")
+    if transition.mode == "waiting":
+        return ApiError(409, "the conversation is waiting in the queue: claim it first")
+    return ApiError(409, "the conversation is with the bot, not waiting for an operator")
+
+
+async def claim(request: Request, ctx: Context) -> Response:
+    cid = conversation_id(request)
+    transition = await ctx.services.handoffs.claim(cid, ctx.operator)
+    if not transition.ok:
+        raise _conflict(transition, ctx.operator.username)
+    return ok({"state": transition.mode, "operator": transition.operator})
+
+
+async def send_message(request: Request, ctx: Context) -> Response:
+    cid = conversation_id(request)
+    text = text_field(await json_body(request), "text", MESSAGE_MAX_CHARS)
+    delivered = await ctx.services.handoffs.reply(cid, ctx.operator, text)
+    if delivered is None:
+        raise ApiError(409, "you do not hold this conversation")
+    return ok({"delivered": delivered})
+
+
+async def release(request: Request, ctx: Context) -> Response:
+    cid = conversation_id(request)
+    transition = await ctx.services.handoffs.release(cid, ctx.operator)
+    if not transition.ok:
+        raise ApiError(409, "you do not hold this conversation") if transition.mode == "human" \
+            else _conflict(transition, ctx.operator.username)
+    return ok({"state": transition.mode, "place": await ctx.services.gateway.queue.place(cid)})
+
+
+async def transfer(request: Request, ctx: Context) -> Response:
+    cid = conversation_id(request)
+    name = text_field(await json_body(request), "operator", 64).lower()
+    target = await ctx.services.operators.get(name)
+    if target is None or target.disabled:
+        raise ApiError(404, "no such operator (or the account is disabled)")
+    if target.username == await ctx.services.gateway.queue.holder(cid):
+        raise ApiError(409, f"{target.username} already holds this conversation")
+    transition = await ctx.services.handoffs.transfer(cid, ctx.operator, target)
+    if not transition.ok:
+        raise ApiError(409, "you do not hold this conversation") if transition.mode == "human" \
+            else _conflict(transition, ctx.operator.username)
+    return ok({"state": transition.mode, "operator": transition.operator})
+
+
+async def add_note(request: Request, ctx: Context) -> Response:
+    cid = conversation_id(request)
+    text = text_field(await json_body(request), "text", NOTE_MAX_CHARS)
+    services = ctx.services
+    if await services.gateway.queue.case(cid) is None and not await services.gateway.transcript.length(cid):
+        raise ApiError(404, "no such conversation")
+    note = await services.handoffs.note(cid, ctx.operator, text)
+    return ok({"note": {**note, "at": iso(note["at"])}}, status=201)
+
+
+def _referral(raw: Any, ctx: Context) -> dict[str, str] | None:
+    if raw is None or raw == "" or raw == {}:
+        return None
+    directory = ctx.services.content.directory
+    if isinstance(raw, str):
+        raw = {"entry_id": raw} if directory.by_id(raw.strip()) else {"agency": raw}
+    if not isinstance(raw, dict):
+        raise ApiError(400, "referral must be {\"entry_id\": ...} or {\"agency\": ...}")
+    if isinstance(raw.get("entry_id"), str) and raw["entry_id"].strip():
+        entry = directory.by_id(raw["entry_id"].strip())
+        if entry is None:
+            raise ApiError(400, "referral entry_id is not in the directory")
+        return {"entry_id": entry.id, "name": entry.name}
+    agency = raw.get("agency")
+    if isinstance(agency, str) and agency.strip():
+        if len(agency.strip()) > AGENCY_MAX_CHARS:
+            raise ApiError(413, f"agency longer than {AGENCY_MAX_CHARS} characters")
+        return {"agency": agency.strip()}
+    raise ApiError(400, "referral must be {\"entry_id\": ...} or {\"agency\": ...}")
+
+
+async def close(request: Request, ctx: Context) -> Response:
+    cid = conversation_id(request)
+    data = await json_body(request)
+    outcome = data.get("outcome")
+    if outcome not in OUTCOMES:
+        raise ApiError(400, f"outcome must be one of {', '.join(OUTCOMES)}")
+    referral = _referral(data.get("referral"), ctx)
+    if outcome == "referred" and referral is None:
+        raise ApiError(400, "a referral (directory entry or agency) is needed when the outcome is referred")
+    transition = await ctx.services.handoffs.close(cid, ctx.operator, str(outcome), referral)
+    if not transition.ok:
+        raise ApiError(409, "you do not hold this conversation") if transition.mode == "human" \
+            else _conflict(transition, ctx.operator.username)
+    return ok({"state": "bot"})
+
+
+# -- what the console shows around the conversations ----------------------------------------------------------------
+
+async def canned(request: Request, ctx: Context) -> Response:
+    return ok({"replies": [{"id": r.id, "title": r.title, "text": r.text} for r in ctx.services.canned]})
+
+
+async def directory(request: Request, ctx: Context) -> Response:
+    entries = [{"id": e.id, "name": e.name, "type": e.type, "province": e.province, "country": e.country,
+                "phone": e.phone} for e in ctx.services.content.directory.verified()]
+    return ok({"entries": entries})
+
+
+async def operators(request: Request, ctx: Context) -> Response:
+    online = set(await ctx.services.presence.online())
+    found = [{**operator_json(o), "online": o.username in online}
+             for o in await ctx.services.operators.all() if not o.disabled]
+    return ok({"operators": found})
+
+
+async def stats(request: Request, ctx: Context) -> Response:
+    services = ctx.services
+    waiting = await services.gateway.queue.waiting()
+    held = await services.gateway.queue.held()
+    now = services.options.clock()
+    online = await services.presence.online()
+    accounts = {o.username: o for o in await services.operators.all()}
+    day = vietnam_day(now)
+    outcomes = await services.gateway.redis.hgetall(keys.outcomes(day))
+    by_risk: dict[str, int] = {}
+    for case in waiting:
+        by_risk[case.risk] = by_risk.get(case.risk, 0) + 1
+    return ok({
+        "waiting": len(waiting),
+        "waiting_by_risk": by_risk,
+        "longest_wait_seconds": round(max((now - c.enqueued_at for c in waiting), default=0.0)),
+        "in_conversation": len(held),
+        "operators_online": [operator_json(accounts[name]) if name in accounts else {"username": name}
+                             for name in online],
+        "day": day,
+        "outcomes_today": {outcome: int(outcomes.get(outcome, 0)) for outcome in OUTCOMES},
+    })

@@ -1,0 +1,157 @@
+"""What happens around a queue transition: the person is told, the audit log and the records are written.
+
+`HandoffQueue` (bot/queue.py) decides atomically who may do what; this module adds the side effects. Messages to
+the person go through the gateway's sender for their channel (limits, retries, transcript), as `bot` turns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Protocol
+
+import redis.asyncio
+
+from bot import keys
+from bot.console.audit import AuditLog
+from bot.console.clock import Clock, vietnam_day
+from bot.console.events import publish
+from bot.console.notes import CaseNotes
+from bot.console.operators import Operator
+from bot.console.rasa import RasaTracker
+from bot.content.console import ConsoleTexts
+from bot.messages import Outbound
+from bot.privacy import log_id
+from bot.queue import HandoffQueue, Transition
+from bot.transcript import Author
+
+log = logging.getLogger(__name__)
+OUTCOMES = ("referred", "informed", "no_response", "false_alarm")
+OUTCOME_DAYS_KEPT = 400
+
+
+class ConversationSender(Protocol):
+    """Sends to a conversation on its own channel and records it in the transcript (`bot.gateway.Gateway`)."""
+
+    async def send(self, conversation_id: str, message: Outbound, author: Author = "operator") -> bool: ...
+
+
+async def withdraw(client: redis.asyncio.Redis, conversation_id: str) -> bool:
+    """The person no longer wants to wait for a human ("thôi không cần nữa"): callable from the gateway or an action.
+    Takes a waiting conversation out of the queue, back to the bot; False when it was not waiting. Sends nothing:
+    the caller answers the person (`ConsoleServices.handoffs.withdraw` also sends console/messages.yml `withdrawn`)."""
+    removed = await HandoffQueue(client).withdraw(conversation_id)
+    if removed:
+        await AuditLog(client, time.time).record("person", "withdraw", conversation_id)
+    return removed
+
+
+class Handoffs:
+    def __init__(self, client: redis.asyncio.Redis, queue: HandoffQueue, sender: ConversationSender,
+                 texts: ConsoleTexts, notes: CaseNotes, audit: AuditLog, rasa: RasaTracker, clock: Clock,
+                 log_key: str = ""):
+        self._redis = client
+        self._queue = queue
+        self._sender = sender
+        self._texts = texts
+        self._notes = notes
+        self._audit = audit
+        self._rasa = rasa
+        self._clock = clock
+        self._log_key = log_key
+        self._background: set[asyncio.Task[Any]] = set()
+
+    async def claim(self, conversation_id: str, operator: Operator) -> Transition:
+        transition = await self._queue.claim(conversation_id, operator.username)
+        if transition.ok:
+            await self._audit.record(operator.username, "claim", conversation_id)
+            await self.tell(conversation_id, self.joined(operator))
+        return transition
+
+    async def release(self, conversation_id: str, actor: Operator) -> Transition:
+        transition = await self._queue.release(conversation_id, actor.username, force=actor.supervisor)
+        if transition.ok:
+            await self._audit.record(actor.username, "release", conversation_id)
+            await self.tell(conversation_id, self._texts.released)
+        return transition
+
+    async def transfer(self, conversation_id: str, actor: Operator, target: Operator) -> Transition:
+        transition = await self._queue.transfer(conversation_id, actor.username, target.username,
+                                                force=actor.supervisor)
+        if transition.ok:
+            await self._audit.record(actor.username, "transfer", conversation_id, to=target.username)
+            await self.tell(conversation_id, self.joined(target))
+        return transition
+
+    async def close(self, conversation_id: str, actor: Operator, outcome: str,
+                    referral: dict[str, str] | None) -> Transition:
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
+        transition, case = await self._queue.close(conversation_id, actor.username, force=actor.supervisor)
+        if not transition.ok:
+            return transition
+        now = self._clock()
+        await self._notes.record_handoff(conversation_id, {
+            "closed_at": round(now, 3), "closed_by": actor.username, "operator": transition.operator or None,
+            "outcome": outcome, "referral": referral, "risk": case.risk if case else None,
+            "enqueued_at": case.enqueued_at if case else None,
+            "claimed_at": (case.claimed_at or None) if case else None,
+        })
+        day = keys.outcomes(vietnam_day(now))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hincrby(day, outcome, 1)
+            pipe.expire(day, OUTCOME_DAYS_KEPT * 24 * 3600)
+            await pipe.execute()
+        referred = (referral or {}).get("entry_id") or ("free-text" if referral else None)
+        await self._audit.record(actor.username, "close", conversation_id, outcome=outcome, referral=referred,
+                                 was=transition.mode)
+        await self.tell(conversation_id, self._texts.closed)
+        self.spawn(self._rasa.reset_escalated(conversation_id))
+        return transition
+
+    async def reply(self, conversation_id: str, actor: Operator, text: str) -> bool | None:
+        """Sends the operator's message; None when they do not hold the conversation, else whether it arrived."""
+        if await self._queue.holder(conversation_id) != actor.username:
+            return None
+        delivered = await self._send(conversation_id, text, "operator")
+        await self._audit.record(actor.username, "message", conversation_id, delivered=delivered)
+        return delivered
+
+    async def note(self, conversation_id: str, actor: Operator, text: str) -> dict[str, Any]:
+        note = await self._notes.add(conversation_id, actor.username, text)
+        await self._audit.record(actor.username, "note", conversation_id)
+        await publish(self._redis, {"type": "note", "conversation_id": conversation_id})
+        return note
+
+    async def withdraw(self, conversation_id: str) -> bool:
+        """`withdraw`, and the person is told they left the queue."""
+        removed = await withdraw(self._redis, conversation_id)
+        if removed:
+            await self.tell(conversation_id, self._texts.withdrawn)
+        return removed
+
+    def joined(self, operator: Operator) -> str:
+        if operator.alias:
+            return self._texts.joined.replace("{alias}", operator.alias)
+        return self._texts.joined_anonymous
+
+    async def tell(self, conversation_id: str, text: str) -> bool:
+        return await self._send(conversation_id, text, "bot")
+
+    async def _send(self, conversation_id: str, text: str, author: Author) -> bool:
+        try:
+            return await self._sender.send(conversation_id, Outbound(text), author=author)
+        except (KeyError, ValueError):  # a channel this gateway does not run: nothing can reach the person
+            log.error("no sender conversation=%s", log_id(conversation_id, self._log_key))
+            return False
+
+    def spawn(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def idle(self) -> None:
+        """Waits for background work (Rasa slot resets) to finish."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)

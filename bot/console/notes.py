@@ -1,0 +1,47 @@
+"""Operators' internal notes on a conversation, and the record of its closed handoffs.
+
+Both outlive a handoff (the next operator reads what the last one learnt) and expire with the transcript, after the
+retention period. Notes are never shown to the person and never enter logs or the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis.asyncio
+
+from bot import keys
+from bot.console.clock import Clock
+
+NOTE_MAX_CHARS = 2000
+
+
+class CaseNotes:
+    def __init__(self, client: redis.asyncio.Redis, clock: Clock, retention_days: int = 30):
+        self._redis = client
+        self._clock = clock
+        self._ttl = retention_days * 24 * 3600
+
+    async def add(self, conversation_id: str, author: str, text: str) -> dict[str, Any]:
+        note = {"at": round(self._clock(), 3), "operator": author, "text": text}
+        await self._push(keys.case_notes(conversation_id), note)
+        return note
+
+    async def read(self, conversation_id: str) -> list[dict[str, Any]]:
+        return await self._read(keys.case_notes(conversation_id))
+
+    async def record_handoff(self, conversation_id: str, handoff: dict[str, Any]) -> None:
+        await self._push(keys.handoffs(conversation_id), handoff)
+
+    async def handoffs(self, conversation_id: str) -> list[dict[str, Any]]:
+        return await self._read(keys.handoffs(conversation_id))
+
+    async def _push(self, key: str, item: dict[str, Any]) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, json.dumps(item, ensure_ascii=False))
+            pipe.expire(key, self._ttl)
+            await pipe.execute()
+
+    async def _read(self, key: str) -> list[dict[str, Any]]:
+        return [json.loads(item) for item in await self._redis.lrange(key, 0, -1)]

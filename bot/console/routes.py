@@ -1,0 +1,193 @@
+"""The console's routes: the JSON API under /api/, live events, and the static web console under /console/.
+
+    from bot.console import create_console_routes
+    routes = [..., *create_console_routes()]        # services at app.state.console (ConsoleServices.running)
+
+Every /api/ route but login needs a live session (cookie); every request that changes something needs the session's
+CSRF token in X-CSRF-Token; supervisor routes need the supervisor role. Failures are always `{"error": reason}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.console import api
+from bot.console.api import Context
+from bot.console.clock import parse_time
+from bot.console.http import COOKIE, CSRF_HEADER, NO_STORE, ApiError, error
+from bot.console.services import ConsoleServices
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+Handler = Callable[[Request, Context], Awaitable[Response]]
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+
+@dataclass(frozen=True)
+class Access:
+    handler: Handler
+    public: bool = False
+    supervisor: bool = False
+
+
+def services_of(request: Request, state_name: str) -> ConsoleServices:
+    services: ConsoleServices = getattr(request.app.state, state_name)
+    return services
+
+
+def api_route(path: str, state_name: str, **methods: Access) -> Route:
+    table = {method.upper(): access for method, access in methods.items()}
+    if "GET" in table:
+        table.setdefault("HEAD", table["GET"])
+
+    async def endpoint(request: Request) -> Response:
+        access = table.get(request.method)
+        if access is None:
+            return error(405, f"method {request.method} not allowed here")
+        try:
+            services = services_of(request, state_name)
+            session = None
+            if not access.public:
+                session = await services.sessions.current(request.cookies.get(COOKIE))
+                if session is None:
+                    raise ApiError(401, "log in first (the session is missing or has ended)")
+                if request.method not in ("GET", "HEAD") and not session.csrf_ok(request.headers.get(CSRF_HEADER)):
+                    raise ApiError(403, "CSRF token missing or wrong (send X-CSRF-Token)")
+                if access.supervisor and not session.operator.supervisor:
+                    raise ApiError(403, "supervisors only")
+                await services.presence.seen(session.username)
+            return await access.handler(request, Context(services, session))
+        except ApiError as failure:
+            return error(failure.status, failure.reason)
+        except redis.RedisError as failure:
+            log.error("console api path=%s storage unavailable: %s", path, type(failure).__name__)
+            return error(503, "storage unavailable, retry later")
+        except Exception as failure:  # never the message: exceptions may quote what they were given
+            log.error("console api path=%s failed: %s", path, type(failure).__name__)
+            return error(500, "internal error")
+
+    return Route(path, endpoint, methods=ALL_METHODS)
+
+
+async def events(request: Request, ctx: Context) -> Response:
+    """Server-sent events: `queue`, `transcript`, `note`, `alert`, `resync`; a comment line every heartbeat."""
+    services, session = ctx.services, ctx.session
+    assert session is not None
+    heartbeat = services.options.heartbeat_seconds
+
+    async def stream() -> AsyncIterator[str]:
+        async with services.broadcaster.subscribe() as queue:
+            yield "retry: 2000\n\n: connected\n\n"
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), heartbeat)
+                except asyncio.TimeoutError:
+                    if await services.sessions.by_digest(session.digest, touch=False) is None:
+                        yield "event: logout\ndata: {}\n\n"
+                        return
+                    await services.presence.seen(session.username)
+                    yield ": ping\n\n"
+                    continue
+                if event.get("type") == "bye":
+                    return
+                kind = str(event.get("type", "message"))
+                yield f"event: {kind}\ndata: {json.dumps(event, ensure_ascii=False)}\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={**NO_STORE, "X-Accel-Buffering": "no"})
+
+
+async def audit_export(request: Request, ctx: Context) -> Response:
+    """The audit log as JSON lines, oldest first: ?since=&until= (ISO date/time in Vietnam time or epoch), ?limit=."""
+    params = request.query_params
+    since = parse_time(params.get("since", ""))
+    until = parse_time(params.get("until", ""))
+    if (params.get("since") and since is None) or (params.get("until") and until is None):
+        raise ApiError(400, "since and until must be ISO dates (2026-12-01, 2026-12-01T22:00) or epoch seconds")
+    limit_raw = params.get("limit", "")
+    if limit_raw and not limit_raw.isdigit():
+        raise ApiError(400, "limit must be a whole number")
+    assert ctx.session is not None
+    await ctx.services.audit.record(ctx.session.username, "audit_export")
+
+    async def lines() -> AsyncIterator[str]:
+        async for item in ctx.services.audit.export(since, until, int(limit_raw) if limit_raw else None):
+            yield json.dumps(item, ensure_ascii=False) + "\n"
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson", headers=NO_STORE)
+
+
+async def not_found(request: Request, ctx: Context) -> Response:
+    raise ApiError(404, "no such API route")
+
+
+class Secured:
+    """Adds the console's security headers (a strict CSP: no inline script, nothing from elsewhere)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_secured)
+
+
+async def to_console(request: Request) -> Response:
+    return RedirectResponse("/console/", status_code=308)
+
+
+def create_console_routes(state_name: str = "console") -> list[BaseRoute]:
+    """The API under /api/ and the web console under /console/; services are read from `app.state.<state_name>`."""
+    def route(path: str, **methods: Access) -> Route:
+        return api_route(path, state_name, **methods)
+
+    conversation = "/api/conversations/{conversation_id}"
+    return [
+        route("/api/login", post=Access(api.login, public=True)),
+        route("/api/logout", post=Access(api.logout)),
+        route("/api/me", get=Access(api.me)),
+        route("/api/queue", get=Access(api.queue)),
+        route("/api/events", get=Access(events)),
+        route("/api/stats", get=Access(api.stats, supervisor=True)),
+        route("/api/audit", get=Access(audit_export, supervisor=True)),
+        route("/api/canned-replies", get=Access(api.canned)),
+        route("/api/directory", get=Access(api.directory)),
+        route("/api/operators", get=Access(api.operators)),
+        route(conversation, get=Access(api.conversation)),
+        route(f"{conversation}/claim", post=Access(api.claim)),
+        route(f"{conversation}/messages", post=Access(api.send_message)),
+        route(f"{conversation}/release", post=Access(api.release)),
+        route(f"{conversation}/transfer", post=Access(api.transfer)),
+        route(f"{conversation}/notes", post=Access(api.add_note)),
+        route(f"{conversation}/close", post=Access(api.close)),
+        route("/api/{rest:path}", get=Access(not_found, public=True), post=Access(not_found, public=True)),
+        Route("/console", to_console),
+        Mount("/console", app=Secured(StaticFiles(directory=STATIC, html=True)), name="console"),
+    ]

@@ -1,0 +1,360 @@
+// The console: log-in, routing (#/queue, #/c/<id>, #/stats), live updates over server-sent events, shortcuts.
+
+import { ApiError, api, conversationPath, setCsrf } from './api.js';
+import * as alerts from './alerts.js';
+import { actions, closeBody, openClose, openTransfer, renderCanned, renderConversation } from './conversation.js';
+import { $, typing } from './dom.js';
+import { RISK, tick } from './format.js';
+import { renderQueue } from './queue.js';
+import { renderStats } from './stats.js';
+
+const state = { me: null, queue: { waiting: [], held: [] }, selected: 0, current: null, conversation: null, directory: null, events: null };
+const VIEWS = ['login-view', 'queue-view', 'conversation-view', 'stats-view'];
+
+function show(view) {
+  for (const name of VIEWS) $(name).hidden = name !== view;
+  $('top').hidden = view === 'login-view';
+  $('nav-queue').classList.toggle('active', view === 'queue-view');
+  $('nav-stats').classList.toggle('active', view === 'stats-view');
+}
+
+function say(node, error) {
+  const messages = {
+    401: 'Phiên làm việc đã hết. Vui lòng đăng nhập lại.',
+    403: 'Bạn không có quyền làm việc này.',
+    429: 'Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau.',
+  };
+  $(node).textContent = error instanceof ApiError ? (messages[error.status] || translate(error.message)) : 'Không kết nối được máy chủ.';
+}
+
+function translate(reason) {
+  if (/already hold/.test(reason)) return 'Bạn đang giữ cuộc trò chuyện này.';
+  if (/holds this conversation/.test(reason)) return `Cuộc trò chuyện đã có người nhận (${reason.split(' ')[0]}).`;
+  if (/do not hold/.test(reason)) return 'Bạn không giữ cuộc trò chuyện này.';
+  if (/with the bot/.test(reason)) return 'Cuộc trò chuyện đã trở về bot.';
+  if (/waiting in the queue/.test(reason)) return 'Cuộc trò chuyện đang chờ: hãy nhận trước.';
+  if (/referral/.test(reason)) return 'Hãy chọn nơi chuyển tới (danh bạ hoặc tên cơ quan).';
+  if (/wrong username or password/.test(reason)) return 'Sai tên đăng nhập hoặc mật khẩu.';
+  return `Lỗi: ${reason}`;
+}
+
+async function handle(error, node) {
+  if (error instanceof ApiError && error.status === 401) return loggedOut();
+  say(node, error);
+}
+
+// -- session --------------------------------------------------------------------------------------------------------
+
+async function start() {
+  try {
+    const me = await api('GET', '/api/me');
+    await loggedIn(me);
+  } catch (error) {
+    loggedOut();
+  }
+}
+
+async function loggedIn(me) {
+  state.me = me;
+  setCsrf(me.csrf_token);
+  $('whoami').textContent = `${me.username}${me.alias ? ` (${me.alias})` : ''} · ${me.role === 'supervisor' ? 'giám sát viên' : 'tổng đài viên'}`;
+  $('nav-stats').hidden = me.role !== 'supervisor';
+  const { replies } = await api('GET', '/api/canned-replies');
+  renderCanned(replies, insertReply);
+  connect();
+  await route();
+}
+
+function loggedOut() {
+  state.me = null;
+  setCsrf(null);
+  if (state.events) state.events.close();
+  state.events = null;
+  show('login-view');
+  $('login-username').focus();
+}
+
+$('login-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  alerts.unlock();
+  $('login-error').textContent = '';
+  try {
+    const me = await api('POST', '/api/login', { username: $('login-username').value, password: $('login-password').value });
+    $('login-password').value = '';
+    await loggedIn(me);
+  } catch (error) {
+    say('login-error', error);
+  }
+});
+
+$('logout').addEventListener('click', async () => {
+  try { await api('POST', '/api/logout'); } catch { /* the session is gone either way */ }
+  location.hash = '#/queue';
+  loggedOut();
+});
+
+$('enable-alerts').addEventListener('click', async () => {
+  const permission = await alerts.enableNotifications();
+  $('enable-alerts').textContent = permission === 'granted' ? 'Đã bật thông báo' : 'Đã bật âm báo';
+});
+
+// -- live updates ---------------------------------------------------------------------------------------------------
+
+function connect() {
+  if (state.events) state.events.close();
+  const events = new EventSource('/api/events');
+  state.events = events;
+  events.onopen = () => $('connection').classList.remove('down');
+  events.onerror = () => $('connection').classList.add('down');
+  events.addEventListener('queue', (message) => {
+    const event = JSON.parse(message.data);
+    if ((event.change === 'enqueued' || event.change === 'raised') && event.risk === 'high') {
+      alerts.alert('Cầu Nối: nguy cơ cao', 'Một người có nguy cơ cao vừa vào hàng chờ.');
+    }
+    if (event.change === 'transferred' && state.me && event.operator === state.me.username) {
+      alerts.alert('Cầu Nối: cuộc trò chuyện được chuyển cho bạn', 'Mở bảng điều khiển để tiếp tục.');
+    }
+    refresh(event.conversation_id);
+  });
+  for (const kind of ['transcript', 'note']) {
+    events.addEventListener(kind, (message) => {
+      const event = JSON.parse(message.data);
+      if (event.conversation_id === state.current) loadConversation();
+    });
+  }
+  events.addEventListener('alert', (message) => {
+    const event = JSON.parse(message.data);
+    alerts.alert('Cầu Nối: nguy cơ cao vẫn chờ', `${RISK[event.risk] || event.risk} — đã chờ ${event.waited_minutes} phút, chưa ai nhận.`);
+  });
+  events.addEventListener('resync', () => refresh(state.current));
+  events.addEventListener('logout', () => loggedOut());
+}
+
+// Bursts of events become one fetch of each view they touch.
+let pending = null;
+let conversationTouched = false;
+function refresh(conversationId) {
+  if (!conversationId || conversationId === state.current) conversationTouched = true;
+  clearTimeout(pending);
+  pending = setTimeout(() => {
+    loadQueue();
+    if (state.current && conversationTouched) loadConversation();
+    conversationTouched = false;
+    if (!$('stats-view').hidden) renderStats().catch(() => {});
+  }, 50);
+}
+
+// -- views ----------------------------------------------------------------------------------------------------------
+
+async function loadQueue() {
+  try {
+    state.queue = await api('GET', '/api/queue');
+  } catch (error) {
+    return handle(error, 'action-error');
+  }
+  state.selected = Math.min(state.selected, Math.max(0, state.queue.waiting.length - 1));
+  renderQueue(state.queue, state.selected, state.me && state.me.username, open);
+}
+
+async function loadConversation() {
+  const id = state.current;
+  if (!id) return;
+  try {
+    const data = await api('GET', conversationPath(id));
+    if (id !== state.current) return;
+    state.conversation = data;
+    renderConversation(data, state.me);
+  } catch (error) {
+    handle(error, 'action-error');
+  }
+}
+
+function open(id) {
+  location.hash = `#/c/${encodeURIComponent(id)}`;
+}
+
+async function route() {
+  if (!state.me) return;
+  const hash = location.hash || '#/queue';
+  if (hash.startsWith('#/c/')) {
+    const id = decodeURIComponent(hash.slice(4));
+    if (id !== state.current) {
+      $('transcript').replaceChildren();
+      $('reply-status').textContent = '';
+      $('action-error').textContent = '';
+    }
+    state.current = id;
+    show('conversation-view');
+    await loadConversation();
+    return;
+  }
+  state.current = null;
+  state.conversation = null;
+  if (hash === '#/stats' && state.me.role === 'supervisor') {
+    show('stats-view');
+    await renderStats().catch((error) => handle(error, 'action-error'));
+    return;
+  }
+  show('queue-view');
+  await loadQueue();
+}
+window.addEventListener('hashchange', route);
+
+// -- actions --------------------------------------------------------------------------------------------------------
+
+function insertReply(text) {
+  const box = $('reply-text');
+  if (box.disabled) return;
+  box.value = box.value ? `${box.value}\n${text}` : text;
+  box.focus();
+}
+
+async function claim(id) {
+  $('action-error').textContent = '';
+  try {
+    await actions.claim(id);
+    if (state.current !== id) open(id);
+    else await loadConversation();
+    $('reply-text').focus();
+  } catch (error) {
+    handle(error, 'action-error');
+  }
+}
+
+$('claim').addEventListener('click', () => state.current && claim(state.current));
+$('back').addEventListener('click', () => { location.hash = '#/queue'; });
+
+$('reply-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const text = $('reply-text').value.trim();
+  if (!text || !state.current) return;
+  $('reply-send').disabled = true;
+  try {
+    const { delivered } = await actions.reply(state.current, text);
+    $('reply-text').value = '';
+    $('reply-status').textContent = delivered ? 'Đã gửi.' : '⚠ Tin nhắn chưa tới được người dùng (đã lưu trong hội thoại).';
+    await loadConversation();
+  } catch (error) {
+    handle(error, 'reply-status');
+  } finally {
+    $('reply-send').disabled = !(state.conversation && state.conversation.mine);
+  }
+});
+
+$('note-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const text = $('note-text').value.trim();
+  if (!text || !state.current) return;
+  try {
+    await actions.note(state.current, text);
+    $('note-text').value = '';
+    await loadConversation();
+  } catch (error) {
+    handle(error, 'action-error');
+  }
+});
+
+$('release').addEventListener('click', async () => {
+  try {
+    await actions.release(state.current);
+    location.hash = '#/queue';
+  } catch (error) {
+    handle(error, 'action-error');
+  }
+});
+
+$('transfer').addEventListener('click', () => openTransfer(state.me).catch((error) => handle(error, 'action-error')));
+$('transfer-cancel').addEventListener('click', () => $('transfer-dialog').close());
+$('transfer-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  try {
+    await actions.transfer(state.current, $('transfer-operator').value);
+    $('transfer-dialog').close();
+    await loadConversation();
+  } catch (error) {
+    handle(error, 'transfer-error');
+  }
+});
+
+$('close').addEventListener('click', async () => {
+  try {
+    if (!state.directory) state.directory = (await api('GET', '/api/directory')).entries;
+    await openClose(state.directory);
+  } catch (error) {
+    handle(error, 'action-error');
+  }
+});
+$('close-cancel').addEventListener('click', () => $('close-dialog').close());
+$('close-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  try {
+    await actions.close(state.current, closeBody());
+    $('close-dialog').close();
+    location.hash = '#/queue';
+  } catch (error) {
+    handle(error, 'close-error');
+  }
+});
+
+// -- keyboard -------------------------------------------------------------------------------------------------------
+
+document.addEventListener('keydown', (event) => {
+  alerts.unlock();
+  if (!state.me) return;
+  if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+    if (event.target === $('reply-text')) { event.preventDefault(); $('reply-form').requestSubmit(); }
+    if (event.target === $('note-text')) { event.preventDefault(); $('note-form').requestSubmit(); }
+    return;
+  }
+  if (event.key === 'Escape') {
+    if (document.querySelector('dialog[open]')) return;  // the dialog closes itself
+    if (typing(event)) { event.target.blur(); return; }
+    if (state.current) location.hash = '#/queue';
+    return;
+  }
+  if (typing(event) || event.ctrlKey || event.metaKey || event.altKey || document.querySelector('dialog[open]')) return;
+  const inQueue = !$('queue-view').hidden;
+  const waiting = state.queue.waiting;
+  switch (event.key) {
+    case 'j':
+    case 'k':
+      if (!inQueue || !waiting.length) return;
+      state.selected = (state.selected + (event.key === 'j' ? 1 : -1) + waiting.length) % waiting.length;
+      renderQueue(state.queue, state.selected, state.me.username, open);
+      break;
+    case 'Enter':
+    case 'o':
+      if (inQueue && waiting[state.selected]) open(waiting[state.selected].id);
+      break;
+    case 'c':
+      if (state.current) claim(state.current);
+      else if (inQueue && waiting[state.selected]) claim(waiting[state.selected].id);
+      break;
+    case 'r':
+      if (state.current) $('reply-text').focus();
+      break;
+    case 'n':
+      if (state.current) $('note-text').focus();
+      break;
+    case 's':
+      if (state.me.role === 'supervisor') location.hash = '#/stats';
+      break;
+    case 'q':
+      location.hash = '#/queue';
+      break;
+    case '?':
+      $('help-dialog').showModal();
+      break;
+    default:
+      if (/^[1-9]$/.test(event.key) && state.current) {
+        const button = document.querySelectorAll('#canned button')[Number(event.key) - 1];
+        if (button) button.click();
+        break;
+      }
+      return;
+  }
+  event.preventDefault();
+});
+
+setInterval(tick, 1000);
+start();

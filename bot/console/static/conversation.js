@@ -1,0 +1,119 @@
+// One conversation: the transcript (both sides), what is known about the person, notes, and the operator's actions.
+
+import { api, conversationPath } from './api.js';
+import { $, el, fill } from './dom.js';
+import { AUTHOR, OUTCOME, RISK, STATE, channelOf, time, waitedSince } from './format.js';
+
+function entry(item) {
+  return el('li', { class: `from-${item.from}` },
+    el('span', { class: 'meta', text: `${AUTHOR[item.from] || item.from} · ${time(item.at)}` }),
+    el('span', { class: 'text', text: item.text }),
+    item.undeliverable ? el('span', { class: 'undeliverable', text: ` ⚠ không gửi được (${item.reason || ''})` }) : null);
+}
+
+function location(place) {
+  if (!place) return 'Chưa biết';
+  const parts = [];
+  if (place.province) parts.push(place.province);
+  if (place.country) parts.push(place.country);
+  const text = parts.join(', ');
+  if (!place.map_url) return text;
+  return el('span', {}, text ? `${text} — ` : '',
+    el('a', { href: place.map_url, target: '_blank', rel: 'noopener noreferrer', id: 'map-link', text: `Bản đồ OpenStreetMap (${place.latitude.toFixed(4)}, ${place.longitude.toFixed(4)})` }));
+}
+
+function facts(data) {
+  const item = data.case;
+  const rows = [
+    ['Trạng thái', STATE[data.state] || data.state],
+    ['Nguy cơ', item ? el('span', { class: `risk-text-${item.risk}`, text: RISK[item.risk] || item.risk }) : '—'],
+    ['Dấu hiệu', item && item.reasons.length ? item.reasons.join('\n') : '—'],
+    ['Kênh', channelOf(data.id)],
+    ['Chiến dịch', (item && item.campaign) || '—'],
+    ['Vị trí', location(data.location)],
+    ['Chờ từ', item ? `${time(item.waiting_since)}` : '—'],
+    ['Tóm tắt', (item && item.summary) || '—'],
+  ];
+  if (data.state === 'waiting' && item) rows.splice(7, 0, ['Đã chờ', el('span', { dataset: { since: item.waiting_since }, text: waitedSince(item.waiting_since) })]);
+  return rows.flatMap(([name, value]) => [el('dt', { text: name }), el('dd', {}, value)]);
+}
+
+function stateLine(data) {
+  if (data.state === 'human') {
+    if (data.mine) return 'Bạn đang hỗ trợ';
+    const who = data.operator ? (data.operator.alias || data.operator.username) : 'Tổng đài viên khác';
+    return `${who} đang hỗ trợ`;
+  }
+  if (data.state === 'waiting') return `Đang chờ${data.case && data.case.place ? ` (#${data.case.place})` : ''}`;
+  return STATE.bot;
+}
+
+export function renderConversation(data, me) {
+  $('conv-title').textContent = `${channelOf(data.id)} · ${data.id}`;
+  $('conv-state').textContent = stateLine(data);
+  const list = $('transcript');
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  fill(list, data.transcript.map(entry));
+  if (atBottom || !list.dataset.shown || list.dataset.shown !== data.id) list.scrollTop = list.scrollHeight;
+  list.dataset.shown = data.id;
+  fill($('facts'), facts(data));
+  fill($('notes'), data.notes.map((note) => el('li', {},
+    el('span', { class: 'meta', text: `${note.operator} · ${time(note.at)}` }), el('span', { class: 'text', text: note.text }))));
+  $('history-title').hidden = data.history.length === 0;
+  fill($('history'), data.history.map((item) => el('li', {},
+    el('span', { class: 'meta', text: `${time(item.closed_at)} · ${item.operator || item.closed_by}` }),
+    el('span', { text: `${OUTCOME[item.outcome] || item.outcome}${item.referral ? ` → ${item.referral.name || item.referral.agency}` : ''}` }))));
+  const supervisor = me.role === 'supervisor';
+  const handles = data.state === 'human' && (data.mine || supervisor);
+  // Only the actions that apply now are shown.
+  $('claim').hidden = data.state !== 'waiting';
+  $('release').hidden = !handles;
+  $('transfer').hidden = !handles;
+  $('close').hidden = !(handles || (supervisor && data.state === 'waiting'));
+  $('reply-text').disabled = !data.mine;
+  $('reply-send').disabled = !data.mine;
+  $('reply-text').placeholder = data.mine ? 'Trả lời (r) — Ctrl+Enter để gửi' : 'Nhận cuộc trò chuyện (c) để trả lời';
+}
+
+export function renderCanned(replies, insert) {
+  fill($('canned'), replies.map((reply, index) => el('button', {
+    type: 'button', class: 'quiet', title: reply.text, dataset: { canned: reply.id },
+    onclick: () => insert(reply.text), text: `${index + 1}. ${reply.title}`,
+  })));
+}
+
+export async function openClose(entries) {
+  const select = $('close-entry');
+  fill(select, [el('option', { value: '', text: '—' }),
+    ...entries.map((item) => el('option', { value: item.id, text: `${item.name}${item.province ? ` (${item.province})` : ''}${item.phone ? ` — ${item.phone}` : ''}` }))]);
+  $('close-agency').value = '';
+  $('close-error').textContent = '';
+  $('close-dialog').showModal();
+}
+
+export function closeBody() {
+  const outcome = $('close-outcome').value;
+  const entry = $('close-entry').value;
+  const agency = $('close-agency').value.trim();
+  const referral = entry ? { entry_id: entry } : agency ? { agency } : null;
+  return { outcome, referral };
+}
+
+export async function openTransfer(me) {
+  const { operators } = await api('GET', '/api/operators');
+  const others = operators.filter((o) => o.username !== me.username);
+  fill($('transfer-operator'), others.map((o) => el('option', {
+    value: o.username, text: `${o.username}${o.alias ? ` (${o.alias})` : ''}${o.online ? ' — trực tuyến' : ''}`,
+  })));
+  $('transfer-error').textContent = '';
+  $('transfer-dialog').showModal();
+}
+
+export const actions = {
+  claim: (id) => api('POST', `${conversationPath(id)}/claim`),
+  reply: (id, text) => api('POST', `${conversationPath(id)}/messages`, { text }),
+  release: (id) => api('POST', `${conversationPath(id)}/release`),
+  transfer: (id, operator) => api('POST', `${conversationPath(id)}/transfer`, { operator }),
+  close: (id, body) => api('POST', `${conversationPath(id)}/close`, body),
+  note: (id, text) => api('POST', `${conversationPath(id)}/notes`, { text }),
+};

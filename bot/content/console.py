@@ -1,0 +1,113 @@
+"""The operator console's texts: what it tells people by itself (`console/messages.yml`) and the canned replies
+operators insert (`canned_replies.yml`). Read here, once per process, like every other content file.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.content.files import parse_yaml
+from bot.content.loader import ContentError
+from bot.content.models import Problem
+
+CANNED_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,47}")
+CANNED_TEXT_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class ConsoleTexts:
+    joined: str
+    joined_anonymous: str
+    released: str
+    closed: str
+    long_wait: str
+    nobody_online: str
+    withdrawn: str
+    oncall_alert: str
+    oncall_realert: str
+
+
+@dataclass(frozen=True)
+class CannedReply:
+    id: str
+    title: str
+    text: str
+
+
+def _read(path: Path) -> tuple[Any, list[Problem]]:
+    try:
+        return parse_yaml(path.read_text(encoding="utf-8")), []
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        return None, [Problem(path, f"cannot read: {error}")]
+
+
+def parse_console_texts(path: Path) -> tuple[ConsoleTexts | None, list[Problem]]:
+    raw, problems = _read(path)
+    if problems:
+        return None, problems
+    if not isinstance(raw, dict):
+        return None, [Problem(path, "must be a mapping of name: text")]
+    names = [item.name for item in fields(ConsoleTexts)]
+    problems = [Problem(path, f"lacks {name} (a non-empty text)") for name in names
+                if not (isinstance(raw.get(name), str) and raw[name].strip())]
+    problems += [Problem(path, f"{name} is not a text the console uses") for name in raw if name not in names]
+    for name, placeholder in (("joined", "{alias}"), ("oncall_alert", "{link}"), ("oncall_realert", "{link}")):
+        if isinstance(raw.get(name), str) and placeholder not in raw[name]:
+            problems.append(Problem(path, f"{name} must contain {placeholder}"))
+    if problems:
+        return None, problems
+    return ConsoleTexts(**{name: raw[name].strip() for name in names}), []
+
+
+def parse_canned_replies(path: Path) -> tuple[tuple[CannedReply, ...], list[Problem]]:
+    raw, problems = _read(path)
+    if problems:
+        return (), problems
+    items = raw.get("replies") if isinstance(raw, dict) else None
+    if not isinstance(items, list):
+        return (), [Problem(path, "must hold replies: [{id, title, text}, ...]")]
+    replies: list[CannedReply] = []
+    for number, item in enumerate(items, start=1):
+        values = {name: item.get(name) if isinstance(item, dict) else None for name in ("id", "title", "text")}
+        if not all(isinstance(value, str) and value.strip() for value in values.values()):
+            problems.append(Problem(path, f"reply {number}: needs id, title and text"))
+            continue
+        reply = CannedReply(*(str(values[name]).strip() for name in ("id", "title", "text")))
+        if not CANNED_ID.fullmatch(reply.id):
+            problems.append(Problem(path, f"reply {number}: id {reply.id!r} must be a-z, 0-9 and -"))
+        elif any(existing.id == reply.id for existing in replies):
+            problems.append(Problem(path, f"reply {number}: id {reply.id!r} is used twice"))
+        elif len(reply.text) > CANNED_TEXT_LIMIT:
+            problems.append(Problem(path, f"reply {reply.id}: text longer than {CANNED_TEXT_LIMIT} characters"))
+        else:
+            replies.append(reply)
+    return tuple(replies), problems
+
+
+def console_problems(content_dir: Path) -> list[Problem]:
+    """Everything wrong with the console's texts (for `caunoi content check`)."""
+    _, problems = parse_console_texts(content_dir / "console" / "messages.yml")
+    _, more = parse_canned_replies(content_dir / "canned_replies.yml")
+    return problems + more
+
+
+@functools.lru_cache(maxsize=4)
+def console_texts(content_dir: Path) -> ConsoleTexts:
+    texts, problems = parse_console_texts(content_dir / "console" / "messages.yml")
+    if texts is None:
+        raise ContentError("\n".join(str(problem) for problem in problems))
+    return texts
+
+
+@functools.lru_cache(maxsize=4)
+def canned_replies(content_dir: Path) -> tuple[CannedReply, ...]:
+    replies, problems = parse_canned_replies(content_dir / "canned_replies.yml")
+    if problems:
+        raise ContentError("\n".join(str(problem) for problem in problems))
+    return replies

@@ -1,0 +1,51 @@
+"""Fixtures for the console tests: the Telegram Bot API double, a fake Rasa, settings, a running console app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from bot.settings import Settings
+from tests.channels.botapi import TOKEN, FakeBotAPI
+from tests.conftest import make_settings
+from tests.console.harness import Console, FakeRasa, console_app, over_asgi
+
+WEBHOOK_SECRET = "console-test-secret"
+
+
+@pytest.fixture(scope="session")
+def bot_api_server() -> Iterator[FakeBotAPI]:
+    server = FakeBotAPI()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bot_api(bot_api_server: FakeBotAPI) -> Iterator[FakeBotAPI]:
+    bot_api_server.reset()
+    yield bot_api_server
+    bot_api_server.reset()
+
+
+@pytest.fixture
+def rasa() -> FakeRasa:
+    return FakeRasa()
+
+
+def console_settings(redis_url: str, bot_api: FakeBotAPI, **overrides: str) -> Settings:
+    return make_settings(REDIS_URL=redis_url, CAUNOI_TELEGRAM_TOKEN=TOKEN, CAUNOI_TELEGRAM_API_URL=bot_api.url,
+                         CAUNOI_TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET, CAUNOI_RASA_TOKEN="rasa-test-token",
+                         **overrides)
+
+
+@pytest.fixture
+def settings(redis_url: str, bot_api: FakeBotAPI) -> Settings:
+    return console_settings(redis_url, bot_api)
+
+
+@pytest.fixture
+async def console(settings: Settings, rasa: FakeRasa) -> AsyncIterator[Console]:
+    async with over_asgi(console_app(settings, rasa)) as running:
+        yield running

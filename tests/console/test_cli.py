@@ -1,0 +1,82 @@
+"""`caunoi operator` and `caunoi audit export` against a real Redis."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from bot import keys
+from bot.cli import main
+from bot.settings import get_settings
+
+PASSWORD = "mot-mat-khau-dai"
+
+
+@pytest.fixture(autouse=True)
+def environment(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def run(monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str = "") -> int:
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    return main(list(argv))
+
+
+def test_add_disable_and_reset_an_operator(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                           redis_url: str) -> None:
+    assert run(monkeypatch, "operator", "add", "hoa", "--role", "operator", "--alias", "Hoa", "--password-stdin",
+               stdin=PASSWORD + "\n") == 0
+    out, err = capsys.readouterr()
+    assert out == "operator hoa added (operator, alias Hoa)\n" and PASSWORD not in out + err
+    stored = redis.Redis.from_url(redis_url, decode_responses=True).hgetall(keys.operator("hoa"))
+    assert stored["password"].startswith("$argon2id$") and PASSWORD not in json.dumps(stored)
+    assert stored["role"] == "operator" and stored["alias"] == "Hoa"
+
+    assert run(monkeypatch, "operator", "add", "hoa", "--role", "operator", "--password-stdin",
+               stdin=PASSWORD + "\n") == 1
+    assert "already exists" in capsys.readouterr().err
+    assert run(monkeypatch, "operator", "disable", "hoa") == 0
+    assert run(monkeypatch, "operator", "list") == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "hoa\toperator\tHoa\tdisabled"
+    assert run(monkeypatch, "operator", "reset-password", "hoa", "--password-stdin", stdin="a-new-password-2\n") == 0
+    assert run(monkeypatch, "operator", "list") == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("active")
+    assert run(monkeypatch, "operator", "disable", "nobody") == 1
+
+
+@pytest.mark.parametrize(("argv", "stdin", "message"), [
+    (["--role", "operator", "--password-stdin"], "short\n", "at least 10 characters"),
+    (["--role", "operator", "--alias", "Hoa 0912", "--password-stdin"], PASSWORD + "\n", "no digits"),
+])
+def test_bad_operators_are_refused(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                   argv: list[str], stdin: str, message: str) -> None:
+    assert run(monkeypatch, "operator", "add", "lan", *argv, stdin=stdin) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_password_typed_at_a_prompt_twice(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    answers = iter([PASSWORD, "something else"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    assert main(["operator", "add", "lan", "--role", "supervisor"]) == 1
+    assert "differ" in capsys.readouterr().err
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": PASSWORD)
+    assert main(["operator", "add", "lan", "--role", "supervisor"]) == 0
+
+
+def test_audit_export_writes_json_lines(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    run(monkeypatch, "operator", "add", "hoa", "--role", "operator", "--password-stdin", stdin=PASSWORD + "\n")
+    capsys.readouterr()
+    assert main(["audit", "export"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(e["actor"], e["action"], e["target"]) for e in lines] == [("cli", "operator_add", "hoa")]
+    assert lines[0]["at"].endswith("+07:00")
+    assert main(["audit", "export", "--since", "2999-01-01"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["audit", "export", "--since", "yesterday"]) == 2

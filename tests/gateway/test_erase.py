@@ -1,0 +1,39 @@
+"""Deleting a person's data removes every key about their conversation and nothing about anyone else's."""
+
+from __future__ import annotations
+
+import redis.asyncio
+
+from bot import keys
+from bot.erase import conversation_keys, erase, erase_if_requested, request_erase
+from bot.queue import Case, HandoffQueue
+
+
+async def fill(client: redis.asyncio.Redis, conversation_id: str) -> None:
+    await HandoffQueue(client).enqueue(Case(conversation_id, "telegram", "high", ("x",), "tóm tắt"))
+    for key in conversation_keys(conversation_id):
+        if not await client.exists(key):
+            await client.set(key, "something")
+    await client.zadd(keys.HELD, {conversation_id: 1})
+
+
+async def test_erase_leaves_nothing_about_the_conversation(redis_client: redis.asyncio.Redis) -> None:
+    await fill(redis_client, "tg:1")
+    await fill(redis_client, "tg:2")
+    assert await erase(redis_client, "tg:1") >= len(conversation_keys("tg:1"))
+    remaining = await redis_client.keys("*")
+    assert not [key for key in remaining if "tg:1" in key]
+    assert await redis_client.zscore(keys.QUEUE, "tg:1") is None
+    assert await redis_client.zscore(keys.HELD, "tg:1") is None
+    assert await redis_client.zscore(keys.QUEUE, "tg:2") is not None
+    assert [key for key in remaining if "tg:2" in key]
+
+
+async def test_erase_happens_only_when_the_person_asked(redis_client: redis.asyncio.Redis) -> None:
+    await fill(redis_client, "zalo:3")
+    await redis_client.delete(keys.erase_request("zalo:3"))
+    assert await erase_if_requested(redis_client, "zalo:3") is False
+    assert await redis_client.exists(keys.transcript("zalo:3"))
+    await request_erase(redis_client, "zalo:3")
+    assert await erase_if_requested(redis_client, "zalo:3") is True
+    assert not [key for key in await redis_client.keys("*") if "zalo:3" in key]
