@@ -23,6 +23,7 @@ import redis.asyncio
 from bot import keys
 from bot.buttons import ButtonMap
 from bot.channels.base import Acknowledges, ShowsTyping
+from bot.content.console import console_texts
 from bot.deadletters import DeadLetters
 from bot.delivery import Delivery
 from bot.erase import erase_if_requested
@@ -34,6 +35,7 @@ from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.transcript import Transcript, label
 from nlu import tables
 from nlu.guard import clean_typed_text
+from nlu.phrases import PhraseIndex, Syllables
 from nlu.text import Table, normalise
 from nlu.triage import Risk, Triage
 
@@ -76,6 +78,23 @@ class RiskReader:
         return self._triage.assess(normalise(text, self._table), None)
 
 
+class Withdrawal:
+    """"thôi không cần nữa" while waiting: the person leaves the queue (phrases in content/vi/dialogue.yml)."""
+
+    def __init__(self, content_dir: Path):
+        self._index: PhraseIndex[bool] = PhraseIndex((p, True, False) for p in tables.dialogue(content_dir)["withdraw"])
+        self._table = Table.build(**tables.teencode(content_dir))
+        self.reply = console_texts(content_dir).withdrawn
+
+    def asked(self, text: str) -> bool:
+        return any(True for _ in self._index.everywhere(Syllables.of(normalise(text, self._table))))
+
+
+@functools.lru_cache(maxsize=4)
+def withdrawal(content_dir: Path) -> Withdrawal:
+    return Withdrawal(content_dir)
+
+
 @functools.lru_cache(maxsize=4)
 def risk_reader(content_dir: Path) -> RiskReader:
     """One reader per content folder and process: building the phrase index takes most of a second."""
@@ -86,6 +105,7 @@ class Dispatcher:
     def __init__(self, rasa: RasaClient, senders: Mapping[str, Delivery], notes: Notes, *,
                  client: redis.asyncio.Redis, queue: HandoffQueue, transcript: Transcript, buttons: ButtonMap,
                  risk: RiskReader, dead_letters: DeadLetters | None = None, log_key: str = "",
+                 withdrawal: Withdrawal | None = None,
                  typing_every: float = TYPING_EVERY_SECONDS, typing_after: float = TYPING_AFTER_SECONDS):
         self._rasa = rasa
         self._senders = senders
@@ -95,6 +115,7 @@ class Dispatcher:
         self._transcript = transcript
         self._buttons = buttons
         self._risk = risk
+        self._withdrawal = withdrawal
         self._dead = dead_letters
         self._log_key = log_key
         self._typing_every = typing_every
@@ -140,9 +161,13 @@ class Dispatcher:
         mode = await self._queue.mode(conversation)
         if mode != "bot":
             log.info("held conversation=%s mode=%s", log_id(conversation, self._log_key), mode)
-            if mode == "waiting" and inbound.text and self._risk.assess(inbound.text).level == "high" \
-                    and await self._first_time(conversation, "emergency", EMERGENCY_REPEAT_SECONDS):
+            danger = mode == "waiting" and bool(inbound.text) and self._risk.assess(inbound.text).level == "high"
+            if danger and await self._first_time(conversation, "emergency", EMERGENCY_REPEAT_SECONDS):
                 await sender.send(conversation, Outbound(self._notes.emergency))
+            elif mode == "waiting" and not danger and self._withdrawal is not None \
+                    and self._withdrawal.asked(inbound.text) and await self._queue.withdraw(conversation):
+                log.info("withdrawn conversation=%s", log_id(conversation, self._log_key))
+                await sender.send(conversation, Outbound(self._withdrawal.reply))
             return
         if inbound.event == "location_unreadable":
             await sender.send(conversation, Outbound(self._notes.location_unreadable))

@@ -27,7 +27,7 @@ from bot.channels.zalo_auth import ZaloTokens
 from bot.content import gateway_texts
 from bot.deadletters import DeadLetters
 from bot.delivery import Delivery, Limits, RetryPolicy, Sleep
-from bot.dispatch import Dispatcher, risk_reader
+from bot.dispatch import Dispatcher, risk_reader, withdrawal
 from bot.inbox import Inbox, InboxOptions, InboxWorker
 from bot.messages import Inbound, Outbound, channel_of
 from bot.notes import Notes
@@ -129,6 +129,7 @@ class Gateway:
         queue = HandoffQueue(client)
         dispatcher = Dispatcher(rasa, senders, notes, client=client, queue=queue, transcript=transcript,
                                 buttons=buttons, risk=risk_reader(settings.content_dir), dead_letters=dead,
+                                withdrawal=withdrawal(settings.content_dir),
                                 log_key=log_key, typing_every=options.typing_every,
                                 typing_after=options.typing_after)
         inbox = Inbox(client)

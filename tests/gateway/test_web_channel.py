@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+import redis.asyncio
 from asgi_lifespan import LifespanManager
 
 from bot.app import create_app
@@ -159,3 +160,19 @@ def test_chat_reads_vitri_as_a_location() -> None:
     assert shared_point("/vitri 21.03 105.85") == (21.03, 105.85)
     assert shared_point("/vitri 21.03, 105.85") == (21.03, 105.85)
     assert shared_point("tôi ở /vitri") is None and shared_point("/vitri abc def") is None
+
+
+async def test_a_waiting_person_can_withdraw_unless_the_same_message_shows_danger(
+        client: httpx.AsyncClient, backends: FakeBackends, redis_client: redis.asyncio.Redis) -> None:
+    from bot.queue import Case, HandoffQueue
+
+    queue = HandoffQueue(redis_client)
+    await queue.enqueue(Case(CONVERSATION, "web", "medium"))
+    danger = await client.post("/webhooks/web", json={"conversation_id": CONVERSATION,
+                                                      "text": "không cần nữa, họ vẫn giữ hộ chiếu của tôi"})
+    assert await queue.mode(CONVERSATION) == "waiting"
+    assert "113" in danger.json()["messages"][0]["text"]  # the emergency numbers, not a withdrawal
+    response = await client.post("/webhooks/web", json={"conversation_id": CONVERSATION, "text": "thoi khong can nua"})
+    assert await queue.mode(CONVERSATION) == "bot" and await queue.place(CONVERSATION) is None
+    assert "rút bạn khỏi hàng chờ" in response.json()["messages"][0]["text"]
+    assert backends.received == []  # neither message went to the bot
