@@ -30,10 +30,10 @@ from bot.settings import PROJECT_ROOT, from_environment
 from bot.store import free_port, private_store
 from tests.channels.botapi import TOKEN, text_update
 
-CONVERSATIONS = 50
-MESSAGES_EACH = 5
+CONVERSATIONS = 200
+MESSAGES_EACH = 3
 RASA_MS = 50.0
-SPACING_MS = 300.0
+SPACING_MS = 5000.0  # 200 people typing about one message every 5 s: ~40 messages a second
 SECRET = "bench-secret"
 
 
