@@ -10,6 +10,7 @@ import redis
 import redis.asyncio
 
 from bot.settings import Settings, from_environment
+from tests.channels.botapi import FakeBotAPI
 
 TEST_REDIS_URL = os.environ.get("CAUNOI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -42,3 +43,19 @@ def make_settings(**overrides: str) -> Settings:
 @pytest.fixture
 def settings(redis_url: str) -> Settings:
     return make_settings(REDIS_URL=redis_url)
+
+
+# A real HTTP test double of the Telegram Bot API, shared by the channel and console tests.
+@pytest.fixture(scope="session")
+def bot_api_server() -> Iterator[FakeBotAPI]:
+    server = FakeBotAPI()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bot_api(bot_api_server: FakeBotAPI) -> Iterator[FakeBotAPI]:
+    bot_api_server.reset()
+    yield bot_api_server
+    bot_api_server.reset()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio
@@ -15,21 +15,6 @@ from tests.channels.botapi import TOKEN, FakeBotAPI
 from tests.channels.fakes import FakeRasa, FakeZalo
 from tests.channels.harness import FAST, WEBHOOK_SECRET, ZALO_APP_ID, ZALO_OA_SECRET, Running, Sleeps, run_gateway
 from tests.conftest import make_settings
-
-
-@pytest.fixture(scope="session")
-def bot_api_server() -> Iterator[FakeBotAPI]:
-    server = FakeBotAPI()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def bot_api(bot_api_server: FakeBotAPI) -> Iterator[FakeBotAPI]:
-    bot_api_server.reset()
-    yield bot_api_server
-    bot_api_server.reset()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -12,21 +12,6 @@ from tests.conftest import make_settings
 from tests.console.harness import Console, FakeRasa, console_app, over_asgi
 
 WEBHOOK_SECRET = "console-test-secret"
-
-
-@pytest.fixture(scope="session")
-def bot_api_server() -> Iterator[FakeBotAPI]:
-    server = FakeBotAPI()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def bot_api(bot_api_server: FakeBotAPI) -> Iterator[FakeBotAPI]:
-    bot_api_server.reset()
-    yield bot_api_server
-    bot_api_server.reset()
 
 
 @pytest.fixture
