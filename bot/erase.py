@@ -37,12 +37,25 @@ def conversation_keys(conversation_id: str) -> list[str]:
     ]
 
 
+# Messages still waiting to be processed and the lock of the worker processing them: they are the turn under way
+# (or newer messages), not stored history, and the worker needs them to finish in order.
+IN_FLIGHT = frozenset({"inbox", "inbox-lock"})
+
+
 async def erase(client: redis.asyncio.Redis, conversation_id: str) -> int:
-    """Deletes the conversation's data; returns how many keys held something."""
+    """Deletes the conversation's data; returns how many keys held something.
+
+    Besides the keys this module knows, every key under the conversation's prefix goes, so a key added later by
+    another module is never left behind.
+    """
+    prefix = keys.conversation_prefix(conversation_id)
+    pattern = "".join("\\" + char if char in "*?[]\\" else char for char in prefix) + "*"
+    found = {key async for key in client.scan_iter(match=pattern, count=500)
+             if key[len(prefix):] not in IN_FLIGHT}
     async with client.pipeline(transaction=True) as pipe:
         pipe.zrem(keys.QUEUE, conversation_id)
         pipe.zrem(keys.HELD, conversation_id)
-        pipe.delete(*conversation_keys(conversation_id))
+        pipe.delete(*found.union(conversation_keys(conversation_id)))
         removed_from_queue, removed_from_held, deleted = await pipe.execute()
     return int(deleted) + int(removed_from_queue) + int(removed_from_held)
 

@@ -9,6 +9,11 @@ def dev_outbox(conversation_id: str) -> str:
     return f"{PREFIX}:dev:outbox:{conversation_id}"
 
 
+def conversation_prefix(conversation_id: str) -> str:
+    """Every key about one conversation starts with this (erasing finds them all by it)."""
+    return f"{PREFIX}:conv:{conversation_id}:"
+
+
 def conversation_mode(conversation_id: str) -> str:
     return f"{PREFIX}:conv:{conversation_id}:mode"
 
@@ -148,3 +153,22 @@ def viewed(username: str, conversation_id: str) -> str:
 def outcomes(day: str) -> str:
     """Hash outcome -> count of handoffs closed on `day` (YYYY-MM-DD, Vietnam time)."""
     return f"{PREFIX}:stats:outcomes:{day}"
+
+
+# Outreach campaigns (bot/campaigns.py): aggregate counts only, never who.
+CAMPAIGNS = f"{PREFIX}:campaigns"  # set of campaign codes
+
+
+def campaign(code: str) -> str:
+    """Hash: the campaign's name, team, place, dates, greeting, active flag."""
+    return f"{PREFIX}:campaign:{code}"
+
+
+def campaign_counts(code: str, day: str) -> str:
+    """Hash metric -> count for the campaign on `day` (YYYY-MM-DD, Vietnam time)."""
+    return f"{PREFIX}:campaign:{code}:counts:{day}"
+
+
+def campaign_days(code: str) -> str:
+    """Set of the days the campaign has counts for."""
+    return f"{PREFIX}:campaign:{code}:days"
