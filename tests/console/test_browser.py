@@ -3,13 +3,15 @@
 An operator logs in, sees the high-risk conversation on top, claims it, replies (the reply reaches the Telegram Bot
 API double), reads a message the person sends meanwhile (measured: it should be on screen within a second, and it
 never reaches the bot), adds a note, closes with a referral; the person's next message goes to the bot again.
-Screenshots of the views go to reports/screenshots/.
+Screenshots of the views go to a temporary folder, or to reports/screenshots/ with CAUNOI_SCREENSHOTS=1 (so that
+`make test` does not rewrite the committed ones).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +30,8 @@ from tests.console.harness import CHEAP_HASHER, PASSWORD, Console, FakeRasa, con
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = PROJECT_ROOT / "reports" / "screenshots"
+SCREENSHOTS = (PROJECT_ROOT / "reports" / "screenshots" if os.environ.get("CAUNOI_SCREENSHOTS")
+               else Path(tempfile.gettempdir()) / "caunoi-screenshots")
 PERSON_CHAT = 777001
 PERSON = f"tg:{PERSON_CHAT}"
 XSS = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2"> <b>in đậm?</b>'
