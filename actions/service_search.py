@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
@@ -64,6 +65,7 @@ def reply_in_vietnam(dispatcher: CollectingDispatcher, domain: dict[str, Any], *
     dispatcher.utter_message(response="utter_always_111")
 
 
+@functools.lru_cache(maxsize=1)
 def place_names() -> dict[str, str]:
     """Every province name, former name and alias (folded) → the current province."""
     names: dict[str, str] = {}

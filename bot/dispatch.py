@@ -34,10 +34,10 @@ from bot.queue import RISK_ORDER, Case, HandoffQueue
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.transcript import Transcript, label
 from nlu import tables
+from nlu.conversation import ConversationRisk
 from nlu.guard import clean_typed_text
 from nlu.phrases import PhraseIndex, Syllables
 from nlu.text import Table, normalise
-from nlu.triage import Risk, Triage
 
 log = logging.getLogger(__name__)
 BOT_UNAVAILABLE = "Bot không trả lời (bot unavailable)"
@@ -67,17 +67,6 @@ def rasa_metadata(inbound: Inbound) -> dict[str, Any]:
     return metadata
 
 
-class RiskReader:
-    """nlu's triage on raw text, without Rasa: for danger while waiting and for the degraded path."""
-
-    def __init__(self, content_dir: Path):
-        self._triage = Triage(tables.triage_rules(content_dir))
-        self._table = Table.build(**tables.teencode(content_dir))
-
-    def assess(self, text: str) -> Risk:
-        return self._triage.assess(normalise(text, self._table), None)
-
-
 class Withdrawal:
     """"thôi không cần nữa" while waiting: the person leaves the queue (phrases in content/vi/dialogue.yml)."""
 
@@ -96,15 +85,16 @@ def withdrawal(content_dir: Path) -> Withdrawal:
 
 
 @functools.lru_cache(maxsize=4)
-def risk_reader(content_dir: Path) -> RiskReader:
-    """One reader per content folder and process: building the phrase index takes most of a second."""
-    return RiskReader(content_dir)
+def risk_reader(content_dir: Path) -> ConversationRisk:
+    """nlu's triage on raw text, without Rasa (danger while waiting, the degraded path); one per content folder and
+    process: building the phrase index takes most of a second."""
+    return ConversationRisk(tables.triage_rules(content_dir), tables.teencode(content_dir))
 
 
 class Dispatcher:
     def __init__(self, rasa: RasaClient, senders: Mapping[str, Delivery], notes: Notes, *,
                  client: redis.asyncio.Redis, queue: HandoffQueue, transcript: Transcript, buttons: ButtonMap,
-                 risk: RiskReader, dead_letters: DeadLetters | None = None, log_key: str = "",
+                 risk: ConversationRisk, dead_letters: DeadLetters | None = None, log_key: str = "",
                  withdrawal: Withdrawal | None = None,
                  typing_every: float = TYPING_EVERY_SECONDS, typing_after: float = TYPING_AFTER_SECONDS):
         self._rasa = rasa
@@ -161,7 +151,8 @@ class Dispatcher:
         mode = await self._queue.mode(conversation)
         if mode != "bot":
             log.info("held conversation=%s mode=%s", log_id(conversation, self._log_key), mode)
-            danger = mode == "waiting" and bool(inbound.text) and self._risk.assess(inbound.text).level == "high"
+            typed = clean_typed_text(inbound.text)
+            danger = mode == "waiting" and bool(typed) and self._risk.of([typed]).level == "high"
             if danger and await self._first_time(conversation, "emergency", EMERGENCY_REPEAT_SECONDS):
                 await sender.send(conversation, Outbound(self._notes.emergency))
             elif mode == "waiting" and not danger and self._withdrawal is not None \
@@ -216,7 +207,7 @@ class Dispatcher:
         return replies
 
     async def _escalate(self, inbound: Inbound) -> None:
-        risk = self._risk.assess(inbound.text) if inbound.text else None
+        risk = self._risk.of([clean_typed_text(inbound.text)]) if inbound.text else None
         level = risk.level if risk is not None else "none"
         level = level if RISK_ORDER.index(level) >= RISK_ORDER.index("medium") else "medium"
         reasons = (BOT_UNAVAILABLE, *(risk.reasons if risk is not None else ()))
