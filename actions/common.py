@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Iterator
 from typing import Any
 
+import redis
 import redis.asyncio
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import store
+from bot.campaigns import CampaignStore, today
 from bot.content import Content, load_content
 from bot.messages import Location
 from bot.settings import get_settings
 from nlu import tables
 from nlu.conversation import ConversationRisk
 
+log = logging.getLogger(__name__)
 CAMPAIGN_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -114,6 +118,22 @@ def campaign_code(tracker: Tracker) -> str | None:
     metadata = tracker.latest_message.get("metadata") or {}
     code = metadata.get("campaign") if isinstance(metadata, dict) else None
     return code if isinstance(code, str) and CAMPAIGN_CODE.fullmatch(code) else None
+
+
+def campaigns() -> CampaignStore:
+    """The outreach campaigns (bot/campaigns.py), read from Redis at each use: supervisors add them at run time."""
+    return CampaignStore(redis_client())
+
+
+async def count_for_campaign(tracker: Tracker, metric: str) -> None:
+    """One more `metric` for the campaign the conversation came from, if any. Counting never breaks an answer."""
+    code = tracker.get_slot("campaign")
+    if not isinstance(code, str) or not code:
+        return
+    try:
+        await campaigns().count(code, metric, today())
+    except (redis.RedisError, OSError) as error:
+        log.warning("campaign count failed metric=%s reason=%s", metric, type(error).__name__)
 
 
 def content() -> Content:

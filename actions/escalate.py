@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import (
     content,
     conversation_risk,
+    count_for_campaign,
     dialogue,
     latest_entity,
     latest_intent,
@@ -92,6 +93,8 @@ class ActionEscalate(Action):
             log.error("escalation failed conversation=%s reason=%s", log_id(tracker.sender_id), type(error).__name__)
             dispatcher.utter_message(response="utter_escalation_failed")
             return events
+        if not tracker.get_slot("escalated"):  # once per handoff, however often the person asks again
+            await count_for_campaign(tracker, "escalated")
         log.info("escalated conversation=%s risk=%s place=%s", log_id(tracker.sender_id), level, place)
         if place is not None:
             dispatcher.utter_message(response="utter_escalated", place=place)

@@ -6,7 +6,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import content, dialogue, latest_entity, send, shared_location
+from actions.common import content, count_for_campaign, dialogue, latest_entity, send, shared_location
 from actions.service_search import reply_abroad, reply_in_vietnam, suggestions
 
 
@@ -39,6 +39,7 @@ class ActionHandleLocation(Action):
         if tracker.get_slot("awaiting_location"):
             reply_in_vietnam(dispatcher, domain, service_type=tracker.get_slot("service_type"), province=province,
                              location=point)
+            await count_for_campaign(tracker, "service_search")  # the search the person started with find_service
             return [*events, SlotSet("province", province), SlotSet("awaiting_location", False)]
         place = province or dialogue()["entry_lines"]["shared_point"]
         dispatcher.utter_message(response="utter_location_noted", place=place)

@@ -12,6 +12,7 @@ Usage:
     caunoi directory import F  add directory entries from a CSV file (see bot/cli/directory.py)
     caunoi operator ACTION     console operators: add NAME --role R, disable NAME, reset-password NAME, list
     caunoi audit export        the console's audit log as JSON lines
+    caunoi campaign ACTION     outreach campaigns: create, list, disable, link, qr CODE -o FILE, stats [--csv]
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ from bot.settings import SettingsError
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:
-    from bot.cli import audit, chat, content, directory, operator, parse, run, serve, telegram, train
+    from bot.cli import audit, campaign, chat, content, directory, operator, parse, run, serve, telegram, train
 
     parser = argparse.ArgumentParser(prog="caunoi", description="Cầu Nối: chatbot and hotline assistant")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {}
-    for module in (run, chat, parse, train, serve, telegram, content, directory, operator, audit):
+    for module in (run, chat, parse, train, serve, telegram, content, directory, operator, audit, campaign):
         name, handler = module.register(commands)
         handlers[name] = handler
     return parser, handlers

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import redis.asyncio
 
 from bot import keys
+from bot.campaigns import CampaignStore
 from bot.console.audit import AuditLog
 from bot.console.clock import Clock, vietnam_day
 from bot.console.events import publish
@@ -103,6 +104,8 @@ class Handoffs:
             pipe.hincrby(day, outcome, 1)
             pipe.expire(day, OUTCOME_DAYS_KEPT * 24 * 3600)
             await pipe.execute()
+        if outcome == "referred" and case is not None and case.campaign:
+            await CampaignStore(self._redis).count(case.campaign, "referred", vietnam_day(now))
         referred = (referral or {}).get("entry_id") or ("free-text" if referral else None)
         await self._audit.record(actor.username, "close", conversation_id, outcome=outcome, referral=referred,
                                  was=transition.mode)

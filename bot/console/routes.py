@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.console import api
+from bot.console import api, outreach
 from bot.console.api import Context
 from bot.console.clock import parse_time
 from bot.console.http import COOKIE, CSRF_HEADER, NO_STORE, ApiError, error
@@ -177,6 +177,8 @@ def create_console_routes(state_name: str = "console") -> list[BaseRoute]:
         route("/api/events", get=Access(events)),
         route("/api/stats", get=Access(api.stats, supervisor=True)),
         route("/api/audit", get=Access(audit_export, supervisor=True)),
+        route("/api/campaigns", get=Access(outreach.campaigns, supervisor=True),
+              post=Access(outreach.create, supervisor=True)),
         route("/api/canned-replies", get=Access(api.canned)),
         route("/api/directory", get=Access(api.directory)),
         route("/api/operators", get=Access(api.operators)),

@@ -13,6 +13,7 @@ from actions.job_verdict import ActionJobVerdict
 from actions.prefill_job_check import ActionPrefillJobCheck
 from actions.welcome import ActionWelcome
 from bot import keys
+from bot.campaigns import CampaignStore, today, validated
 from tests.actions.recorded import domain, tracker_before
 
 
@@ -31,20 +32,46 @@ async def test_a_later_greeting_gets_a_short_answer() -> None:
     assert [m["response"] for m in dispatcher.messages] == ["utter_greet"]
 
 
-async def test_a_campaign_link_gets_its_own_greeting_and_an_unknown_code_the_usual_one(monkeypatch: object) -> None:
-    campaigns = {"truong-thpt-a": {"greeting": "Chào các bạn học sinh trường A!", "active": True}}
-    monkeypatch.setitem(actions.common.dialogue(), "campaigns", campaigns)  # type: ignore[attr-defined]
+async def test_a_campaign_link_gets_its_own_greeting_and_an_unknown_code_the_usual_one(
+        action_redis: redis.asyncio.Redis) -> None:
+    store = CampaignStore(action_redis)
+    await store.create(validated("truong-thpt-a", "Trường THPT A", greeting="Chào các bạn học sinh trường A!"))
+    await store.create(validated("da-xong", "Đã xong", end="2020-12-31", greeting="Cũ"))
+    await store.create(validated("tat", "Tắt", greeting="Tắt rồi"))
+    await store.disable("tat")
     dispatcher = CollectingDispatcher()
     tracker = tracker_before("hello", "action_welcome", metadata={"campaign": "truong-thpt-a"})
     events = await ActionWelcome().run(dispatcher, tracker, domain())
     assert [m["text"] or m["response"] for m in dispatcher.messages] == ["Chào các bạn học sinh trường A!",
                                                                          "utter_welcome"]
     assert events == [SlotSet("campaign", "truong-thpt-a")]
-    for code in ("unknown-code", "bad code!"):
+    assert (await store.counts("truong-thpt-a"))[today()]["started"] == 1
+    for code in ("unknown-code", "bad code!", "da-xong", "tat"):
         dispatcher = CollectingDispatcher()
         events = await ActionWelcome().run(dispatcher, tracker_before("hello", "action_welcome",
                                                                       metadata={"campaign": code}), domain())
         assert [m["response"] for m in dispatcher.messages] == ["utter_welcome"] and events == []
+    assert await store.counts("da-xong") == {} and await store.counts("tat") == {}
+
+
+async def test_a_campaign_without_a_greeting_still_marks_the_conversation(action_redis: redis.asyncio.Redis) -> None:
+    await CampaignStore(action_redis).create(validated("cho-dem", "Chợ đêm"))
+    dispatcher = CollectingDispatcher()
+    events = await ActionWelcome().run(dispatcher, tracker_before("hello", "action_welcome",
+                                                                  metadata={"campaign": "cho-dem"}), domain())
+    assert [m["response"] for m in dispatcher.messages] == ["utter_welcome"]
+    assert events == [SlotSet("campaign", "cho-dem")]
+
+
+async def test_without_redis_a_campaign_link_still_gets_the_welcome() -> None:
+    actions.common._redis = redis.asyncio.Redis(port=1, socket_connect_timeout=0.2)
+    try:
+        dispatcher = CollectingDispatcher()
+        events = await ActionWelcome().run(dispatcher, tracker_before("hello", "action_welcome",
+                                                                      metadata={"campaign": "x"}), domain())
+    finally:
+        actions.common._redis = None
+    assert [m["response"] for m in dispatcher.messages] == ["utter_welcome"] and events == []
 
 
 async def test_deleting_after_a_yes_says_what_is_deleted_and_asks_the_gateway_to_erase(

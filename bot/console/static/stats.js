@@ -1,6 +1,7 @@
-// The supervisor's page: who waits and how long, who is on duty, today's outcomes.
+// The supervisor's page: who waits and how long, who is on duty, today's outcomes, the outreach campaigns.
 
 import { api } from './api.js';
+import { renderCampaigns } from './campaigns.js';
 import { $, el, fill } from './dom.js';
 import { OUTCOME, RISK, duration } from './format.js';
 
@@ -16,4 +17,5 @@ export async function renderStats() {
     ...Object.entries(stats.outcomes_today).map(([name, count]) => [`Hôm nay: ${OUTCOME[name] || name}`, String(count)]),
   ];
   fill($('stats'), rows.flatMap(([name, value]) => [el('dt', { text: name }), el('dd', { text: value })]));
+  await renderCampaigns();
 }

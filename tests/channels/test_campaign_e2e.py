@@ -1,0 +1,99 @@
+"""A campaign end to end: a Telegram `/start CODE` through the gateway, the real welcome and escalate actions behind a
+stand-in Rasa, the campaign's greeting on Telegram, and counts in Redis that identify no one."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+import redis.asyncio
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.common
+from actions.escalate import ActionEscalate
+from actions.welcome import ActionWelcome
+from bot.campaigns import CampaignStore, today, validated
+from tests.actions.recorded import domain
+from tests.channels.botapi import FakeBotAPI, text_update
+from tests.channels.fakes import FakeRasa
+from tests.channels.harness import Running
+
+CHAT = 515151
+DANGER = "cứu tôi với, tôi bị giữ ở Campuchia không cho về"
+GREETING = "Chào bạn! Nhóm tình nguyện Tết 2027 gửi đến bạn kênh hỗ trợ này."
+
+
+@dataclass
+class ActionRasa(FakeRasa):
+    """Rasa as far as these two turns go: /greet runs action_welcome, anything else action_escalate."""
+
+    slots: dict[str, Any] = field(default_factory=lambda: {"campaign": None, "escalated": None})
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    async def handler(self, request: httpx.Request) -> httpx.Response:
+        if request.url.port == 5055 or request.url.path == "/status":
+            return await super().handler(request)
+        body = json.loads(request.content)
+        self.received.append(body)
+        greet = body["message"] == "/greet"
+        intent = {"name": "greet" if greet else "report_danger", "confidence": 1.0}
+        message = {"text": body["message"], "intent": intent, "entities": [], "metadata": body.get("metadata") or {}}
+        self.events.append({"event": "user", "text": body["message"], "parse_data": message,
+                            "input_channel": body.get("input_channel")})
+        tracker = Tracker(body["sender"], dict(self.slots), message, list(self.events), False, None, {},
+                          "action_listen")
+        dispatcher = CollectingDispatcher()
+        action = ActionWelcome() if greet else ActionEscalate()
+        for event in await action.run(dispatcher, tracker, domain()):
+            if event.get("event") == "slot":
+                self.slots[event["name"]] = event["value"]
+        replies = [{"recipient_id": body["sender"], "text": rendered(m)} for m in dispatcher.messages]
+        self.events += [{"event": "bot", "text": reply["text"]} for reply in replies]
+        return httpx.Response(200, json=replies)
+
+
+def rendered(message: dict[str, Any]) -> str:
+    if message.get("custom"):
+        return str(message["custom"]["text"])
+    if message.get("text"):
+        return str(message["text"])
+    values = {key: value for key, value in message.items() if key not in ("response", "text")}
+    return actions.common.response_text(domain(), message["response"], **values)
+
+
+@pytest.fixture
+def rasa() -> FakeRasa:
+    return ActionRasa()
+
+
+async def test_a_campaign_link_greets_escalates_and_counts_without_identifying_anyone(
+        running: Running, rasa: ActionRasa, bot_api: FakeBotAPI, redis_client: redis.asyncio.Redis,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(actions.common, "_redis", redis_client)
+    store = CampaignStore(redis_client)
+    await store.create(validated("tet-2027", "Tết 2027", team="Nhóm A", place="Nghệ An", greeting=GREETING))
+
+    await running.telegram(text_update(CHAT, "/start tet-2027"))
+    await running.settle()
+    await running.telegram(text_update(CHAT, DANGER))
+    await running.settle()
+
+    texts = [m["text"] for m in bot_api.called("sendMessage")]
+    assert texts[0] == GREETING
+    assert texts[1] == actions.common.response_text(domain(), "utter_welcome")
+    assert rasa.slots == {"campaign": "tet-2027", "escalated": True}
+    assert (await running.gateway.queue.case(f"tg:{CHAT}")).campaign == "tet-2027"  # type: ignore[union-attr]
+
+    assert (await store.counts("tet-2027"))[today()] == {"started": 1, "job_check": 0, "service_search": 0,
+                                                         "escalated": 1, "referred": 0}
+    stored: list[str] = []
+    async for key in redis_client.scan_iter("caunoi:campaign*"):
+        kind = await redis_client.type(key)
+        value = (await redis_client.hgetall(key) if kind == "hash" else await redis_client.smembers(key))
+        stored.append(f"{key} {value}")
+    dump = "\n".join(stored)
+    assert str(CHAT) not in dump and "tg:" not in dump and "Campuchia" not in dump
