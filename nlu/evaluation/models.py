@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,8 @@ os.environ.setdefault("RASA_MAX_CACHE_SIZE", "0")
 OUR_CONFIG = PROJECT_ROOT / "config.yml"
 DOMAIN = PROJECT_ROOT / "domain"
 NLU_DATA = PROJECT_ROOT / "content" / "vi" / "nlu"
+# Under models/ (git-ignored); `caunoi train` only ever removes models/caunoi-*.tar.gz.
+MODEL_CACHE = PROJECT_ROOT / "models" / "eval"
 
 # The pipeline `rasa init` suggests (ResponseSelector left out: there are no retrieval intents).
 DEFAULT_PIPELINE: list[dict[str, Any]] = [
@@ -50,6 +55,7 @@ class Pipeline:
     config: Path
     # Ours escalates on the RiskAssessor's level; a plain pipeline can only escalate on its intent.
     escalates_by_risk: bool
+    steps: tuple[str, ...]  # read when the config is, since the default's config lives in a temporary directory
 
 
 def default_pipeline(directory: Path) -> Pipeline:
@@ -57,29 +63,36 @@ def default_pipeline(directory: Path) -> Pipeline:
               "pipeline": DEFAULT_PIPELINE}
     path = directory / "default-pipeline.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    return Pipeline("default", path, escalates_by_risk=False)
+    return Pipeline("default", path, False, components(path))
 
 
 def our_pipeline(config: Path = OUR_CONFIG) -> Pipeline:
-    return Pipeline("ours", config, escalates_by_risk=True)
+    return Pipeline("ours", config, True, components(config))
 
 
-def components(config: Path) -> list[str]:
+def components(config: Path) -> tuple[str, ...]:
     """The pipeline as readable lines: `Name(key=value, ...)`."""
     pipeline = yaml.safe_load(config.read_text(encoding="utf-8")).get("pipeline") or []
     lines = []
     for step in pipeline:
         options = ", ".join(f"{k}={v}" for k, v in step.items() if k != "name")
         lines.append(f"{step['name']}({options})" if options else str(step["name"]))
-    return lines
+    return tuple(lines)
 
 
 def fingerprint(pipeline: Pipeline) -> str:
-    """For config.yml, the fingerprint in the name of the model `caunoi train` makes from the same inputs."""
-    project = project_model.fingerprint(get_settings())
+    """What the model is trained from. For config.yml, the fingerprint `caunoi train` puts in the model's name."""
+    import rasa
+
     if pipeline.config.resolve() == OUR_CONFIG.resolve():
-        return project
-    return hashlib.sha256(pipeline.config.read_bytes() + project.encode()).hexdigest()[:16]
+        return project_model.fingerprint(get_settings())
+    digest = hashlib.sha256(f"rasa {rasa.__version__}\n".encode() + pipeline.config.read_bytes())
+    if pipeline.escalates_by_risk:  # our components: their code and language tables count too
+        digest.update(project_model.fingerprint(get_settings()).encode())
+    else:
+        for file in sorted(NLU_DATA.rglob("*.yml")):
+            digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,8 @@ class TrainedModel:
     seconds: float
     size_bytes: int
     fingerprint: str
+    trained_at: str
+    reused: bool = False
 
 
 def train(pipeline: Pipeline, directory: Path) -> TrainedModel:
@@ -102,7 +117,26 @@ def train(pipeline: Pipeline, directory: Path) -> TrainedModel:
     if path is None:
         raise RuntimeError(f"training the {pipeline.name} pipeline ({pipeline.config}) failed")
     model = Path(path)
-    return TrainedModel(pipeline, model, seconds, model.stat().st_size, inputs)
+    return TrainedModel(pipeline, model, seconds, model.stat().st_size, inputs,
+                        datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+
+def train_or_reuse(pipeline: Pipeline, directory: Path, cache: Path) -> TrainedModel:
+    """Rasa's default pipeline trains for many minutes on two cores; its model is kept while its inputs last."""
+    inputs = fingerprint(pipeline)
+    kept = cache / f"{pipeline.name}-{inputs}.tar.gz"
+    facts = cache / f"{pipeline.name}-{inputs}.json"
+    if kept.exists() and facts.exists():
+        recorded = json.loads(facts.read_text(encoding="utf-8"))
+        return TrainedModel(pipeline, kept, float(recorded["seconds"]), kept.stat().st_size, inputs,
+                            str(recorded["trained_at"]), reused=True)
+    trained = train(pipeline, directory)
+    cache.mkdir(parents=True, exist_ok=True)
+    for old in cache.glob(f"{pipeline.name}-*"):
+        old.unlink()
+    shutil.copyfile(trained.path, kept)
+    facts.write_text(json.dumps({"seconds": trained.seconds, "trained_at": trained.trained_at}), encoding="utf-8")
+    return trained
 
 
 @dataclass(frozen=True)

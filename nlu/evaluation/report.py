@@ -9,7 +9,6 @@ from itertools import zip_longest
 from typing import Any
 
 from nlu.evaluation.metrics import EntityScores
-from nlu.evaluation.models import components
 from nlu.evaluation.scoring import ENTITY_TYPES, Evaluated, Line, Target
 
 
@@ -30,6 +29,12 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 
 
+def _training(evaluated: Evaluated) -> str:
+    model = evaluated.model
+    kept = f" (model kept from {model.trained_at[:16].replace('T', ' ')} UTC)" if model.reused else ""
+    return f"{model.seconds:.0f} s{kept}"
+
+
 def _comparison(ours: Evaluated, default: Evaluated) -> list[str]:
     a, b = ours.scores, default.scores
 
@@ -44,12 +49,11 @@ def _comparison(ours: Evaluated, default: Evaluated) -> list[str]:
         ("high-risk recall", _number(a.high_risk_recall), _number(b.high_risk_recall)),
         ("false escalation", _number(a.false_escalation_rate), _number(b.false_escalation_rate)),
         ("entities (exact type, value, span)", entity(a.entities), entity(b.entities)),
-        ("training time", f"{ours.model.seconds:.0f} s", f"{default.model.seconds:.0f} s"),
+        ("training time", _training(ours), _training(default)),
         ("model size", _megabytes(ours.model.size_bytes), _megabytes(default.model.size_bytes)),
         ("inputs fingerprint", f"`{ours.model.fingerprint}`", f"`{default.model.fingerprint}`"),
     ]
-    pipelines = zip_longest(components(ours.model.pipeline.config), components(default.model.pipeline.config),
-                            fillvalue="")
+    pipelines = zip_longest(ours.model.pipeline.steps, default.model.pipeline.steps, fillvalue="")
     return [
         *_table(["", "ours", "Rasa default"], rows),
         "Escalation: ours when the RiskAssessor says `high`; the default pipeline when its intent is one of the",
@@ -114,9 +118,11 @@ def as_json(ours: Evaluated, default: Evaluated, targets: Sequence[Target], gene
         trained = evaluated.model
         return {
             "config": str(trained.pipeline.config.name),
-            "pipeline": components(trained.pipeline.config),
+            "pipeline": list(trained.pipeline.steps),
             "fingerprint": trained.fingerprint,
             "training_seconds": round(trained.seconds, 1),
+            "trained_at": trained.trained_at,
+            "reused": trained.reused,
             "size_bytes": trained.size_bytes,
             "scores": dataclasses.asdict(evaluated.scores),
         }
