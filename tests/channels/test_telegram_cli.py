@@ -35,12 +35,18 @@ async def test_set_webhook_refuses_plain_http_and_a_missing_secret(channel_setti
     assert bot_api.called("setWebhook") == []
 
 
-def test_the_command_needs_a_token(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from bot import settings
+def test_the_command_needs_a_token(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                   redis_url: str) -> None:
+    from bot.settings import get_settings
 
-    monkeypatch.setattr(settings, "get_settings", lambda: make_settings())
-    monkeypatch.setattr("bot.cli.telegram.get_settings", lambda: make_settings())
-    assert main(["telegram", "poll"]) == 2
+    # Through the environment, as a person would: patching get_settings would leak into CLI modules imported now.
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.delenv("CAUNOI_TELEGRAM_TOKEN", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert main(["telegram", "poll"]) == 2
+    finally:
+        get_settings.cache_clear()
     assert "CAUNOI_TELEGRAM_TOKEN" in capsys.readouterr().err
 
 
