@@ -24,6 +24,7 @@ from actions.common import (
 )
 from bot.privacy import log_id
 from bot.queue import Case, HandoffQueue
+from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 THIRD_PARTY = "report_suspected_trafficking"
@@ -97,5 +98,6 @@ class ActionEscalate(Action):
             await count_for_campaign(tracker, "escalated")
         log.info("escalated conversation=%s risk=%s place=%s", log_id(tracker.sender_id), level, place)
         if place is not None:
-            dispatcher.utter_message(response="utter_escalated", place=place)
+            minutes = place * get_settings().minutes_per_waiting  # a rough figure, said as such ("khoảng")
+            dispatcher.utter_message(response="utter_escalated", place=place, minutes=minutes)
         return events

@@ -126,6 +126,7 @@ class Settings:
     zalo_app_secret: Secret = field(default_factory=lambda: Secret(""))
     telegram_protect_safety: bool = True
     retention_days: int = 30
+    minutes_per_waiting: int = 5  # the rough wait told to a person: this many minutes for each place in the queue
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
     @property
@@ -259,6 +260,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> Settings:
         zalo_app_secret=Secret(env.get("CAUNOI_ZALO_APP_SECRET", "")),
         telegram_protect_safety=_bool(env, "CAUNOI_TELEGRAM_PROTECT_SAFETY", True),
         retention_days=_int(env, "CAUNOI_RETENTION_DAYS", 30, 1, 3650),
+        minutes_per_waiting=_int(env, "CAUNOI_MINUTES_PER_WAITING", 5, 1, 240),
         console=_console(env, _int(env, "CAUNOI_HTTP_PORT", 8000, 1, 65535)),
     )
 

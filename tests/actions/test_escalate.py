@@ -22,6 +22,7 @@ async def test_danger_abroad_gets_the_consular_line_then_a_place_in_the_queue(
     assert safety["custom"]["text"] == domain()["responses"]["utter_safety_abroad"][0]["text"]
     assert "+84 981 84 84 84" in safety["custom"]["text"]
     assert place["response"] == "utter_escalated" and place["place"] == 1
+    assert place["minutes"] == 5  # one place ahead x CAUNOI_MINUTES_PER_WAITING (default 5)
     assert events == [SlotSet("escalated", True)]
 
     case = await action_redis.hgetall(keys.case("rt-danger"))
