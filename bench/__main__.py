@@ -4,7 +4,8 @@
     python -m bench            # every benchmark
     python -m bench nlu        # only the named ones
 
-A new benchmark is a module with `run() -> BenchResult`, added to BENCHES.
+A new benchmark is a module with `run() -> BenchResult`, added to BENCHES. Running only some of them keeps the
+others' sections of the previous reports.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import argparse
 import json
 import os
 import platform
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from bench import gateway, nlu, stack
@@ -28,6 +31,28 @@ BENCHES: dict[str, Callable[[], BenchResult]] = {
     "stack": stack.run,
 }
 REPORTS = PROJECT_ROOT / "reports"
+SECTION = re.compile(r"<!-- bench:(\w+) -->")
+
+
+def previous_sections(markdown: str) -> dict[str, list[str]]:
+    """The sections of an earlier bench.md, by benchmark name (each starts with its marker comment)."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in markdown.splitlines():
+        marker = SECTION.fullmatch(line.strip())
+        if marker:
+            current = sections.setdefault(marker.group(1), [])
+        elif current is not None:
+            current.append(line)
+    return {name: "\n".join(lines).strip().splitlines() for name, lines in sections.items()}
+
+
+def previous_data(path: Path) -> dict[str, Any]:
+    try:
+        benches = json.loads(path.read_text(encoding="utf-8")).get("benches")
+    except (OSError, ValueError):
+        return {}
+    return benches if isinstance(benches, dict) else {}
 
 
 def machine() -> dict[str, Any]:
@@ -48,15 +73,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     generated = datetime.now(timezone.utc)
     host = machine()
     REPORTS.mkdir(exist_ok=True)
-    data = {"generated": generated.isoformat(timespec="seconds"), "machine": host,
-            "benches": {r.name: r.data for r in results}}
-    (REPORTS / "bench.json").write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    json_path, markdown_path = REPORTS / "bench.json", REPORTS / "bench.md"
+    benches = {**previous_data(json_path), **{r.name: r.data for r in results}}
+    sections = previous_sections(markdown_path.read_text(encoding="utf-8")) if markdown_path.exists() else {}
+    sections.update({r.name: r.markdown for r in results})
+    data = {"generated": generated.isoformat(timespec="seconds"), "machine": host, "benches": benches}
+    json_path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     lines = ["# Benchmarks", "",
-             f"Generated {generated:%Y-%m-%d %H:%M} UTC by `make bench` (`python -m bench`) on {host['cpus']} CPUs "
-             f"({host['processor']}, Python {host['python']}). Timings are measurements, not assertions.", ""]
-    for result in results:
-        lines += [*result.markdown, ""]
-    (REPORTS / "bench.md").write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+             f"Generated {generated:%Y-%m-%d %H:%M} UTC by `make bench` (`python -m bench`) on "
+             f"{host['cpus']} CPUs ({host['processor']}, Python {host['python']}). Timings are measurements, "
+             "not assertions; "
+             f"this run: {', '.join(r.name for r in results)}.", ""]
+    for name in [*BENCHES, *(n for n in sections if n not in BENCHES)]:
+        if name in sections:
+            lines += [f"<!-- bench:{name} -->", *sections[name], ""]
+    markdown_path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
     print(f"report: {REPORTS / 'bench.md'}")
     return 0
 

@@ -1,19 +1,18 @@
-"""Scores our NLU on the held-out test split beside Rasa's default pipeline; writes reports/nlu.md and nlu.json.
+"""Scores our NLU on the held-out test split beside Rasa's default pipeline; writes reports/nlu.md and .json.
 
     make eval
     python -m nlu.evaluate [--config CONFIG] [--reports DIR]
 
-Trains our model into a temporary directory, parses every test line as `caunoi parse` would, and exits 1 when
-our model misses a target (nlu/evaluation/scoring.py lists them). Rasa's default pipeline (DIET, 100 epochs) takes
-far longer to train, so its model is kept in models/eval/ and retrained only when its inputs (its config, the NLU
-data, the Rasa version) change, or with --retrain-default; the report says which.
+Trains our model into a temporary directory, parses every test line as `caunoi parse` would, and exits 1
+when our model misses a target (nlu/evaluation/scoring.py lists them). Rasa's default pipeline (DIET, 100
+epochs) takes far longer to train, so its model is kept in models/eval/ and retrained only when its inputs
+(its config, the NLU data, the Rasa version) change, or with --retrain-default; the report says which.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -31,22 +30,16 @@ def evaluate(trained: models.TrainedModel, examples: Sequence[GoldExample],
     return scoring.Evaluated(trained, scoring.score(trained.pipeline, examples, judgements, labels))
 
 
-def quiet_rasa() -> None:
-    # Rasa's debug logs would print every test line; warnings are enough here.
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
-    from rasa.utils.log_utils import configure_structlog
-
-    configure_structlog(logging.WARNING)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nlu.evaluate", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", type=Path, default=models.OUR_CONFIG, help="our pipeline (default: config.yml)")
+    parser.add_argument("--config", type=Path, default=models.OUR_CONFIG,
+                        help="our pipeline (default: config.yml)")
     parser.add_argument("--retrain-default", action="store_true",
                         help=f"retrain the default pipeline even if {models.MODEL_CACHE} has its model")
-    parser.add_argument("--reports", type=Path, default=PROJECT_ROOT / "reports", help="where to write nlu.md/json")
+    parser.add_argument("--reports", type=Path, default=PROJECT_ROOT / "reports",
+                        help="where to write nlu.md and nlu.json")
     args = parser.parse_args(argv)
-    quiet_rasa()
+    models.quiet_rasa()
 
     examples = load_test_split()
     labels = frozenset(e.intent for e in examples)
@@ -54,8 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         directory = Path(temporary)
         ours = evaluate(models.train(models.our_pipeline(args.config), directory), examples, labels)
         baseline = models.default_pipeline(directory)
-        default = evaluate(models.train(baseline, directory) if args.retrain_default
-                           else models.train_or_reuse(baseline, directory, models.MODEL_CACHE), examples, labels)
+        trained = (models.train(baseline, directory) if args.retrain_default
+                   else models.train_or_reuse(baseline, directory, models.MODEL_CACHE))
+        default = evaluate(trained, examples, labels)
     checks = scoring.targets(ours.scores, default.scores)
 
     generated = datetime.now(timezone.utc)

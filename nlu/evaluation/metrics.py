@@ -48,7 +48,7 @@ def per_label(gold: Sequence[str], predicted: Sequence[str], labels: Collection[
 
 
 def macro_f1(gold: Sequence[str], predicted: Sequence[str], labels: Collection[str]) -> float:
-    """Mean F1 over the labels of `labels` that occur in gold or predictions (so a subset is scored fairly)."""
+    """Mean F1 over those of `labels` that occur in gold or predictions (so a subset is scored fairly)."""
     present = {label for label in labels if label in gold or label in predicted}
     table = per_label(gold, predicted, present)
     return sum(s.f1 for s in table.values()) / len(table) if table else 0.0

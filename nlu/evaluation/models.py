@@ -1,8 +1,8 @@
 """Training, loading and querying the two NLU models compared: ours (config.yml) and Rasa's default pipeline.
 
-Both are trained NLU-only with Rasa's Python API on the same files `caunoi train` reads, into a directory the
-caller owns. Messages are parsed the way `caunoi parse` parses them (same input guard, same JSON judgement), so
-the scores are the scores of what the bot sees.
+Both are trained NLU-only with Rasa's Python API on the same files `caunoi train` reads, into a directory
+the caller owns. Messages are parsed the way `caunoi parse` parses them (same input guard, same JSON
+judgement), so the scores are the scores of what the bot sees.
 """
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import shutil
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,7 +57,7 @@ class Pipeline:
     config: Path
     # Ours escalates on the RiskAssessor's level; a plain pipeline can only escalate on its intent.
     escalates_by_risk: bool
-    steps: tuple[str, ...]  # read when the config is, since the default's config lives in a temporary directory
+    steps: tuple[str, ...]  # read up front: the default's config lives in a temporary directory
 
 
 def default_pipeline(directory: Path) -> Pipeline:
@@ -81,7 +83,7 @@ def components(config: Path) -> tuple[str, ...]:
 
 
 def fingerprint(pipeline: Pipeline) -> str:
-    """What the model is trained from. For config.yml, the fingerprint `caunoi train` puts in the model's name."""
+    """What the model is trained from; for config.yml, the fingerprint in `caunoi train`'s model name."""
     import rasa
 
     if pipeline.config.resolve() == OUR_CONFIG.resolve():
@@ -122,7 +124,7 @@ def train(pipeline: Pipeline, directory: Path) -> TrainedModel:
 
 
 def train_or_reuse(pipeline: Pipeline, directory: Path, cache: Path) -> TrainedModel:
-    """Rasa's default pipeline trains for many minutes on two cores; its model is kept while its inputs last."""
+    """The default pipeline trains for half an hour on two cores: its model is kept while its inputs last."""
     inputs = fingerprint(pipeline)
     kept = cache / f"{pipeline.name}-{inputs}.tar.gz"
     facts = cache / f"{pipeline.name}-{inputs}.json"
@@ -135,7 +137,8 @@ def train_or_reuse(pipeline: Pipeline, directory: Path, cache: Path) -> TrainedM
     for old in cache.glob(f"{pipeline.name}-*"):
         old.unlink()
     shutil.copyfile(trained.path, kept)
-    facts.write_text(json.dumps({"seconds": trained.seconds, "trained_at": trained.trained_at}), encoding="utf-8")
+    facts.write_text(json.dumps({"seconds": trained.seconds, "trained_at": trained.trained_at}),
+                     encoding="utf-8")
     return trained
 
 
@@ -148,6 +151,14 @@ class Judgement:
     entities: frozenset[EntityKey]
     risk_level: str
     reasons: tuple[str, ...]
+
+
+def quiet_rasa() -> None:
+    """Rasa's debug logs would print every parsed line (and slow parsing down): warnings only, on stderr."""
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
 
 
 def load(model: TrainedModel) -> Any:

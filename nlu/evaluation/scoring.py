@@ -13,6 +13,7 @@ MIN_MACRO_F1 = 0.92
 MIN_HIGH_RISK_RECALL = 0.98
 MAX_FALSE_ESCALATION = 0.03
 ENTITY_TYPES = ("province", "country", "service_type")
+HIGH_RISK = metrics.HIGH_RISK_INTENTS
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ def score(pipeline: Pipeline, examples: Sequence[GoldExample], judgements: Seque
 
     def line(index: int) -> Line:
         j = judgements[index]
-        return Line(examples[index].text, gold[index], j.intent, round(j.confidence, 3), j.risk_level, j.reasons)
+        return Line(examples[index].text, gold[index], j.intent, round(j.confidence, 3), j.risk_level,
+                    j.reasons)
 
     return ModelScores(
         name=pipeline.name,
@@ -66,15 +68,16 @@ def score(pipeline: Pipeline, examples: Sequence[GoldExample], judgements: Seque
         examples_no_diacritics=len(plain),
         accuracy=metrics.accuracy(gold, predicted),
         macro_f1=metrics.macro_f1(gold, predicted, labels),
-        macro_f1_no_diacritics=metrics.macro_f1([gold[i] for i in plain], [predicted[i] for i in plain], labels),
+        macro_f1_no_diacritics=metrics.macro_f1([gold[i] for i in plain], [predicted[i] for i in plain],
+                                                labels),
         high_risk_recall=metrics.high_risk_recall(gold, flags),
         false_escalation_rate=metrics.false_escalation_rate(gold, flags),
         per_intent=metrics.per_label(gold, predicted, labels),
         confusions=metrics.confusions(gold, predicted),
         entities=metrics.entity_scores(gold_entities, found_entities),
         entities_by_type={t: metrics.entity_scores(gold_entities, found_entities, t) for t in ENTITY_TYPES},
-        missed_high_risk=[line(i) for i, g in enumerate(gold) if g in metrics.HIGH_RISK_INTENTS and not flags[i]],
-        false_escalations=[line(i) for i, g in enumerate(gold) if g not in metrics.HIGH_RISK_INTENTS and flags[i]],
+        missed_high_risk=[line(i) for i, g in enumerate(gold) if g in HIGH_RISK and not flags[i]],
+        false_escalations=[line(i) for i, g in enumerate(gold) if g not in HIGH_RISK and flags[i]],
     )
 
 
@@ -98,8 +101,9 @@ def targets(ours: ModelScores, default: ModelScores | None) -> list[Target]:
         checks += [
             Target("macro-F1 above the default pipeline's", ours.macro_f1, default.macro_f1,
                    ours.macro_f1 > default.macro_f1),
-            Target("macro-F1 without diacritics above the default pipeline's", ours.macro_f1_no_diacritics,
-                   default.macro_f1_no_diacritics, ours.macro_f1_no_diacritics > default.macro_f1_no_diacritics),
+            Target("macro-F1 without diacritics above the default pipeline's",
+                   ours.macro_f1_no_diacritics, default.macro_f1_no_diacritics,
+                   ours.macro_f1_no_diacritics > default.macro_f1_no_diacritics),
         ]
     return checks
 

@@ -1,10 +1,16 @@
-"""The evaluation's metric functions on tiny hand-made inputs (no model is trained here)."""
+"""The evaluation's metric functions on tiny hand-made inputs, and the held-out split kept out of training."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from rasa.shared.nlu.training_data.loading import load_data
 
 from nlu.evaluation import metrics
+from nlu.evaluation.models import NLU_DATA
+from nlu.evaluation.testset import load_test_split
+from nlu.text import fold
 
 LABELS = frozenset({"greet", "deny", "report_danger"})
 
@@ -49,7 +55,8 @@ def test_lengths_must_match() -> None:
 
 def test_entities_match_on_type_value_and_span() -> None:
     gold = [{("country", "Campuchia", 10, 15)}, {("province", "Hà Nội", 0, 2)}]
-    predicted = [{("country", "Campuchia", 10, 15), ("country", "Lào", 20, 23)}, {("province", "Hà Nội", 0, 3)}]
+    predicted = [{("country", "Campuchia", 10, 15), ("country", "Lào", 20, 23)},
+                 {("province", "Hà Nội", 0, 3)}]
     scores = metrics.entity_scores(gold, predicted)
     assert (scores.correct, scores.gold, scores.predicted) == (1, 2, 3)
     assert scores.precision == pytest.approx(1 / 3)
@@ -61,3 +68,11 @@ def test_confusions_most_frequent_first() -> None:
     gold = ["deny", "deny", "greet", "greet"]
     predicted = ["greet", "greet", "deny", "greet"]
     assert metrics.confusions(gold, predicted) == [("deny", "greet", 2), ("greet", "deny", 1)]
+
+
+def test_the_held_out_split_stays_out_of_the_training_data() -> None:
+    def key(text: str) -> str:
+        return " ".join(re.findall(r"\w+", fold(text.lower())))
+
+    training = {key(str(m.get("text"))) for m in load_data(str(NLU_DATA)).intent_examples}
+    assert [e.text for e in load_test_split() if key(e.text) in training] == []
