@@ -6,7 +6,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import content, dialogue, latest_intent
+from actions.common import answered_for_campaign, content, dialogue, latest_intent
 
 
 class ActionAnswerFromArticle(Action):
@@ -24,4 +24,5 @@ class ActionAnswerFromArticle(Action):
         dispatcher.utter_message(text=f"{article.title}\n\n{article.body.strip()}")
         sources = "; ".join(f"{source.title} ({source.url})" for source in article.sources)
         dispatcher.utter_message(response="utter_article_sources", sources=sources)
+        await answered_for_campaign(tracker)
         return []

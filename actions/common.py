@@ -136,6 +136,18 @@ async def count_for_campaign(tracker: Tracker, metric: str) -> None:
         log.warning("campaign count failed metric=%s reason=%s", metric, type(error).__name__)
 
 
+async def answered_for_campaign(tracker: Tracker) -> None:
+    """The conversation reached an answer (bot/campaigns.py, `answered`): counted once per conversation and campaign."""
+    code = tracker.get_slot("campaign")
+    if not isinstance(code, str) or not code:
+        return
+    try:
+        await campaigns().count_once(code, "answered", today(), tracker.sender_id,
+                                     get_settings().retention_days * 24 * 3600)
+    except (redis.RedisError, OSError) as error:
+        log.warning("campaign count failed metric=answered reason=%s", type(error).__name__)
+
+
 def content() -> Content:
     """The directory, the guidance articles and the labels, loaded once per process (bot.content)."""
     return load_content(get_settings().content_dir)

@@ -6,7 +6,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import count_for_campaign, latest_entity, send, stored_location
+from actions.common import answered_for_campaign, count_for_campaign, latest_entity, send, stored_location
 from actions.service_search import reply_abroad, reply_in_vietnam
 
 
@@ -26,6 +26,7 @@ class ActionFindService(Action):
         if country and not province and location is None:
             reply_abroad(dispatcher, domain, country)
             await count_for_campaign(tracker, "service_search")
+            await answered_for_campaign(tracker)
             return []
         if not service_type:
             dispatcher.utter_message(response="utter_ask_service_type")
@@ -35,4 +36,5 @@ class ActionFindService(Action):
             return [SlotSet("service_type", service_type), SlotSet("awaiting_location", True)]
         reply_in_vietnam(dispatcher, domain, service_type=service_type, province=province, location=location)
         await count_for_campaign(tracker, "service_search")
+        await answered_for_campaign(tracker)
         return [SlotSet("service_type", service_type), SlotSet("awaiting_location", False)]

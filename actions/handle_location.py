@@ -6,7 +6,15 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import content, count_for_campaign, dialogue, latest_entity, send, shared_location
+from actions.common import (
+    answered_for_campaign,
+    content,
+    count_for_campaign,
+    dialogue,
+    latest_entity,
+    send,
+    shared_location,
+)
 from actions.service_search import reply_abroad, reply_in_vietnam, suggestions
 
 
@@ -29,10 +37,12 @@ class ActionHandleLocation(Action):
             events.append(SlotSet("location", {"latitude": point.latitude, "longitude": point.longitude}))
             if not content().directory.in_vietnam(point.latitude, point.longitude):
                 reply_abroad(dispatcher, domain, country)
+                await answered_for_campaign(tracker)  # the consular line is the answer abroad
                 return [*events, SlotSet("awaiting_location", False)]
             province = content().directory.province_of(point.latitude, point.longitude) or province
         if country and not province and point is None:
             reply_abroad(dispatcher, domain, country)
+            await answered_for_campaign(tracker)
             return [SlotSet("awaiting_location", False)]
         if province is None and point is None:
             return self._unknown_place(dispatcher, domain, tracker.latest_message.get("text") or "")
@@ -40,6 +50,7 @@ class ActionHandleLocation(Action):
             reply_in_vietnam(dispatcher, domain, service_type=tracker.get_slot("service_type"), province=province,
                              location=point)
             await count_for_campaign(tracker, "service_search")  # the search the person started with find_service
+            await answered_for_campaign(tracker)
             return [*events, SlotSet("province", province), SlotSet("awaiting_location", False)]
         place = province or dialogue()["entry_lines"]["shared_point"]
         dispatcher.utter_message(response="utter_location_noted", place=place)

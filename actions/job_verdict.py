@@ -6,7 +6,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import conversation_risk, count_for_campaign, dialogue, user_intents, user_texts
+from actions.common import (
+    answered_for_campaign,
+    conversation_risk,
+    count_for_campaign,
+    dialogue,
+    user_intents,
+    user_texts,
+)
 from actions.job_check import red_flags, verdict
 from actions.prefill_job_check import JOB_SLOTS
 
@@ -25,6 +32,7 @@ class ActionJobVerdict(Action):
             dispatcher.utter_message(response=f"utter_flag_{flag}")
         dispatcher.utter_message(response="utter_job_next_steps")
         await count_for_campaign(tracker, "job_check")
+        await answered_for_campaign(tracker)
         if slots["job_country"] == dialogue()["job_check"]["korea"]:
             dispatcher.utter_message(response="utter_job_next_steps_korea")
         events: list[EventType] = [SlotSet(slot, None) for slot in JOB_SLOTS]

@@ -7,6 +7,15 @@ all read the same Redis. A campaign's code is the `start` parameter of its Teleg
 Counts are aggregates only: one hash per campaign per day (Vietnam time), metric -> count. They never hold a
 conversation id, a user id or any text, so exporting them identifies no one; exports still show counts from 1 to 4
 as "<5" (`shown`), because a tiny count in a small place can point at a person.
+
+The metrics, per campaign per day (Vietnam time):
+- `started`: conversations that began through the campaign's link while it ran (actions/welcome.py).
+- `answered` ("reached an answer"): conversations that got at least one substantive answer: a guidance article,
+  a list of services (or the consular line abroad), a job-offer verdict, or an operator's reply that reached the
+  person. Counted at most once per conversation per campaign (`count_once`), on the day of the first answer. Safety
+  lines, greetings, "not understood" and questions back do not count.
+- `job_check`, `service_search`, `escalated`: each job verdict, service list and escalation (actions/).
+- `referred`: handoffs closed in the console with the outcome "referred" (bot/console/handoff.py).
 """
 
 from __future__ import annotations
@@ -20,12 +29,22 @@ import redis.asyncio
 from bot import keys
 
 CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-METRICS = ("started", "job_check", "service_search", "escalated", "referred")
+METRICS = ("started", "answered", "job_check", "service_search", "escalated", "referred")
 SMALL = 5  # counts from 1 to SMALL - 1 are exported as "<5"
 NAME_MAX_CHARS = 120
 GREETING_MAX_CHARS = 1000
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 Shown = int | str
+
+
+_COUNT_ONCE = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+  redis.call('SADD', KEYS[3], ARGV[3])
+  return 1
+end
+return 0
+"""
 
 
 class CampaignError(ValueError):
@@ -100,6 +119,7 @@ class CampaignStore:
 
     def __init__(self, client: redis.asyncio.Redis):
         self._redis = client
+        self._count_once = client.register_script(_COUNT_ONCE)
 
     async def create(self, campaign: Campaign) -> None:
         """Stores a new campaign; CampaignError when the code is taken (never reused: old links stay out there)."""
@@ -135,6 +155,20 @@ class CampaignStore:
         campaign = await self.get(code)
         return campaign.greeting or None if campaign and campaign.running(day) else None
 
+    async def running_by_typed_code(self, text: str, day: str) -> Campaign | None:
+        """The campaign running on `day` whose code is the whole of `text`, ignoring case and surrounding spaces
+        (Zalo: people type the code from a poster); None when there is none, or when codes differing only by case
+        make it ambiguous and none matches exactly."""
+        typed = text.strip()
+        if not CODE.fullmatch(typed):
+            return None
+        codes = await self._redis.smembers(keys.CAMPAIGNS)
+        matches = [code for code in codes if code == typed] or [code for code in codes if code.lower() == typed.lower()]
+        if len(matches) != 1:
+            return None
+        campaign = await self.get(matches[0])
+        return campaign if campaign and campaign.running(day) else None
+
     async def count(self, code: str, metric: str, day: str) -> None:
         """One more `metric` for the campaign on `day`. Only the number changes: nothing about who."""
         if metric not in METRICS:
@@ -145,6 +179,22 @@ class CampaignStore:
             pipe.hincrby(keys.campaign_counts(code, day), metric, 1)
             pipe.sadd(keys.campaign_days(code), day)
             await pipe.execute()
+
+    async def count_once(self, code: str, metric: str, day: str, conversation_id: str, ttl_seconds: int) -> bool:
+        """`count`, unless this conversation was already counted for this campaign and metric; True when counted.
+
+        The "already counted" mark is a key of the conversation's own (keys.campaign_once), with its retention TTL;
+        the count stays a bare number. Mark and count change together (one script): a retry never counts twice.
+        """
+        if metric not in METRICS:
+            raise ValueError(f"unknown campaign metric {metric!r}")
+        if not CODE.fullmatch(code):
+            return False
+        counted = await self._count_once(
+            keys=[keys.campaign_once(conversation_id, code, metric), keys.campaign_counts(code, day),
+                  keys.campaign_days(code)],
+            args=[max(1, ttl_seconds), metric, day])
+        return bool(counted)
 
     async def counts(self, code: str) -> dict[str, dict[str, int]]:
         """Raw counts by day (oldest first), every metric present."""
@@ -163,3 +213,13 @@ def totals(by_day: dict[str, dict[str, int]]) -> dict[str, int]:
 
 def shown_counts(counts: dict[str, int]) -> dict[str, Shown]:
     return {metric: shown(counts.get(metric, 0)) for metric in METRICS}
+
+
+async def export_rows(store: CampaignStore) -> list[list[str]]:
+    """The export (CSV in `caunoi campaign stats --csv` and the console): a header, then one row per campaign and day,
+    counts from 1 to 4 as "<5". Codes, days and numbers only."""
+    rows = [["campaign", "day", *METRICS]]
+    for campaign in await store.list():
+        for day, counts in (await store.counts(campaign.code)).items():
+            rows.append([campaign.code, day, *map(str, shown_counts(counts).values())])
+    return rows

@@ -172,3 +172,10 @@ def campaign_counts(code: str, day: str) -> str:
 def campaign_days(code: str) -> str:
     """Set of the days the campaign has counts for."""
     return f"{PREFIX}:campaign:{code}:days"
+
+
+def campaign_once(conversation_id: str, code: str, metric: str) -> str:
+    """Set once a campaign metric counted "at most once per conversation" (`answered`) has been counted for this
+    conversation. It lives under the conversation's prefix and expires with it (erasing removes it too): the daily
+    counts themselves never hold who."""
+    return f"{PREFIX}:conv:{conversation_id}:campaign-once:{code}:{metric}"

@@ -58,13 +58,18 @@ def test_link_prints_the_link_the_zalo_note_and_the_verification_sentence(
     assert main(["campaign", "link", "tet-2027_NA"]) == 0
     out = capsys.readouterr().out
     assert f"Telegram: {LINK}\n" in out
-    assert "Zalo OA links carry no start parameter we can rely on (unverified)" in out
+    assert "Zalo: no link parameter that reaches the bot could be verified" in out
+    assert "nhắn mã tet-2027_NA" in out  # the Zalo line for the poster
     assert "Official bot: @caunoi_test_bot" in out
     assert "Kênh chính thức của Cầu Nối trên Telegram là @caunoi_test_bot" in out
     monkeypatch.setenv("CAUNOI_TELEGRAM_BOT_USERNAME", "")
     get_settings.cache_clear()
     assert main(["campaign", "link", "tet-2027_NA"]) == 2
     assert "CAUNOI_TELEGRAM_BOT_USERNAME is not set" in capsys.readouterr().err
+    monkeypatch.setenv("CAUNOI_TELEGRAM_BOT_USERNAME", "caunoi.bot/evil?x=")
+    get_settings.cache_clear()
+    assert main(["campaign", "link", "tet-2027_NA"]) == 2
+    assert "not a Telegram username" in capsys.readouterr().err
 
 
 def test_the_qr_code_decodes_to_the_exact_link(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,7 +98,7 @@ def test_stats_show_small_counts_as_under_five(capsys: pytest.CaptureFixture[str
     client.close()
     capsys.readouterr()
     assert main(["campaign", "stats", "--csv"]) == 0
-    assert capsys.readouterr().out == ("campaign,day,started,job_check,service_search,escalated,referred\n"
-                                       "tet-2027_NA,2027-01-21,12,0,0,<5,0\n")
+    assert capsys.readouterr().out == ("campaign,day,started,answered,job_check,service_search,escalated,referred\n"
+                                       "tet-2027_NA,2027-01-21,12,0,0,0,<5,0\n")
     assert main(["campaign", "stats"]) == 0
-    assert capsys.readouterr().out.splitlines()[1] == "tet-2027_NA\t2027-01-21\t12\t0\t0\t<5\t0"
+    assert capsys.readouterr().out.splitlines()[1] == "tet-2027_NA\t2027-01-21\t12\t0\t0\t0\t<5\t0"

@@ -7,13 +7,13 @@ Usage:
         for every worker and the action server.
     caunoi campaign list                 code, name, team, place, dates, state
     caunoi campaign disable CODE         no more campaign greeting or counting (the link still reaches the bot)
-    caunoi campaign link CODE            the Telegram link, the Zalo note and the verification sentence to print
+    caunoi campaign link CODE            the Telegram link, the Zalo line and the verification sentence to print
     caunoi campaign qr CODE -o FILE      a QR code of the Telegram link, FILE ending in .png or .svg
     caunoi campaign stats [--csv]        counts per campaign per day; 1-4 shown as "<5"
 
-Telegram links carry the code (`https://t.me/<bot>?start=CODE`, CAUNOI_TELEGRAM_BOT_USERNAME). Zalo OA links carry
-no start parameter we can rely on (unverified), so Zalo campaigns are counted only when people type the code.
-Bad input exits with 2 and says what is wrong.
+Telegram links carry the code (`https://t.me/<bot>?start=CODE`, CAUNOI_TELEGRAM_BOT_USERNAME). No Zalo OA link
+parameter could be verified, so on Zalo people type the code as their first message (bot/campaign_material.py).
+The console's supervisor page does the same (bot/console/outreach.py). Bad input exits with 2 and says what is wrong.
 """
 
 from __future__ import annotations
@@ -27,13 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from bot import store
-from bot.campaigns import METRICS, Campaign, CampaignError, CampaignStore, shown_counts, validated
+from bot.campaign_material import ZALO_NOTE, official_bot, qr_format, qr_image, verification, zalo_line
+from bot.campaign_material import telegram_link as make_link
+from bot.campaigns import Campaign, CampaignError, CampaignStore, export_rows, validated
 from bot.console.audit import AuditLog
 from bot.settings import get_settings
-from nlu import tables
-
-ZALO_NOTE = ("Zalo: Zalo OA links carry no start parameter we can rely on (unverified), so Zalo campaigns are "
-             "counted only when people type the code {code} in the chat.")
 
 
 class Refused(Exception):
@@ -71,23 +69,15 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def telegram_link(code: str) -> str:
-    bot = get_settings().telegram_bot_username
-    if not bot:
-        raise Refused("CAUNOI_TELEGRAM_BOT_USERNAME is not set: the link needs the bot's official username")
-    return f"https://t.me/{bot}?start={code}"
+    return make_link(get_settings().telegram_bot_username, code)
 
 
 def write_qr(link: str, output: Path) -> None:
-    import qrcode
-    import qrcode.image.svg
-
-    suffix = output.suffix.lower()
-    if suffix not in (".png", ".svg"):
-        raise Refused("the QR code file must end in .png or .svg")
-    if suffix == ".svg":
-        qrcode.make(link, image_factory=qrcode.image.svg.SvgPathImage).save(str(output))
-    else:
-        qrcode.make(link, error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=4).save(str(output))
+    image = qr_image(link, qr_format(output))
+    try:
+        output.write_bytes(image)
+    except OSError as error:
+        raise Refused(f"cannot write {output}: {error.strerror or type(error).__name__}") from None
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -116,11 +106,12 @@ async def run(args: argparse.Namespace) -> int:
             print(f"campaign {campaign.code} disabled")
         elif action == "link":
             link = telegram_link(campaign.code)
-            bot = get_settings().telegram_bot_username
+            username = get_settings().telegram_bot_username
             print(f"Telegram: {link}")
             print(ZALO_NOTE.format(code=campaign.code))
-            print(f"Official bot: @{bot}")
-            print(tables.dialogue()["outreach"]["verification"].format(bot=bot))
+            print(zalo_line(campaign.code))
+            print(f"Official bot: @{official_bot(username)}")
+            print(verification(username))
         else:
             link = telegram_link(campaign.code)
             write_qr(link, args.output)
@@ -138,13 +129,9 @@ async def known(campaigns: CampaignStore, code: str) -> Campaign:
 
 
 async def print_stats(campaigns: CampaignStore, as_csv: bool) -> None:
-    header = ["campaign", "day", *METRICS]
-    rows = [[item.code, day, *map(str, shown_counts(counts).values())]
-            for item in await campaigns.list() for day, counts in (await campaigns.counts(item.code)).items()]
+    rows = await export_rows(campaigns)
     if as_csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        csv.writer(sys.stdout, lineterminator="\n").writerows(rows)
     else:
-        for row in [header, *rows]:
+        for row in rows:
             print("\t".join(row))

@@ -11,6 +11,7 @@ import logging
 import time
 from typing import Any, Protocol
 
+import redis
 import redis.asyncio
 
 from bot import keys
@@ -51,7 +52,7 @@ async def withdraw(client: redis.asyncio.Redis, conversation_id: str) -> bool:
 class Handoffs:
     def __init__(self, client: redis.asyncio.Redis, queue: HandoffQueue, sender: ConversationSender,
                  texts: ConsoleTexts, notes: CaseNotes, audit: AuditLog, rasa: RasaTracker, clock: Clock,
-                 log_key: str = ""):
+                 log_key: str = "", retention_days: int = 30):
         self._redis = client
         self._queue = queue
         self._sender = sender
@@ -61,6 +62,7 @@ class Handoffs:
         self._rasa = rasa
         self._clock = clock
         self._log_key = log_key
+        self._retention_seconds = retention_days * 24 * 3600
         self._background: set[asyncio.Task[Any]] = set()
 
     async def claim(self, conversation_id: str, operator: Operator) -> Transition:
@@ -119,7 +121,19 @@ class Handoffs:
             return None
         delivered = await self._send(conversation_id, text, "operator")
         await self._audit.record(actor.username, "message", conversation_id, delivered=delivered)
+        if delivered:
+            await self._answered(conversation_id)
         return delivered
+
+    async def _answered(self, conversation_id: str) -> None:
+        """An operator's reply that reached the person is an answer for the conversation's campaign (counted once)."""
+        try:
+            case = await self._queue.case(conversation_id)
+            if case is not None and case.campaign:
+                await CampaignStore(self._redis).count_once(case.campaign, "answered", vietnam_day(self._clock()),
+                                                            conversation_id, self._retention_seconds)
+        except redis.RedisError as error:  # the reply went out: a lost count must not turn it into an error
+            log.warning("campaign count failed metric=answered reason=%s", type(error).__name__)
 
     async def note(self, conversation_id: str, actor: Operator, text: str) -> dict[str, Any]:
         note = await self._notes.add(conversation_id, actor.username, text)

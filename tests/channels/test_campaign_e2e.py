@@ -88,8 +88,8 @@ async def test_a_campaign_link_greets_escalates_and_counts_without_identifying_a
     assert rasa.slots == {"campaign": "tet-2027", "escalated": True}
     assert (await running.gateway.queue.case(f"tg:{CHAT}")).campaign == "tet-2027"  # type: ignore[union-attr]
 
-    assert (await store.counts("tet-2027"))[today()] == {"started": 1, "job_check": 0, "service_search": 0,
-                                                         "escalated": 1, "referred": 0}
+    assert (await store.counts("tet-2027"))[today()] == {"started": 1, "answered": 0, "job_check": 0,
+                                                         "service_search": 0, "escalated": 1, "referred": 0}
     stored: list[str] = []
     async for key in redis_client.scan_iter("caunoi:campaign*"):
         kind = await redis_client.type(key)

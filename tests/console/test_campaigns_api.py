@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from bot.campaigns import CampaignStore, today
+from bot.campaigns import CampaignStore, today, validated
 from bot.queue import Case
 from tests.console.harness import Console
 
@@ -38,7 +38,22 @@ async def test_supervisors_create_and_list_campaigns_with_counts(console: Consol
 
     listed = (await boss.get("/api/campaigns")).json()["campaigns"]
     assert len(listed) == 1 and listed[0]["name"] == "Quảng Ninh 2026" and listed[0]["active"] is True
-    expected = {"started": 7, "job_check": 0, "service_search": 0, "escalated": 0, "referred": "<5"}
+    expected = {"started": 7, "answered": 0, "job_check": 0, "service_search": 0, "escalated": 0, "referred": "<5"}
     assert listed[0]["totals"] == expected
     assert listed[0]["days"] == [{"day": today(), **expected}]
     assert PERSON not in str(listed)
+
+
+async def test_an_operator_reply_that_arrives_counts_as_an_answer_once(console: Console) -> None:
+    hoa = await console.login("hoa")
+    store = CampaignStore(console.gateway.redis)
+    await store.create(validated("qn-2026", "Quảng Ninh 2026"))
+    await console.gateway.queue.enqueue(Case(PERSON, "telegram", "high", (), "Tóm tắt", "qn-2026", time.time()))
+    await console.gateway.queue.enqueue(Case("tg:556", "telegram", "high", (), "Tóm tắt", "", time.time()))
+    for conversation in (PERSON, "tg:556"):
+        assert (await hoa.post(f"/api/conversations/{conversation}/claim")).status_code == 200
+        for text in ("Chào bạn", "Bạn đang ở đâu?"):
+            assert (await hoa.post(f"/api/conversations/{conversation}/messages", {"text": text})).status_code == 200
+    counts = (await store.counts("qn-2026"))[today()]
+    assert counts["answered"] == 1  # two replies, one conversation; the one without a campaign counts nowhere
+    assert [code for code in await console.gateway.redis.smembers("caunoi:campaigns")] == ["qn-2026"]

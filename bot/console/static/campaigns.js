@@ -6,6 +6,7 @@ import { $, el, fill } from './dom.js';
 
 const METRIC = {
   started: 'Bắt đầu trò chuyện',
+  answered: 'Nhận được câu trả lời',
   job_check: 'Kiểm tra lời mời việc làm',
   service_search: 'Tìm dịch vụ hỗ trợ',
   escalated: 'Chuyển nhân viên hỗ trợ',
