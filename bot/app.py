@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import redis
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -29,10 +30,10 @@ from bot.console import ConsoleServices, create_console_routes
 from bot.gateway import Gateway, GatewayOptions
 from bot.inbox import SEEN_TTL_SECONDS
 from bot.messages import Inbound, Location
+from bot.middleware import AccessLog, BodyLimit, BodyLimits, SecurityHeaders
 from bot.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-MAX_BODY_BYTES = 64 * 1024
 MAX_TEXT_CHARS = 10_000
 
 
@@ -46,12 +47,16 @@ def error(status: int, reason: str) -> JSONResponse:
 
 
 async def read_body(request: Request) -> bytes | JSONResponse:
-    body = b""
+    # The same limit as the body-limit middleware's (CAUNOI_MAX_WEBHOOK_BYTES): here for apps built without it.
+    limit = _gateway(request).settings.max_webhook_bytes
+    chunks: list[bytes] = []
+    size = 0
     async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            return error(413, f"body larger than {MAX_BODY_BYTES} bytes")
-    return body
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return error(413, f"body larger than {limit} bytes")
+    return b"".join(chunks)
 
 
 def parse_json(body: bytes) -> dict[str, Any] | JSONResponse:
@@ -216,7 +221,11 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
         Route("/webhooks/web/{conversation_id}/messages", web_outbox),
         *create_console_routes(),  # the operator API under /api/ and the console under /console/
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # Outermost first: the access log sees every answer, including a 413 from the body limit.
+    middleware = [Middleware(AccessLog),
+                  Middleware(BodyLimit, limits=BodyLimits(settings.max_webhook_bytes, settings.max_api_bytes)),
+                  Middleware(SecurityHeaders)]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.add_exception_handler(redis.RedisError, _redis_down)
     return app
 

@@ -128,6 +128,9 @@ class Settings:
     retention_days: int = 30
     minutes_per_waiting: int = 5  # the rough wait told to a person: this many minutes for each place in the queue
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    log_format: str = "json"  # CAUNOI_LOG_FORMAT: json (one object per line) or text (local work); bot/logs.py
+    max_webhook_bytes: int = 1024 * 1024  # CAUNOI_MAX_WEBHOOK_BYTES: request bodies on /webhooks/ (bot/middleware.py)
+    max_api_bytes: int = 64 * 1024  # CAUNOI_MAX_API_BYTES: request bodies anywhere else (console API)
 
     @property
     def redis(self) -> RedisLocation:
@@ -190,6 +193,13 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip().lower() or default
+    if value not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
 
 
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
@@ -256,12 +266,15 @@ def from_environment(env: Mapping[str, str] | None = None) -> Settings:
         zalo_api_url=_url(env, "CAUNOI_ZALO_API_URL", "https://openapi.zalo.me"),
         zalo_oauth_url=_url(env, "CAUNOI_ZALO_OAUTH_URL", "https://oauth.zaloapp.com"),
         rasa_timeout_seconds=_float(env, "CAUNOI_RASA_TIMEOUT", 10.0),
-        log_level=(env.get("CAUNOI_LOG_LEVEL", "") or "INFO").upper(),
+        log_level=_choice(env, "CAUNOI_LOG_LEVEL", "info", ("debug", "info", "warning", "error", "critical")).upper(),
         zalo_app_secret=Secret(env.get("CAUNOI_ZALO_APP_SECRET", "")),
         telegram_protect_safety=_bool(env, "CAUNOI_TELEGRAM_PROTECT_SAFETY", True),
         retention_days=_int(env, "CAUNOI_RETENTION_DAYS", 30, 1, 3650),
         minutes_per_waiting=_int(env, "CAUNOI_MINUTES_PER_WAITING", 5, 1, 240),
         console=_console(env, _int(env, "CAUNOI_HTTP_PORT", 8000, 1, 65535)),
+        log_format=_choice(env, "CAUNOI_LOG_FORMAT", "json", ("json", "text")),
+        max_webhook_bytes=_int(env, "CAUNOI_MAX_WEBHOOK_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+        max_api_bytes=_int(env, "CAUNOI_MAX_API_BYTES", 64 * 1024, 1024, 64 * 1024 * 1024),
     )
 
 

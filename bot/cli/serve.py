@@ -17,6 +17,7 @@ import yaml
 
 from bot import model
 from bot.endpoints import rasa_endpoints
+from bot.logs import configure, logging_config
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 
 PROCESSES = ("rasa", "actions", "gateway")
@@ -43,7 +44,7 @@ def rasa_command(settings: Settings, model_file: Path, host: str, workdir: Path)
     credentials = workdir / "credentials.yml"
     credentials.write_text("rest: {}\n", encoding="utf-8")
     command = [
-        sys.executable, "-m", "rasa", "run",
+        sys.executable, "-m", "bot.cli.rasa_main", "run",
         "--model", str(model_file),
         "--endpoints", str(endpoints),
         "--credentials", str(credentials),
@@ -51,10 +52,23 @@ def rasa_command(settings: Settings, model_file: Path, host: str, workdir: Path)
         "--port", str(settings.rasa_port),
         "--enable-api",
         "--quiet",
+        "--logging-config-file", str(write_logging_config(settings, workdir)),
     ]
     if settings.rasa_token:
         command += ["--auth-token", settings.rasa_token.reveal()]
     return command
+
+
+def write_logging_config(settings: Settings, workdir: Path) -> Path:
+    """Our log setup as a file for Rasa and the action server (no secrets in it: their filter reads its own)."""
+    path = workdir / "logging.yml"
+    path.write_text(yaml.safe_dump(logging_config(settings), allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def actions_command(settings: Settings, workdir: Path) -> list[str]:
+    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port),
+            "--logging-config_file", str(write_logging_config(settings, workdir))]
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -72,14 +86,15 @@ def handle(args: argparse.Namespace) -> int:
     if args.process == "actions":
         os.environ["SANIC_HOST"] = listen_host(settings.actions_url, args.host)
         os.chdir(PROJECT_ROOT)
-        command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)]
+        command = actions_command(settings, Path(tempfile.mkdtemp(prefix="caunoi-actions-")))
         os.execv(command[0], command)
     import uvicorn
 
     settings.redis  # noqa: B018
+    configure(settings)  # before uvicorn: with log_config=None it keeps our handler for its own loggers
     # ws="none": Rasa pins an old websockets that uvicorn cannot use, and nothing here needs websockets.
     # timeout_graceful_shutdown: the console's open event streams must not block a restart.
     uvicorn.run("bot.app:create_app", factory=True, host=args.host or "127.0.0.1",
-                port=settings.http_port, log_level="warning", access_log=False,
+                port=settings.http_port, log_level="warning", access_log=False, log_config=None,
                 ws="none", timeout_graceful_shutdown=5)
     return 0

@@ -26,6 +26,7 @@ from telegram.error import Conflict, InvalidToken, TelegramError
 
 from bot.channels.telegram import ALLOWED_UPDATES, POLL_SECONDS, build_application, parse_update
 from bot.gateway import Gateway
+from bot.logs import configure
 from bot.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def handle(args: argparse.Namespace) -> int:
             return asyncio.run(set_webhook(settings, args.url))
         if args.action == "delete-webhook":
             return asyncio.run(delete_webhook(settings))
-        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        configure(settings)
         settings.redis  # noqa: B018 - a clear message now when REDIS_URL is missing
         asyncio.run(poll(settings))
     except InvalidToken:

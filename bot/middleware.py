@@ -1,0 +1,157 @@
+"""ASGI middleware around the whole gateway app: request body limits, security headers, a privacy-safe access log.
+
+    app = Starlette(..., middleware=[Middleware(AccessLog), Middleware(BodyLimit, limits=...),
+                                     Middleware(SecurityHeaders)])
+
+Body limits hold while the body streams in: a declared Content-Length over the limit is refused before a byte is
+read, and a body that grows past it (a lying Content-Length, or chunked with none) stops the request at that chunk.
+Either way the answer is 413 `{"error": reason}` and the route never sees a complete body, so nothing is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("bot.access")
+
+
+@dataclass(frozen=True)
+class BodyLimits:
+    webhook_bytes: int = 1024 * 1024  # /webhooks/...: Telegram and Zalo updates are a few KB; this is generous
+    api_bytes: int = 64 * 1024  # everything else: the console API takes short JSON
+
+    def for_path(self, path: str) -> int:
+        return self.webhook_bytes if path.startswith("/webhooks/") else self.api_bytes
+
+
+class BodyTooLarge(Exception):
+    """Raised into the route from `receive` when the body passes the limit; this middleware answers 413."""
+
+
+async def _send_413(send: Send, limit: int) -> None:
+    body = json.dumps({"error": f"request body larger than {limit} bytes"}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimit:
+    def __init__(self, app: ASGIApp, limits: BodyLimits = BodyLimits()) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limits.for_path(scope.get("path", ""))
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared and not declared.isdigit():
+            await _send_400(send)
+            return
+        if declared and int(declared) > limit:
+            await _send_413(send, limit)
+            return
+        received = 0
+        exceeded = False
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
+                    raise BodyTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            # A route that caught BodyTooLarge as any other error still must not answer with its own status.
+            if exceeded:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except BodyTooLarge:
+            pass
+        if exceeded and not started:
+            await _send_413(send, limit)
+
+
+async def _send_400(send: Send) -> None:
+    body = b'{"error":"Content-Length must be a number"}'
+    await send({"type": "http.response.start", "status": 400,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+# Every response, API and console alike: nothing may frame it, sniff it into HTML, or leak where it was opened from.
+# The console's own pages set a fuller CSP (bot/console/routes.py); an API response needs none of script or style.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:  # a route's stricter or fuller value wins
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class AccessLog:
+    """One line per request: method, the route's pattern (never the path: paths hold conversation ids), status, ms.
+
+    Query strings are never logged either (they can hold ids or dates an operator searched for)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+        status = 0
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            route = getattr(scope.get("route"), "path", None)
+            log.info("request", extra={"method": scope.get("method", ""), "route": route or "[no route]",
+                                       "status": status or 500, "ms": round((time.perf_counter() - began) * 1000, 1)})

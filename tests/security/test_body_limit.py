@@ -1,0 +1,119 @@
+"""bot/middleware.py BodyLimit: 413 past the limit, decided while the body streams in, before any route acts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.types import Message, Receive, Scope, Send
+
+from bot.middleware import BodyLimit, BodyLimits
+
+LIMITS = BodyLimits(webhook_bytes=4096, api_bytes=1024)
+CHUNK = 512
+
+
+class Recorder:
+    """A route that reads the whole body, then answers 200 (or 500 if reading failed, as a careless route would)."""
+
+    def __init__(self, swallow_errors: bool = False) -> None:
+        self.bodies: list[bytes] = []
+        self.called = False
+        self.swallow = swallow_errors
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.called = True
+        body = b""
+        try:
+            while True:
+                message = await receive()
+                body += message.get("body", b"")
+                if not message.get("more_body"):
+                    break
+        except Exception:
+            if not self.swallow:
+                raise
+            await send({"type": "http.response.start", "status": 500, "headers": []})
+            await send({"type": "http.response.body", "body": b"internal error"})
+            return
+        self.bodies.append(body)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+def scope(path: str, headers: dict[str, str] | None = None) -> Scope:
+    return {"type": "http", "method": "POST", "path": path,
+            "headers": [(k.encode(), v.encode()) for k, v in (headers or {}).items()]}
+
+
+class Body:
+    """`receive` for a body of `chunks` chunks (None = endless); counts how many were taken."""
+
+    def __init__(self, chunks: int | None) -> None:
+        self.chunks = chunks
+        self.taken = 0
+
+    async def __call__(self) -> Message:
+        self.taken += 1
+        more = self.chunks is None or self.taken < self.chunks
+        return {"type": "http.request", "body": b"x" * CHUNK, "more_body": more}
+
+
+async def run(app: Any, path: str, receive: Receive, headers: dict[str, str] | None = None) -> list[Message]:
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await BodyLimit(app, LIMITS)(scope(path, headers), receive, send)
+    return sent
+
+
+def status_and_error(sent: list[Message]) -> tuple[int, str]:
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return sent[0]["status"], json.loads(body).get("error", "") if sent[0]["status"] != 200 else ""
+
+
+def limits() -> Iterator[tuple[str, int]]:
+    yield "/webhooks/telegram", LIMITS.webhook_bytes
+    yield "/api/login", LIMITS.api_bytes
+
+
+@pytest.mark.parametrize(("path", "limit"), list(limits()))
+async def test_a_body_within_the_limit_reaches_the_route(path: str, limit: int) -> None:
+    app = Recorder()
+    sent = await run(app, path, Body(limit // CHUNK))
+    assert status_and_error(sent) == (200, "") and app.bodies == [b"x" * limit]
+
+
+@pytest.mark.parametrize(("path", "limit"), list(limits()))
+async def test_a_declared_length_over_the_limit_is_refused_before_reading(path: str, limit: int) -> None:
+    app, body = Recorder(), Body(None)
+    sent = await run(app, path, body, {"content-length": str(100 * 1024 * 1024)})
+    assert status_and_error(sent) == (413, f"request body larger than {limit} bytes")
+    assert not app.called and body.taken == 0
+
+
+@pytest.mark.parametrize(("path", "limit"), list(limits()))
+@pytest.mark.parametrize("headers", [{}, {"content-length": "10"}], ids=["chunked", "lying-length"])
+async def test_an_endless_body_stops_at_the_first_chunk_past_the_limit(path: str, limit: int,
+                                                                       headers: dict[str, str]) -> None:
+    app, body = Recorder(), Body(None)
+    sent = await run(app, path, body, headers)
+    assert status_and_error(sent) == (413, f"request body larger than {limit} bytes")
+    assert app.bodies == [] and body.taken == limit // CHUNK + 1
+
+
+async def test_a_route_that_turns_the_failure_into_its_own_answer_still_gives_413() -> None:
+    app = Recorder(swallow_errors=True)
+    sent = await run(app, "/api/login", Body(None))
+    assert status_and_error(sent) == (413, "request body larger than 1024 bytes")
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+
+
+async def test_a_content_length_that_is_not_a_number_is_400() -> None:
+    app = Recorder()
+    sent = await run(app, "/api/login", Body(1), {"content-length": "12abc"})
+    assert sent[0]["status"] == 400 and not app.called
