@@ -3,6 +3,7 @@
 An operator logs in, sees the high-risk conversation on top, claims it, replies (the reply reaches the Telegram Bot
 API double), reads a message the person sends meanwhile (measured: it should be on screen within a second, and it
 never reaches the bot), adds a note, closes with a referral; the person's next message goes to the bot again.
+A supervisor then sees the shift's numbers, opens a campaign's link (with the verification sentence) and disables it.
 Screenshots of the views go to a temporary folder, or to reports/screenshots/ with CAUNOI_SCREENSHOTS=1 (so that
 `make test` does not rewrite the committed ones).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import tempfile
 import time
 from datetime import datetime
@@ -19,12 +21,13 @@ from typing import Any
 
 import pytest
 
+from bot.campaigns import CampaignStore, validated
 from bot.console import ConsoleOptions
 from bot.console.clock import VIETNAM
 from bot.queue import Case
 from bot.settings import PROJECT_ROOT, Settings
 from tests.channels.botapi import FakeBotAPI, message_update, text_update
-from tests.console.conftest import WEBHOOK_SECRET
+from tests.console.conftest import WEBHOOK_SECRET, console_settings
 from tests.console.harness import CHEAP_HASHER, PASSWORD, Console, FakeRasa, console_app, over_http
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -48,6 +51,12 @@ if async_playwright is None or not CHROMIUM.exists():
         raise RuntimeError(reason)  # CI must run them, not skip them
     pytest.skip(reason, allow_module_level=True)
 expect.set_options(timeout=10_000)  # generous: a slow CI machine is not a failure
+BOT = "caunoi_test_bot"
+
+
+@pytest.fixture
+def settings(redis_url: str, bot_api: FakeBotAPI) -> Settings:
+    return console_settings(redis_url, bot_api, CAUNOI_TELEGRAM_BOT_USERNAME=BOT)
 
 
 async def telegram(console: Console, update: dict[str, Any]) -> None:
@@ -79,6 +88,8 @@ async def prepare(console: Console) -> None:
     """Three people waiting: a high-risk one (who shared a location and typed markup) and two who waited longer."""
     await console.operator("hoa", alias="Hoa")
     await console.operator("giam-sat", role="supervisor", alias="Mai")
+    await CampaignStore(console.gateway.redis).create(validated("qn-cho-2026", "Chợ Quảng Ninh 2026",
+                                                                place="Quảng Ninh"))
     now = time.time()
     await console.gateway.queue.enqueue(Case("web:nguoi-dung-0001", "web", "low", ("Hỏi về việc làm",),
                                              "Người dùng hỏi cách kiểm tra một công ty môi giới.", "",
@@ -113,7 +124,7 @@ async def test_an_operator_works_a_high_risk_conversation_end_to_end(settings: S
             page.on("pageerror", lambda error: print(f"page error: {error}"))
             try:
                 await operator_session(page, console, rasa, bot_api)
-                await supervisor_stats(page)
+                await supervisor_stats(page, console)
             finally:
                 await browser.close()
             assert dialogs == []  # nothing a person wrote ran as script
@@ -215,7 +226,7 @@ async def operator_session(page: Page, console: Console, rasa: FakeRasa, bot_api
     await expect(page.locator("#login-view")).to_be_visible()
 
 
-async def supervisor_stats(page: Page) -> None:
+async def supervisor_stats(page: Page, console: Console) -> None:
     await page.fill("#login-username", "giam-sat")
     await page.fill("#login-password", PASSWORD)
     await page.click("#login-submit")
@@ -225,4 +236,21 @@ async def supervisor_stats(page: Page) -> None:
     stats = page.locator("#stats")
     await expect(page.locator("#stats dt:has-text('Đã chuyển tuyến') + dd")).to_have_text("1")
     await expect(stats).to_contain_text("giam-sat (Mai)")
+
+    # A campaign: its link with the verification sentence to print, its QR codes, and a disable button that works.
+    campaign = page.locator("#campaigns li[data-code='qn-cho-2026']")
+    await expect(campaign).to_contain_text("Chợ Quảng Ninh 2026")
+    await expect(campaign.locator("dt:has-text('Chuyển tuyến') + dd .count")).to_have_text("<5")
+    await campaign.locator("summary").click()
+    await expect(campaign.locator("input.link")).to_have_value(f"https://t.me/{BOT}?start=qn-cho-2026")
+    await expect(campaign.locator("textarea.verification")).to_have_value(re.compile(f"Telegram là @{BOT}"))
+    assert await campaign.locator("a.qr-png").get_attribute("href") == "/api/campaigns/qn-cho-2026/qr.png"
     await page.screenshot(path=str(SCREENSHOTS / "console-stats.png"))
+    disable = campaign.locator("button.disable")
+    await disable.click()
+    await expect(disable).to_have_text("Bấm lần nữa để tắt")
+    assert (await CampaignStore(console.gateway.redis).get("qn-cho-2026")).active  # type: ignore[union-attr]
+    await disable.click()
+    await expect(campaign).to_have_class("disabled")
+    await expect(campaign.locator("button.disable")).to_have_count(0)
+    assert not (await CampaignStore(console.gateway.redis).get("qn-cho-2026")).active  # type: ignore[union-attr]
