@@ -2,7 +2,7 @@
 
 A sorted set (entry id by time) indexes a hash of JSON entries, so the console can list the newest first and
 remove one entry once it has been dealt with. Entries older than the retention period are pruned on each write,
-and the list never holds more than `MAX_ENTRIES`.
+and the list never holds more than `MAX_ENTRIES`. Entries are sealed (bot/sealed.py): they may hold message text.
 """
 
 from __future__ import annotations
@@ -15,15 +15,17 @@ from typing import Any, Literal
 import redis.asyncio
 
 from bot import keys
+from bot.sealed import Sealer, Unreadable, process_sealer
 
 Direction = Literal["outbound", "inbound"]
 MAX_ENTRIES = 10_000
 
 
 class DeadLetters:
-    def __init__(self, client: redis.asyncio.Redis, retention_days: int = 30):
+    def __init__(self, client: redis.asyncio.Redis, retention_days: int = 30, sealer: Sealer | None = None):
         self._redis = client
         self._retention = retention_days * 24 * 3600
+        self._sealer = sealer or process_sealer()
 
     async def add(self, conversation_id: str, channel: str, reason: str, text: str = "",
                   direction: Direction = "outbound", at: float | None = None) -> str:
@@ -33,7 +35,7 @@ class DeadLetters:
                  "reason": reason, "direction": direction, "text": text}
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.zadd(keys.DEAD_LETTER_INDEX, {entry_id: now})
-            pipe.hset(keys.DEAD_LETTER_ENTRIES, entry_id, json.dumps(entry, ensure_ascii=False))
+            pipe.hset(keys.DEAD_LETTER_ENTRIES, entry_id, self._sealer.seal(json.dumps(entry, ensure_ascii=False)))
             await pipe.execute()
         await self._prune(now)
         return entry_id
@@ -52,12 +54,23 @@ class DeadLetters:
         if not ids:
             return []
         raw = await self._redis.hmget(keys.DEAD_LETTER_ENTRIES, ids)
-        return [json.loads(item) for item in raw if item]
+        return [entry for entry in map(self._entry, raw) if entry]
+
+    def _entry(self, raw: str | None) -> dict[str, Any] | None:
+        """The entry, None when it is gone or no configured key opens it (it stays until pruned)."""
+        if not raw:
+            return None
+        try:
+            entry: dict[str, Any] = json.loads(self._sealer.open(raw))
+        except Unreadable:
+            return None
+        return entry
 
     async def forget_conversation(self, conversation_id: str) -> int:
         """Removes every entry of one conversation (the person asked for their data to be deleted)."""
         entries = await self._redis.hgetall(keys.DEAD_LETTER_ENTRIES)
-        mine = [entry_id for entry_id, raw in entries.items() if json.loads(raw)["conversation_id"] == conversation_id]
+        mine = [entry_id for entry_id, raw in entries.items()
+                if (self._entry(raw) or {}).get("conversation_id") == conversation_id]
         return await self.remove(*mine)
 
     async def count(self) -> int:

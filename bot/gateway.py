@@ -34,6 +34,7 @@ from bot.notes import Notes
 from bot.queue import HandoffQueue
 from bot.rasa_client import RasaClient
 from bot.ratelimit import Rate, RateLimiter
+from bot.sealed import Sealer
 from bot.settings import Settings
 from bot.transcript import Author, Transcript
 
@@ -96,17 +97,18 @@ class Gateway:
         `transport` replaces the network for Rasa (tests pass a mock); Telegram goes to CAUNOI_TELEGRAM_API_URL."""
         options = options or GatewayOptions()
         log_key = settings.secret_key.reveal()
+        sealer = Sealer.from_settings(settings)  # before connecting: no data keys, no start
         client = store.connect(settings)
         rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, token=settings.rasa_token.reveal(),
                           transport=transport)
         zalo_http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, transport=options.zalo_transport)
         http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, transport=transport)
         notes = Notes.from_texts(gateway_texts(settings.content_dir))
-        transcript = Transcript(client, settings.retention_days)
-        dead = DeadLetters(client, settings.retention_days)
-        buttons = ButtonMap(client)
+        transcript = Transcript(client, settings.retention_days, sealer)
+        dead = DeadLetters(client, settings.retention_days, sealer)
+        buttons = ButtonMap(client, sealer)
         limiter = RateLimiter(client, options.sleep)
-        web = WebSender(client, notes.location_hint_web)
+        web = WebSender(client, notes.location_hint_web, sealer)
 
         def delivery(transport_: object, limits: Limits | None) -> Delivery:
             return Delivery(transport_, client, limiter if limits else None, limits,  # type: ignore[arg-type]
@@ -126,13 +128,13 @@ class Gateway:
                                 sleep=options.sleep)
             senders["zalo"] = delivery(ZaloTransport(zalo_http, settings.zalo_api_url, tokens, buttons, notes),
                                        options.zalo_limits)
-        queue = HandoffQueue(client)
+        queue = HandoffQueue(client, sealer)
         dispatcher = Dispatcher(rasa, senders, notes, client=client, queue=queue, transcript=transcript,
                                 buttons=buttons, risk=risk_reader(settings.content_dir), dead_letters=dead,
                                 withdrawal=withdrawal(settings.content_dir),
                                 log_key=log_key, typing_every=options.typing_every,
                                 typing_after=options.typing_after)
-        inbox = Inbox(client)
+        inbox = Inbox(client, sealer)
         worker = InboxWorker(inbox, dispatcher.handle, dead, options.inbox, log_key)
         gateway = cls(settings, client, http, rasa, queue, transcript, dead, buttons, web, senders, dispatcher, inbox,
                       worker, application, tokens)

@@ -16,6 +16,8 @@ Why not Redis Streams with consumer groups: a group hands entries to whichever c
 one conversation could be processed at once by two workers, out of order. Per-conversation order would need a
 stream and a lock per conversation anyway; a list and a lock are the same guarantee with less machinery.
 Different conversations are drained in parallel, up to `concurrency` at a time per worker.
+
+Queued messages are sealed (bot/sealed.py): a message waiting in Redis reveals no text and no location.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from bot import keys
 from bot.deadletters import DeadLetters
 from bot.messages import Inbound
 from bot.privacy import log_id
+from bot.sealed import Sealer, process_sealer
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Inbound], Awaitable[None]]
@@ -86,8 +89,9 @@ class InboxOptions:
 class Inbox:
     """The Redis side: queue, lock, pop, release."""
 
-    def __init__(self, client: redis.asyncio.Redis):
+    def __init__(self, client: redis.asyncio.Redis, sealer: Sealer | None = None):
         self._redis = client
+        self._sealer = sealer or process_sealer()
         self._submit = client.register_script(_SUBMIT)
         self._pop = client.register_script(_POP_IF_OWNER)
         self._release = client.register_script(_RELEASE_IF_EMPTY)
@@ -99,7 +103,8 @@ class Inbox:
         seen = keys.seen_update(inbound.channel, dedupe) if dedupe else ""
         queued = await self._submit(
             keys=[seen, keys.inbox(inbound.conversation_id), keys.INBOX_PENDING],
-            args=[SEEN_TTL_SECONDS, json.dumps(inbound.to_json(), ensure_ascii=False), f"{time.time():.3f}",
+            args=[SEEN_TTL_SECONDS, self._sealer.seal(json.dumps(inbound.to_json(), ensure_ascii=False)),
+                  f"{time.time():.3f}",
                   inbound.conversation_id],
         )
         return bool(queued)
@@ -114,8 +119,13 @@ class Inbox:
         return token if got else None
 
     async def head(self, conversation_id: str) -> str | None:
+        """The oldest waiting message, still sealed (`open` reads it)."""
         raw: str | None = await self._redis.lindex(keys.inbox(conversation_id), 0)
         return raw
+
+    def open(self, raw: str) -> Inbound:
+        """A queued message; `Unreadable` when no configured key opens it."""
+        return Inbound.from_json(json.loads(self._sealer.open(raw)))
 
     async def pop(self, conversation_id: str, token: str) -> bool:
         return bool(await self._pop(keys=[keys.inbox_lock(conversation_id), keys.inbox(conversation_id)],
@@ -249,7 +259,7 @@ class InboxWorker:
     async def _process(self, conversation_id: str, raw: str) -> None:
         channel = "unknown"
         try:
-            inbound = Inbound.from_json(json.loads(raw))
+            inbound = self._inbox.open(raw)
             channel = inbound.channel
             await self._handler(inbound)
         except asyncio.CancelledError:

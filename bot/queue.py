@@ -8,6 +8,7 @@ it can only move them up when the risk grew.
 Operators move a conversation on (bot/console/): `claim` (atomic: one winner), `release` (back to its old place),
 `transfer`, `close` (back to the bot). Every change is published on `events_channel` from inside the same script, so the
 consoles of every gateway worker hear of it, whichever process made it (the action server enqueues too).
+A case's reasons and summary (what happened, where) are sealed (bot/sealed.py); the scripts never read them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Literal
 import redis.asyncio
 
 from bot import keys
+from bot.sealed import Sealer, Unreadable, process_sealer
 
 Mode = Literal["bot", "waiting", "human"]
 RISK_ORDER = ("none", "low", "medium", "high")
@@ -169,10 +171,18 @@ def _mode(value: object) -> Mode:
     return "waiting" if value == "waiting" else "human" if value == "human" else "bot"
 
 
-def case_from(conversation_id: str, data: dict[str, str]) -> Case:
-    """A `Case` from its Redis hash."""
+def case_from(conversation_id: str, data: dict[str, str], sealer: Sealer | None = None) -> Case:
+    """A `Case` from its Redis hash (reasons and summary sealed; left empty when no configured key opens them)."""
+    sealer = sealer or process_sealer()
+
+    def opened(name: str, default: str) -> str:
+        try:
+            return sealer.open(data.get(name) or default) or default
+        except Unreadable:
+            return default
+
     return Case(conversation_id, data.get("channel", ""), data.get("risk", "none"),
-                tuple(json.loads(data.get("reasons") or "[]")), data.get("summary", ""), data.get("campaign", ""),
+                tuple(json.loads(opened("reasons", "[]"))), opened("summary", ""), data.get("campaign", ""),
                 float(data.get("enqueued_at") or 0), data.get("operator", ""), float(data.get("claimed_at") or 0))
 
 
@@ -186,8 +196,9 @@ def score(risk: str, enqueued_at: float) -> int:
 
 
 class HandoffQueue:
-    def __init__(self, client: redis.asyncio.Redis):
+    def __init__(self, client: redis.asyncio.Redis, sealer: Sealer | None = None):
         self._redis = client
+        self._sealer = sealer or process_sealer()
         self._events = events_channel(client)
         self._enqueue = client.register_script(_ENQUEUE)
         self._claim = client.register_script(_CLAIM)
@@ -210,7 +221,8 @@ class HandoffQueue:
             keys=[keys.conversation_mode(case.conversation_id), keys.QUEUE, keys.case(case.conversation_id),
                   self._events],
             args=[case.conversation_id, score(case.risk, case.enqueued_at), 3 - RISK_ORDER.index(case.risk), BAND,
-                  case.risk, json.dumps(list(case.reasons), ensure_ascii=False), case.summary, case.channel,
+                  case.risk, self._sealer.seal(json.dumps(list(case.reasons), ensure_ascii=False)),
+                  self._sealer.seal(case.summary), case.channel,
                   case.campaign, f"{case.enqueued_at:.3f}"],
         )
         return None if int(place) < 0 else int(place)
@@ -232,12 +244,13 @@ class HandoffQueue:
             for conversation_id in ids:
                 pipe.hgetall(keys.case(conversation_id))
             found = await pipe.execute() if ids else []
-        return [case_from(conversation_id, data) for conversation_id, data in zip(ids, found, strict=True) if data]
+        return [case_from(conversation_id, data, self._sealer)
+                for conversation_id, data in zip(ids, found, strict=True) if data]
 
     async def case(self, conversation_id: str) -> Case | None:
         """The conversation's case while it is waiting or held, None otherwise."""
         data = await self._redis.hgetall(keys.case(conversation_id))
-        return case_from(conversation_id, data) if data else None
+        return case_from(conversation_id, data, self._sealer) if data else None
 
     async def holder(self, conversation_id: str) -> str | None:
         """The operator holding the conversation, None when no human does."""
@@ -272,7 +285,8 @@ class HandoffQueue:
             keys=[*self._keys(conversation_id), keys.notices(conversation_id)],
             args=[conversation_id, operator, "1" if force else "0"])
         data = dict(zip(flat[::2], flat[1::2], strict=True))
-        return Transition(bool(ok), _mode(mode), holder), case_from(conversation_id, data) if data else None
+        case = case_from(conversation_id, data, self._sealer) if data else None
+        return Transition(bool(ok), _mode(mode), holder), case
 
     async def withdraw(self, conversation_id: str) -> bool:
         """The person no longer wants a human: a waiting conversation leaves the queue and goes back to the bot.

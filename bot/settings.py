@@ -6,8 +6,11 @@ settings (or a traceback that shows them) never reveals a token.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,6 +134,7 @@ class Settings:
     log_format: str = "json"  # CAUNOI_LOG_FORMAT: json (one object per line) or text (local work); bot/logs.py
     max_webhook_bytes: int = 1024 * 1024  # CAUNOI_MAX_WEBHOOK_BYTES: request bodies on /webhooks/ (bot/middleware.py)
     max_api_bytes: int = 64 * 1024  # CAUNOI_MAX_API_BYTES: request bodies anywhere else (console API)
+    data_keys: tuple[Secret, ...] = ()  # CAUNOI_DATA_KEYS: the first seals texts at rest, all open (bot/sealed.py)
 
     @property
     def redis(self) -> RedisLocation:
@@ -209,6 +213,28 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
     return value.rstrip("/")
 
 
+_DATA_KEY = re.compile(r"[A-Za-z0-9_-]{43}=")
+
+
+def _data_keys(env: Mapping[str, str]) -> tuple[Secret, ...]:
+    """CAUNOI_DATA_KEYS: comma-separated keys, newest first. Checked here so a bad key stops the process at start."""
+    raw = env.get("CAUNOI_DATA_KEYS", "").strip()
+    if not raw:
+        return ()
+    found = []
+    for position, part in enumerate(raw.split(","), start=1):
+        key = part.strip()
+        try:
+            valid = bool(_DATA_KEY.fullmatch(key)) and len(base64.urlsafe_b64decode(key)) == 32
+        except (ValueError, binascii.Error):
+            valid = False
+        if not valid:  # never echo the value: it may be a real key with a typo
+            raise SettingsError(f"CAUNOI_DATA_KEYS: key {position} is not a data key (44 characters of url-safe "
+                                "base64, 32 bytes); `caunoi keys new` makes one, keys are separated by commas")
+        found.append(Secret(key))
+    return tuple(found)
+
+
 def _console(env: Mapping[str, str], http_port: int) -> ConsoleSettings:
     secure = env.get("CAUNOI_COOKIE_SECURE", "").strip().lower() or "auto"
     if secure in ("1", "true", "yes", "on"):
@@ -275,6 +301,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> Settings:
         log_format=_choice(env, "CAUNOI_LOG_FORMAT", "json", ("json", "text")),
         max_webhook_bytes=_int(env, "CAUNOI_MAX_WEBHOOK_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
         max_api_bytes=_int(env, "CAUNOI_MAX_API_BYTES", 64 * 1024, 1024, 64 * 1024 * 1024),
+        data_keys=_data_keys(env),
     )
 
 

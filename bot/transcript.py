@@ -2,7 +2,8 @@
 
 One Redis list per conversation of JSON entries `{at, from, text, kind}` (plus `undeliverable: true` and a
 `reason` when a message could not reach the person). The operator console reads it; the TTL is renewed on each
-entry, so a conversation disappears `CAUNOI_RETENTION_DAYS` after its last message.
+entry, so a conversation disappears `CAUNOI_RETENTION_DAYS` after its last message. Each entry is sealed
+(bot/sealed.py): Redis holds no message text.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Literal
 import redis.asyncio
 
 from bot import keys
+from bot.sealed import Sealer, Unreadable, process_sealer
 
 Author = Literal["person", "bot", "operator", "system"]
 # How non-text messages appear in the transcript.
@@ -40,9 +42,10 @@ def label(kind: str, text: str = "") -> str:
 
 
 class Transcript:
-    def __init__(self, client: redis.asyncio.Redis, retention_days: int = 30):
+    def __init__(self, client: redis.asyncio.Redis, retention_days: int = 30, sealer: Sealer | None = None):
         self._redis = client
         self._ttl = retention_days * 24 * 3600
+        self._sealer = sealer or process_sealer()
 
     async def append(self, conversation_id: str, author: Author, text: str, kind: str = "text",
                      undeliverable: str | None = None, at: float | None = None) -> None:
@@ -52,14 +55,22 @@ class Transcript:
             entry["reason"] = undeliverable
         key = keys.transcript(conversation_id)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(key, json.dumps(entry, ensure_ascii=False))
+            pipe.rpush(key, self._sealer.seal(json.dumps(entry, ensure_ascii=False)))
             pipe.expire(key, self._ttl)
             await pipe.execute()
 
     async def read(self, conversation_id: str, start: int = 0, end: int = -1) -> list[dict[str, Any]]:
         """Entries oldest first; `start`/`end` as in LRANGE (negative counts from the end: -50, -1 = last 50)."""
         raw = await self._redis.lrange(keys.transcript(conversation_id), start, end)
-        return [json.loads(item) for item in raw]
+        return [self._entry(item) for item in raw]
+
+    def _entry(self, raw: str) -> dict[str, Any]:
+        try:
+            entry: dict[str, Any] = json.loads(self._sealer.open(raw))
+        except Unreadable:
+            # Kept in Redis as it is (a key may yet be restored); the console shows that something is there.
+            return {"at": 0, "from": "system", "text": "", "kind": "unreadable"}
+        return entry
 
     async def length(self, conversation_id: str) -> int:
         return int(await self._redis.llen(keys.transcript(conversation_id)))

@@ -9,10 +9,14 @@ import pytest
 import redis
 import redis.asyncio
 
+from bot.sealed import new_key
 from bot.settings import Settings, from_environment
 from tests.channels.botapi import FakeBotAPI
 
 TEST_REDIS_URL = os.environ.get("CAUNOI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Message texts are sealed at rest with CAUNOI_DATA_KEYS (bot/sealed.py): one random key for the whole test run,
+# in the environment too, for the stores and processes that read the process settings.
+os.environ.setdefault("CAUNOI_DATA_KEYS", new_key())
 
 
 @pytest.fixture
@@ -35,7 +39,8 @@ async def redis_client(redis_url: str) -> AsyncIterator[redis.asyncio.Redis]:
 
 
 def make_settings(**overrides: str) -> Settings:
-    env = {"REDIS_URL": TEST_REDIS_URL, "CAUNOI_SECRET_KEY": "test-secret-key"}
+    env = {"REDIS_URL": TEST_REDIS_URL, "CAUNOI_SECRET_KEY": "test-secret-key",
+           "CAUNOI_DATA_KEYS": os.environ["CAUNOI_DATA_KEYS"]}
     env.update(overrides)
     return from_environment(env)
 

@@ -3,6 +3,7 @@
 Replies are kept in a Redis list per conversation until the client collects them, so replies that arrive later
 (an operator's, for instance) are not lost between two requests. Buttons are registered like Telegram's, so a
 press (the client sends the button's payload back) resolves only to a button this conversation was offered.
+Waiting replies are sealed (bot/sealed.py) like every other message text in Redis.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import redis.asyncio
 from bot import keys
 from bot.buttons import ButtonMap
 from bot.messages import Outbound
+from bot.sealed import Sealer, process_sealer
 
 CONVERSATION_ID = re.compile(r"web:[A-Za-z0-9_-]{8,64}")
 OUTBOX_TTL_SECONDS = 24 * 3600
@@ -31,9 +33,10 @@ class WebSender:
 
     channel = "web"
 
-    def __init__(self, redis_client: redis.asyncio.Redis, location_hint: str = ""):
+    def __init__(self, redis_client: redis.asyncio.Redis, location_hint: str = "", sealer: Sealer | None = None):
         self._redis = redis_client
-        self._buttons = ButtonMap(redis_client)
+        self._sealer = sealer or process_sealer()
+        self._buttons = ButtonMap(redis_client, self._sealer)
         self._location_hint = location_hint
 
     def parts(self, message: Outbound) -> list[Outbound]:
@@ -53,7 +56,7 @@ class WebSender:
             shown["hint"] = self._location_hint
         key = keys.dev_outbox(conversation_id)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(key, json.dumps(shown, ensure_ascii=False))
+            pipe.rpush(key, self._sealer.seal(json.dumps(shown, ensure_ascii=False)))
             pipe.expire(key, OUTBOX_TTL_SECONDS)
             await pipe.execute()
 
@@ -64,4 +67,4 @@ class WebSender:
             pipe.lrange(key, 0, -1)
             pipe.delete(key)
             raw, _ = await pipe.execute()
-        return [json.loads(item) for item in raw]
+        return [json.loads(self._sealer.open(item)) for item in raw]

@@ -1,7 +1,8 @@
 """Operators' internal notes on a conversation, and the record of its closed handoffs.
 
 Both outlive a handoff (the next operator reads what the last one learnt) and expire with the transcript, after the
-retention period. Notes are never shown to the person and never enter logs or the audit log.
+retention period. Notes are never shown to the person and never enter logs or the audit log. Both are sealed
+(bot/sealed.py): a note or a free-text referral says as much about the person as their messages do.
 """
 
 from __future__ import annotations
@@ -13,15 +14,18 @@ import redis.asyncio
 
 from bot import keys
 from bot.console.clock import Clock
+from bot.sealed import Sealer, Unreadable, process_sealer
 
 NOTE_MAX_CHARS = 2000
 
 
 class CaseNotes:
-    def __init__(self, client: redis.asyncio.Redis, clock: Clock, retention_days: int = 30):
+    def __init__(self, client: redis.asyncio.Redis, clock: Clock, retention_days: int = 30,
+                 sealer: Sealer | None = None):
         self._redis = client
         self._clock = clock
         self._ttl = retention_days * 24 * 3600
+        self._sealer = sealer or process_sealer()
 
     async def add(self, conversation_id: str, author: str, text: str) -> dict[str, Any]:
         note = {"at": round(self._clock(), 3), "operator": author, "text": text}
@@ -39,9 +43,15 @@ class CaseNotes:
 
     async def _push(self, key: str, item: dict[str, Any]) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(key, json.dumps(item, ensure_ascii=False))
+            pipe.rpush(key, self._sealer.seal(json.dumps(item, ensure_ascii=False)))
             pipe.expire(key, self._ttl)
             await pipe.execute()
 
     async def _read(self, key: str) -> list[dict[str, Any]]:
-        return [json.loads(item) for item in await self._redis.lrange(key, 0, -1)]
+        found: list[dict[str, Any]] = []
+        for raw in await self._redis.lrange(key, 0, -1):
+            try:
+                found.append(json.loads(self._sealer.open(raw)))
+            except Unreadable:  # kept in Redis (its key may come back); not shown
+                continue
+        return found
