@@ -13,6 +13,7 @@ Usage:
     caunoi operator ACTION     console operators: add NAME --role R, disable NAME, reset-password NAME, list
     caunoi audit export        the console's audit log as JSON lines
     caunoi campaign ACTION     outreach campaigns: create, list, disable, link, qr CODE -o FILE, stats [--csv]
+    caunoi keys ACTION         keys for message texts at rest: new, rotate [--check]
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from bot.settings import SettingsError
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:
-    from bot.cli import audit, campaign, chat, content, directory, operator, parse, run, serve, telegram, train
+    from bot.cli import audit, campaign, chat, content, directory, keys, operator, parse, run, serve, telegram, train
 
     parser = argparse.ArgumentParser(prog="caunoi", description="Cầu Nối: chatbot and hotline assistant")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {}
-    for module in (run, chat, parse, train, serve, telegram, content, directory, operator, audit, campaign):
+    for module in (run, chat, parse, train, serve, telegram, content, directory, operator, audit, campaign, keys):
         name, handler = module.register(commands)
         handlers[name] = handler
     return parser, handlers
