@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
+import math
 import os
 import re
 import sys
@@ -91,11 +92,30 @@ class Redact(logging.Filter):
             message = record.getMessage()
         except Exception:  # a bad format string must not cost the line, nor print its arguments
             message = f"{record.msg!s} [unformattable arguments]"
+        if TRACEBACK_START in message:  # uvicorn logs a failed startup as traceback text, messages and all
+            message = without_exception_messages(message)
         record.msg, record.args = self.scrub(message), None
         for name, value in list(vars(record).items()):
             if name not in _RECORD_FIELDS and isinstance(value, str):
                 setattr(record, name, self.scrub(value))
         return True
+
+
+TRACEBACK_START = "Traceback (most recent call last):"
+_EXCEPTION_LINE = re.compile(r"([A-Za-z_][\w.]*)(: .*)?")
+
+
+def without_exception_messages(text: str) -> str:
+    """A traceback printed as text, cut to its frames and exception types: every `Type: message` line becomes
+    `Type`, and any other line the traceback does not start with two spaces (a message's own lines) goes."""
+    head, _, trace = text.partition(TRACEBACK_START)
+    kept = [head + TRACEBACK_START]
+    for line in trace.splitlines()[1:]:
+        if line.startswith("  ") or line.startswith((TRACEBACK_START, "During handling", "The above exception")):
+            kept.append(line)
+        elif found := _EXCEPTION_LINE.fullmatch(line):
+            kept.append(found[1])
+    return "\n".join(kept)
 
 
 def _exception(exc_info: Any) -> dict[str, Any]:
@@ -126,6 +146,21 @@ def _jsonable(value: Any) -> Any:
     return type(value).__name__  # an object's repr may carry anything; its type is enough
 
 
+KEY_VALUE = re.compile(r"(?<![\w.=])([a-z_]{2,24})=([^\s=,;]+)")
+
+
+def _number(value: str) -> str | int | float:
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return number if math.isfinite(number) else value  # JSON has no NaN or Infinity
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time (UTC, ISO 8601), level, logger, message, then the structured fields."""
 
@@ -138,6 +173,8 @@ class JsonFormatter(logging.Formatter):
         }
         for name, value in _extras(record).items():
             line.setdefault(name, _jsonable(value))
+        for name, value in KEY_VALUE.findall(line["message"]):  # "turn conversation=ab12 ms=40" → fields too
+            line.setdefault(name, _number(value))
         line.update(_exception(record.exc_info))
         return json.dumps(line, ensure_ascii=False, default=lambda value: type(value).__name__)
 

@@ -44,7 +44,7 @@ def rasa_command(settings: Settings, model_file: Path, host: str, workdir: Path)
     credentials = workdir / "credentials.yml"
     credentials.write_text("rest: {}\n", encoding="utf-8")
     command = [
-        sys.executable, "-m", "bot.cli.rasa_main", "run",
+        sys.executable, "-m", "bot.cli.logged", "rasa", "run",
         "--model", str(model_file),
         "--endpoints", str(endpoints),
         "--credentials", str(credentials),
@@ -67,7 +67,8 @@ def write_logging_config(settings: Settings, workdir: Path) -> Path:
 
 
 def actions_command(settings: Settings, workdir: Path) -> list[str]:
-    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port),
+    return [sys.executable, "-m", "bot.cli.logged", "rasa_sdk", "--actions", "actions",
+            "--port", str(settings.actions_port),
             "--logging-config_file", str(write_logging_config(settings, workdir))]
 
 

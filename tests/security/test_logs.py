@@ -129,3 +129,13 @@ def test_bad_log_settings_stop_the_process_with_the_name() -> None:
         make_settings(CAUNOI_LOG_FORMAT="xml")
     with pytest.raises(SettingsError, match="CAUNOI_LOG_LEVEL"):
         make_settings(CAUNOI_LOG_LEVEL="loud")
+
+
+def test_a_traceback_logged_as_text_keeps_frames_and_types_only(captured: tuple[io.StringIO, Settings]) -> None:
+    stream, _ = captured
+    text = ("Traceback (most recent call last):\n  File \"bot/app.py\", line 9, in lifespan\n    start()\n"
+            "httpx.ConnectError: cannot reach http://api/bot" + TOKEN + "/getMe for Tôi bị giữ\nmore of it\n")
+    logging.getLogger("uvicorn.error").error(text)
+    [line] = lines(stream)
+    assert line["message"] == ("Traceback (most recent call last):\n  File \"bot/app.py\", line 9, in lifespan\n"
+                               "    start()\nhttpx.ConnectError")

@@ -1,0 +1,37 @@
+"""`python -m bot.cli.logged MODULE ARGS...`: runs `python -m MODULE ARGS...` (rasa, rasa_sdk) with our log lines.
+
+Our logging (bot/logs.py) is set up before the module is even imported, so warnings printed at import time are
+JSON lines too; and `coloredlogs.install()` is made a no-op, because Rasa calls it after applying
+`--logging-config-file` and it would swap our redacting handler for its own. `caunoi serve rasa|actions` starts this.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from typing import Any
+
+from bot.logs import configure
+from bot.settings import get_settings
+
+ALLOWED = ("rasa", "rasa_sdk")
+
+
+def _leave_handlers_alone(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in ALLOWED:
+        sys.exit(f"usage: python -m bot.cli.logged {{{','.join(ALLOWED)}}} ARGS...")
+    configure(get_settings())
+    import coloredlogs
+
+    coloredlogs.install = _leave_handlers_alone
+    module = sys.argv[1]
+    sys.argv = [module, *sys.argv[2:]]
+    runpy.run_module(module, run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__":
+    main()
