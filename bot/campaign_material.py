@@ -4,10 +4,12 @@ QR code. One place for each, used by `caunoi campaign link|qr` and by the consol
 Telegram: `https://t.me/<bot>?start=CODE` opens the bot and sends `/start CODE` (channels.md: payload <= 64 chars
 of A-Za-z0-9_-, which is exactly a campaign code).
 
-Zalo: what was checked (November 2026, in the references we could reach: channels.md, third-party SDK docs of the OA
-webhook, Zalo's OA help pages) is that the `follow` and `user_send_text` events carry no field for a link or QR
-parameter, and no Zalo page documents an OA link that passes one to the webhook. Not verified either way: whether
-any such parameter exists. So Zalo campaigns work by a typed code instead: the poster says "nhắn mã CODE" to the OA,
+Zalo: what was checked (November 2026, in the references we could reach: channels.md, third-party SDK docs and
+examples of the OA webhook, Zalo's OA help pages): `user_send_text` events carry no field for a link or QR parameter;
+`follow` events carry a `source` field (our recorded fixture has "testing_webhook"), but no source we found says what
+values it takes for a real follow, or that a value of ours can be put into it through an OA link or QR code; and no
+page documents an OA link (zalo.me/<OA id>) parameter that reaches the webhook. Not verified either way: whether such
+a parameter exists. So Zalo campaigns work by a typed code instead: the poster says "nhắn mã CODE" to the OA,
 and a person's first typed message that is exactly a running campaign's code (any case) starts the conversation
 with that campaign (bot/dispatch.py). Numeric-only codes can clash with Zalo's numbered menu answers: avoid them.
 """

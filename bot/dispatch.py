@@ -33,6 +33,7 @@ from bot.privacy import log_id
 from bot.queue import RISK_ORDER, Case, HandoffQueue
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.transcript import Transcript, label
+from bot.typed_campaign import with_typed_campaign
 from nlu import tables
 from nlu.conversation import ConversationRisk
 from nlu.guard import clean_typed_text
@@ -165,6 +166,8 @@ class Dispatcher:
             return
         if button is None and not inbound.intent and inbound.location is None:
             button = await self._buttons.take(conversation, inbound.text)
+        if button is None:  # Zalo: a campaign's code typed as the first message (bot/typed_campaign.py)
+            inbound = await with_typed_campaign(self._redis, self._transcript, inbound)
         text = rasa_message(inbound, button)
         if not text:
             await sender.send(conversation, Outbound(self._notes.empty))

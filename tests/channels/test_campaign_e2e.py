@@ -1,5 +1,6 @@
 """A campaign end to end: a Telegram `/start CODE` through the gateway, the real welcome and escalate actions behind a
-stand-in Rasa, the campaign's greeting on Telegram, and counts in Redis that identify no one."""
+stand-in Rasa, the campaign's greeting on Telegram, and counts in Redis that identify no one; on Zalo, the code typed
+as the first message does the same."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from actions.escalate import ActionEscalate
 from actions.welcome import ActionWelcome
 from bot.campaigns import CampaignStore, today, validated
 from tests.actions.recorded import domain
+from tests.channels import test_zalo
 from tests.channels.botapi import FakeBotAPI, text_update
-from tests.channels.fakes import FakeRasa
+from tests.channels.fakes import FakeRasa, FakeZalo
 from tests.channels.harness import Running
 
 CHAT = 515151
@@ -97,3 +99,19 @@ async def test_a_campaign_link_greets_escalates_and_counts_without_identifying_a
         stored.append(f"{key} {value}")
     dump = "\n".join(stored)
     assert str(CHAT) not in dump and "tg:" not in dump and "Campuchia" not in dump
+
+
+async def test_on_zalo_the_code_typed_first_greets_and_counts(
+        running: Running, rasa: ActionRasa, zalo_api: FakeZalo, redis_client: redis.asyncio.Redis,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(actions.common, "_redis", redis_client)
+    store = CampaignStore(redis_client)
+    await store.create(validated("tet-2027", "Tết 2027", greeting=GREETING))
+
+    # As the poster says: "nhắn mã TET-2027" (any case).
+    await test_zalo.deliver(running, test_zalo.event("user_send_text", text="TET-2027"))
+    await running.settle()
+
+    assert zalo_api.texts()[0].startswith(GREETING)
+    assert rasa.slots["campaign"] == "tet-2027"
+    assert (await store.counts("tet-2027"))[today()]["started"] == 1
