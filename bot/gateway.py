@@ -19,6 +19,7 @@ import redis.asyncio
 from telegram.ext import Application
 
 from bot import store
+from bot.actions_watch import ActionsWatchedRasa
 from bot.buttons import ButtonMap
 from bot.channels.telegram import TelegramTransport, build_application, start_bot
 from bot.channels.web import WebSender
@@ -99,8 +100,10 @@ class Gateway:
         log_key = settings.secret_key.reveal()
         sealer = Sealer.from_settings(settings)  # before connecting: no data keys, no start
         client = store.connect(settings)
-        rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, token=settings.rasa_token.reveal(),
-                          transport=transport)
+        # Rasa drops a dead action server's messages without failing the turn: this client notices it.
+        rasa = ActionsWatchedRasa(settings.rasa_url, settings.rasa_timeout_seconds, actions_url=settings.actions_url,
+                                  token=settings.rasa_token.reveal(),
+                                  transport=transport)
         zalo_http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, transport=options.zalo_transport)
         http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, transport=transport)
         notes = Notes.from_texts(gateway_texts(settings.content_dir))
