@@ -29,6 +29,13 @@ bench: $(STAMP)
 	@$(CAUNOI) train
 	@$(VENV)/bin/python -m bench
 
+# Kill Rasa, the action server and Redis in turn under the real stack; writes reports/faults.md.
+# `make test` runs these too.
+.PHONY: faults
+faults: $(STAMP)
+	@$(CAUNOI) train
+	@$(VENV)/bin/python -m pytest -q tests/faults/test_faults.py
+
 eval: $(STAMP)
 	@$(VENV)/bin/python -m nlu.evaluate
 
