@@ -1,0 +1,242 @@
+"""The real stack for the fault tests, with handles to hurt it: `caunoi run` against a Redis this module starts
+(AOF on, in a temporary folder, never the machine's shared Redis), Telegram through the Bot API double.
+
+    with FaultStack.start(tmp_dir) as stack:
+        stack.say(4201, "xin chào")           # a Telegram update through the webhook; waits until it was processed
+        stack.kill_child("rasa")              # SIGKILL; `caunoi run`'s supervisor restarts it
+        stack.kill_redis(); stack.start_redis()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import redis
+from cryptography.fernet import Fernet
+
+from bot import keys
+from bot.settings import PROJECT_ROOT
+from bot.store import free_port
+from tests.channels.botapi import TOKEN, FakeBotAPI, text_update
+
+WEBHOOK_SECRET = "fault-test_secret"
+OPERATOR = "lan"
+OPERATOR_PASSWORD = "mat-khau-kiem-thu-loi-1"
+STARTUP_SECONDS = 180.0
+# Which setting holds the port each child of `caunoi run` listens on: a child is found by its port, whatever
+# command line `caunoi serve` gives it.
+CHILD_PORTS = {"rasa": "CAUNOI_RASA_URL", "actions": "CAUNOI_ACTIONS_URL", "gateway": "CAUNOI_HTTP_PORT"}
+
+
+class StackFailed(AssertionError):
+    pass
+
+
+@dataclass
+class FaultStack:
+    workdir: Path
+    api: FakeBotAPI
+    redis_port: int
+    http_port: int
+    env: dict[str, str]
+    redis_process: subprocess.Popen[bytes] | None = None
+    run: subprocess.Popen[str] | None = None
+    output: list[str] = field(default_factory=list)
+    _reader: threading.Thread | None = None
+
+    # -- start and stop ---------------------------------------------------------------------------------------------
+
+    @classmethod
+    @contextlib.contextmanager
+    def start(cls, workdir: Path) -> Iterator[FaultStack]:
+        api = FakeBotAPI()
+        api.start()
+        redis_port, http_port = free_port(), free_port()
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith("CAUNOI_") and key != "REDIS_URL"}
+        env.update({
+            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "CAUNOI_HTTP_PORT": str(http_port),
+            "CAUNOI_RASA_URL": f"http://127.0.0.1:{free_port()}",
+            "CAUNOI_ACTIONS_URL": f"http://127.0.0.1:{free_port()}",
+            "CAUNOI_TELEGRAM_TOKEN": TOKEN,
+            "CAUNOI_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "CAUNOI_TELEGRAM_API_URL": api.url,
+            "CAUNOI_SECRET_KEY": "fault-test-secret-key-0123456789",
+            "CAUNOI_DATA_KEYS": Fernet.generate_key().decode("ascii"),  # a REDIS_URL stack needs one (bot/sealed.py)
+            "RASA_TELEMETRY_ENABLED": "false",
+        })
+        stack = cls(workdir, api, redis_port, http_port, env)
+        try:
+            stack.start_redis()
+            stack._add_operator()
+            stack._start_run()
+            yield stack
+        finally:
+            stack._stop_run()
+            stack.kill_redis(signal.SIGTERM)
+            api.stop()
+
+    def start_redis(self) -> None:
+        """redis-server with AOF as docker-compose runs it; restarted on the same folder it finds its data there."""
+        self.redis_process = subprocess.Popen(
+            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--appendonly", "yes",
+             "--appendfsync", "everysec", "--save", "", "--dir", str(self.workdir), "--logfile",
+             str(self.workdir / "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with contextlib.suppress(redis.RedisError):
+                if self.redis().ping():
+                    return
+            time.sleep(0.05)
+        raise StackFailed("the test's redis-server did not answer")
+
+    def kill_redis(self, sig: int = signal.SIGKILL) -> None:
+        process = self.redis_process
+        if process is not None and process.poll() is None:
+            process.send_signal(sig)
+            process.wait(timeout=10)
+        self.redis_process = None
+
+    def redis(self) -> redis.Redis:
+        return redis.Redis(port=self.redis_port, decode_responses=True, socket_connect_timeout=1, socket_timeout=5)
+
+    def _add_operator(self) -> None:
+        result = subprocess.run([sys.executable, "-m", "bot", "operator", "add", OPERATOR, "--role", "supervisor",
+                                 "--password-stdin"], input=OPERATOR_PASSWORD, env=self.env, text=True,
+                                capture_output=True, timeout=60, cwd=PROJECT_ROOT)
+        if result.returncode != 0:
+            raise StackFailed(f"caunoi operator add failed: {result.stderr}")
+
+    def _start_run(self) -> None:
+        self.run = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=self.env, cwd=PROJECT_ROOT,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                    start_new_session=True)
+        self._reader = threading.Thread(target=self._read_output, daemon=True)
+        self._reader.start()
+        self.wait_until(lambda: any(line.startswith("caunoi: ready:") for line in self.output), STARTUP_SECONDS,
+                        "the stack to start")
+
+    def _read_output(self) -> None:
+        assert self.run is not None and self.run.stdout is not None
+        for line in self.run.stdout:  # drained all the time: a full pipe would block the supervisor
+            self.output.append(line)
+
+    def _stop_run(self) -> None:
+        if self.run is not None and self.run.poll() is None:
+            os.killpg(self.run.pid, signal.SIGINT)
+            try:
+                self.run.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.run.pid, signal.SIGKILL)
+                self.run.wait()
+
+    # -- watching it ------------------------------------------------------------------------------------------------
+
+    def wait_until(self, condition: Any, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if self.run is not None and self.run.poll() is not None:
+                raise StackFailed(f"`caunoi run` exited while waiting for {what}:\n{''.join(self.output[-20:])}")
+            if time.monotonic() > deadline:
+                raise StackFailed(f"gave up waiting for {what} after {timeout:.0f} s:\n{''.join(self.output[-20:])}")
+            time.sleep(0.2)
+
+    def child(self, name: str) -> psutil.Process:
+        """The running process of one child of `caunoi run`: the child of its supervisor listening on its port."""
+        assert self.run is not None
+        port = int(self.env[CHILD_PORTS[name]].rsplit(":", 1)[-1])
+        for process in psutil.Process(self.run.pid).children():
+            with contextlib.suppress(psutil.Error):
+                if any(c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN
+                       for c in process.net_connections(kind="inet")):
+                    return process
+        raise StackFailed(f"no {name} process listening on port {port} under `caunoi run`")
+
+    def kill_child(self, name: str) -> int:
+        """SIGKILLs a child (a crash, no clean-up) and returns its pid."""
+        process = self.child(name)
+        process.kill()
+        process.wait(timeout=10)
+        return int(process.pid)
+
+    def ready(self) -> dict[str, Any]:
+        try:
+            response = httpx.get(f"{self.base_url}/readyz", timeout=5)
+        except httpx.HTTPError as error:
+            return {"status": type(error).__name__}
+        body: dict[str, Any] = response.json()
+        return body
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        self.wait_until(lambda: self.ready().get("status") == "ready", timeout, "every process to answer /readyz")
+
+    def restarted(self, name: str) -> bool:
+        return any(line.startswith(f"caunoi: {name} exited with code") and "restarting" in line
+                   for line in self.output)
+
+    # -- talking to it ----------------------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def deliver(self, update: dict[str, Any]) -> int:
+        """Posts one update as Telegram would; the HTTP status Telegram would see (anything but 2xx: it retries)."""
+        try:
+            response = httpx.post(f"{self.base_url}/webhooks/telegram", json=update, timeout=15,
+                                  headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
+        except httpx.HTTPError:
+            return 0
+        return response.status_code
+
+    def settle(self, timeout: float = 60.0) -> None:
+        """Waits until the gateway has processed everything it accepted."""
+        client = self.redis()
+        try:
+            self.wait_until(lambda: client.zcard(keys.INBOX_PENDING) == 0, timeout, "the inbox to drain")
+        finally:
+            client.close()
+
+    def say(self, chat: int, text: str, timeout: float = 60.0) -> dict[str, Any]:
+        """One message from the person, processed; the update that carried it (to redeliver it)."""
+        update = text_update(chat, text)
+        status = self.deliver(update)
+        if status != 200:
+            raise StackFailed(f"the webhook answered {status} to a message")
+        self.settle(timeout)
+        return update
+
+    def seen(self, chat: int) -> list[str]:
+        """Every text the person in `chat` was sent, in order."""
+        return [str(call["text"]) for call in self.api.called("sendMessage") if str(call["chat_id"]) == str(chat)]
+
+    def transcript(self, console: httpx.Client, chat: int) -> list[dict[str, Any]]:
+        """The conversation as the operator console shows it (the newest entries)."""
+        response = console.get(f"/api/conversations/tg:{chat}")
+        if response.status_code != 200:
+            raise StackFailed(f"reading the conversation failed: {response.status_code} {response.text}")
+        entries: list[dict[str, Any]] = response.json()["transcript"]
+        return entries
+
+    def login(self) -> httpx.Client:
+        """An operator's console session (a cookie and the CSRF token as a header)."""
+        http = httpx.Client(base_url=self.base_url, timeout=15)
+        response = http.post("/api/login", json={"username": OPERATOR, "password": OPERATOR_PASSWORD})
+        if response.status_code != 200:
+            raise StackFailed(f"console login failed: {response.status_code} {response.text}")
+        http.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+        return http
