@@ -23,6 +23,7 @@ import redis.asyncio
 from bot import keys
 from bot.buttons import ButtonMap
 from bot.channels.base import Acknowledges, ShowsTyping
+from bot.channels.text import join_replies
 from bot.content.console import console_texts
 from bot.deadletters import DeadLetters
 from bot.delivery import Delivery
@@ -172,7 +173,7 @@ class Dispatcher:
         if not text:
             await sender.send(conversation, Outbound(self._notes.empty))
             return
-        for reply in await self._ask_rasa(inbound, text, sender):
+        for reply in join_replies(await self._ask_rasa(inbound, text, sender)):
             await sender.send(conversation, reply)
         # The delete action only leaves a request: Rasa saves the tracker again at the end of the turn (bot/erase.py).
         if await erase_if_requested(self._redis, conversation):

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
+from bot.messages import Outbound
+
+JOIN_LIMIT = 1500  # characters: about two screens of a small phone
 # After a sentence's end (. ! ? … and closing quotes or brackets) and its spaces, or at a line break.
 _BOUNDARY = re.compile(r"(?<=[.!?…][\"'”’)\]])\s+|(?<=[.!?…])\s+|\n+")
 
@@ -38,3 +42,23 @@ def _last_boundary(window: str, limit: int) -> int:
     if space > 0:
         return space
     return limit
+
+
+def join_replies(messages: list[Outbound], limit: int = JOIN_LIMIT) -> list[Outbound]:
+    """One turn's consecutive plain texts as one message, paragraphs apart, while it stays under `limit`.
+
+    Rasa sends a response in pieces (it splits texts at blank lines) and an action may send several; on a phone each
+    piece is a notification of its own, and Telegram lets a chat have about one message a second, so five pieces
+    reach the person over several seconds. A message with buttons or a location request ends a run: its keyboard
+    belongs under its own text. Protection carries over to the joined message (protecting more is harmless).
+    """
+    joined: list[Outbound] = []
+    for message in messages:
+        previous = joined[-1] if joined else None
+        if previous is not None and not previous.buttons and not previous.request_location and previous.text \
+                and message.text and len(previous.text) + 2 + len(message.text) <= limit:
+            joined[-1] = replace(message, text=f"{previous.text}\n\n{message.text}",
+                                 protect_content=previous.protect_content or message.protect_content)
+        else:
+            joined.append(message)
+    return joined

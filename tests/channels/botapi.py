@@ -141,9 +141,10 @@ class FakeBotAPI:
             return {"message_id": message_id, "date": int(time.time()), "text": params.get("text", ""),
                     "chat": {"id": int(params["chat_id"]), "type": "private"}, "from": BOT_USER}
         if method == "recordedCalls":  # not a Bot API method: lets another process read what arrived, and when
+            offset = int(params.get("offset") or 0)  # calls from this index on (polling without rereading them all)
             with self._lock:
-                return [{"method": c.method, "params": c.params, "at": c.at} for c in self.calls
-                        if c.method != "recordedCalls"]
+                return [{"index": index, "method": c.method, "params": c.params, "at": c.at}
+                        for index, c in enumerate(self.calls) if index >= offset and c.method != "recordedCalls"]
         if method == "getUpdates":
             offset = int(params.get("offset") or 0)
             with self._lock:

@@ -10,7 +10,7 @@ import redis.asyncio
 
 from bot import keys
 from bot.buttons import ButtonMap, code_for
-from bot.channels.text import split_text
+from bot.channels.text import join_replies, split_text
 from bot.deadletters import DeadLetters
 from bot.delivery import Delivery, Limits, RetryPolicy
 from bot.messages import Button, Inbound, Location, Outbound, channel_of
@@ -23,6 +23,19 @@ from tests.channels.harness import Sleeps
 
 def test_short_text_is_one_piece() -> None:
     assert split_text("  Xin chào.  ", 4096) == ["Xin chào."]
+
+
+def test_one_turns_texts_in_a_row_become_one_message_until_a_keyboard_or_the_limit() -> None:
+    keyboard = (Button("Có", "/affirm"),)
+    turn = [Outbound("Một."), Outbound("Hai.", protect_content=True), Outbound("Ba?", keyboard),
+            Outbound("Bốn."), Outbound("Năm.", request_location=True), Outbound("Sáu."), Outbound("x" * 20)]
+    assert join_replies(turn, limit=20) == [
+        Outbound("Một.\n\nHai.\n\nBa?", keyboard, protect_content=True),
+        Outbound("Bốn.\n\nNăm.", request_location=True),
+        Outbound("Sáu."),
+        Outbound("x" * 20),  # 4 + 2 + 20 characters would pass the limit
+    ]
+    assert join_replies([]) == []
 
 
 def test_split_prefers_paragraphs_then_sentences_then_words() -> None:

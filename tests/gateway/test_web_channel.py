@@ -35,13 +35,14 @@ async def test_message_goes_to_rasa_and_replies_come_back_in_order(client: httpx
         {"recipient_id": CONVERSATION, "text": "Chào bạn"},
         {"recipient_id": CONVERSATION, "text": "Bạn cần gì?",
          "buttons": [{"title": "Tìm nơi hỗ trợ", "payload": "/find_service"}]},
+        {"recipient_id": CONVERSATION, "text": "Hoặc gọi 111."},
     ]
     response = await client.post("/webhooks/web", json={"conversation_id": CONVERSATION, "text": "xin chào"})
     assert response.status_code == 200
-    assert response.json()["messages"] == [
-        {"text": "Chào bạn", "buttons": [], "request_location": False},
-        {"text": "Bạn cần gì?", "buttons": [{"title": "Tìm nơi hỗ trợ", "payload": "/find_service"}],
+    assert response.json()["messages"] == [  # texts in a row are one message; buttons close it
+        {"text": "Chào bạn\n\nBạn cần gì?", "buttons": [{"title": "Tìm nơi hỗ trợ", "payload": "/find_service"}],
          "request_location": False},
+        {"text": "Hoặc gọi 111.", "buttons": [], "request_location": False},
     ]
     assert backends.received == [{"sender": CONVERSATION, "message": "xin chào", "input_channel": "web",
                                   "metadata": {"channel": "web"}}]  # the contract: metadata names the channel
