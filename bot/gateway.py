@@ -96,14 +96,15 @@ class Gateway:
                       options: GatewayOptions | None = None) -> AsyncIterator[Gateway]:
         """Builds every part, starts the inbox worker, and closes it all on exit.
         `transport` replaces the network for Rasa (tests pass a mock); Telegram goes to CAUNOI_TELEGRAM_API_URL."""
-        options = options or GatewayOptions()
+        options = options or GatewayOptions(telegram_limits=Limits(
+            Rate(settings.telegram_messages_per_second, burst=5), Rate(1.0, burst=3)))
         log_key = settings.secret_key.reveal()
         sealer = Sealer.from_settings(settings)  # before connecting: no data keys, no start
         client = store.connect(settings)
         # Rasa drops a dead action server's messages without failing the turn: this client notices it.
         rasa = ActionsWatchedRasa(settings.rasa_url, settings.rasa_timeout_seconds, actions_url=settings.actions_url,
                                   token=settings.rasa_token.reveal(),
-                                  transport=transport)
+                                  transport=transport, servers=settings.rasa_urls)
         zalo_http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, transport=options.zalo_transport)
         http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, transport=transport)
         notes = Notes.from_texts(gateway_texts(settings.content_dir))

@@ -1,7 +1,17 @@
-"""Talks to the Rasa server's REST channel and HTTP API, with a timeout on every call."""
+"""Talks to the Rasa server's REST channel and HTTP API, with a timeout on every call.
+
+With several Rasa servers (CAUNOI_RASA_URLS) every conversation always goes to the same one, chosen by rendezvous
+hashing of its id: Rasa's Redis lock store hands out tickets with a plain GET and SET, so two servers working on one
+conversation at once could both think they hold it. Rendezvous rather than `hash % N`: adding or removing a server
+moves only the conversations that were (or will be) on that server. A server that refuses the connection is
+skipped for the next in that conversation's ranking (the request never reached it, so nothing runs twice); a server
+that accepted the request and then timed out is not, since it may still be working on the turn.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -63,24 +73,45 @@ def to_outbounds(replies: list[Any]) -> list[Outbound]:
     return messages
 
 
+def ranking(conversation_id: str, servers: Sequence[str]) -> list[str]:
+    """The servers in the order this conversation tries them (rendezvous hashing): the same for the same inputs in
+    every gateway process, whatever the order of `servers`."""
+    def score(server: str) -> bytes:
+        return hashlib.blake2b(f"{server}\n{conversation_id}".encode(), digest_size=8).digest()
+
+    return sorted(servers, key=score, reverse=True)
+
+
 class RasaClient:
     def __init__(self, base_url: str, timeout_seconds: float, token: str = "",
-                 transport: httpx.AsyncBaseTransport | None = None):
+                 transport: httpx.AsyncBaseTransport | None = None, servers: Sequence[str] = ()):
+        """`servers`: every Rasa server to spread conversations over (CAUNOI_RASA_URLS); empty = `base_url` only."""
         self._token = token
-        self._client = httpx.AsyncClient(
-            base_url=base_url, timeout=httpx.Timeout(timeout_seconds, connect=min(3.0, timeout_seconds)),
-            transport=transport,
-        )
+        timeout = httpx.Timeout(timeout_seconds, connect=min(3.0, timeout_seconds))
+        self._clients = {url: httpx.AsyncClient(base_url=url, timeout=timeout, transport=transport)
+                         for url in (servers or (base_url,))}
+
+    @property
+    def servers(self) -> list[str]:
+        return list(self._clients)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for client in self._clients.values():
+            await client.aclose()
 
     async def send(self, conversation_id: str, text: str, channel: str,
                    metadata: dict[str, Any] | None = None) -> list[Outbound]:
-        """Runs one user turn through Rasa and returns the bot's replies in order."""
+        """Runs one user turn through Rasa (this conversation's server) and returns the bot's replies in order."""
         body = {"sender": conversation_id, "message": text, "input_channel": channel, "metadata": metadata or {}}
+        order = ranking(conversation_id, self.servers) if len(self._clients) > 1 else self.servers
         try:
-            response = await self._client.post("/webhooks/rest/webhook", json=body)
+            for index, server in enumerate(order):
+                try:
+                    response = await self._clients[server].post("/webhooks/rest/webhook", json=body)
+                    break
+                except httpx.ConnectError:
+                    if index == len(order) - 1:
+                        raise
             response.raise_for_status()
             replies = response.json()
         except (httpx.HTTPError, ValueError) as error:
@@ -90,10 +121,19 @@ class RasaClient:
         return to_outbounds(replies)
 
     async def problem(self) -> str | None:
-        """None when Rasa is up with a model loaded, otherwise a short reason."""
+        """None when every Rasa server is up with a model loaded, otherwise a short reason (naming the server when
+        there are several)."""
+        reasons = [(url, reason) for url in self._clients if (reason := await self._problem(url))]
+        if not reasons:
+            return None
+        if len(self._clients) == 1:
+            return reasons[0][1]
+        return "; ".join(f"{url}: {reason}" for url, reason in reasons)
+
+    async def _problem(self, url: str) -> str | None:
         params = {"token": self._token} if self._token else {}
         try:
-            response = await self._client.get("/status", params=params, timeout=3.0)
+            response = await self._clients[url].get("/status", params=params, timeout=3.0)
         except httpx.HTTPError as error:
             return f"Rasa not reachable ({type(error).__name__})"
         if response.status_code == 409:

@@ -129,6 +129,12 @@ class Settings:
     zalo_app_secret: Secret = field(default_factory=lambda: Secret(""))
     telegram_protect_safety: bool = True
     retention_days: int = 30
+    # Outgoing Telegram messages per second for the whole bot, shared by every gateway worker (Telegram allows about
+    # 30; more only with paid broadcasts). The load test lifts it to measure the stack itself.
+    telegram_messages_per_second: float = 30.0
+    # CAUNOI_RASA_URLS: Rasa servers the gateway spreads conversations over, each conversation always to the same
+    # one (bot/rasa_client.py); empty = CAUNOI_RASA_URL only.
+    rasa_urls: tuple[str, ...] = ()
     minutes_per_waiting: int = 5  # the rough wait told to a person: this many minutes for each place in the queue
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     log_format: str = "json"  # CAUNOI_LOG_FORMAT: json (one object per line) or text (local work); bot/logs.py
@@ -235,6 +241,17 @@ def _data_keys(env: Mapping[str, str]) -> tuple[Secret, ...]:
     return tuple(found)
 
 
+def _url_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated http(s) URLs, each named once; () when unset."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return ()
+    urls = tuple(_url({name: part}, name, "") for part in raw.split(",") if part.strip())
+    if len(set(urls)) != len(urls):
+        raise SettingsError(f"{name} names a server twice: {raw!r}")
+    return urls
+
+
 def _console(env: Mapping[str, str], http_port: int) -> ConsoleSettings:
     secure = env.get("CAUNOI_COOKIE_SECURE", "").strip().lower() or "auto"
     if secure in ("1", "true", "yes", "on"):
@@ -296,6 +313,8 @@ def from_environment(env: Mapping[str, str] | None = None) -> Settings:
         zalo_app_secret=Secret(env.get("CAUNOI_ZALO_APP_SECRET", "")),
         telegram_protect_safety=_bool(env, "CAUNOI_TELEGRAM_PROTECT_SAFETY", True),
         retention_days=_int(env, "CAUNOI_RETENTION_DAYS", 30, 1, 3650),
+        telegram_messages_per_second=_float(env, "CAUNOI_TELEGRAM_MESSAGES_PER_SECOND", 30.0),
+        rasa_urls=_url_list(env, "CAUNOI_RASA_URLS"),
         minutes_per_waiting=_int(env, "CAUNOI_MINUTES_PER_WAITING", 5, 1, 240),
         console=_console(env, _int(env, "CAUNOI_HTTP_PORT", 8000, 1, 65535)),
         log_format=_choice(env, "CAUNOI_LOG_FORMAT", "json", ("json", "text")),
