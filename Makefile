@@ -1,5 +1,5 @@
 # The entry points humans and CI share. `make run` and `make test` set everything up on a fresh machine.
-.PHONY: run test bench eval lint typecheck train setup clean
+.PHONY: run test bench eval lint typecheck train setup clean load
 
 VENV := .venv
 CAUNOI := $(VENV)/bin/caunoi
@@ -21,13 +21,25 @@ train: $(STAMP)
 test: $(STAMP)
 	@$(CAUNOI) train
 	@PYTHONWARNINGS=ignore $(VENV)/bin/rasa data validate --domain domain --data data content/vi/nlu --config config.yml --quiet
-	@$(VENV)/bin/ruff check bot nlu actions tests
+	@$(VENV)/bin/ruff check bot nlu actions tests load
 	@$(VENV)/bin/mypy
 	@$(VENV)/bin/python -m pytest -q
 
 bench: $(STAMP)
 	@$(CAUNOI) train
 	@$(VENV)/bin/python -m bench
+
+# The load test's own venv: locust's gevent, Flask and requests pins clash with Rasa's, so never into .venv.
+LOAD_VENV := .venv-load
+$(LOAD_VENV)/.installed: load/requirements.lock scripts/find-python
+	@rm -rf $(LOAD_VENV) && "$$(scripts/find-python)" -m venv $(LOAD_VENV)
+	@$(LOAD_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r load/requirements.lock
+	@touch $@
+
+# LOAD_QUICK=1 for a smoke run of a few minutes; every LOAD_ setting is described in load/__main__.py.
+load: $(STAMP) $(LOAD_VENV)/.installed
+	@$(CAUNOI) train
+	@$(VENV)/bin/python -m load
 
 # Kill Rasa, the action server and Redis in turn under the real stack; writes reports/faults.md.
 # `make test` runs these too.
@@ -40,4 +52,4 @@ eval: $(STAMP)
 	@$(VENV)/bin/python -m nlu.evaluate
 
 clean:
-	rm -rf $(VENV) models run
+	rm -rf $(VENV) $(LOAD_VENV) models run
