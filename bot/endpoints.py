@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot import keys
+from bot.retention import Periods
 from bot.settings import Settings
 
-TRACKER_RETENTION_SECONDS = 30 * 24 * 3600
 
 
 def rasa_endpoints(settings: Settings) -> dict[str, Any]:
@@ -25,7 +25,9 @@ def rasa_endpoints(settings: Settings) -> dict[str, Any]:
     return {
         # key_prefix must be alphanumeric, or Rasa silently ignores it.
         "tracker_store": {"type": "redis", **common, "key_prefix": keys.TRACKER_PREFIX,
-                          "record_exp": TRACKER_RETENTION_SECONDS},
+                          # Rasa resets this TTL on every save: the longest period, so that it never cuts a
+                          # conversation kept longer; the purge erases each on time (bot/retention.py).
+                          "record_exp": Periods.from_settings(settings).longest},
         "lock_store": {"type": "redis", **common, "key_prefix": keys.LOCK_PREFIX},
         "action_endpoint": {"url": f"{settings.actions_url}/webhook"},
     }

@@ -55,8 +55,9 @@ async def erase(client: redis.asyncio.Redis, conversation_id: str) -> int:
     async with client.pipeline(transaction=True) as pipe:
         pipe.zrem(keys.QUEUE, conversation_id)
         pipe.zrem(keys.HELD, conversation_id)
+        pipe.zrem(keys.RETENTION, conversation_id)  # nothing left to purge later
         pipe.delete(*found.union(conversation_keys(conversation_id)))
-        removed_from_queue, removed_from_held, deleted = await pipe.execute()
+        removed_from_queue, removed_from_held, _, deleted = await pipe.execute()
     return int(deleted) + int(removed_from_queue) + int(removed_from_held)
 
 

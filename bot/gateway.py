@@ -35,6 +35,7 @@ from bot.notes import Notes
 from bot.queue import HandoffQueue
 from bot.rasa_client import RasaClient
 from bot.ratelimit import Rate, RateLimiter
+from bot.retention import KeptTranscript, Periods, Purger, Retention
 from bot.sealed import Sealer
 from bot.settings import Settings
 from bot.transcript import Author, Transcript
@@ -76,6 +77,7 @@ class Gateway:
     worker: InboxWorker
     telegram: Application | None = None  # type: ignore[type-arg]
     zalo_tokens: ZaloTokens | None = None
+    retention: Retention | None = None  # None only in tests that build a Gateway by hand
 
     async def accept(self, inbound: Inbound, dedupe: str | None) -> bool:
         """Dedupes and queues a message, and has this worker start on it; False for a redelivery."""
@@ -108,7 +110,8 @@ class Gateway:
         zalo_http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, transport=options.zalo_transport)
         http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, transport=transport)
         notes = Notes.from_texts(gateway_texts(settings.content_dir))
-        transcript = Transcript(client, settings.retention_days, sealer)
+        retention = Retention(client, Periods.from_settings(settings))
+        transcript = KeptTranscript(client, retention, settings.retention_days, sealer)
         dead = DeadLetters(client, settings.retention_days, sealer)
         buttons = ButtonMap(client, sealer)
         limiter = RateLimiter(client, options.sleep)
@@ -141,14 +144,22 @@ class Gateway:
         inbox = Inbox(client, sealer)
         worker = InboxWorker(inbox, dispatcher.handle, dead, options.inbox, log_key)
         gateway = cls(settings, client, http, rasa, queue, transcript, dead, buttons, web, senders, dispatcher, inbox,
-                      worker, application, tokens)
+                      worker, application, tokens, retention=retention)
+        stopping = asyncio.Event()
+        purge: asyncio.Task[None] | None = None
         try:
             if application is not None:
                 await start_bot(application)
             if options.run_workers:
                 worker.start()
+                purge = asyncio.create_task(Purger(client, retention, dead, log_key=log_key).run(
+                    settings.purge_interval_seconds, stopping))
             yield gateway
         finally:
+            stopping.set()
+            if purge is not None:
+                await asyncio.wait({purge}, timeout=5.0)
+                purge.cancel()
             await worker.stop()
             if application is not None:
                 await application.bot.shutdown()

@@ -85,6 +85,22 @@ def erase_request(conversation_id: str) -> str:
     return f"{PREFIX}:conv:{conversation_id}:erase"
 
 
+# Retention (bot/retention.py): when each conversation is due to be erased, and its own period once a handoff
+# closed with an outcome.
+RETENTION = f"{PREFIX}:retention"  # sorted set: conversation -> time it is erased unless something happens first
+PURGE_LOCK = f"{PREFIX}:retention:purge-lock"  # one gateway worker purges per interval
+
+
+def retention_period(conversation_id: str) -> str:
+    """Seconds the conversation is kept after its last activity, when a closed handoff set a period of its own."""
+    return f"{PREFIX}:conv:{conversation_id}:retention"
+
+
+def chat_messages(conversation_id: str) -> str:
+    """Sorted set of the Telegram message ids (never texts) the bot may delete from the chat on an erase -> sent at."""
+    return f"{PREFIX}:conv:{conversation_id}:chat-messages"
+
+
 # Rasa's own keys, as bot/endpoints.py configures its Redis tracker and lock stores.
 TRACKER_PREFIX = "caunoitracker"
 LOCK_PREFIX = "caunoilock"

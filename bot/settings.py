@@ -129,6 +129,10 @@ class Settings:
     zalo_app_secret: Secret = field(default_factory=lambda: Secret(""))
     telegram_protect_safety: bool = True
     retention_days: int = 30
+    # Days a conversation is kept after a handoff closed with one of these outcomes (others: retention_days).
+    retention_by_outcome: tuple[tuple[str, int], ...] = (("referred", 90),)
+    purge_interval_seconds: int = 3600  # how often conversations past their period are erased (bot/retention.py)
+    telegram_delete_on_erase: str = "sensitive"  # off | sensitive | all (bot/channels/telegram_cleanup.py)
     # Outgoing Telegram messages per second for the whole bot, shared by every gateway worker (Telegram allows about
     # 30; more only with paid broadcasts). The load test lifts it to measure the stack itself.
     telegram_messages_per_second: float = 30.0
@@ -252,6 +256,36 @@ def _url_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return urls
 
 
+# The outcomes an operator closes a handoff with (bot/console/handoff.py OUTCOMES).
+CLOSE_OUTCOMES = ("referred", "informed", "no_response", "false_alarm")
+DELETE_ON_ERASE = ("off", "sensitive", "all")
+
+
+def _retention_by_outcome(env: Mapping[str, str]) -> tuple[tuple[str, int], ...]:
+    """CAUNOI_RETENTION_BY_OUTCOME: `outcome=days` pairs separated by commas, e.g. `referred=90,false_alarm=7`."""
+    name = "CAUNOI_RETENTION_BY_OUTCOME"
+    raw = env.get(name, "").strip()
+    if not raw:
+        return (("referred", 90),)
+    found: dict[str, int] = {}
+    for part in raw.split(","):
+        outcome, _, days = (piece.strip() for piece in part.partition("="))
+        if outcome not in CLOSE_OUTCOMES:
+            raise SettingsError(f"{name}: {outcome!r} is not an outcome; write outcome=days with outcome one of "
+                                f"{', '.join(CLOSE_OUTCOMES)}")
+        found[outcome] = _int({name: days}, name, 0, 1, 3650) if days else 0
+        if not found[outcome]:
+            raise SettingsError(f"{name}: {outcome} needs a number of days (outcome=days)")
+    return tuple(sorted(found.items()))
+
+
+def _delete_on_erase(env: Mapping[str, str]) -> str:
+    value = env.get("CAUNOI_TELEGRAM_DELETE_ON_ERASE", "").strip().lower() or "sensitive"
+    if value not in DELETE_ON_ERASE:
+        raise SettingsError(f"CAUNOI_TELEGRAM_DELETE_ON_ERASE must be {', '.join(DELETE_ON_ERASE)}, got {value!r}")
+    return value
+
+
 def _console(env: Mapping[str, str], http_port: int) -> ConsoleSettings:
     secure = env.get("CAUNOI_COOKIE_SECURE", "").strip().lower() or "auto"
     if secure in ("1", "true", "yes", "on"):
@@ -313,6 +347,9 @@ def from_environment(env: Mapping[str, str] | None = None) -> Settings:
         zalo_app_secret=Secret(env.get("CAUNOI_ZALO_APP_SECRET", "")),
         telegram_protect_safety=_bool(env, "CAUNOI_TELEGRAM_PROTECT_SAFETY", True),
         retention_days=_int(env, "CAUNOI_RETENTION_DAYS", 30, 1, 3650),
+        retention_by_outcome=_retention_by_outcome(env),
+        purge_interval_seconds=_int(env, "CAUNOI_PURGE_INTERVAL_SECONDS", 3600, 1, 7 * 24 * 3600),
+        telegram_delete_on_erase=_delete_on_erase(env),
         telegram_messages_per_second=_float(env, "CAUNOI_TELEGRAM_MESSAGES_PER_SECOND", 30.0),
         rasa_urls=_url_list(env, "CAUNOI_RASA_URLS"),
         minutes_per_waiting=_int(env, "CAUNOI_MINUTES_PER_WAITING", 5, 1, 240),

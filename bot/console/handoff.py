@@ -26,6 +26,7 @@ from bot.content.console import ConsoleTexts
 from bot.messages import Outbound
 from bot.privacy import log_id
 from bot.queue import HandoffQueue, Transition
+from bot.retention import Retention
 from bot.transcript import Author
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,9 @@ async def withdraw(client: redis.asyncio.Redis, conversation_id: str) -> bool:
 class Handoffs:
     def __init__(self, client: redis.asyncio.Redis, queue: HandoffQueue, sender: ConversationSender,
                  texts: ConsoleTexts, notes: CaseNotes, audit: AuditLog, rasa: RasaTracker, clock: Clock,
-                 log_key: str = "", retention_days: int = 30):
+                 log_key: str = "", retention_days: int = 30, retention: Retention | None = None):
         self._redis = client
+        self._retention = retention  # the conversation is kept for its outcome's period from the close
         self._queue = queue
         self._sender = sender
         self._texts = texts
@@ -101,6 +103,8 @@ class Handoffs:
             "enqueued_at": case.enqueued_at if case else None,
             "claimed_at": (case.claimed_at or None) if case else None,
         })
+        if self._retention is not None:
+            await self._retention.close(conversation_id, outcome, at=now)
         day = keys.outcomes(vietnam_day(now))
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hincrby(day, outcome, 1)
