@@ -22,12 +22,12 @@ import redis.asyncio
 
 from bot import keys
 from bot.buttons import ButtonMap
-from bot.channels.base import Acknowledges, ShowsTyping
+from bot.channels.base import Acknowledges, CleansChat, ShowsTyping
 from bot.channels.text import join_replies
 from bot.content.console import console_texts
 from bot.deadletters import DeadLetters
 from bot.delivery import Delivery
-from bot.erase import erase_if_requested
+from bot.erase import erase
 from bot.messages import Button, Inbound, Outbound
 from bot.notes import Notes
 from bot.privacy import log_id
@@ -138,6 +138,8 @@ class Dispatcher:
             if await self._first_time(conversation, "private_only", PRIVATE_ONLY_REPEAT_SECONDS):
                 await sender.send(conversation, Outbound(self._notes.private_only), record=False)
             return
+        if isinstance(sender.transport, CleansChat):
+            await sender.transport.received(inbound)
         button: Button | None = None
         if inbound.button:
             button = await self._buttons.resolve(conversation, inbound.button)
@@ -176,10 +178,19 @@ class Dispatcher:
         for reply in join_replies(await self._ask_rasa(inbound, text, sender)):
             await sender.send(conversation, reply)
         # The delete action only leaves a request: Rasa saves the tracker again at the end of the turn (bot/erase.py).
-        if await erase_if_requested(self._redis, conversation):
-            if self._dead is not None:
-                await self._dead.forget_conversation(conversation)
-            log.info("erased conversation=%s", log_id(conversation, self._log_key))
+        if await self._redis.exists(keys.erase_request(conversation)):
+            await self._erase(conversation, sender)
+
+    async def _erase(self, conversation: str, sender: Delivery) -> None:
+        chat = sender.transport if isinstance(sender.transport, CleansChat) else None
+        noted = await chat.deletable(conversation) if chat is not None else []  # the erase removes the record
+        await erase(self._redis, conversation)
+        if self._dead is not None:
+            await self._dead.forget_conversation(conversation)
+        log.info("erased conversation=%s", log_id(conversation, self._log_key))
+        note = await chat.clean(conversation, noted) if chat is not None else None
+        if note:  # not recorded: the transcript was just erased
+            await sender.send(conversation, Outbound(note), record=False)
 
     async def _record(self, inbound: Inbound, button: Button | None) -> None:
         if button is not None:

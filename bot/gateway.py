@@ -22,6 +22,7 @@ from bot import store
 from bot.actions_watch import ActionsWatchedRasa
 from bot.buttons import ButtonMap
 from bot.channels.telegram import TelegramTransport, build_application, start_bot
+from bot.channels.telegram_cleanup import ChatLog
 from bot.channels.web import WebSender
 from bot.channels.zalo import ZaloTransport
 from bot.channels.zalo_auth import ZaloTokens
@@ -126,7 +127,8 @@ class Gateway:
         if settings.telegram_token:
             application = build_application(settings, options.telegram_timeout)
             senders["telegram"] = delivery(
-                TelegramTransport(application.bot, buttons, notes, settings.telegram_protect_safety),
+                TelegramTransport(application.bot, buttons, notes, settings.telegram_protect_safety,
+                                  ChatLog(client, settings.telegram_delete_on_erase)),
                 options.telegram_limits)
         tokens = None
         if settings.zalo_app_id and settings.zalo_oa_secret:

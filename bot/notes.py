@@ -25,6 +25,13 @@ class Notes:
     location_hint_zalo: str
     location_hint_web: str
     location_unreadable: str
+    # Telegram, after an erase: what the bot deleted from the chat itself (bot/channels/telegram_cleanup.py).
+    chat_deleted: str
+    chat_deleted_bot: str
+    chat_deleted_person: str
+    chat_and: str
+    chat_not_deleted: str
+    chat_rest: str
 
     @classmethod
     def from_texts(cls, texts: GatewayTexts) -> Notes:

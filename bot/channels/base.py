@@ -7,9 +7,10 @@ rate limits, retries, dead letters and the transcript, so that every channel get
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from bot.messages import Outbound
+from bot.messages import Inbound, Outbound
 
 
 class Sender(Protocol):
@@ -65,3 +66,26 @@ class ShowsTyping(Protocol):
 @runtime_checkable
 class Acknowledges(Protocol):
     async def acknowledge(self, token: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """A message the bot may delete from the person's own chat: the platform's id, who sent it, and when."""
+
+    message_id: int
+    from_bot: bool
+    sent_at: float
+
+
+@runtime_checkable
+class CleansChat(Protocol):
+    """A channel that can delete messages from the person's chat when their data is erased (Telegram)."""
+
+    async def received(self, inbound: Inbound) -> None:
+        """Notes a message from the person, in case it has to be deleted later."""
+
+    async def deletable(self, conversation_id: str) -> list[ChatMessage]:
+        """The messages noted for deletion, read before the erase removes the record of them."""
+
+    async def clean(self, conversation_id: str, messages: list[ChatMessage]) -> str | None:
+        """Deletes them from the chat; what to tell the person about it, None when the option is off."""

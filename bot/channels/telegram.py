@@ -36,7 +36,8 @@ from telegram.error import (
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.buttons import ButtonMap
-from bot.channels.base import PermanentFailure, RetryLater, TemporaryFailure, Undeliverable
+from bot.channels.base import ChatMessage, PermanentFailure, RetryLater, TemporaryFailure, Undeliverable
+from bot.channels.telegram_cleanup import ChatLog, clean_chat, safely
 from bot.channels.text import split_text
 from bot.messages import Inbound, Location, Outbound
 from bot.notes import Notes
@@ -136,11 +137,13 @@ def _read_text(text: str, base: dict[str, Any]) -> Inbound:
 class TelegramTransport:
     channel = "telegram"
 
-    def __init__(self, bot: Bot, buttons: ButtonMap, notes: Notes, protect_safety: bool = True):
+    def __init__(self, bot: Bot, buttons: ButtonMap, notes: Notes, protect_safety: bool = True,
+                 chat_log: ChatLog | None = None):
         self._bot = bot
         self._buttons = buttons
         self._notes = notes
         self._protect_safety = protect_safety
+        self._chat_log = chat_log  # None: nothing is deleted from the chat on an erase
 
     def parts(self, message: Outbound) -> list[Outbound]:
         """Pieces of at most 4096 characters; buttons and the location keyboard ride on the last one."""
@@ -166,8 +169,9 @@ class TelegramTransport:
             markup = ReplyKeyboardMarkup([[KeyboardButton(self._notes.location_button, request_location=True)]],
                                          one_time_keyboard=True, resize_keyboard=True)
         try:
-            await self._bot.send_message(chat_id=chat_id, text=part.text, parse_mode=None, reply_markup=markup,
-                                         protect_content=bool(self._protect_safety and part.protect_content))
+            sent = await self._bot.send_message(chat_id=chat_id, text=part.text, parse_mode=None,
+                                                reply_markup=markup,
+                                                protect_content=bool(self._protect_safety and part.protect_content))
         except RetryAfter as error:
             raise RetryLater("telegram 429", _seconds(error.retry_after)) from None
         except Forbidden as error:
@@ -182,6 +186,8 @@ class TelegramTransport:
             raise TemporaryFailure(f"telegram: {type(error).__name__}: {error.message}"[:200]) from None
         except TelegramError as error:
             raise PermanentFailure(f"telegram: {type(error).__name__}") from None
+        if self._chat_log is not None:
+            await safely(self._chat_log.sent(conversation_id, sent.message_id, part.protect_content))
 
     async def typing(self, conversation_id: str) -> None:
         with contextlib.suppress(TelegramError):
@@ -191,6 +197,19 @@ class TelegramTransport:
     async def acknowledge(self, token: str) -> None:
         with contextlib.suppress(TelegramError):
             await self._bot.answer_callback_query(token, read_timeout=3.0, write_timeout=3.0, connect_timeout=3.0)
+
+    # Deleting from the chat on an erase (bot/channels/telegram_cleanup.py).
+    async def received(self, inbound: Inbound) -> None:
+        if self._chat_log is not None and inbound.message_id.isdigit():  # button presses are not messages
+            await safely(self._chat_log.received(inbound.conversation_id, int(inbound.message_id)))
+
+    async def deletable(self, conversation_id: str) -> list[ChatMessage]:
+        return await self._chat_log.noted(conversation_id) if self._chat_log is not None else []
+
+    async def clean(self, conversation_id: str, messages: list[ChatMessage]) -> str | None:
+        if self._chat_log is None:
+            return None
+        return await clean_chat(self._bot, self._chat_log, self._notes, conversation_id, messages)
 
 
 def _seconds(value: float | timedelta) -> float:
