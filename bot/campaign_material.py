@@ -84,4 +84,4 @@ def qr_format(path: Path) -> QrFormat:
     for kind in QR_FORMATS:
         if suffix == kind:
             return kind
-    raise CampaignError("the QR code file must end in .png or .svg")
+    raise CampaignError("the file must end in .png or .svg (QR code) or .pdf (A5 poster)")

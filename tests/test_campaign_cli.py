@@ -81,6 +81,9 @@ def test_the_qr_code_decodes_to_the_exact_link(tmp_path: Path, capsys: pytest.Ca
     assert main(["campaign", "qr", "tet-2027_NA", "-o", str(svg)]) == 0
     assert svg.read_text().lstrip().startswith(("<?xml", "<svg"))
     capsys.readouterr()
+    pdf = tmp_path / "tet-a5.pdf"
+    assert main(["campaign", "qr", "tet-2027_NA", "-o", str(pdf)]) == 0
+    assert pdf.read_bytes().startswith(b"%PDF-") and "A5 poster" in capsys.readouterr().out
     assert main(["campaign", "qr", "tet-2027_NA", "-o", str(tmp_path / "tet.jpg")]) == 2
     assert ".png or .svg" in capsys.readouterr().err
     assert main(["campaign", "qr", "nope", "-o", str(png)]) == 2

@@ -8,7 +8,8 @@ Usage:
     caunoi campaign list                 code, name, team, place, dates, state
     caunoi campaign disable CODE         no more campaign greeting or counting (the link still reaches the bot)
     caunoi campaign link CODE            the Telegram link, the Zalo line and the verification sentence to print
-    caunoi campaign qr CODE -o FILE      a QR code of the Telegram link, FILE ending in .png or .svg
+    caunoi campaign qr CODE -o FILE      a QR code of the Telegram link, FILE ending in .png or .svg; .pdf makes a
+                                         printable A5 poster with it (bot/campaign_poster.py)
     caunoi campaign stats [--csv]        counts per campaign per day; 1-4 shown as "<5"
 
 Telegram links carry the code (`https://t.me/<bot>?start=CODE`, CAUNOI_TELEGRAM_BOT_USERNAME). No Zalo OA link
@@ -29,6 +30,7 @@ from typing import Any
 from bot import store
 from bot.campaign_material import ZALO_NOTE, official_bot, qr_format, qr_image, verification, zalo_line
 from bot.campaign_material import telegram_link as make_link
+from bot.campaign_poster import poster_pdf
 from bot.campaigns import Campaign, CampaignError, CampaignStore, export_rows, validated
 from bot.console.audit import AuditLog
 from bot.settings import get_settings
@@ -52,7 +54,7 @@ def register(commands: Any) -> tuple[str, Any]:
     actions.add_parser("list", help="every campaign")
     actions.add_parser("disable", help="stop a campaign's greeting and counting").add_argument("code")
     actions.add_parser("link", help="the bot link and the sentence to print with it").add_argument("code")
-    qr = actions.add_parser("qr", help="a QR code of the bot link (.png or .svg)")
+    qr = actions.add_parser("qr", help="a QR code of the bot link (.png or .svg), or an A5 poster (.pdf)")
     qr.add_argument("code")
     qr.add_argument("-o", "--output", required=True, type=Path)
     stats = actions.add_parser("stats", help="counts per campaign per day (1-4 shown as <5)")
@@ -72,8 +74,11 @@ def telegram_link(code: str) -> str:
     return make_link(get_settings().telegram_bot_username, code)
 
 
-def write_qr(link: str, output: Path) -> None:
-    image = qr_image(link, qr_format(output))
+def write_qr(link: str, output: Path, code: str) -> None:
+    if output.suffix.lower() == ".pdf":
+        image = poster_pdf(get_settings().telegram_bot_username, code)
+    else:
+        image = qr_image(link, qr_format(output))
     try:
         output.write_bytes(image)
     except OSError as error:
@@ -114,8 +119,9 @@ async def run(args: argparse.Namespace) -> int:
             print(verification(username))
         else:
             link = telegram_link(campaign.code)
-            write_qr(link, args.output)
-            print(f"QR code of {link} written to {args.output}")
+            write_qr(link, args.output, campaign.code)
+            what = "A5 poster with the QR code" if args.output.suffix.lower() == ".pdf" else "QR code"
+            print(f"{what} of {link} written to {args.output}")
         return 0
     finally:
         await client.close()

@@ -6,6 +6,7 @@
     POST /api/campaigns/{code}/disable   no more greeting or counting
     GET  /api/campaigns/{code}/link      the Telegram link, the Zalo line, the official bot, the verification line
     GET  /api/campaigns/{code}/qr.png    the QR code of the Telegram link (also qr.svg), as a download
+    GET  /api/campaigns/{code}/poster.pdf  a printable A5 poster with the QR code (bot/campaign_poster.py)
 
 A malformed code is 400, an unknown one 404, a deployment without an official bot username 409; changes and
 downloads of printed material go to the audit log. Links and QR codes come from bot/campaign_material.py.
@@ -31,6 +32,7 @@ from bot.campaign_material import (
     verification,
     zalo_line,
 )
+from bot.campaign_poster import FontMissing, poster_pdf
 from bot.campaigns import CODE, Campaign, CampaignError, CampaignStore, export_rows, shown_counts, totals, validated
 from bot.console.api import Context
 from bot.console.http import NO_STORE, ApiError, json_body, ok
@@ -106,6 +108,20 @@ async def qr(request: Request, ctx: Context) -> Response:
     await ctx.services.audit.record(ctx.operator.username, "campaign_qr", target=campaign.code, format=kind)
     return Response(image, media_type="image/png" if kind == "png" else "image/svg+xml", headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="caunoi-{campaign.code}.{kind}"'})
+
+
+async def poster(request: Request, ctx: Context) -> Response:
+    campaign = await known(request, ctx)
+    settings = ctx.services.settings
+    try:
+        document = poster_pdf(settings.telegram_bot_username, campaign.code, settings.content_dir)
+    except LinkUnavailable as error:
+        raise ApiError(409, str(error)) from None
+    except FontMissing as error:
+        raise ApiError(503, str(error)) from None
+    await ctx.services.audit.record(ctx.operator.username, "campaign_poster", target=campaign.code)
+    return Response(document, media_type="application/pdf", headers={
+        **NO_STORE, "Content-Disposition": f'attachment; filename="caunoi-{campaign.code}-a5.pdf"'})
 
 
 async def export_csv(request: Request, ctx: Context) -> Response:

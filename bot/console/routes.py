@@ -183,6 +183,7 @@ def create_console_routes(state_name: str = "console") -> list[BaseRoute]:
         route("/api/campaigns/{code}/disable", post=Access(outreach.disable, supervisor=True)),
         route("/api/campaigns/{code}/link", get=Access(outreach.link, supervisor=True)),
         route("/api/campaigns/{code}/qr.{kind}", get=Access(outreach.qr, supervisor=True)),
+        route("/api/campaigns/{code}/poster.pdf", get=Access(outreach.poster, supervisor=True)),
         route("/api/canned-replies", get=Access(api.canned)),
         route("/api/directory", get=Access(api.directory)),
         route("/api/operators", get=Access(api.operators)),

@@ -245,6 +245,7 @@ async def supervisor_stats(page: Page, console: Console) -> None:
     await expect(campaign.locator("input.link")).to_have_value(f"https://t.me/{BOT}?start=qn-cho-2026")
     await expect(campaign.locator("textarea.verification")).to_have_value(re.compile(f"Telegram là @{BOT}"))
     assert await campaign.locator("a.qr-png").get_attribute("href") == "/api/campaigns/qn-cho-2026/qr.png"
+    assert await campaign.locator("a.poster").get_attribute("href") == "/api/campaigns/qn-cho-2026/poster.pdf"
     await page.screenshot(path=str(SCREENSHOTS / "console-stats.png"))
     disable = campaign.locator("button.disable")
     await disable.click()

@@ -131,6 +131,10 @@ async def test_the_qr_codes_download_as_png_and_svg_and_decode_to_the_link(conso
     assert (await boss.get("/api/campaigns/nope/qr.png")).status_code == 404
     assert [(e["target"], e["format"]) for e in await audited(console, "campaign_qr")] == [
         ("qn-2026", "png"), ("qn-2026", "svg")]
+    poster = await boss.get("/api/campaigns/qn-2026/poster.pdf")
+    assert poster.status_code == 200 and poster.headers["content-type"] == "application/pdf"
+    assert poster.content.startswith(b"%PDF-") and len(await audited(console, "campaign_poster")) == 1
+    assert (await hoa.get("/api/campaigns/qn-2026/poster.pdf")).status_code == 403
 
 
 async def test_without_an_official_bot_username_there_is_no_link_and_it_says_why(
@@ -138,7 +142,7 @@ async def test_without_an_official_bot_username_there_is_no_link_and_it_says_why
     async with over_asgi(console_app(console_settings(redis_url, bot_api), rasa)) as console:
         boss = await console.login("boss", role="supervisor")
         await CampaignStore(console.gateway.redis).create(validated("qn-2026", "Quảng Ninh 2026"))
-        for path in ("link", "qr.png"):
+        for path in ("link", "qr.png", "poster.pdf"):
             response = await boss.get(f"/api/campaigns/qn-2026/{path}")
             assert response.status_code == 409 and "CAUNOI_TELEGRAM_BOT_USERNAME" in response.json()["error"]
 

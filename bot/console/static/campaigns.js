@@ -72,7 +72,10 @@ async function showMaterial(campaign, panel) {
       el('p', {},
         el('a', { href: `${qr}.png`, download: `caunoi-${campaign.code}.png`, class: 'qr-png', text: 'Tải mã QR (PNG)' }),
         ' · ',
-        el('a', { href: `${qr}.svg`, download: `caunoi-${campaign.code}.svg`, class: 'qr-svg', text: 'Tải mã QR (SVG, để in)' })),
+        el('a', { href: `${qr}.svg`, download: `caunoi-${campaign.code}.svg`, class: 'qr-svg', text: 'Tải mã QR (SVG, để in)' }),
+        ' · ',
+        el('a', { href: `${campaignPath(campaign.code)}/poster.pdf`, download: `caunoi-${campaign.code}-a5.pdf`, class: 'poster',
+          text: 'Tải áp phích A5 (PDF)' })),
       el('img', { src: `${qr}.svg`, alt: `Mã QR của ${link.telegram}`, class: 'qr', width: '160', height: '160' }),
     ]);
   } catch (error) {
