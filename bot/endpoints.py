@@ -13,7 +13,6 @@ from bot.retention import Periods
 from bot.settings import Settings
 
 
-
 def rasa_endpoints(settings: Settings) -> dict[str, Any]:
     location = settings.redis
     common: dict[str, Any] = {"url": location.host, "port": location.port, "db": location.db,
