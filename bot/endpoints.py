@@ -12,6 +12,8 @@ from bot import keys
 from bot.retention import Periods
 from bot.settings import Settings
 
+TRACKER_STORE = "bot.tracker_store.SealedRedisTrackerStore"
+
 
 def rasa_endpoints(settings: Settings) -> dict[str, Any]:
     location = settings.redis
@@ -23,7 +25,8 @@ def rasa_endpoints(settings: Settings) -> dict[str, Any]:
         common["username"] = location.username
     return {
         # key_prefix must be alphanumeric, or Rasa silently ignores it.
-        "tracker_store": {"type": "redis", **common, "key_prefix": keys.TRACKER_PREFIX,
+        # Our subclass of Rasa's Redis store: trackers are sealed at rest (bot/tracker_store.py).
+        "tracker_store": {"type": TRACKER_STORE, **common, "key_prefix": keys.TRACKER_PREFIX,
                           # Rasa resets this TTL on every save: the longest period, so that it never cuts a
                           # conversation kept longer; the purge erases each on time (bot/retention.py).
                           "record_exp": Periods.from_settings(settings).longest},

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot import model, store
+from bot.sealed import new_key
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.supervisor import Child, Supervisor, say
 
@@ -59,6 +60,11 @@ def handle(args: argparse.Namespace) -> int:
         print(f"caunoi: {unreachable}. Start it, fix REDIS_URL, or unset REDIS_URL for a private store.",
               file=sys.stderr)
         return 2
+    if settings.redis_url and not settings.data_keys:
+        # A key made up for this run would leave what it stored unreadable at the next: a kept Redis needs its own.
+        print("caunoi: REDIS_URL is set, so CAUNOI_DATA_KEYS must be too (message texts in Redis are encrypted "
+              "with it): make one with `caunoi keys new`, or unset REDIS_URL for a private store", file=sys.stderr)
+        return 2
     started = time.monotonic()
     model_file = model.current_model(settings)
     if model_file is None:
@@ -79,6 +85,9 @@ def handle(args: argparse.Namespace) -> int:
         if not env.get("CAUNOI_SECRET_KEY"):
             env["CAUNOI_SECRET_KEY"] = secrets.token_urlsafe(32)
             say("no CAUNOI_SECRET_KEY: using a random one for this run (sessions end when it stops)")
+        if not settings.data_keys:  # only with the private store, which forgets everything when the run stops
+            env["CAUNOI_DATA_KEYS"] = new_key()
+            say("no CAUNOI_DATA_KEYS: sealing this run's messages with a random key (gone when it stops)")
         logs = PROJECT_ROOT / "run" / "logs"
         serve = [sys.executable, "-m", "bot", "serve"]
         token = env["CAUNOI_RASA_TOKEN"]

@@ -18,6 +18,7 @@ import yaml
 from bot import model
 from bot.endpoints import rasa_endpoints
 from bot.logs import configure, logging_config
+from bot.sealed import Sealer
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 
 PROCESSES = ("rasa", "actions", "gateway")
@@ -55,7 +56,8 @@ def rasa_command(settings: Settings, model_file: Path, host: str, workdir: Path)
         "--logging-config-file", str(write_logging_config(settings, workdir)),
     ]
     if settings.rasa_token:
-        command += ["--auth-token", settings.rasa_token.reveal()]
+        # One argument with "=": a random token may start with "-", which argparse would take for an option.
+        command += [f"--auth-token={settings.rasa_token.reveal()}"]
     return command
 
 
@@ -74,6 +76,7 @@ def actions_command(settings: Settings, workdir: Path) -> list[str]:
 
 def handle(args: argparse.Namespace) -> int:
     settings = get_settings()
+    Sealer.from_settings(settings)  # every process stores message text: no data keys, no start (one clear line)
     if args.process == "rasa":
         found = args.model or model.current_model(settings)
         if found is None or not found.exists():

@@ -31,6 +31,7 @@ from bot.console.sessions import LoginLimiter, Sessions
 from bot.content import Content, load_content
 from bot.content.console import CannedReply, ConsoleTexts, canned_replies, console_texts
 from bot.gateway import Gateway
+from bot.sealed import Sealer
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class ConsoleServices:
         operators = OperatorStore(client, options.hasher)
         audit = AuditLog(client, clock)
         presence = Presence(client, clock)
-        notes = CaseNotes(client, clock, settings.retention_days)
+        notes = CaseNotes(client, clock, settings.retention_days, Sealer.from_settings(settings))
         rasa = RasaTracker(settings.rasa_url, settings.rasa_token.reveal(), options.rasa_transport,
                            settings.secret_key.reveal())
         handoffs = Handoffs(client, gateway.queue, gateway, texts, notes, audit, rasa, clock,

@@ -1,0 +1,107 @@
+"""The real stack (Rasa with our tracker store, the action server, the gateway) on the test Redis: after a
+conversation on the web channel and on Telegram, no key's raw value holds what the people wrote."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+
+import httpx
+import pytest
+import redis
+
+from bot import keys
+from bot.sealed import Sealer, new_key
+from bot.settings import PROJECT_ROOT, Secret
+from tests.channels.botapi import TOKEN, FakeBotAPI, text_update
+from tests.rawscan import hits
+from tests.stack.test_run import CAUNOI, stack_env
+
+WEB = "web:stacksealed01"
+CHAT = 616161
+SECRET = "stack-secret_1"
+DANGER = "cuu toi voi bi giu ho chieu o campuchia"
+REPORT = "em gai toi mat lien lac o Trung Quoc"
+PLACE = {"latitude": 10.7626, "longitude": 106.6601}
+
+
+def start(env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
+    process = subprocess.Popen([*CAUNOI, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, cwd=PROJECT_ROOT)
+    lines: list[str] = []
+    assert process.stdout is not None
+    deadline = time.monotonic() + 240
+    for line in process.stdout:
+        lines.append(line)
+        if "Stop everything: Ctrl-C" in line or process.poll() is not None or time.monotonic() > deadline:
+            break
+    return process, lines
+
+
+@pytest.mark.stack
+def test_a_redis_dump_of_a_real_conversation_reveals_no_message_text(redis_url: str,
+                                                                    bot_api: FakeBotAPI) -> None:
+    key = new_key()
+    env = stack_env(REDIS_URL=redis_url, CAUNOI_DATA_KEYS=key, CAUNOI_TELEGRAM_TOKEN=TOKEN,
+                    CAUNOI_TELEGRAM_API_URL=bot_api.url, CAUNOI_TELEGRAM_WEBHOOK_SECRET=SECRET)
+    process, lines = start(env)
+    try:
+        assert any(line.startswith("caunoi: ready:") for line in lines), "".join(lines)
+        gateway = httpx.Client(base_url=f"http://127.0.0.1:{env['CAUNOI_HTTP_PORT']}", timeout=60)
+        for body in ({"text": "xin chào"}, {"text": DANGER}, {"location": PLACE}):
+            answer = gateway.post("/webhooks/web", json={"conversation_id": WEB, **body})
+            assert answer.status_code == 200, answer.text
+        assert gateway.post("/webhooks/telegram", json=text_update(CHAT, REPORT),
+                            headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}).status_code == 200
+        deadline = time.monotonic() + 60
+        while not [m for m in bot_api.called("sendMessage") if m["chat_id"] == str(CHAT)]:
+            assert time.monotonic() < deadline, "the Telegram message was never answered"
+            time.sleep(0.2)
+        time.sleep(1.0)  # Rasa saves the tracker as the turn ends
+        client = redis.Redis.from_url(redis_url, decode_responses=True)
+        assert client.get(keys.conversation_mode(WEB)) == "waiting"  # the action server escalated it
+
+        assert hits(redis_url, [DANGER, "giu ho chieu", "campuchia", REPORT, "mat lien lac", "Trung Quốc",
+                                str(PLACE["latitude"]), str(PLACE["longitude"])]) == []
+
+        # Rasa stored its trackers through our store: sealed with the key, and they are the conversations.
+        sealer = Sealer((Secret(key),))
+        for conversation, said in ((WEB, DANGER), (f"tg:{CHAT}", REPORT)):
+            raw = client.get(keys.rasa_tracker(conversation))
+            assert raw is not None and raw.startswith("s1:"), f"no sealed tracker for {conversation}"
+            events = json.loads(sealer.open(raw))["events"]
+            assert said in [event.get("text") for event in events if event.get("event") == "user"]
+        summary = client.hget(keys.case(WEB), "summary")
+        assert summary and "Campuchia" in sealer.open(summary)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
+
+
+def test_a_kept_redis_without_data_keys_is_one_clear_line(redis_url: str) -> None:
+    result = subprocess.run([*CAUNOI, "run"], env=stack_env(REDIS_URL=redis_url), capture_output=True, text=True,
+                            timeout=60, cwd=PROJECT_ROOT)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("caunoi: REDIS_URL is set, so CAUNOI_DATA_KEYS must be too")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("process", ["gateway", "rasa", "actions"])
+def test_no_process_starts_without_data_keys(redis_url: str, process: str) -> None:
+    result = subprocess.run([*CAUNOI, "serve", process], env=stack_env(REDIS_URL=redis_url), capture_output=True,
+                            text=True, timeout=60, cwd=PROJECT_ROOT)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("caunoi: CAUNOI_DATA_KEYS is not set")
+
+
+def test_a_malformed_key_stops_the_process_without_showing_it(redis_url: str) -> None:
+    typo = new_key()[:-3] + "#="
+    result = subprocess.run([*CAUNOI, "serve", "gateway"], env=stack_env(REDIS_URL=redis_url,
+                                                                        CAUNOI_DATA_KEYS=f"{new_key()},{typo}"),
+                            capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("caunoi: CAUNOI_DATA_KEYS: key 2 is not a data key")
+    assert typo[:20] not in result.stdout + result.stderr
