@@ -14,6 +14,7 @@ import redis.asyncio
 
 from bot import keys
 from bot.console.clock import Clock
+from bot.retention import Retention, kept_keys
 from bot.sealed import Sealer, Unreadable, process_sealer
 
 NOTE_MAX_CHARS = 2000
@@ -21,8 +22,10 @@ NOTE_MAX_CHARS = 2000
 
 class CaseNotes:
     def __init__(self, client: redis.asyncio.Redis, clock: Clock, retention_days: int = 30,
-                 sealer: Sealer | None = None):
+                 sealer: Sealer | None = None, retention: Retention | None = None):
         self._redis = client
+        # A note is activity too: the conversation (notes included) is kept its period from the note on.
+        self._retention = retention
         self._clock = clock
         self._ttl = retention_days * 24 * 3600
         self._sealer = sealer or process_sealer()
@@ -30,6 +33,8 @@ class CaseNotes:
     async def add(self, conversation_id: str, author: str, text: str) -> dict[str, Any]:
         note = {"at": round(self._clock(), 3), "operator": author, "text": text}
         await self._push(keys.case_notes(conversation_id), note)
+        if self._retention is not None:
+            await self._retention.keep(conversation_id, *kept_keys(conversation_id))
         return note
 
     async def read(self, conversation_id: str) -> list[dict[str, Any]]:

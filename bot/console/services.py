@@ -83,7 +83,8 @@ class ConsoleServices:
         operators = OperatorStore(client, options.hasher)
         audit = AuditLog(client, clock)
         presence = Presence(client, clock)
-        notes = CaseNotes(client, clock, settings.retention_days, Sealer.from_settings(settings))
+        notes = CaseNotes(client, clock, settings.retention_days, Sealer.from_settings(settings),
+                          retention=gateway.retention)
         rasa = RasaTracker(settings.rasa_url, settings.rasa_token.reveal(), options.rasa_transport,
                            settings.secret_key.reveal())
         handoffs = Handoffs(client, gateway.queue, gateway, texts, notes, audit, rasa, clock,

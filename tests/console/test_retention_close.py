@@ -54,3 +54,16 @@ async def test_close_keeps_the_conversation_for_its_outcomes_period(console: Con
     # The transcript (the closing message included), notes and handoff record live exactly that long.
     for key in (keys.transcript(PERSON), keys.case_notes(PERSON), keys.handoffs(PERSON)):
         assert period - 60 < await redis.ttl(key) <= period, key
+
+
+async def test_a_note_after_a_referral_keeps_the_referral_period(console: Console) -> None:
+    await handed_over(console)
+    hoa = await console.login("hoa")
+    await hoa.post(f"/api/conversations/{PERSON}/claim")
+    await hoa.post(f"/api/conversations/{PERSON}/close", {"outcome": "referred",
+                                                          "referral": {"entry_id": "tong-dai-111"}})
+    await console.services.handoffs.idle()
+    # Weeks later an operator writes what the referral partner said: notes and transcript keep 90 days from then.
+    await hoa.post(f"/api/conversations/{PERSON}/notes", {"text": "Đối tác đã liên hệ được."})
+    for key in (keys.case_notes(PERSON), keys.transcript(PERSON)):
+        assert 90 * DAY - 60 < await console.gateway.redis.ttl(key) <= 90 * DAY, key
