@@ -86,6 +86,10 @@ class Plan:
 def role_of(command: list[str]) -> str:
     """Which part of the stack a process is, from its command line."""
     line = " ".join(command)
+    if "locust" in line:
+        return "locust"
+    if "load.botapi" in line:
+        return "botapi double"
     if "redis-server" in line:
         return "redis"
     if "rasa_sdk" in line:
@@ -111,6 +115,7 @@ class Sampler(threading.Thread):
     def run(self) -> None:
         while not self.stop.wait(2.0):
             rss: dict[str, int] = {}
+            cpu: dict[str, float] = {}
             seen: set[int] = set()
             for root in self.roots:
                 try:
@@ -124,9 +129,11 @@ class Sampler(threading.Thread):
                     try:
                         role = role_of(process.cmdline())
                         rss[role] = rss.get(role, 0) + process.memory_info().rss
+                        times = process.cpu_times()
+                        cpu[role] = cpu.get(role, 0.0) + times.user + times.system
                     except psutil.Error:
                         continue
-            self.samples.append(Sample(time.monotonic(), os.getloadavg()[0], rss))
+            self.samples.append(Sample(time.monotonic(), os.getloadavg()[0], rss, cpu))
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], what: str, timeout: float = READY_TIMEOUT) -> None:
@@ -261,7 +268,7 @@ def main() -> int:
             readiness.append((f"{gateways[-1]}/readyz", extra, f"gateway-{index}"))
         for url, process, name in readiness:
             wait_ready(url, process, name)
-        roots = [process.pid for _, process, _ in readiness]
+        roots = [process.pid for _, process, _ in readiness] + [double.pid]
         pid = redis_pid(store.url)
         if pid is not None:
             roots.append(pid)
@@ -281,6 +288,7 @@ def main() -> int:
         locust = running.start("locust", [str(LOCUST), "-f", str(PROJECT_ROOT / "load" / "locustfile.py"),
                                           "--headless", "--only-summary", "--loglevel", "WARNING",
                                           "--host", gateways[0], "--csv", str(WORK / "locust")], locust_env)
+        sampler.roots.append(locust.pid)
         try:
             locust.wait(timeout=len(plan.steps) * plan.step_seconds + 180)
         except subprocess.TimeoutExpired:

@@ -43,15 +43,21 @@ class Step:
     end: float
 
 
+# The load test's own processes: sampled too (they share the machine's cores), never counted as the stack.
+GENERATORS = ("locust", "botapi double")
+
+
 @dataclass(frozen=True)
 class Sample:
     at: float
     load1: float
-    rss: dict[str, int]  # bytes, by process role (gateway, rasa, actions, redis, supervisor)
+    rss: dict[str, int]  # bytes, by process role (gateway, rasa, actions, redis, supervisor; and the generators)
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds used so far, by role
 
     @property
     def total(self) -> int:
-        return sum(self.rss.values())
+        """Resident bytes of the stack, without the load generators."""
+        return sum(value for role, value in self.rss.items() if role not in GENERATORS)
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,7 @@ class StepStats:
     error_rate: float = 0.0
     rss_mb: dict[str, float] = field(default_factory=dict)  # mean and max of the whole stack, and max by role
     load1: float | None = None
+    cpu_percent: dict[str, float] = field(default_factory=dict)  # by role; 100 = one core busy all the time
 
 
 def step_stats(step: Step, correlation: Correlation, arrived: Sequence[Arrived], samples: Sequence[Sample],
@@ -163,8 +170,15 @@ def step_stats(step: Step, correlation: Correlation, arrived: Sequence[Arrived],
         mb = 2**20
         rss["mean"] = round(sum(s.total for s in window) / len(window) / mb, 1)
         rss["max"] = round(max(s.total for s in window) / mb, 1)
-        for role in sorted({role for s in window for role in s.rss}):
+        for role in sorted({role for s in window for role in s.rss} - set(GENERATORS)):
             rss[role] = round(max(s.rss.get(role, 0) for s in window) / mb, 1)
+
+    cpu: dict[str, float] = {}
+    if len(window) >= 2:
+        span = window[-1].at - window[0].at
+        for role in sorted({role for s in window for role in s.cpu}):
+            used = window[-1].cpu.get(role, 0.0) - window[0].cpu.get(role, 0.0)
+            cpu[role] = round(max(used, 0.0) / span * 100, 1) if span > 0 else 0.0
 
     def ms(value: float | None) -> float | None:
         return None if value is None else round(value, 1)
@@ -178,6 +192,7 @@ def step_stats(step: Step, correlation: Correlation, arrived: Sequence[Arrived],
         turn_ms={"p50": ms(percentile(lasts, 0.50)), "p95": ms(percentile(lasts, 0.95))},
         errors=dict(errors), error_rate=round(sum(errors.values()) / len(turns), 4) if turns else 0.0,
         rss_mb=rss, load1=round(sum(s.load1 for s in window) / len(window), 2) if window else None,
+        cpu_percent=cpu,
     )
 
 

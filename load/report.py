@@ -101,6 +101,14 @@ def render(info: RunInfo, steps: Sequence[StepStats], knee: Knee) -> str:
         lines += ["", "Peak resident memory by process role (MB, summed over processes of that role):", "",
                   "| concurrent conversations | " + " | ".join(roles) + " |",
                   "|---|" + "---|" * len(roles), *memory_rows]
+    cpu_roles = sorted({role for s in steps for role in s.cpu_percent})
+    if cpu_roles:
+        cpu_rows = [f"| {s.users} | " + " | ".join(f"{s.cpu_percent.get(role, 0):.0f}" for role in cpu_roles) + " |"
+                    for s in steps]
+        lines += ["", f"CPU by process role over each step's measured part (% of one core; the machine has "
+                      f"{info.cpus}; locust and the Bot API double are the load generators, on the same cores):", "",
+                  "| concurrent conversations | " + " | ".join(cpu_roles) + " |",
+                  "|---|" + "---|" * len(cpu_roles), *cpu_rows]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -156,3 +156,12 @@ def test_the_requirements_lock_pins_every_package() -> None:
 def test_recorded_sample_is_json() -> None:
     json.dumps(RECORDED)  # the fixture stays plain data a run could have written
     assert isinstance(Correlation([], 0).turns, list)
+
+
+def test_cpu_is_the_share_of_a_core_each_role_used_over_the_steady_part() -> None:
+    samples = [Sample(at=100.0 + t, load1=1.0, rss={"rasa": 2**20, "locust": 2**30},
+                      cpu={"rasa": 0.9 * t, "locust": 0.2 * t}) for t in range(0, 50, 2)]
+    result = step_stats(Step(2, 100.0, 150.0), Correlation([], 0), [], samples, settle=10.0)
+    assert result.cpu_percent == {"locust": pytest.approx(20.0), "rasa": pytest.approx(90.0)}
+    assert result.rss_mb["max"] == pytest.approx(1.0)  # the load generator's memory is not the stack's
+    assert "locust" not in result.rss_mb
