@@ -107,6 +107,8 @@ SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
 }
 
+HSTS = "max-age=31536000; includeSubDomains"
+
 
 class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
@@ -117,12 +119,19 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        https = scope.get("scheme") == "https"  # uvicorn sets it from X-Forwarded-Proto for a trusted proxy
+        api = str(scope.get("path", "")).startswith("/api/")
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     if name not in headers:  # a route's stricter or fuller value wins
                         headers[name] = value
+                if https:  # over plain http (local use) the header means nothing and browsers ignore it
+                    headers["Strict-Transport-Security"] = HSTS
+                if api and "content-disposition" not in headers:  # opened directly, an answer is a file, not a page
+                    headers["Content-Disposition"] = 'attachment; filename="api.json"'
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

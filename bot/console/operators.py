@@ -24,7 +24,7 @@ ROLES: tuple[Role, ...] = ("operator", "supervisor")
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,31}")
 ALIAS = re.compile(r"[^\W\d_][^\W\d_ .'-]*(?:[ .'-][^\W\d_]+)*")
 ALIAS_MAX = 32
-PASSWORD_MIN = 10
+PASSWORD_MIN = 12  # OWASP ASVS 4.0.3 2.1.1; no composition rules (2.1.9)
 PASSWORD_MAX = 256
 
 

@@ -52,7 +52,7 @@ def test_add_disable_and_reset_an_operator(monkeypatch: pytest.MonkeyPatch, caps
 
 
 @pytest.mark.parametrize(("argv", "stdin", "message"), [
-    (["--role", "operator", "--password-stdin"], "short\n", "at least 10 characters"),
+    (["--role", "operator", "--password-stdin"], "short-pass1\n", "at least 12 characters"),
     (["--role", "operator", "--alias", "Hoa 0912", "--password-stdin"], PASSWORD + "\n", "no digits"),
 ])
 def test_bad_operators_are_refused(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

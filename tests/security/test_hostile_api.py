@@ -234,3 +234,14 @@ async def test_every_answer_carries_the_security_headers(team: tuple[Operator, O
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     console = await running.http.get("/console/")
     assert "script-src 'self'" in console.headers["content-security-policy"]  # the console's own, fuller policy
+
+
+async def test_api_answers_are_attachments_and_https_gets_hsts(team: tuple[Operator, Operator],
+                                                               running: Running) -> None:
+    lan, _ = team
+    queue = await lan.http.get("/api/queue")
+    assert queue.headers["content-disposition"].startswith("attachment")
+    assert "strict-transport-security" not in queue.headers  # plain http: the header would mean nothing
+    secure = httpx.AsyncClient(transport=running.http._transport, base_url="https://gateway")
+    async with secure:
+        assert (await secure.get("/healthz")).headers["strict-transport-security"].startswith("max-age=")
