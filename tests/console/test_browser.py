@@ -224,6 +224,10 @@ async def operator_session(page: Page, console: Console, rasa: FakeRasa, bot_api
     assert rasa.messages(PERSON)[-1] == "cảm ơn nhiều"
     await page.click("#logout")
     await expect(page.locator("#login-view")).to_be_visible()
+    # Nothing of the person stays in the page, even hidden (ASVS 8.2.3).
+    for hidden in ("#transcript", "#notes", "#queue-list", "#held-list", "#facts", "#history"):
+        assert await page.locator(f"{hidden} > *").count() == 0, hidden
+    assert await page.locator("#reply-text").input_value() == ""
 
 
 async def supervisor_stats(page: Page, console: Console) -> None:

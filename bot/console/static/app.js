@@ -65,11 +65,18 @@ async function loggedIn(me) {
   await route();
 }
 
+// What a person wrote, and who they are, must not stay in the page (even hidden) once the session is over.
+const PERSONAL_NODES = ['queue-list', 'held-list', 'conv-title', 'conv-state', 'transcript', 'facts', 'notes',
+  'history', 'stats', 'campaigns'];
+const PERSONAL_FIELDS = ['reply-text', 'note-text', 'close-agency', 'login-password'];
+
 function loggedOut() {
   state.me = null;
   setCsrf(null);
   if (state.events) state.events.close();
   state.events = null;
+  for (const id of PERSONAL_NODES) $(id)?.replaceChildren();
+  for (const id of PERSONAL_FIELDS) if ($(id)) $(id).value = '';
   show('login-view');
   $('login-username').focus();
 }
