@@ -119,7 +119,10 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
-        https = scope.get("scheme") == "https"  # uvicorn sets it from X-Forwarded-Proto for a trusted proxy
+        # Behind a proxy uvicorn may not trust, the scheme stays http: X-Forwarded-Proto counts too. A forged one
+        # gains nothing, browsers ignore the header on a plain-http answer.
+        forwarded = dict(scope.get("headers") or []).get(b"x-forwarded-proto", b"").split(b",")[0].strip().lower()
+        https = scope.get("scheme") == "https" or forwarded == b"https"
         api = str(scope.get("path", "")).startswith("/api/")
 
         async def send_with_headers(message: Message) -> None:

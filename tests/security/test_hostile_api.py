@@ -245,3 +245,5 @@ async def test_api_answers_are_attachments_and_https_gets_hsts(team: tuple[Opera
     secure = httpx.AsyncClient(transport=running.http._transport, base_url="https://gateway")
     async with secure:
         assert (await secure.get("/healthz")).headers["strict-transport-security"].startswith("max-age=")
+    proxied = await running.http.get("/healthz", headers={"X-Forwarded-Proto": "https"})
+    assert proxied.headers["strict-transport-security"].startswith("max-age=")
