@@ -158,7 +158,7 @@ class Dispatcher:
             typed = clean_typed_text(inbound.text)
             danger = mode == "waiting" and bool(typed) and self._risk.of([typed]).level == "high"
             if danger and await self._first_time(conversation, "emergency", EMERGENCY_REPEAT_SECONDS):
-                await sender.send(conversation, Outbound(self._notes.emergency))
+                await sender.send(conversation, Outbound(self._notes.emergency, sensitive=True))
             elif mode == "waiting" and not danger and self._withdrawal is not None \
                     and self._withdrawal.asked(inbound.text) and await self._queue.withdraw(conversation):
                 log.info("withdrawn conversation=%s", log_id(conversation, self._log_key))
@@ -215,7 +215,7 @@ class Dispatcher:
         except RasaUnavailable as error:
             log.warning("rasa unavailable conversation=%s reason=%s", log_id(conversation, self._log_key), error)
             await self._escalate(inbound)
-            return [Outbound(self._notes.degraded)]
+            return [Outbound(self._notes.degraded, sensitive=True)]
         intent = text.split("{", 1)[0] if text.startswith("/") else "text"
         log.info("turn conversation=%s channel=%s input=%s replies=%d ms=%.0f", log_id(conversation, self._log_key),
                  inbound.channel, intent, len(replies), (time.perf_counter() - started) * 1000)

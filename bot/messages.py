@@ -65,3 +65,6 @@ class Outbound:
     buttons: tuple[Button, ...] = field(default_factory=tuple)
     request_location: bool = False
     protect_content: bool = False  # Telegram: the person cannot forward or save it (safety information)
+    # Deleted from the person's chat on an erase, like protected messages (bot/channels/telegram_cleanup.py): what
+    # was said around a handoff, the emergency numbers. Forwarding stays possible.
+    sensitive: bool = False

@@ -149,13 +149,13 @@ class TelegramTransport:
         """Pieces of at most 4096 characters; buttons and the location keyboard ride on the last one."""
         text = message.text or (self._notes.location_request if message.request_location and not message.buttons
                                 else "👇")
-        pieces = [Outbound(piece, protect_content=message.protect_content)
+        pieces = [Outbound(piece, protect_content=message.protect_content, sensitive=message.sensitive)
                   for piece in split_text(text, MessageLimit.MAX_TEXT_LENGTH)]
         pieces[-1] = Outbound(pieces[-1].text, message.buttons, message.request_location and not message.buttons,
-                              message.protect_content)
+                              message.protect_content, message.sensitive)
         if message.buttons and message.request_location:  # one keyboard per message: the location one goes next
             pieces.append(Outbound(self._notes.location_request, request_location=True,
-                                   protect_content=message.protect_content))
+                                   protect_content=message.protect_content, sensitive=message.sensitive))
         return pieces
 
     async def post(self, conversation_id: str, part: Outbound) -> None:
@@ -187,7 +187,8 @@ class TelegramTransport:
         except TelegramError as error:
             raise PermanentFailure(f"telegram: {type(error).__name__}") from None
         if self._chat_log is not None:
-            await safely(self._chat_log.sent(conversation_id, sent.message_id, part.protect_content))
+            await safely(self._chat_log.sent(conversation_id, sent.message_id,
+                                             part.protect_content or part.sensitive))
 
     async def typing(self, conversation_id: str) -> None:
         with contextlib.suppress(TelegramError):

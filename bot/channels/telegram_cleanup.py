@@ -6,8 +6,9 @@ by time that expires with that window; when the person's erase goes through it d
 tells the person what went and what stays (content/<language>/gateway/messages.yml, `chat_*`). Older messages,
 and any the platform refuses, remain: the note says so and how to delete the chat themselves.
 
-CAUNOI_TELEGRAM_DELETE_ON_ERASE: `sensitive` (default) — the bot's safety messages (sent with protect_content)
-and everything the person wrote; `all` — every bot message too; `off` — nothing is noted or deleted.
+CAUNOI_TELEGRAM_DELETE_ON_ERASE: `sensitive` (default) — the bot's sensitive messages (safety messages sent with
+protect_content, whatever was said around a handoff, the emergency numbers: `Outbound.sensitive`) and everything
+the person wrote; `all` — every bot message too; `off` — nothing is noted or deleted.
 """
 
 from __future__ import annotations

@@ -58,7 +58,8 @@ def join_replies(messages: list[Outbound], limit: int = JOIN_LIMIT) -> list[Outb
         if previous is not None and not previous.buttons and not previous.request_location and previous.text \
                 and message.text and len(previous.text) + 2 + len(message.text) <= limit:
             joined[-1] = replace(message, text=f"{previous.text}\n\n{message.text}",
-                                 protect_content=previous.protect_content or message.protect_content)
+                                 protect_content=previous.protect_content or message.protect_content,
+                                 sensitive=previous.sensitive or message.sensitive)
         else:
             joined.append(message)
     return joined

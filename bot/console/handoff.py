@@ -162,7 +162,8 @@ class Handoffs:
 
     async def _send(self, conversation_id: str, text: str, author: Author) -> bool:
         try:
-            return await self._sender.send(conversation_id, Outbound(text), author=author)
+            # Anything said around a handoff tells a watcher the person reached a hotline: sensitive.
+            return await self._sender.send(conversation_id, Outbound(text, sensitive=True), author=author)
         except (KeyError, ValueError):  # a channel this gateway does not run: nothing can reach the person
             log.error("no sender conversation=%s", log_id(conversation_id, self._log_key))
             return False

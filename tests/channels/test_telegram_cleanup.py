@@ -12,6 +12,7 @@ import redis.asyncio
 from bot import keys
 from bot.content import gateway_texts
 from bot.gateway import GatewayOptions
+from bot.messages import Outbound
 from bot.notes import Notes
 from bot.settings import Settings
 from tests.channels.botapi import Behaviour, FakeBotAPI, text_update
@@ -156,3 +157,16 @@ async def test_noted_ids_expire_with_the_window_and_hold_no_text(running: Runnin
     assert 48 * 3600 - 60 < ttl <= 48 * 3600
     members = await running.redis.zrange(key, 0, -1)
     assert len(members) == 3 and all(member[0] in "bp" and member[1:].isdigit() for member in members)
+
+
+async def test_handoff_messages_count_as_sensitive(running: Running, rasa: FakeRasa, bot_api: FakeBotAPI) -> None:
+    rasa.replies = replies
+    ids = await converse(running, bot_api)
+    # What the operator console sends (bot/console/handoff.py marks it sensitive), and a plain gateway message.
+    await running.gateway.send(CONVERSATION, Outbound("Mình là Hoa, nhân viên hỗ trợ.", sensitive=True))
+    operator = bot_api._message_id
+    await running.gateway.send(CONVERSATION, Outbound("Bạn cứ viết nhé."))
+    plain = bot_api._message_id
+    await erase_now(running, ids)
+    assert (str(CHAT), str(operator)) in deleted(bot_api)
+    assert (str(CHAT), str(plain)) not in deleted(bot_api)

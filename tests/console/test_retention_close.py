@@ -67,3 +67,15 @@ async def test_a_note_after_a_referral_keeps_the_referral_period(console: Consol
     await hoa.post(f"/api/conversations/{PERSON}/notes", {"text": "Đối tác đã liên hệ được."})
     for key in (keys.case_notes(PERSON), keys.transcript(PERSON)):
         assert 90 * DAY - 60 < await console.gateway.redis.ttl(key) <= 90 * DAY, key
+
+
+async def test_what_the_console_sends_is_noted_for_deletion_on_an_erase(console: Console,
+                                                                        bot_api: FakeBotAPI) -> None:
+    await handed_over(console)
+    hoa = await console.login("hoa")
+    await hoa.post(f"/api/conversations/{PERSON}/claim")
+    response = await hoa.post(f"/api/conversations/{PERSON}/messages", {"text": "Bạn đang ở đâu?"})
+    assert response.status_code == 200
+    sent = await bot_api.wait_for("sendMessage", 2)  # "joined", then the reply
+    noted = await console.gateway.redis.zrange(keys.chat_messages(PERSON), 0, -1)
+    assert len([member for member in noted if member.startswith("b")]) == len(sent) == 2
