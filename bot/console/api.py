@@ -27,7 +27,7 @@ from bot.console.http import (
     text_field,
 )
 from bot.console.location import whereabouts
-from bot.console.operators import USERNAME, Operator
+from bot.console.operators import PASSWORD_MAX, USERNAME, Operator
 from bot.console.services import ConsoleServices
 from bot.console.sessions import Session
 from bot.queue import Case, Transition
@@ -68,7 +68,7 @@ async def login(request: Request, ctx: Context) -> Response:
     username, password = data.get("username"), data.get("password")
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
         raise ApiError(400, "username and password are required")
-    if len(username) > 64 or len(password) > 256:
+    if len(username) > 64 or len(password) > PASSWORD_MAX:
         raise ApiError(401, "wrong username or password")
     username = username.strip().lower()
     address = client_address(request, services.settings.console)

@@ -25,7 +25,7 @@ USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,31}")
 ALIAS = re.compile(r"[^\W\d_][^\W\d_ .'-]*(?:[ .'-][^\W\d_]+)*")
 ALIAS_MAX = 32
 PASSWORD_MIN = 12  # OWASP ASVS 4.0.3 2.1.1; no composition rules (2.1.9)
-PASSWORD_MAX = 256
+PASSWORD_MAX = 128  # ASVS 4.0.3 2.1.2: 64 characters allowed, more than 128 refused
 
 
 class OperatorError(ValueError):

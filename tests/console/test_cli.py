@@ -80,3 +80,10 @@ def test_audit_export_writes_json_lines(monkeypatch: pytest.MonkeyPatch, capsys:
     assert main(["audit", "export", "--since", "2999-01-01"]) == 0
     assert capsys.readouterr().out == ""
     assert main(["audit", "export", "--since", "yesterday"]) == 2
+
+
+def test_passwords_of_64_characters_are_taken_and_of_more_than_128_refused() -> None:
+    from bot.console.operators import password_problem
+    assert password_problem("a" * 64) is None and password_problem("a" * 128) is None
+    assert password_problem("a" * 129) == "the password must have at most 128 characters"
+    assert password_problem("a" * 11) == "the password must have at least 12 characters"
