@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import redis
 import redis.asyncio
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import keys
 from bot.channels.base import ChatMessage
@@ -113,10 +113,11 @@ async def _delete(bot: Bot, chat_id: int, message_id: int, sleep: Callable[[floa
             if attempt == 2 or wait > MAX_RETRY_AFTER:
                 return None
             await sleep(float(wait))
-        except Forbidden:
-            return None
-        except BadRequest as error:
+        except BadRequest as error:  # before NetworkError, its base class
             return "message to delete not found" in error.message.lower()  # already gone: deleted
+        except (Forbidden, NetworkError) as error:  # blocked, or the Bot API is down or hangs: not on every id
+            log.warning("telegram deleteMessage stopped: %s", type(error).__name__)
+            return None
         except TelegramError as error:
             log.warning("telegram deleteMessage failed: %s", type(error).__name__)
             return False

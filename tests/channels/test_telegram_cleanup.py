@@ -170,3 +170,15 @@ async def test_handoff_messages_count_as_sensitive(running: Running, rasa: FakeR
     await erase_now(running, ids)
     assert (str(CHAT), str(operator)) in deleted(bot_api)
     assert (str(CHAT), str(plain)) not in deleted(bot_api)
+
+
+async def test_a_bot_api_that_is_down_stops_deleting_and_the_person_is_told(running: Running, rasa: FakeRasa,
+                                                                           bot_api: FakeBotAPI,
+                                                                           channel_settings: Settings) -> None:
+    rasa.replies = replies
+    ids = await converse(running, bot_api)
+    bot_api.answer("deleteMessage", Behaviour("5xx", 502))
+    await erase_now(running, ids)
+    assert len(deleted(bot_api)) == 1  # not one timeout per message
+    text = notes(channel_settings)
+    assert text.chat_not_deleted.format(count=4) in bot_api.called("sendMessage")[-1]["text"]
