@@ -21,7 +21,7 @@ from bot.content import gateway_texts
 from bot.dispatch import BOT_UNAVAILABLE
 from bot.notes import Notes
 from bot.settings import PROJECT_ROOT
-from tests.channels.botapi import text_update
+from tests.channels.botapi import Behaviour, text_update
 from tests.faults.report import Report, Scenario
 from tests.faults.stack import FaultStack
 from tests.stack.test_run import welcome
@@ -218,3 +218,38 @@ def test_redis_killed_and_restarted(stack: FaultStack, console: httpx.Client, re
     scenario.outcome = ("nothing acknowledged was lost: queued messages, the queue and operator sessions came back "
                         "from the AOF; updates refused during the outage were redelivered and processed once, in order")
 
+
+
+def test_redis_killed_mid_turn(stack: FaultStack, console: httpx.Client, report: Report) -> None:
+    scenario = report.scenario("Redis killed in the middle of a turn")
+    stack.wait_ready()
+    chat = 7401
+    assert turn(stack, scenario, chat, "xin chào", "the person writes") == [WELCOME]
+
+    # The reply reaches the person, but the Bot API answers it slowly; Redis dies meanwhile, so the turn cannot
+    # record what it sent nor pop the message: the message stays in the inbox (AOF) and is processed again.
+    stack.api.answer("sendMessage", Behaviour("hang", 3.0))
+    text = "cảm ơn bạn"
+    assert stack.deliver(text_update(chat, text)) == 200
+    stack.wait_until(lambda: len(stack.seen(chat)) == 2, 30, "the reply to be on its way")
+    stack.kill_redis(signal.SIGKILL)
+    killed = time.monotonic()
+    time.sleep(4.0)  # the slow send ends while Redis is still down: the turn fails on its next Redis call
+    stack.start_redis()
+    stack.settle(timeout=90)
+    waited = time.monotonic() - killed
+    saw = stack.seen(chat)[1:]
+    scenario.step(f"the person writes “{text}”; the reply is being sent when Redis gets SIGKILL; Redis restarts 4 s "
+                  f"later; the turn finished {waited:.0f} s after the kill", saw)
+
+    wrote = person_wrote(stack, console, chat)
+    assert wrote[0] == "xin chào" and 1 <= wrote.count(text) <= 2 and set(wrote) == {"xin chào", text}, wrote
+    assert 1 <= len(saw) <= 2 and all(message == saw[0] for message in saw), saw
+    assert waited < 45, "the conversation stayed locked longer than the inbox lock's lifetime"
+    scenario.fact(f"the message was processed {wrote.count(text)} time(s) and answered {len(saw)} time(s): "
+                  "at least once, never lost; a turn cut by the outage runs again, so the person may get that reply "
+                  "twice and the operator may see the message twice")
+    scenario.fact("the conversation waited for the cut turn's inbox lock to expire (30 s, InboxOptions.lock_ttl): "
+                  "the worker could not release it while Redis was down")
+    scenario.outcome = ("nothing lost; the turn in progress was run again after the lock expired (at-least-once: "
+                        f"{len(saw)} cop{'y' if len(saw) == 1 else 'ies'} of the reply)")
