@@ -2,7 +2,8 @@
 
 The same check as tests/gateway/test_two_workers.py, across processes: updates spread over both (some delivered to
 both at once, as a redelivery would be) reach Rasa once each and are answered once each, in the order written.
-Rasa and the action server are one small HTTP stand-in (echoes; /status and /health answer 200).
+Rasa and the action server are one small HTTP stand-in (echoes; /status and /health answer 200). And of two
+operators claiming one conversation through the two processes at the same moment, exactly one wins.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+import redis.asyncio
 import uvicorn
 from cryptography.fernet import Fernet
 from starlette.applications import Starlette
@@ -29,9 +31,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bot import keys
+from bot.console.operators import OperatorStore
+from bot.queue import Case, HandoffQueue
 from bot.settings import PROJECT_ROOT
 from bot.store import free_port
 from tests.channels.botapi import TOKEN, FakeBotAPI, text_update
+from tests.console.harness import CHEAP_HASHER, PASSWORD
 
 pytestmark = pytest.mark.stack
 WEBHOOK_SECRET = "two-processes-secret"
@@ -169,3 +174,37 @@ async def test_two_gateway_processes_process_each_update_once_and_answer_in_orde
         assert sent == [f"Đã nhận: {text}" for text in expected]
     turns = [log.read_text(errors="replace").count("turn conversation=") for _, log in gateways]
     assert sum(turns) == CONVERSATIONS * MESSAGES and all(turns), f"turns per process: {turns}"
+
+
+async def test_two_operators_claiming_through_two_processes_at_once_one_wins(
+        gateways: list[tuple[str, Path]], bot_api: FakeBotAPI, redis_client: redis.asyncio.Redis) -> None:
+    (one, _), (two, _) = gateways
+    operators = OperatorStore(redis_client, CHEAP_HASHER)
+    sessions = []
+    for name, url in (("lan", one), ("minh", two)):
+        await operators.add(name, "operator", PASSWORD)
+        http = httpx.AsyncClient(base_url=url, timeout=15)
+        login = await http.post("/api/login", json={"username": name, "password": PASSWORD})
+        assert login.status_code == 200, login.text
+        http.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        sessions.append((name, http))
+    queue = HandoffQueue(redis_client)
+    try:
+        for round_ in range(15):
+            chat = FIRST_CHAT + 500 + round_
+            await queue.enqueue(Case(f"tg:{chat}", "telegram", "high", ("thử",)))
+            order = sessions if round_ % 2 else sessions[::-1]
+            answers = await asyncio.gather(*(http.post(f"/api/conversations/tg:{chat}/claim")
+                                             for _, http in order))
+            codes = [answer.status_code for answer in answers]
+            assert sorted(codes) == [200, 409], [answer.text for answer in answers]
+            assert await queue.holder(f"tg:{chat}") == order[codes.index(200)][0]
+            deadline = time.monotonic() + 10
+            while not [c for c in bot_api.called("sendMessage") if c["chat_id"] == str(chat)]:
+                assert time.monotonic() < deadline, "the person was not told someone joined"
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.2)
+            assert len([c for c in bot_api.called("sendMessage") if c["chat_id"] == str(chat)]) == 1
+    finally:
+        for _, http in sessions:
+            await http.aclose()
