@@ -8,11 +8,15 @@ and once more after a turn that came back empty (the server may have died during
 answering, the turn counts as Rasa being unavailable: the dispatcher's degraded path sends the emergency numbers
 and queues the person for a human, as when Rasa itself is down. Rasa's partial replies are dropped then: they may
 have promised what the lost action was to do.
+
+One check serves every turn that starts within `REUSE_SECONDS` of it: at 20 turns a second the action server (a
+single process, beside Rasa on the same cores) would otherwise answer 20 health checks a second for nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import httpx
@@ -21,6 +25,7 @@ from bot.messages import Outbound
 from bot.rasa_client import RasaClient, RasaUnavailable
 
 PROBE_TIMEOUT = httpx.Timeout(2.0, connect=1.0)
+REUSE_SECONDS = 1.0
 
 
 class ActionsWatchedRasa(RasaClient):
@@ -30,26 +35,30 @@ class ActionsWatchedRasa(RasaClient):
         super().__init__(*args, **kwargs)
         self._health_url = f"{actions_url.rstrip('/')}/health"
         self._probe = httpx.AsyncClient(timeout=PROBE_TIMEOUT, transport=kwargs.get("transport"))
+        self._check: tuple[float, asyncio.Task[str | None]] | None = None  # the latest check: when it started
 
     async def aclose(self) -> None:
+        if self._check is not None:
+            await asyncio.gather(self._check[1], return_exceptions=True)
         await self._probe.aclose()
         await super().aclose()
 
     async def send(self, conversation_id: str, text: str, channel: str,
                    metadata: dict[str, Any] | None = None) -> list[Outbound]:
-        probe = asyncio.create_task(self.actions_problem())
-        try:
-            replies = await super().send(conversation_id, text, channel, metadata)
-        except BaseException:
-            probe.cancel()
-            await asyncio.gather(probe, return_exceptions=True)
-            raise
-        problem = await probe
+        check = self._check_since(time.monotonic() - REUSE_SECONDS)
+        replies = await super().send(conversation_id, text, channel, metadata)
+        problem = await asyncio.shield(check)  # shared with other turns: never cancelled by one of them
         if problem is None and not replies:
-            problem = await self.actions_problem()
+            problem = await asyncio.shield(self._check_since(time.monotonic()))  # it may have died during the turn
         if problem is not None:
             raise RasaUnavailable(problem)
         return replies
+
+    def _check_since(self, earliest: float) -> asyncio.Task[str | None]:
+        """A health check started at `earliest` or later: the latest one if it is, else a new one."""
+        if self._check is None or self._check[0] < earliest:
+            self._check = (time.monotonic(), asyncio.create_task(self.actions_problem()))
+        return self._check[1]
 
     async def actions_problem(self) -> str | None:
         """None when the action server answers its health check, else a short reason (no URL: logs carry it)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Callable
 
 import httpx
@@ -91,4 +93,21 @@ async def test_rasa_down_is_still_rasa_unavailable() -> None:
     rasa, _ = client(None, up)
     with pytest.raises(RasaUnavailable, match="ConnectError"):
         await rasa.send("tg:1", "xin chào", "telegram")
+    await rasa.aclose()
+
+
+async def test_turns_starting_together_share_one_health_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    rasa, seen = client([{"text": "Chào bạn"}], up)
+    turns = [rasa.send(f"tg:{n}", "xin chào", "telegram") for n in range(10)]
+    assert await asyncio.gather(*turns) == [[Outbound("Chào bạn")]] * 10
+    assert seen.count("health") == 1
+    clock = [time.monotonic() + 100]  # later than the first check by far
+    monkeypatch.setattr("bot.actions_watch.time.monotonic", lambda: clock[0])
+    await rasa.send("tg:1", "xin chào", "telegram")
+    clock[0] += 0.5
+    await rasa.send("tg:1", "xin chào", "telegram")  # the check half a second ago still counts
+    assert seen.count("health") == 2
+    clock[0] += 1.5
+    await rasa.send("tg:1", "xin chào", "telegram")  # one from two seconds ago does not
+    assert seen.count("health") == 3
     await rasa.aclose()
