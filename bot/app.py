@@ -47,8 +47,9 @@ def error(status: int, reason: str) -> JSONResponse:
 
 
 async def read_body(request: Request) -> bytes | JSONResponse:
-    # The same limit as the body-limit middleware's (CAUNOI_MAX_WEBHOOK_BYTES): here for apps built without it.
-    limit = _gateway(request).settings.max_webhook_bytes
+    # The same limit as the body-limit middleware's: here too for apps built without it (tests, benchmarks).
+    settings = _gateway(request).settings
+    limit = BodyLimits(settings.max_webhook_bytes, settings.max_api_bytes).for_path(request.url.path)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():

@@ -23,11 +23,14 @@ log = logging.getLogger("bot.access")
 
 @dataclass(frozen=True)
 class BodyLimits:
-    webhook_bytes: int = 1024 * 1024  # /webhooks/...: Telegram and Zalo updates are a few KB; this is generous
-    api_bytes: int = 64 * 1024  # everything else: the console API takes short JSON
+    webhook_bytes: int = 1024 * 1024  # the Telegram and Zalo webhooks: updates are a few KB; this is generous
+    api_bytes: int = 64 * 1024  # everything else (console API, the local web chat): short JSON
 
     def for_path(self, path: str) -> int:
-        return self.webhook_bytes if path.startswith("/webhooks/") else self.api_bytes
+        return self.webhook_bytes if path in PLATFORM_WEBHOOKS else self.api_bytes
+
+
+PLATFORM_WEBHOOKS = frozenset({"/webhooks/telegram", "/webhooks/zalo"})
 
 
 class BodyTooLarge(Exception):
