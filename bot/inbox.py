@@ -158,6 +158,9 @@ class InboxWorker:
         self._again: set[str] = set()
         self._slots = asyncio.Semaphore(options.concurrency)
         self._sweeper: asyncio.Task[None] | None = None
+        # Locks this worker could not release because Redis was away: freed by the sweep once it answers again,
+        # so the conversation does not wait out the lock's whole lifetime (conversation -> token).
+        self._unreleased: dict[str, str] = {}
         # redis-py 4.6 can swallow a task's cancellation mid-command, so loops also watch this flag.
         self._stopping = asyncio.Event()
 
@@ -210,6 +213,7 @@ class InboxWorker:
     async def _sweep_forever(self) -> None:
         while not self._stopping.is_set():
             try:
+                await self._release_unreleased()
                 for conversation_id in await self._inbox.pending():
                     if conversation_id not in self._active and not self._stopping.is_set():
                         self.kick(conversation_id)
@@ -242,8 +246,16 @@ class InboxWorker:
             done.set()
             await asyncio.wait({renewal}, timeout=10.0)
             # Shutting down, cancelled or failed mid-turn: whatever is left waits in Redis, free for another worker.
-            with contextlib.suppress(Exception):
+            try:
                 await asyncio.shield(self._inbox.unlock(conversation_id, token))
+            except Exception:
+                self._unreleased[conversation_id] = token
+
+    async def _release_unreleased(self) -> None:
+        for conversation_id, token in list(self._unreleased.items()):
+            await self._inbox.unlock(conversation_id, token)  # only if still ours; raises while Redis is away
+            if self._unreleased.get(conversation_id) == token:
+                del self._unreleased[conversation_id]
 
     async def _keep_lock(self, conversation_id: str, token: str, done: asyncio.Event) -> None:
         ttl = self._options.lock_ttl
@@ -262,7 +274,9 @@ class InboxWorker:
             inbound = self._inbox.open(raw)
             channel = inbound.channel
             await self._handler(inbound)
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, redis.ConnectionError, redis.TimeoutError):
+            # Redis itself is away: the message stays first in the inbox and is tried again once Redis answers.
+            # Dead-lettering it would leave the person's message unanswered for a passing outage.
             raise
         except Exception as error:
             # A message that breaks the handler must not block the conversation behind it: the operator sees it.
