@@ -245,11 +245,13 @@ def test_redis_killed_mid_turn(stack: FaultStack, console: httpx.Client, report:
     wrote = person_wrote(stack, console, chat)
     assert wrote[0] == "xin chào" and 1 <= wrote.count(text) <= 2 and set(wrote) == {"xin chào", text}, wrote
     assert 1 <= len(saw) <= 2 and all(message == saw[0] for message in saw), saw
-    assert waited < 45, "the conversation stayed locked longer than the inbox lock's lifetime"
+    # The worker frees the cut turn's inbox lock as soon as Redis answers again (InboxWorker._release_unreleased)
+    # rather than leave the conversation waiting out the lock's 30 s lifetime.
+    assert waited < 15, f"the conversation stayed locked {waited:.0f} s"
     scenario.fact(f"the message was processed {wrote.count(text)} time(s) and answered {len(saw)} time(s): "
                   "at least once, never lost; a turn cut by the outage runs again, so the person may get that reply "
                   "twice and the operator may see the message twice")
-    scenario.fact("the conversation waited for the cut turn's inbox lock to expire (30 s, InboxOptions.lock_ttl): "
-                  "the worker could not release it while Redis was down")
-    scenario.outcome = ("nothing lost; the turn in progress was run again after the lock expired (at-least-once: "
+    scenario.fact(f"the turn ran again {max(waited - 4.0, 0.0):.1f} s after Redis was back: the worker freed the "
+                  "inbox lock it could not release during the outage instead of waiting out its 30 s lifetime")
+    scenario.outcome = ("nothing lost; the turn in progress ran again once Redis was back (at-least-once: "
                         f"{len(saw)} cop{'y' if len(saw) == 1 else 'ies'} of the reply)")
