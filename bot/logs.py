@@ -95,11 +95,31 @@ class Redact(logging.Filter):
             message = f"{record.msg!s} [unformattable arguments]"
         if TRACEBACK_START in message:  # uvicorn logs a failed startup as traceback text, messages and all
             message = without_exception_messages(message)
+        if record.name.startswith("rasa"):
+            message = rasa_event_without_content(message)
         record.msg, record.args = self.scrub(message), None
         for name, value in list(vars(record).items()):
             if name not in _RECORD_FIELDS and isinstance(value, str):
                 setattr(record, name, self.scrub(value))
         return True
+
+
+# Rasa 3.6 logs structured events as a JSON object in the message, and some carry what the person wrote
+# (`rest.message.received.timeout` has `text`, at ERROR): of those, only these fields are kept.
+RASA_EVENT_FIELDS = ("event", "level", "action_name", "policy_name", "intent_name", "confidence", "event_key")
+
+
+def rasa_event_without_content(message: str) -> str:
+    """A Rasa structured event cut to fields that never hold text; any other message as it is."""
+    if not message.startswith("{"):
+        return message
+    try:
+        event = json.loads(message)
+    except ValueError:
+        return message
+    if not isinstance(event, dict) or "event" not in event:
+        return message
+    return json.dumps({name: event[name] for name in RASA_EVENT_FIELDS if name in event}, ensure_ascii=False)
 
 
 TRACEBACK_START = "Traceback (most recent call last):"
@@ -214,6 +234,8 @@ def logging_config(settings: Settings, fmt: str | None = None, in_memory: bool =
         # Libraries with their own handlers and propagate=False (uvicorn, sanic) write through ours instead.
         "loggers": {
             **{name: {"level": library_level} for name in QUIET_LIBRARIES},
+            # Rasa's and rasa_sdk's DEBUG lines quote what people wrote: never below INFO, whatever the setting.
+            **{name: {"level": "INFO" if level == "DEBUG" else level} for name in ("rasa", "rasa_sdk")},
             **{name: {"handlers": ["stderr"], "propagate": False}
                for name in ("uvicorn", "uvicorn.error", "sanic.root", "sanic.error")},
         },

@@ -38,6 +38,8 @@ def restore(handlers: list[logging.Handler], level: int) -> None:
     for name in ("uvicorn", "uvicorn.error", "sanic.root", "sanic.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+    for name in ("rasa", "rasa_sdk"):
+        logging.getLogger(name).setLevel(logging.NOTSET)
 
 
 def lines(stream: io.StringIO) -> list[dict[str, object]]:
@@ -139,3 +141,16 @@ def test_a_traceback_logged_as_text_keeps_frames_and_types_only(captured: tuple[
     [line] = lines(stream)
     assert line["message"] == ("Traceback (most recent call last):\n  File \"bot/app.py\", line 9, in lifespan\n"
                                "    start()\nhttpx.ConnectError")
+
+
+def test_rasa_structured_events_keep_no_text(captured: tuple[io.StringIO, Settings]) -> None:
+    stream, _ = captured
+    # What Rasa 3.6's REST channel logs when the gateway gave up waiting for a turn.
+    event = {"text": "em bị giữ ở Campuchia", "event": "rest.message.received.timeout", "level": "error"}
+    logging.getLogger("rasa.core.channels.rest").error(json.dumps(event))
+    logging.getLogger("rasa.core.processor").info("Loading model")
+    logging.getLogger("rasa.core.processor").debug("Received user message 'em bị giữ ở Campuchia'")  # DEBUG is set
+    [timeout, plain] = lines(stream)
+    assert "Campuchia" not in stream.getvalue()
+    assert json.loads(str(timeout["message"])) == {"event": "rest.message.received.timeout", "level": "error"}
+    assert plain["message"] == "Loading model"
