@@ -1,19 +1,19 @@
 """What the gateway adds to a conversation turn, measured against calling Rasa directly in the same run.
 
 Every process runs as in production, each on its own: a private Redis, the action server, Rasa with the current
-model, the gateway (uvicorn, one worker) and a Bot API double. Two phases send the same script with the same load:
+model, the gateway (uvicorn, one worker) and a Bot API double. Two groups of people chat at the same time:
 
-1. direct — N conversations post each message to Rasa's REST webhook and wait for its answer;
-2. gateway — N other conversations post the same messages as Telegram updates to the gateway's webhook and wait
-   until every reply of the turn has reached the Bot API double (the double and this process read the same
-   monotonic clock).
+- `CONVERSATIONS` through the gateway: Telegram updates to its webhook, each turn timed until its last reply has
+  reached the Bot API double (the double and this process read the same monotonic clock);
+- `CONTROL` straight to Rasa's REST webhook, each turn timed until Rasa answers.
 
-Each simulated person waits for the answer, then reads for about `THINK_S` seconds before writing again (a closed
-loop, as people chat), so both phases offer Rasa the same work. The gateway's added latency is p95(gateway) −
-p95(direct), reported with its ratio to p95(direct). The bench then checks that nothing was lost or reordered:
-every turn got its replies, and Rasa's tracker of every gateway conversation holds the person's messages exactly
-in the order they were sent. Telegram's overall flood limit (30 messages/s) is lifted for the gateway: this
-measures the gateway, not Telegram; the per-chat limit stays.
+Both send the same script, and each simulated person waits for the answer, then reads and types for about
+`THINK_S` seconds (±50 %) before writing again, as people chat. Running both groups together means both meet
+Rasa in the same state, whatever else the machine is doing; the gateway's CPU (reported per message) slows Rasa for
+both. The gateway's added latency is p95(gateway) − p95(direct), reported with its ratio to p95(direct). The bench
+then checks that nothing was lost or reordered: every turn got its replies, and Rasa's tracker of every gateway
+conversation holds the person's messages exactly in the order they were sent. Telegram's overall flood limit
+(30 messages/s) is lifted for the gateway: this measures the gateway, not Telegram; the per-chat limit stays.
 """
 
 from __future__ import annotations
@@ -44,8 +44,11 @@ from bot.settings import PROJECT_ROOT, get_settings
 from bot.store import free_port, private_store
 from tests.channels.botapi import TOKEN, text_update
 
-CONVERSATIONS = 200
-THINK_S = 5.0  # a person reads the answer and types the next message in 2.5-7.5 s
+# Smaller runs while working on the gateway, e.g.:
+#   BENCH_GATEWAY_CONVERSATIONS=50 BENCH_GATEWAY_THINK_S=2 python -m bench gateway
+CONVERSATIONS = int(os.environ.get("BENCH_GATEWAY_CONVERSATIONS", "200"))
+CONTROL = int(os.environ.get("BENCH_GATEWAY_CONTROL", "50"))
+THINK_S = float(os.environ.get("BENCH_GATEWAY_THINK_S", "15"))  # reading a reply on a phone, typing the next
 TURN_TIMEOUT_S = 60.0  # a turn whose replies have not all arrived by then counts as lost
 SECRET = "bench-secret"
 RASA_TOKEN = "bench-rasa-token"
@@ -83,6 +86,9 @@ def serve_gateway(port: int) -> None:
         return
     import cProfile
 
+    # uvicorn re-raises the stop signal after its graceful shutdown; with this handler that ends the run, not the
+    # process, so the statistics get written.
+    signal.signal(signal.SIGTERM, lambda number, frame: None)
     with cProfile.Profile() as profiler:
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, ws="none")
     profiler.dump_stats(profile)
@@ -117,7 +123,8 @@ def running_stack() -> Iterator[Stack]:
     with private_store() as store:
         ports = {name: free_port() for name in ("rasa", "actions", "gateway", "api")}
         env = {key: value for key, value in os.environ.items() if not key.startswith("CAUNOI_") and key != "REDIS_URL"}
-        env.update({"REDIS_URL": store.url, "CAUNOI_SECRET_KEY": "bench-secret-key", "CAUNOI_DATA_KEYS": new_key(), "CAUNOI_RASA_TOKEN": RASA_TOKEN,
+        env.update({"REDIS_URL": store.url, "CAUNOI_SECRET_KEY": "bench-secret-key", "CAUNOI_DATA_KEYS": new_key(),
+                    "CAUNOI_RASA_TOKEN": RASA_TOKEN,
                     "CAUNOI_RASA_URL": f"http://127.0.0.1:{ports['rasa']}",
                     "CAUNOI_ACTIONS_URL": f"http://127.0.0.1:{ports['actions']}",
                     "CAUNOI_HTTP_PORT": str(ports["gateway"]), "CAUNOI_TELEGRAM_TOKEN": TOKEN,
@@ -290,7 +297,8 @@ async def _out_of_order(stack: Stack, client: httpx.AsyncClient, chats: list[int
 
 
 async def _measure(stack: Stack) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=CONVERSATIONS + 20, max_keepalive_connections=CONVERSATIONS + 20)
+    limits = httpx.Limits(max_connections=CONVERSATIONS + CONTROL + 20,
+                          max_keepalive_connections=CONVERSATIONS + CONTROL + 20)
     gateway_process = psutil.Process(stack.gateway_pid)
     async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
         arrivals = Arrivals(stack.api)
@@ -299,10 +307,12 @@ async def _measure(stack: Stack) -> dict[str, Any]:
         try:
             expected = await _replies_per_turn(stack, client, arrivals, 9_000)
             await _direct(stack, client, [f"bench-warm-{n}" for n in range(5)])
-            direct = await _direct(stack, client, [f"bench-direct-{n}" for n in range(CONVERSATIONS)])
             chats = [10_000 + n for n in range(CONVERSATIONS)]
             cpu_before = sum(gateway_process.cpu_times()[:2])
-            through = await _through_gateway(stack, client, arrivals, chats, expected)
+            # Both at once, so that both meet Rasa in the same state whatever else the machine is doing.
+            direct, through = await asyncio.gather(
+                _direct(stack, client, [f"bench-direct-{n}" for n in range(CONTROL)]),
+                _through_gateway(stack, client, arrivals, chats, expected))
             through.cpu_s = sum(gateway_process.cpu_times()[:2]) - cpu_before
             out_of_order = await _out_of_order(stack, client, chats)
         finally:
@@ -312,7 +322,8 @@ async def _measure(stack: Stack) -> dict[str, Any]:
     gateway_p95 = _percentile(through.latencies_ms, 0.95) if through.latencies_ms else 0.0
     added_p95 = gateway_p95 - direct_p95
     return {
-        "conversations": CONVERSATIONS, "script": list(SCRIPT), "think_s": THINK_S, "replies_per_turn": expected,
+        "conversations": CONVERSATIONS, "control_conversations": CONTROL, "script": list(SCRIPT), "think_s": THINK_S,
+        "replies_per_turn": expected,
         "direct": direct.report(), "gateway": {**through.report(), "webhook_ack_ms": _summary(through.acks_ms),
                                                "out_of_order_conversations": out_of_order,
                                                "gateway_cpu_ms_per_message": round(
@@ -321,6 +332,7 @@ async def _measure(stack: Stack) -> dict[str, Any]:
         "added_p95_ratio": round(added_p95 / direct_p95, 3) if direct_p95 else None,
         "added_p50_ms": round(statistics.median(through.latencies_ms) - statistics.median(direct.latencies_ms), 1)
         if direct.latencies_ms and through.latencies_ms else None,
+        "load_average": [round(value, 2) for value in os.getloadavg()],
     }
 
 
@@ -334,11 +346,12 @@ def run() -> BenchResult:
     markdown = [
         "## Gateway overhead over Rasa",
         "",
-        f"{data['conversations']} conversations at once in each phase, each sending the same {len(SCRIPT)} messages "
-        f"and reading for ~{THINK_S:.0f} s (±50 %) after each answer; real Rasa with the current model, action server, "
-        "private Redis, one gateway worker and a Bot API double, each in its own process (Telegram's overall flood "
-        "limit lifted). Direct: Rasa's REST webhook. Gateway: the Telegram webhook until the turn's last reply "
-        f"reaches the double (replies per turn: {data['replies_per_turn']}).",
+        f"{data['conversations']} conversations through the gateway and {data['control_conversations']} straight to "
+        f"Rasa, at the same time, each sending the same {len(SCRIPT)} messages and reading for ~{THINK_S:.0f} s "
+        "(±50 %) after each answer. Real Rasa with the current model, action server, private Redis, one gateway "
+        "worker and a Bot API double, each in its own process (Telegram's overall flood limit lifted). Gateway: "
+        "from the Telegram webhook call until the turn's last reply reaches the double (replies per turn: "
+        f"{data['replies_per_turn']}). Load average at the end: {data['load_average']} on {os.cpu_count()} CPUs.",
         "",
         "| path | turns answered | lost | messages/s | p50 ms | p95 ms | p99 ms | max ms |",
         "|---|---|---|---|---|---|---|---|",
@@ -351,7 +364,8 @@ def run() -> BenchResult:
         f"- Webhook answered in p50 {through['webhook_ack_ms']['p50']} / p95 {through['webhook_ack_ms']['p95']} ms "
         "(before the Rasa round-trip).",
         f"- Gateway CPU per message: {through['gateway_cpu_ms_per_message']} ms (webhook, inbox, Rasa call, "
-        "replies, transcript).",
+        "replies, transcript): one worker's CPU would carry about "
+        f"{round(1000 / max(0.01, through['gateway_cpu_ms_per_message']))} messages/s.",
         f"- Conversations whose Rasa tracker does not hold the messages exactly in the order sent: "
         f"{through['out_of_order_conversations']} of {data['conversations']}; turns lost: {through['lost']}.",
     ]
