@@ -16,8 +16,8 @@ NOT_COVERED = (
     "Rasa killed in the middle of a turn (here it dies between turns); the gateway then sees a refused or reset "
     "connection, which is the same degraded path, but what Rasa's tracker keeps of that turn is not checked.",
     "Zalo: only Telegram is driven here. Whether Zalo redelivers after a 503 is not verified.",
-    "The gateway process itself killed (the supervisor restarts it; messages it had accepted wait in Redis and are "
-    "taken over when their inbox lock expires: tests/channels/test_inbox.py covers that without the stack).",
+    "Several gateway workers with one of them killed: here the only gateway dies, so the restarted one takes over. "
+    "tests/faults/test_two_processes.py runs two gateway processes, without killing either.",
 )
 
 

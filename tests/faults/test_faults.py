@@ -1,4 +1,4 @@
-"""Kill Rasa, the action server and Redis in turn during Telegram conversations, with the real stack.
+"""Kill Rasa, the action server, Redis and the gateway in turn during Telegram conversations, with the real stack.
 
 One `caunoi run` serves the three scenarios (starting it is most of the cost). Each scenario has its own chat, checks
 what the person saw (the Bot API double's sendMessage calls), that nothing they wrote was lost (the transcript the
@@ -255,3 +255,45 @@ def test_redis_killed_mid_turn(stack: FaultStack, console: httpx.Client, report:
                   "inbox lock it could not release during the outage instead of waiting out its 30 s lifetime")
     scenario.outcome = ("nothing lost; the turn in progress ran again once Redis was back (at-least-once: "
                         f"{len(saw)} cop{'y' if len(saw) == 1 else 'ies'} of the reply)")
+
+
+def test_gateway_killed_mid_turn(stack: FaultStack, console: httpx.Client, report: Report) -> None:
+    scenario = report.scenario("Gateway killed in the middle of a turn")
+    stack.wait_ready()
+    chat = 7501
+    assert turn(stack, scenario, chat, "xin chào", "the person writes") == [WELCOME]
+
+    stack.api.answer("sendMessage", Behaviour("hang", 5.0))
+    texts = ["cảm ơn bạn", "tạm biệt", "chào bạn lần nữa"]
+    updates = [text_update(chat, text) for text in texts]
+    assert stack.deliver(updates[0]) == 200
+    stack.wait_until(lambda: len(stack.seen(chat)) == 2, 30, "the reply to be on its way")
+    assert stack.deliver(updates[1]) == 200
+    pid = stack.kill_child("gateway")
+    killed = time.monotonic()
+    refused = stack.deliver(updates[2])
+    assert refused != 200
+    scenario.step(f"“{texts[0]}” is being answered and “{texts[1]}” waits behind it when the gateway (pid {pid}) "
+                  f"gets SIGKILL; “{texts[2]}” arrives during the outage and is refused "
+                  f"({refused or 'connection refused'}: Telegram retries)", stack.seen(chat)[1:])
+
+    stack.wait_until(lambda: stack.restarted("gateway"), 30, "the supervisor to restart the gateway")
+    stack.wait_ready(timeout=90)
+    assert stack.deliver(updates[2]) == 200
+    stack.settle(timeout=90)
+    waited = time.monotonic() - killed
+    before = stack.seen(chat)[:2]
+    saw = stack.seen(chat)[2:]
+    scenario.step(f"the supervisor restarts the gateway; Telegram redelivers “{texts[2]}”; everything is answered "
+                  f"{waited:.0f} s after the kill", saw)
+
+    wrote = person_wrote(stack, console, chat)
+    assert [text for index, text in enumerate(wrote) if text not in wrote[:index]] == ["xin chào", *texts], wrote
+    assert wrote.count(texts[0]) <= 2 and wrote.count(texts[1]) == 1 and wrote.count(texts[2]) == 1, wrote
+    replies = before[1:] + saw
+    assert len(replies) >= len(texts) and len(replies) <= len(texts) + 1, replies
+    scenario.fact(f"all {len(texts)} messages were processed, in order; the one in progress "
+                  f"{'twice' if wrote.count(texts[0]) == 2 else 'once'} (at-least-once), the others once")
+    scenario.fact("the dead gateway's inbox lock could only expire (30 s, InboxOptions.lock_ttl): the waiting "
+                  f"message was answered {waited:.0f} s after the kill")
+    scenario.outcome = "nothing lost; the conversation resumed in order once the dead worker's lock expired"
