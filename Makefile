@@ -41,7 +41,7 @@ load: $(STAMP) $(LOAD_VENV)/.installed
 	@$(CAUNOI) train
 	@$(VENV)/bin/python -m load
 
-# Kill Rasa, the action server and Redis in turn under the real stack; writes reports/faults.md.
+# Kill Rasa, the action server, Redis and the gateway in turn under the real stack; writes reports/faults.md.
 # `make test` runs these too.
 .PHONY: faults
 faults: $(STAMP)
