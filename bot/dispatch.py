@@ -138,21 +138,21 @@ class Dispatcher:
             if await self._first_time(conversation, "private_only", PRIVATE_ONLY_REPEAT_SECONDS):
                 await sender.send(conversation, Outbound(self._notes.private_only), record=False)
             return
-        if isinstance(sender.transport, CleansChat):
-            await sender.transport.received(inbound)
         button: Button | None = None
         if inbound.button:
             button = await self._buttons.resolve(conversation, inbound.button)
             if button is None:
+                await self._received(inbound, sender)
                 await self._transcript.append(conversation, "person", label("button", "(nút cũ)"), "button")
                 await sender.send(conversation, Outbound(self._notes.button_expired))
                 return
-        await self._record(inbound, button)
+        # Independent writes and a read, at once: each round trip here is time before the person's answer.
+        _, _, mode = await asyncio.gather(self._received(inbound, sender), self._record(inbound, button),
+                                          self._queue.mode(conversation))
         if inbound.attachment:
             await sender.send(conversation, Outbound(self._notes.text_only))
             if not inbound.text.strip():
                 return  # a caption, if any, is read like any text
-        mode = await self._queue.mode(conversation)
         if mode != "bot":
             log.info("held conversation=%s mode=%s", log_id(conversation, self._log_key), mode)
             typed = clean_typed_text(inbound.text)
@@ -191,6 +191,11 @@ class Dispatcher:
         note = await chat.clean(conversation, noted) if chat is not None else None
         if note:  # not recorded: the transcript was just erased
             await sender.send(conversation, Outbound(note), record=False)
+
+    @staticmethod
+    async def _received(inbound: Inbound, sender: Delivery) -> None:
+        if isinstance(sender.transport, CleansChat):
+            await sender.transport.received(inbound)
 
     async def _record(self, inbound: Inbound, button: Button | None) -> None:
         if button is not None:

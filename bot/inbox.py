@@ -52,10 +52,17 @@ redis.call('ZADD', KEYS[3], 'NX', ARGV[3], ARGV[4])
 return 1
 """
 
+# Taking the lock and reading the head in one round trip: '' for an empty inbox (no queued message is empty).
+_LOCK_AND_HEAD = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
+return redis.call('LINDEX', KEYS[2], 0) or ''
+"""
+
+# Popping the processed message and reading the next one: false when the lock is no longer ours.
 _POP_IF_OWNER = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
 redis.call('LPOP', KEYS[2])
-return 1
+return redis.call('LINDEX', KEYS[2], 0) or ''
 """
 
 _RELEASE_IF_EMPTY = """
@@ -93,6 +100,7 @@ class Inbox:
         self._redis = client
         self._sealer = sealer or process_sealer()
         self._submit = client.register_script(_SUBMIT)
+        self._lock_and_head = client.register_script(_LOCK_AND_HEAD)
         self._pop = client.register_script(_POP_IF_OWNER)
         self._release = client.register_script(_RELEASE_IF_EMPTY)
         self._renew = client.register_script(_RENEW)
@@ -118,6 +126,15 @@ class Inbox:
         got = await self._redis.set(keys.inbox_lock(conversation_id), token, nx=True, px=int(ttl * 1000))
         return token if got else None
 
+    async def lock_and_head(self, conversation_id: str, ttl: float) -> tuple[str, str | None] | None:
+        """The lock (its token) and the oldest waiting message, or None when another worker holds the lock."""
+        token = secrets.token_hex(12)
+        raw = await self._lock_and_head(keys=[keys.inbox_lock(conversation_id), keys.inbox(conversation_id)],
+                                        args=[token, int(ttl * 1000)])
+        if raw is None:
+            return None
+        return token, str(raw) or None
+
     async def head(self, conversation_id: str) -> str | None:
         """The oldest waiting message, still sealed (`open` reads it)."""
         raw: str | None = await self._redis.lindex(keys.inbox(conversation_id), 0)
@@ -127,9 +144,12 @@ class Inbox:
         """A queued message; `Unreadable` when no configured key opens it."""
         return Inbound.from_json(json.loads(self._sealer.open(raw)))
 
-    async def pop(self, conversation_id: str, token: str) -> bool:
-        return bool(await self._pop(keys=[keys.inbox_lock(conversation_id), keys.inbox(conversation_id)],
-                                    args=[token]))
+    async def pop(self, conversation_id: str, token: str) -> tuple[bool, str | None]:
+        """Removes the message just processed: (whether the lock was still ours, the next waiting message)."""
+        raw = await self._pop(keys=[keys.inbox_lock(conversation_id), keys.inbox(conversation_id)], args=[token])
+        if raw is None:
+            return False, None
+        return True, str(raw) or None
 
     async def release_if_empty(self, conversation_id: str, token: str) -> int:
         """1: released; 0: more messages arrived, keep going; -1: the lock was lost."""
@@ -224,20 +244,25 @@ class InboxWorker:
 
     async def drain(self, conversation_id: str) -> bool:
         """Processes the conversation's messages in order while holding its lock; False if another worker holds it."""
-        token = await self._inbox.lock(conversation_id, self._options.lock_ttl)
-        if token is None:
+        locked = await self._inbox.lock_and_head(conversation_id, self._options.lock_ttl)
+        if locked is None:
             return False
+        token, raw = locked
+        released = False
         done = asyncio.Event()
         renewal = asyncio.create_task(self._keep_lock(conversation_id, token, done))
         try:
             while not renewal.done() and not self._stopping.is_set():
-                raw = await self._inbox.head(conversation_id)
                 if raw is None:
-                    if await self._inbox.release_if_empty(conversation_id, token) != 0:
+                    outcome = await self._inbox.release_if_empty(conversation_id, token)
+                    if outcome != 0:
+                        released = outcome == 1
                         break  # released (or lost): a later message finds the lock free
+                    raw = await self._inbox.head(conversation_id)
                     continue
                 await self._process(conversation_id, raw)
-                if not await self._inbox.pop(conversation_id, token):
+                ours, raw = await self._inbox.pop(conversation_id, token)
+                if not ours:
                     log.warning("inbox lock lost conversation=%s", log_id(conversation_id, self._log_key))
                     break
             return True
@@ -246,10 +271,11 @@ class InboxWorker:
             done.set()
             await asyncio.wait({renewal}, timeout=10.0)
             # Shutting down, cancelled or failed mid-turn: whatever is left waits in Redis, free for another worker.
-            try:
-                await asyncio.shield(self._inbox.unlock(conversation_id, token))
-            except Exception:
-                self._unreleased[conversation_id] = token
+            if not released:
+                try:
+                    await asyncio.shield(self._inbox.unlock(conversation_id, token))
+                except Exception:
+                    self._unreleased[conversation_id] = token
 
     async def _release_unreleased(self) -> None:
         for conversation_id, token in list(self._unreleased.items()):

@@ -15,17 +15,21 @@ import redis.asyncio
 
 from bot import keys
 
+# One slot of each limit in KEYS (ARGV: now, then interval and tolerance per key); the longest wait among them.
 _RESERVE = """
 local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local tolerance = tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local wait = tat - tolerance - now
-if wait < 0 then wait = 0 end
-local ttl = math.ceil((tat + interval - now) * 1000) + 1000
-redis.call('SET', KEYS[1], tostring(tat + interval), 'PX', ttl)
-return tostring(wait)
+local longest = 0
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[2 * i])
+  local tolerance = tonumber(ARGV[2 * i + 1])
+  local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if tat < now then tat = now end
+  local wait = tat - tolerance - now
+  if wait > longest then longest = wait end
+  local ttl = math.ceil((tat + interval - now) * 1000) + 1000
+  redis.call('SET', KEYS[i], tostring(tat + interval), 'PX', ttl)
+end
+return tostring(longest)
 """
 
 
@@ -49,15 +53,19 @@ class RateLimiter:
 
     async def reserve(self, name: str, rate: Rate) -> float:
         """Takes the next slot of limit `name`; the seconds to wait before using it."""
-        wait = await self._reserve(keys=[keys.rate(name)],
-                                   args=[f"{self._clock():.6f}", rate.interval, rate.interval * (rate.burst - 1)])
+        return await self.reserve_all([(name, rate)])
+
+    async def reserve_all(self, limits: list[tuple[str, Rate]]) -> float:
+        """Takes the next slot of every limit at once (one round trip); the seconds to wait before using them."""
+        args: list[str | float] = [f"{self._clock():.6f}"]
+        for _, rate in limits:
+            args += [rate.interval, rate.interval * (rate.burst - 1)]
+        wait = await self._reserve(keys=[keys.rate(name) for name, _ in limits], args=args)
         return float(wait)
 
     async def wait(self, limits: list[tuple[str, Rate]]) -> float:
         """Waits until every limit allows one more message; the time waited."""
-        delay = 0.0
-        for name, rate in limits:
-            delay = max(delay, await self.reserve(name, rate))
+        delay = await self.reserve_all(limits) if limits else 0.0
         if delay > 0:
             await self._sleep(delay)
         return delay

@@ -31,7 +31,7 @@ from bot.deadletters import MAX_ENTRIES, DeadLetters
 from bot.erase import erase
 from bot.privacy import log_id
 from bot.settings import Settings
-from bot.transcript import Transcript
+from bot.transcript import Author, Transcript
 
 log = logging.getLogger(__name__)
 DAY = 24 * 3600
@@ -48,6 +48,9 @@ end
 redis.call('ZADD', KEYS[1], 'GT', tonumber(ARGV[2]) + period, ARGV[1])
 return period
 """
+
+# _KEEP after an RPUSH onto KEYS[3] (ARGV[4]): a transcript entry and the deadline it moves, in one round trip.
+_PUSH_AND_KEEP = "redis.call('RPUSH', KEYS[3], ARGV[4])\n" + _KEEP
 
 # KEYS: deadlines, period key, keys whose TTL becomes the period. ARGV: conversation, now, period.
 # No GT here: an outcome with a shorter period (a false alarm) must be able to bring the deadline forward.
@@ -110,6 +113,7 @@ class Retention:
         self._redis = client
         self._clock = clock
         self._keep = client.register_script(_KEEP)
+        self._push_and_keep = client.register_script(_PUSH_AND_KEEP)
         self._close = client.register_script(_CLOSE)
 
     async def keep(self, conversation_id: str, *held: str) -> int:
@@ -117,6 +121,12 @@ class Retention:
         (and the period itself, when the conversation has one) get as their TTL. Returns the period."""
         period = await self._keep(keys=[keys.RETENTION, keys.retention_period(conversation_id), *held],
                                   args=[conversation_id, f"{self._clock():.3f}", self.periods.default])
+        return int(period)
+
+    async def push_and_keep(self, conversation_id: str, key: str, value: str) -> int:
+        """`keep`, after appending `value` to the list at `key` (which gets the period as its TTL)."""
+        period = await self._push_and_keep(keys=[keys.RETENTION, keys.retention_period(conversation_id), key],
+                                           args=[conversation_id, f"{self._clock():.3f}", self.periods.default, value])
         return int(period)
 
     async def close(self, conversation_id: str, outcome: str, at: float | None = None) -> float:
@@ -141,9 +151,10 @@ class KeptTranscript(Transcript):
         super().__init__(client, *args, **kwargs)
         self.retention = retention
 
-    async def append(self, conversation_id: str, *args: Any, **kwargs: Any) -> None:
-        await super().append(conversation_id, *args, **kwargs)
-        await self.retention.keep(conversation_id, keys.transcript(conversation_id))
+    async def append(self, conversation_id: str, author: Author, text: str, kind: str = "text",
+                     undeliverable: str | None = None, at: float | None = None) -> None:
+        await self.retention.push_and_keep(conversation_id, keys.transcript(conversation_id),
+                                           self.sealed_entry(author, text, kind, undeliverable, at))
 
 
 @dataclass(frozen=True)

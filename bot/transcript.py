@@ -49,15 +49,20 @@ class Transcript:
 
     async def append(self, conversation_id: str, author: Author, text: str, kind: str = "text",
                      undeliverable: str | None = None, at: float | None = None) -> None:
+        key = keys.transcript(conversation_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, self.sealed_entry(author, text, kind, undeliverable, at))
+            pipe.expire(key, self._ttl)
+            await pipe.execute()
+
+    def sealed_entry(self, author: Author, text: str, kind: str = "text", undeliverable: str | None = None,
+                     at: float | None = None) -> str:
+        """One entry as stored: JSON, sealed."""
         entry: dict[str, Any] = {"at": round(at or time.time(), 3), "from": author, "text": text, "kind": kind}
         if undeliverable:
             entry["undeliverable"] = True
             entry["reason"] = undeliverable
-        key = keys.transcript(conversation_id)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(key, self._sealer.seal(json.dumps(entry, ensure_ascii=False)))
-            pipe.expire(key, self._ttl)
-            await pipe.execute()
+        return self._sealer.seal(json.dumps(entry, ensure_ascii=False))
 
     async def read(self, conversation_id: str, start: int = 0, end: int = -1) -> list[dict[str, Any]]:
         """Entries oldest first; `start`/`end` as in LRANGE (negative counts from the end: -50, -1 = last 50)."""

@@ -89,6 +89,17 @@ async def test_rate_limiter_spaces_one_chat_to_one_message_a_second(redis_client
     assert await limiter.reserve("telegram:tg:1", per_chat) == 0.0
 
 
+async def test_limits_reserved_together_wait_for_the_slowest_and_all_take_a_slot(
+        redis_client: redis.asyncio.Redis) -> None:
+    limiter = RateLimiter(redis_client, Sleeps(), clock=lambda: 10.0)
+    overall, per_chat = Rate(30.0, burst=5), Rate(1.0)
+    both = [("telegram", overall), ("telegram:tg:1", per_chat)]
+    assert await limiter.reserve_all(both) == 0.0
+    assert await limiter.reserve_all(both) == pytest.approx(1.0)  # the chat's second message this second
+    assert await limiter.reserve("telegram", overall) == 0.0  # overall: 3 of its burst of 5 taken
+    assert await limiter.reserve("telegram:tg:1", per_chat) == pytest.approx(2.0)
+
+
 async def test_rate_limiter_allows_a_burst_then_the_rate(redis_client: redis.asyncio.Redis) -> None:
     limiter = RateLimiter(redis_client, Sleeps(), clock=lambda: 50.0)
     waits = [await limiter.reserve("telegram", Rate(30.0, burst=5)) for _ in range(7)]
