@@ -293,10 +293,15 @@ def main() -> int:
             locust.wait(timeout=len(plan.steps) * plan.step_seconds + 180)
         except subprocess.TimeoutExpired:
             print("load: locust did not stop in time; stopping it", file=sys.stderr)
-        time.sleep(3.0)  # replies still on their way
+        # locust stops people mid-conversation: give their last messages the full timeout to be answered, so
+        # that a missing reply means lost, not cut off by the end of the run.
+        time.sleep(plan.timeout + 2.0)
         sampler.stop.set()
         sampler.join(timeout=5)
         recorded = httpx.get(f"{botapi}/load/all", timeout=60).json()
+    # Kept for a second look (run/ is not committed): what arrived, and the samples.
+    (WORK / "arrived.json").write_text(json.dumps(recorded, ensure_ascii=False), encoding="utf-8")
+    (WORK / "samples.json").write_text(json.dumps([s.__dict__ for s in sampler.samples]), encoding="utf-8")
     arrived = [Arrived(int(chat), float(r["at"]), r["text"]) for chat, items in recorded.items() for r in items]
     sent, starts, end = read_log(log_path)
     if not starts:

@@ -12,11 +12,17 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
-Outcome = Literal["ok", "rejected", "lost", "timeout", "degraded", "reordered", "unexpected"]
-ERRORS: tuple[Outcome, ...] = ("rejected", "lost", "timeout", "degraded", "reordered", "unexpected")
+Outcome = Literal["ok", "rejected", "lost", "timeout", "degraded", "held", "late", "reordered", "unexpected"]
+ERRORS: tuple[Outcome, ...] = ("rejected", "lost", "timeout", "degraded", "held", "late", "reordered", "unexpected")
+# rejected: the webhook did not answer 200. lost: no reply at all. timeout: the first reply came after the timeout.
+# degraded: the gateway's own answer (Rasa did not answer in time; the person is queued for a human).
+# held: a later message of a chat that got the degraded answer: it waits for a human, so the bot stays quiet (by
+#   design; counted so that the cost of the degraded answer shows). late: this message's window holds the answer
+#   of an earlier message (the earlier turn's last replies came after a pause longer than the person waited) and
+#   not its own. reordered: it holds the answer of a later message instead. unexpected: neither.
 
 
 @dataclass(frozen=True)
@@ -90,17 +96,23 @@ def correlate(sent: Iterable[Sent], arrived: Iterable[Arrived], timeout: float,
         messages.sort(key=lambda m: m.seq)
         answers = sorted(replies.get(chat, ()), key=lambda r: r.at)
         unsolicited += sum(1 for r in answers if r.at < messages[0].at)
+        held = False
         for index, message in enumerate(messages):
             until = messages[index + 1].at if index + 1 < len(messages) else math.inf
             window = [r for r in answers if message.at <= r.at < until]
-            others = [m.expect for m in messages if m is not message]
-            turns.append(_judge(message, window, others, timeout, degraded))
+            earlier = [m.expect for m in messages[:index]]
+            later = [m.expect for m in messages[index + 1:]]
+            turn = _judge(message, window, earlier, later, timeout, degraded)
+            if held and turn.outcome != "rejected":
+                turn = replace(turn, outcome="held")
+            held = held or turn.outcome == "degraded"
+            turns.append(turn)
     turns.sort(key=lambda t: t.sent.at)
     return Correlation(turns, unsolicited)
 
 
-def _judge(message: Sent, window: list[Arrived], others: list[tuple[str, ...]], timeout: float,
-           degraded: str) -> TurnResult:
+def _judge(message: Sent, window: list[Arrived], earlier: list[tuple[str, ...]], later: list[tuple[str, ...]],
+           timeout: float, degraded: str) -> TurnResult:
     first = window[0].at - message.at if window else None
     last = window[-1].at - message.at if window else None
 
@@ -116,8 +128,9 @@ def _judge(message: Sent, window: list[Arrived], others: list[tuple[str, ...]], 
     if degraded and any(degraded in r.text for r in window):
         return result("degraded")
     if message.expect and not _matches(window, message.expect):
-        # The right answer is missing: an answer meant for another message of this chat means reordering.
-        return result("reordered" if any(e and _matches(window, e) for e in others) else "unexpected")
+        if any(e and _matches(window, e) for e in later):
+            return result("reordered")
+        return result("late" if any(e and _matches(window, e) for e in earlier) else "unexpected")
     return result("ok")
 
 

@@ -81,8 +81,10 @@ def render(info: RunInfo, steps: Sequence[StepStats], knee: Knee) -> str:
         f"that message. Each step was held {info.step_seconds:g} s; only its last "
         f"{info.step_seconds - info.settle_seconds:g} s are measured (the first {info.settle_seconds:g} s ramp and "
         f"settle). **Errors**: webhook not 200 (rejected), no reply at all (lost), first reply after "
-        f"{info.timeout_seconds:g} s (timeout), the gateway's degraded answer (Rasa did not answer), or an answer "
-        f"that belongs to another message of the chat (reordered) or to none (unexpected). Outgoing Telegram limit "
+        f"{info.timeout_seconds:g} s (timeout), the gateway's degraded answer (Rasa did not answer in time; the person "
+        f"is queued for a human), later messages of such a chat (held: the bot rightly stays quiet while a human is "
+        f"awaited), the previous message's answer still arriving instead of this one's (late), the answer of a later "
+        f"message (reordered) or of none (unexpected). Outgoing Telegram limit "
         f"in this run: {info.telegram_per_second:g} messages/s per bot (CAUNOI_TELEGRAM_MESSAGES_PER_SECOND; "
         f"Telegram's own is about 30), 1/s per chat. Replies to chats that had not written: {info.unsolicited}.",
         "",

@@ -52,12 +52,19 @@ def test_missing_late_rejected_and_degraded_answers_are_errors_of_their_kind() -
     assert outcomes == {1: "lost", 2: "timeout", 3: "rejected", 4: "degraded"}
 
 
-def test_an_answer_meant_for_another_message_of_the_chat_is_reordering() -> None:
+def test_the_answer_of_a_later_message_is_reordering_of_an_earlier_one_a_late_tail() -> None:
     messages = [sent(1, 0, 0.0, "câu hỏi một"), sent(1, 1, 5.0, "câu hỏi hai")]
     replies = [Arrived(1, 0.5, "câu hỏi hai"), Arrived(1, 5.5, "câu hỏi một")]
-    assert [t.outcome for t in correlate(messages, replies, 30).turns] == ["reordered", "reordered"]
+    assert [t.outcome for t in correlate(messages, replies, 30).turns] == ["reordered", "late"]
     wrong = correlate([sent(1, 0, 0.0, "đúng")], [Arrived(1, 0.5, "sai")], 30).turns
     assert wrong[0].outcome == "unexpected"
+
+
+def test_after_a_degraded_answer_the_chat_waits_for_a_human_and_its_silence_is_held_not_lost() -> None:
+    messages = [sent(1, 0, 0.0, "a"), sent(1, 1, 5.0, "b"), sent(1, 2, 9.0, "c"), sent(2, 0, 0.0, "a")]
+    replies = [Arrived(1, 0.5, DEGRADED_FRAGMENT), Arrived(1, 9.5, "số khẩn cấp")]
+    outcomes = [(t.sent.chat, t.outcome) for t in correlate(messages, replies, 30, DEGRADED_FRAGMENT).turns]
+    assert sorted(outcomes) == [(1, "degraded"), (1, "held"), (1, "held"), (2, "lost")]
 
 
 def test_replies_to_chats_that_never_wrote_are_counted() -> None:
