@@ -299,6 +299,7 @@ def main() -> int:
         sampler.stop.set()
         sampler.join(timeout=5)
         recorded = httpx.get(f"{botapi}/load/all", timeout=60).json()
+        calls = {str(k): int(v) for k, v in httpx.get(f"{botapi}/load/methods", timeout=10).json().items()}
     # Kept for a second look (run/ is not committed): what arrived, and the samples.
     (WORK / "arrived.json").write_text(json.dumps(recorded, ensure_ascii=False), encoding="utf-8")
     (WORK / "samples.json").write_text(json.dumps([s.__dict__ for s in sampler.samples]), encoding="utf-8")
@@ -322,7 +323,7 @@ def main() -> int:
         load1=(min(loads), sum(loads) / len(loads), max(loads)),
         other_load=f"load average {load_before[0]:.1f} just before the stack started",
         unsolicited=correlation.unsolicited, conversations=len({m.chat for m in sent}),
-        duration_s=time.monotonic() - began,
+        duration_s=time.monotonic() - began, bot_api_calls=calls,
     )
     plan.report.parent.mkdir(parents=True, exist_ok=True)
     plan.report.write_text(render(info, steps, knee), encoding="utf-8")

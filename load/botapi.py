@@ -6,6 +6,7 @@ routes serve the load test:
 
     GET /load/replies?chat=ID&after=N&wait=S   the chat's messages after the first N, waiting up to S seconds for one
     GET /load/all                              every chat's messages (for the analysis at the end)
+    GET /load/methods                          how many calls of each Bot API method arrived
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Reply:
 @dataclass
 class Recorder:
     chats: dict[int, list[Reply]] = field(default_factory=dict)
+    methods: dict[str, int] = field(default_factory=dict)
     _news: dict[int, asyncio.Event] = field(default_factory=dict)
     _message_id: int = 0
 
@@ -91,6 +93,7 @@ def create_app(recorder: Recorder | None = None) -> Starlette:
     async def bot_method(request: Request) -> JSONResponse:
         arrived = time.monotonic()
         method = request.path_params["method"]
+        recorder.methods[method] = recorder.methods.get(method, 0) + 1
         try:
             params = await _params(request)
         except ClientDisconnect:
@@ -124,10 +127,14 @@ def create_app(recorder: Recorder | None = None) -> Starlette:
         return JSONResponse({str(chat): [{"at": r.at, "text": r.text} for r in items]
                              for chat, items in recorder.chats.items()})
 
+    async def methods(request: Request) -> JSONResponse:
+        return JSONResponse(recorder.methods)
+
     return Starlette(routes=[
         Route("/bot{token}/{method}", bot_method, methods=["GET", "POST"]),
         Route("/load/replies", replies),
         Route("/load/all", everything),
+        Route("/load/methods", methods),
     ])
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from load.analysis import Knee, StepStats
@@ -26,6 +26,7 @@ class RunInfo:
     unsolicited: int
     conversations: int  # people who started a conversation
     duration_s: float
+    bot_api_calls: dict[str, int] = field(default_factory=dict)  # by method, the whole run
 
 
 def _ms(value: float | None) -> str:
@@ -111,6 +112,10 @@ def render(info: RunInfo, steps: Sequence[StepStats], knee: Knee) -> str:
                       f"{info.cpus}; locust and the Bot API double are the load generators, on the same cores):", "",
                   "| concurrent conversations | " + " | ".join(cpu_roles) + " |",
                   "|---|" + "---|" * len(cpu_roles), *cpu_rows]
+    if info.bot_api_calls:
+        calls = ", ".join(f"{method} {count}" for method, count in sorted(info.bot_api_calls.items(),
+                                                                         key=lambda item: -item[1]))
+        lines += ["", f"Bot API calls the gateway made during the whole run: {calls}."]
     return "\n".join(lines).rstrip() + "\n"
 
 

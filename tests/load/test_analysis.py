@@ -130,6 +130,7 @@ def test_the_report_names_the_knee_and_every_step() -> None:
     assert "Knee between 25 and 50" in text
     assert "| 25 | 2.5 |" in text and "| 50 | 5.0 |" in text
     assert "1.0–3.0" in text
+    assert "Bot API calls" not in text  # none recorded in this sample
 
 
 def test_the_locustfile_parses_and_uses_the_shared_script() -> None:
