@@ -69,6 +69,10 @@ def rasa_metadata(inbound: Inbound) -> dict[str, Any]:
     return metadata
 
 
+async def _nothing() -> None:
+    return None
+
+
 class Withdrawal:
     """"thôi không cần nữa" while waiting: the person leaves the queue (phrases in content/vi/dialogue.yml)."""
 
@@ -146,9 +150,12 @@ class Dispatcher:
                 await self._transcript.append(conversation, "person", label("button", "(nút cũ)"), "button")
                 await sender.send(conversation, Outbound(self._notes.button_expired))
                 return
-        # Independent writes and a read, at once: each round trip here is time before the person's answer.
-        _, _, mode = await asyncio.gather(self._received(inbound, sender), self._record(inbound, button),
-                                          self._queue.mode(conversation))
+        # Independent writes and reads, at once: each round trip here is time before the person's answer. Any typed
+        # message ends an offer of numbered choices, whoever holds the conversation.
+        choosing = button is None and not inbound.intent and inbound.location is None
+        _, _, mode, taken = await asyncio.gather(
+            self._received(inbound, sender), self._record(inbound, button), self._queue.mode(conversation),
+            self._buttons.take(conversation, inbound.text) if choosing else _nothing())
         if inbound.attachment:
             await sender.send(conversation, Outbound(self._notes.text_only))
             if not inbound.text.strip():
@@ -167,8 +174,7 @@ class Dispatcher:
         if inbound.event == "location_unreadable":
             await sender.send(conversation, Outbound(self._notes.location_unreadable))
             return
-        if button is None and not inbound.intent and inbound.location is None:
-            button = await self._buttons.take(conversation, inbound.text)
+        button = button or taken
         if button is None:  # Zalo: a campaign's code typed as the first message (bot/typed_campaign.py)
             inbound = await with_typed_campaign(self._redis, self._transcript, inbound)
         text = rasa_message(inbound, button)
