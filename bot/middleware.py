@@ -3,9 +3,12 @@
     app = Starlette(..., middleware=[Middleware(AccessLog), Middleware(BodyLimit, limits=...),
                                      Middleware(SecurityHeaders)])
 
-Body limits hold while the body streams in: a declared Content-Length over the limit is refused before a byte is
-read, and a body that grows past it (a lying Content-Length, or chunked with none) stops the request at that chunk.
+Body limits hold while the body streams in: a declared Content-Length over the limit is refused before the route
+sees anything, and a body that grows past it (a lying Content-Length, or chunked with none) stops the request at that chunk.
 Either way the answer is 413 `{"error": reason}` and the route never sees a complete body, so nothing is stored.
+Before answering, the rest of the body is read and dropped (up to `DRAIN_FACTOR` times the limit): a server that
+closes a connection with unread data in it makes the kernel reset it, and the client then sees a broken connection
+instead of the 413 and its reason.
 """
 
 from __future__ import annotations
@@ -31,6 +34,21 @@ class BodyLimits:
 
 
 PLATFORM_WEBHOOKS = frozenset({"/webhooks/telegram", "/webhooks/zalo"})
+
+
+DRAIN_FACTOR = 4  # a body up to 4 × its limit is read to the end (and dropped) so the client gets the 413
+
+
+async def _drain(receive: Receive, cap: int) -> None:
+    """Reads and drops what is left of the request body, up to `cap` bytes."""
+    drained = 0
+    while drained <= cap:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        drained += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 class BodyTooLarge(Exception):
@@ -60,16 +78,19 @@ class BodyLimit:
             await _send_400(send)
             return
         if declared and int(declared) > limit:
+            await _drain(receive, DRAIN_FACTOR * limit)
             await _send_413(send, limit)
             return
         received = 0
         exceeded = False
         started = False
+        body_done = False  # the last part of the body was read (asking for more would wait for a disconnect)
 
         async def limited_receive() -> Message:
-            nonlocal received, exceeded
+            nonlocal received, exceeded, body_done
             message = await receive()
             if message["type"] == "http.request":
+                body_done = not message.get("more_body", False)
                 received += len(message.get("body", b""))
                 if received > limit:
                     exceeded = True
@@ -89,6 +110,8 @@ class BodyLimit:
         except BodyTooLarge:
             pass
         if exceeded and not started:
+            if not body_done:
+                await _drain(receive, DRAIN_FACTOR * limit)
             await _send_413(send, limit)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from bot.middleware import BodyLimit, BodyLimits
+from bot.middleware import DRAIN_FACTOR, BodyLimit, BodyLimits
 
 LIMITS = BodyLimits(webhook_bytes=4096, api_bytes=1024)
 CHUNK = 512
@@ -89,11 +89,19 @@ async def test_a_body_within_the_limit_reaches_the_route(path: str, limit: int) 
 
 
 @pytest.mark.parametrize(("path", "limit"), list(limits()))
-async def test_a_declared_length_over_the_limit_is_refused_before_reading(path: str, limit: int) -> None:
+async def test_a_declared_length_over_the_limit_is_refused_before_the_route(path: str, limit: int) -> None:
     app, body = Recorder(), Body(None)
     sent = await run(app, path, body, {"content-length": str(100 * 1024 * 1024)})
     assert status_and_error(sent) == (413, f"request body larger than {limit} bytes")
-    assert not app.called and body.taken == 0
+    # Read and dropped only up to DRAIN_FACTOR × the limit, so the client gets the answer, not a reset.
+    assert not app.called and body.taken == DRAIN_FACTOR * limit // CHUNK + 1
+
+
+async def test_a_body_somewhat_over_the_limit_is_read_to_its_end_before_the_413() -> None:
+    app, body = Recorder(), Body(20)  # 10 KB, declared, over the webhook's 4 KB: a client waiting to finish sending
+    sent = await run(app, "/webhooks/telegram", body, {"content-length": str(20 * CHUNK)})
+    assert status_and_error(sent) == (413, "request body larger than 4096 bytes")
+    assert not app.called and body.taken == 20
 
 
 @pytest.mark.parametrize(("path", "limit"), list(limits()))
@@ -103,7 +111,7 @@ async def test_an_endless_body_stops_at_the_first_chunk_past_the_limit(path: str
     app, body = Recorder(), Body(None)
     sent = await run(app, path, body, headers)
     assert status_and_error(sent) == (413, f"request body larger than {limit} bytes")
-    assert app.bodies == [] and body.taken == limit // CHUNK + 1
+    assert app.bodies == [] and body.taken == (limit // CHUNK + 1) + (DRAIN_FACTOR * limit // CHUNK + 1)
 
 
 async def test_a_route_that_turns_the_failure_into_its_own_answer_still_gives_413() -> None:
