@@ -4,11 +4,11 @@
                                      Middleware(SecurityHeaders)])
 
 Body limits hold while the body streams in: a declared Content-Length over the limit is refused before the route
-sees anything, and a body that grows past it (a lying Content-Length, or chunked with none) stops the request at that chunk.
-Either way the answer is 413 `{"error": reason}` and the route never sees a complete body, so nothing is stored.
-Before answering, the rest of the body is read and dropped (up to `DRAIN_FACTOR` times the limit): a server that
-closes a connection with unread data in it makes the kernel reset it, and the client then sees a broken connection
-instead of the 413 and its reason.
+sees anything, and a body that grows past it (a lying Content-Length, or chunked with none) stops the request at
+that chunk. Either way the answer is 413 `{"error": reason}` and the route never sees a complete body, so nothing
+is stored. Before answering, the rest of the body is read and dropped (up to `DRAIN_FACTOR` times the limit): a
+server that closes a connection with unread data in it makes the kernel reset it, and the client then sees a
+broken connection instead of the 413 and its reason.
 """
 
 from __future__ import annotations
