@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import redis
 import redis.asyncio
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 
 from bot.settings import RedisLocation, Settings
 
@@ -28,13 +30,20 @@ CONNECT_TIMEOUT_SECONDS = 3.0
 
 
 def connect(settings: Settings) -> redis.asyncio.Redis:
-    """An asyncio client for the configured Redis; responses are decoded to str."""
+    """An asyncio client for the configured Redis; responses are decoded to str.
+
+    A command that meets a broken connection is sent again on a new one (twice at most, a few tens of milliseconds
+    apart): after Redis restarts, every pooled connection is dead, and without this the first command on each would
+    fail, so a turn that runs at once (several connections) would fail and run again, recording its message again.
+    """
     return redis.asyncio.Redis.from_url(
         settings.redis.url,
         decode_responses=True,
         socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
         socket_timeout=CONNECT_TIMEOUT_SECONDS * 2,
         health_check_interval=30,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
+        retry_on_error=[redis.ConnectionError],
     )
 
 
