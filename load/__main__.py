@@ -90,7 +90,7 @@ def role_of(command: list[str]) -> str:
         return "locust"
     if "load.botapi" in line:
         return "botapi double"
-    if "redis-server" in line:
+    if "redis-server" in line or line.startswith("redis-"):  # and the children it forks (AOF rewrite, snapshots)
         return "redis"
     if "rasa_sdk" in line:
         return "actions"
