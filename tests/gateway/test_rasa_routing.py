@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import httpx
 import pytest
 
 from bot.rasa_client import RasaClient, RasaUnavailable, ranking
-from bot.settings import SettingsError, from_environment
+from bot.settings import PROJECT_ROOT, SettingsError, from_environment
 
 SERVERS = ["http://rasa-a:5005", "http://rasa-b:5005", "http://rasa-c:5005"]
 IDS = [f"tg:{n}" for n in range(3000)]
@@ -142,3 +143,8 @@ def test_bad_values_stop_the_process_with_the_reason(name: str, value: str, says
     with pytest.raises(SettingsError, match=name) as error:
         from_environment({name: value})
     assert says in str(error.value)
+
+
+def test_both_settings_are_listed_in_env_example() -> None:
+    listed = set(re.findall(r"^([A-Z_]+)=", (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8"), re.M))
+    assert {"CAUNOI_RASA_URLS", "CAUNOI_TELEGRAM_MESSAGES_PER_SECOND"} <= listed
