@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import redis.asyncio
@@ -30,7 +30,7 @@ from bot.deadletters import DeadLetters
 from bot.messages import Outbound
 from bot.privacy import log_id
 from bot.ratelimit import Rate, RateLimiter
-from bot.transcript import Author, Transcript
+from bot.transcript import Author, Entry, Transcript
 
 log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
@@ -75,18 +75,29 @@ class Delivery:
     async def send(self, conversation_id: str, message: Outbound, author: Author = "bot",
                    record: bool = True) -> bool:
         """Delivers every part of `message`; True when all went out. Never raises for a delivery failure."""
-        failure: str | None = None
-        if await self._redis.exists(keys.stopped(conversation_id)):
-            failure = "unfollowed"
-        else:
-            for part in self.transport.parts(message):
-                failure = await self._deliver(conversation_id, part)
-                if failure:
-                    break
-        if record:
-            await self._transcript.append(conversation_id, author, _transcript_text(message), "text",
-                                          undeliverable=failure)
-        return failure is None
+        return await self.send_all(conversation_id, [message], author, record)
+
+    async def send_all(self, conversation_id: str, messages: Sequence[Outbound], author: Author = "bot",
+                       record: bool = True) -> bool:
+        """Delivers the messages in order (each one is tried, whatever happened to the one before), then writes
+        them to the transcript in one go: a turn's second message does not wait for the first one's bookkeeping.
+        True when all went out. Never raises for a delivery failure."""
+        stopped = bool(messages) and bool(await self._redis.exists(keys.stopped(conversation_id)))
+        failures = [("unfollowed" if stopped else await self._deliver_all(conversation_id, message))
+                    for message in messages]
+        if record and messages:
+            await self._transcript.append_many(conversation_id, [
+                Entry(author, _transcript_text(message), undeliverable=failure)
+                for message, failure in zip(messages, failures, strict=True)])
+        return not any(failures)
+
+    async def _deliver_all(self, conversation_id: str, message: Outbound) -> str | None:
+        """Every part of one message, stopping at the first that does not go out; the reason, or None."""
+        for part in self.transport.parts(message):
+            failure = await self._deliver(conversation_id, part)
+            if failure:
+                return failure
+        return None
 
     async def _deliver(self, conversation_id: str, part: Outbound) -> str | None:
         """Posts one part with limits and retries; None when delivered, else the reason it was not."""

@@ -181,8 +181,7 @@ class Dispatcher:
         if not text:
             await sender.send(conversation, Outbound(self._notes.empty))
             return
-        for reply in join_replies(await self._ask_rasa(inbound, text, sender)):
-            await sender.send(conversation, reply)
+        await sender.send_all(conversation, join_replies(await self._ask_rasa(inbound, text, sender)))
         # The delete action only leaves a request: Rasa saves the tracker again at the end of the turn (bot/erase.py).
         if await self._redis.exists(keys.erase_request(conversation)):
             await self._erase(conversation, sender)

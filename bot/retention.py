@@ -20,7 +20,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,7 @@ from bot.deadletters import MAX_ENTRIES, DeadLetters
 from bot.erase import erase
 from bot.privacy import log_id
 from bot.settings import Settings
-from bot.transcript import Author, Transcript
+from bot.transcript import Entry, Transcript
 
 log = logging.getLogger(__name__)
 DAY = 24 * 3600
@@ -49,8 +49,8 @@ redis.call('ZADD', KEYS[1], 'GT', tonumber(ARGV[2]) + period, ARGV[1])
 return period
 """
 
-# _KEEP after an RPUSH onto KEYS[3] (ARGV[4]): a transcript entry and the deadline it moves, in one round trip.
-_PUSH_AND_KEEP = "redis.call('RPUSH', KEYS[3], ARGV[4])\n" + _KEEP
+# _KEEP after an RPUSH onto KEYS[3] (ARGV[4] on): transcript entries and the deadline they move, in one round trip.
+_PUSH_AND_KEEP = "redis.call('RPUSH', KEYS[3], unpack(ARGV, 4))\n" + _KEEP
 
 # KEYS: deadlines, period key, keys whose TTL becomes the period. ARGV: conversation, now, period.
 # No GT here: an outcome with a shorter period (a false alarm) must be able to bring the deadline forward.
@@ -123,10 +123,11 @@ class Retention:
                                   args=[conversation_id, f"{self._clock():.3f}", self.periods.default])
         return int(period)
 
-    async def push_and_keep(self, conversation_id: str, key: str, value: str) -> int:
-        """`keep`, after appending `value` to the list at `key` (which gets the period as its TTL)."""
+    async def push_and_keep(self, conversation_id: str, key: str, *values: str) -> int:
+        """`keep`, after appending `values` to the list at `key` (which gets the period as its TTL)."""
         period = await self._push_and_keep(keys=[keys.RETENTION, keys.retention_period(conversation_id), key],
-                                           args=[conversation_id, f"{self._clock():.3f}", self.periods.default, value])
+                                           args=[conversation_id, f"{self._clock():.3f}", self.periods.default,
+                                                 *values])
         return int(period)
 
     async def close(self, conversation_id: str, outcome: str, at: float | None = None) -> float:
@@ -151,10 +152,10 @@ class KeptTranscript(Transcript):
         super().__init__(client, *args, **kwargs)
         self.retention = retention
 
-    async def append(self, conversation_id: str, author: Author, text: str, kind: str = "text",
-                     undeliverable: str | None = None, at: float | None = None) -> None:
-        await self.retention.push_and_keep(conversation_id, keys.transcript(conversation_id),
-                                           self.sealed_entry(author, text, kind, undeliverable, at))
+    async def append_many(self, conversation_id: str, entries: Sequence[Entry]) -> None:
+        if entries:
+            await self.retention.push_and_keep(conversation_id, keys.transcript(conversation_id),
+                                               *(self.sealed(entry) for entry in entries))
 
 
 @dataclass(frozen=True)

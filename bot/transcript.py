@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import redis.asyncio
@@ -41,6 +43,17 @@ def label(kind: str, text: str = "") -> str:
     return " ".join(part for part in (tag, text.strip()) if part)
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One line of a transcript, before it is stored."""
+
+    author: Author
+    text: str
+    kind: str = "text"
+    undeliverable: str | None = None
+    at: float | None = None
+
+
 class Transcript:
     def __init__(self, client: redis.asyncio.Redis, retention_days: int = 30, sealer: Sealer | None = None):
         self._redis = client
@@ -49,11 +62,18 @@ class Transcript:
 
     async def append(self, conversation_id: str, author: Author, text: str, kind: str = "text",
                      undeliverable: str | None = None, at: float | None = None) -> None:
+        await self.append_many(conversation_id, [Entry(author, text, kind, undeliverable, at)])
+
+    async def append_many(self, conversation_id: str, entries: Sequence[Entry]) -> None:
+        """Several entries, in order, in one round trip."""
         key = keys.transcript(conversation_id)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(key, self.sealed_entry(author, text, kind, undeliverable, at))
+            pipe.rpush(key, *(self.sealed(entry) for entry in entries))
             pipe.expire(key, self._ttl)
             await pipe.execute()
+
+    def sealed(self, entry: Entry) -> str:
+        return self.sealed_entry(entry.author, entry.text, entry.kind, entry.undeliverable, entry.at)
 
     def sealed_entry(self, author: Author, text: str, kind: str = "text", undeliverable: str | None = None,
                      at: float | None = None) -> str:

@@ -10,6 +10,7 @@ import redis.asyncio
 
 from bot import keys
 from bot.buttons import ButtonMap, code_for
+from bot.channels.base import PermanentFailure
 from bot.channels.text import join_replies, split_text
 from bot.deadletters import DeadLetters
 from bot.delivery import Delivery, Limits, RetryPolicy
@@ -131,6 +132,35 @@ async def test_delivery_waits_for_each_chats_slot(redis_client: redis.asyncio.Re
     assert transport.posted == [("tg:9", "một"), ("tg:9", "hai"), ("tg:9", "ba")]
     # The injected sleep does not advance the clock, so the reservations pile up: ~1 s, then ~2 s.
     assert [round(delay) for delay in sleeps.delays] == [1, 2]
+
+
+class Refusing(Recording):
+    """Refuses any part whose text is "blocked" (a permanent failure); posts the rest."""
+
+    async def post(self, conversation_id: str, part: Outbound) -> None:
+        if part.text == "blocked":
+            raise PermanentFailure("refused")
+        await super().post(conversation_id, part)
+
+
+async def test_a_turns_messages_all_go_out_before_the_transcript_records_them(
+        redis_client: redis.asyncio.Redis) -> None:
+    transport, transcript = Refusing(), Transcript(redis_client)
+    delivery = Delivery(transport, redis_client, None, None, transcript, DeadLetters(redis_client))
+    written: list[int] = []  # how many parts had gone out each time the transcript was written
+    original = transcript.append_many
+
+    async def watching(conversation_id: str, entries: Any) -> None:
+        written.append(len(transport.posted))
+        await original(conversation_id, entries)
+
+    transcript.append_many = watching  # type: ignore[method-assign]
+    assert not await delivery.send_all("tg:9", [Outbound("một"), Outbound("blocked"), Outbound("ba")])
+    assert transport.posted == [("tg:9", "một"), ("tg:9", "ba")]  # a refused message does not stop the next
+    assert written == [2]  # once, after both went out
+    entries = await transcript.read("tg:9")
+    assert [(entry["text"], entry.get("undeliverable", False)) for entry in entries] == \
+        [("một", False), ("blocked", True), ("ba", False)]
 
 
 async def test_dead_letters_are_listed_newest_first_and_can_be_removed(redis_client: redis.asyncio.Redis) -> None:
