@@ -247,25 +247,26 @@ class Dispatcher:
         if not isinstance(transport, ShowsTyping):
             yield
             return
+        # Timers, not a task: most turns end before the first one fires, and then cost nothing but its cancel.
+        loop = asyncio.get_running_loop()
+        calls: list[asyncio.Task[None]] = []
 
-        stop = asyncio.Event()
-
-        async def keep_typing() -> None:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._typing_after)
-            while not stop.is_set():
+        async def indicate() -> None:
+            with contextlib.suppress(Exception):  # best effort: a lost indicator must not cost the turn
                 await transport.typing(conversation_id)
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self._typing_every)
 
-        task = asyncio.create_task(keep_typing())
+        def tick() -> None:
+            calls.append(asyncio.create_task(indicate()))
+            timer[0] = loop.call_later(self._typing_every, tick)
+
+        timer = [loop.call_later(self._typing_after, tick)]
         try:
             yield
         finally:
-            # The flag, not only the cancel: an HTTP client may turn a cancellation into an error it then swallows.
-            stop.set()
-            task.cancel()
-            await asyncio.wait({task}, timeout=5.0)
+            timer[0].cancel()
+            on_the_way = [call for call in calls if not call.done()]
+            if on_the_way:  # an indicator must not reach the chat after the answer
+                await asyncio.wait(on_the_way, timeout=5.0)
 
     async def _first_time(self, conversation_id: str, note: str, seconds: int) -> bool:
         return bool(await self._redis.set(keys.noted(conversation_id, note), "1", nx=True, ex=seconds))
