@@ -154,7 +154,8 @@ class Gateway:
                 await start_bot(application)
             if options.run_workers:
                 worker.start()
-                purge = asyncio.create_task(Purger(client, retention, dead, log_key=log_key).run(
+                purge = asyncio.create_task(Purger(client, retention, dead, log_key=log_key,
+                                                   audit_days=settings.audit_retention_days).run(
                     settings.purge_interval_seconds, stopping))
             yield gateway
         finally:

@@ -163,11 +163,13 @@ class PurgeReport:
     erased: int = 0  # conversations past their deadline, erased
     open: int = 0  # past their deadline but held by a human or waiting: kept, looked at again later
     dead_letters: int = 0
+    audit_entries: int = 0  # audit log entries older than its period, trimmed
 
 
 class Purger:
     def __init__(self, client: redis.asyncio.Redis, retention: Retention, dead_letters: DeadLetters,
-                 clock: Clock = time.time, batch: int = 500, log_key: str = ""):
+                 clock: Clock = time.time, batch: int = 500, log_key: str = "", audit_days: int = 365):
+        self._audit_seconds = audit_days * 24 * 3600
         self._redis = client
         self._retention = retention
         self._dead = dead_letters
@@ -177,7 +179,8 @@ class Purger:
         self._take_due = client.register_script(_TAKE_DUE)
 
     async def purge(self) -> PurgeReport:
-        """Erases every conversation past its deadline, and dead letters older than the default period."""
+        """Erases every conversation past its deadline, dead letters older than the default period, and audit log
+        entries older than theirs."""
         now = self._clock()
         erased: list[str] = []
         still_open = 0
@@ -196,9 +199,13 @@ class Purger:
             if len(due) < self._batch:  # every due one was erased or moved past `now`: none comes back
                 break
         dead = await self._prune_dead_letters(now, set(erased))
+        # The stream's ids are the milliseconds they were written at: MINID drops everything written before (exactly:
+        # an approximate trim keeps whole blocks of old entries).
+        oldest_kept = f"{max(0, int((now - self._audit_seconds) * 1000))}-0"
+        audit = int(await self._redis.xtrim(keys.AUDIT, minid=oldest_kept, approximate=False))
         for conversation_id in erased:
             log.info("retention erased conversation=%s", log_id(conversation_id, self._log_key))
-        return PurgeReport(len(erased), still_open, dead)
+        return PurgeReport(len(erased), still_open, dead, audit)
 
     async def _prune_dead_letters(self, now: float, erased: set[str]) -> int:
         old = await self._redis.zrangebyscore(keys.DEAD_LETTER_INDEX, "-inf", now - self._retention.periods.default)
@@ -225,8 +232,8 @@ class Purger:
             except Exception as error:  # Redis away: try again next time; say so without details
                 log.warning("retention purge failed: %s", type(error).__name__)
             else:
-                if report is not None and (report.erased or report.dead_letters):
-                    log.info("retention purge erased=%d open=%d dead_letters=%d", report.erased, report.open,
-                             report.dead_letters)
+                if report is not None and (report.erased or report.dead_letters or report.audit_entries):
+                    log.info("retention purge erased=%d open=%d dead_letters=%d audit_entries=%d", report.erased,
+                             report.open, report.dead_letters, report.audit_entries)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stopping.wait(), interval)

@@ -1,6 +1,7 @@
 """The audit log: who viewed, claimed, wrote to, transferred, closed which conversation, and when.
 
-An append-only Redis stream (nothing here trims or edits it), exported as JSON lines by `GET /api/audit` and
+An append-only Redis stream (nothing here edits it; the retention purge drops entries older than
+CAUNOI_AUDIT_RETENTION_DAYS, bot/retention.py), exported as JSON lines by `GET /api/audit` and
 `caunoi audit export`. Entries carry ids, names, outcomes and counts — never message or note text.
 """
 

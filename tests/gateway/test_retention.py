@@ -126,6 +126,24 @@ async def test_old_dead_letters_are_pruned_even_with_no_new_ones(redis_client: r
     assert [entry["reason"] for entry in await dead.read()] == ["new"]
 
 
+async def test_audit_entries_older_than_their_period_are_trimmed(redis_client: redis.asyncio.Redis) -> None:
+    now = 100_000_000.0  # seconds; the stream's ids are the milliseconds an entry was written at
+    day = 24 * 3600
+    for age_days in (400, 366, 364, 1):
+        at_ms = int((now - age_days * day) * 1000)
+        await redis_client.xadd(keys.AUDIT, {"action": f"{age_days} days ago"}, id=f"{at_ms}-0")
+    purger = Purger(redis_client, Retention(redis_client, Periods(default=30)), DeadLetters(redis_client),
+                    clock=lambda: now, audit_days=365)
+    assert (await purger.purge()).audit_entries == 2
+    kept = [fields["action"] for _, fields in await redis_client.xrange(keys.AUDIT)]
+    assert kept == ["364 days ago", "1 days ago"]
+    assert (await purger.purge()).audit_entries == 0
+    assert make_settings().audit_retention_days == 365
+    assert make_settings(CAUNOI_AUDIT_RETENTION_DAYS="90").audit_retention_days == 90
+    with pytest.raises(SettingsError, match="CAUNOI_AUDIT_RETENTION_DAYS"):
+        make_settings(CAUNOI_AUDIT_RETENTION_DAYS="0")
+
+
 async def test_an_erased_conversation_takes_its_younger_dead_letters(redis_client: redis.asyncio.Redis) -> None:
     now = time.time()
     retention = Retention(redis_client, Periods(default=60), clock=lambda: now - 120)
