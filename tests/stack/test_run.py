@@ -31,14 +31,8 @@ def stack_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def welcome() -> dict[str, object]:
-    responses = yaml.safe_load((PROJECT_ROOT / "content/vi/responses/smalltalk.yml").read_text(encoding="utf-8"))
-    return dict(responses["responses"]["utter_welcome"][0])
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[tuple[subprocess.Popen[str], dict[str, str], list[str]]]:
-    env = stack_env()
+def start_run(env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
+    """`caunoi run` with `env`, and what it printed until it was ready (or gave up, or 240 s passed)."""
     process = subprocess.Popen([*CAUNOI, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, cwd=PROJECT_ROOT)
     lines: list[str] = []
@@ -48,6 +42,18 @@ def stack() -> Iterator[tuple[subprocess.Popen[str], dict[str, str], list[str]]]
         lines.append(line)
         if "Stop everything: Ctrl-C" in line or process.poll() is not None or time.monotonic() > deadline:
             break
+    return process, lines
+
+
+def welcome() -> dict[str, object]:
+    responses = yaml.safe_load((PROJECT_ROOT / "content/vi/responses/smalltalk.yml").read_text(encoding="utf-8"))
+    return dict(responses["responses"]["utter_welcome"][0])
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[tuple[subprocess.Popen[str], dict[str, str], list[str]]]:
+    env = stack_env()
+    process, lines = start_run(env)
     assert any(line.startswith("caunoi: ready:") for line in lines), "".join(lines)
     yield process, env, lines
     if process.poll() is None:

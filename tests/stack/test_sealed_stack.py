@@ -17,7 +17,7 @@ from bot.sealed import Sealer, new_key
 from bot.settings import PROJECT_ROOT, Secret
 from tests.channels.botapi import TOKEN, FakeBotAPI, text_update
 from tests.rawscan import hits
-from tests.stack.test_run import CAUNOI, stack_env
+from tests.stack.test_run import CAUNOI, stack_env, start_run
 
 WEB = "web:stacksealed01"
 CHAT = 616161
@@ -27,26 +27,13 @@ REPORT = "em gai toi mat lien lac o Trung Quoc"
 PLACE = {"latitude": 10.7626, "longitude": 106.6601}
 
 
-def start(env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
-    process = subprocess.Popen([*CAUNOI, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, cwd=PROJECT_ROOT)
-    lines: list[str] = []
-    assert process.stdout is not None
-    deadline = time.monotonic() + 240
-    for line in process.stdout:
-        lines.append(line)
-        if "Stop everything: Ctrl-C" in line or process.poll() is not None or time.monotonic() > deadline:
-            break
-    return process, lines
-
-
 @pytest.mark.stack
 def test_a_redis_dump_of_a_real_conversation_reveals_no_message_text(redis_url: str,
                                                                     bot_api: FakeBotAPI) -> None:
     key = new_key()
     env = stack_env(REDIS_URL=redis_url, CAUNOI_DATA_KEYS=key, CAUNOI_TELEGRAM_TOKEN=TOKEN,
                     CAUNOI_TELEGRAM_API_URL=bot_api.url, CAUNOI_TELEGRAM_WEBHOOK_SECRET=SECRET)
-    process, lines = start(env)
+    process, lines = start_run(env)
     try:
         assert any(line.startswith("caunoi: ready:") for line in lines), "".join(lines)
         gateway = httpx.Client(base_url=f"http://127.0.0.1:{env['CAUNOI_HTTP_PORT']}", timeout=60)
