@@ -121,11 +121,6 @@ class Inbox:
         ids: list[str] = await self._redis.zrange(keys.INBOX_PENDING, 0, limit - 1)
         return ids
 
-    async def lock(self, conversation_id: str, ttl: float) -> str | None:
-        token = secrets.token_hex(12)
-        got = await self._redis.set(keys.inbox_lock(conversation_id), token, nx=True, px=int(ttl * 1000))
-        return token if got else None
-
     async def lock_and_head(self, conversation_id: str, ttl: float) -> tuple[str, str | None] | None:
         """The lock (its token) and the oldest waiting message, or None when another worker holds the lock."""
         token = secrets.token_hex(12)

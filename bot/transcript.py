@@ -73,16 +73,13 @@ class Transcript:
             await pipe.execute()
 
     def sealed(self, entry: Entry) -> str:
-        return self.sealed_entry(entry.author, entry.text, entry.kind, entry.undeliverable, entry.at)
-
-    def sealed_entry(self, author: Author, text: str, kind: str = "text", undeliverable: str | None = None,
-                     at: float | None = None) -> str:
         """One entry as stored: JSON, sealed."""
-        entry: dict[str, Any] = {"at": round(at or time.time(), 3), "from": author, "text": text, "kind": kind}
-        if undeliverable:
-            entry["undeliverable"] = True
-            entry["reason"] = undeliverable
-        return self._sealer.seal(json.dumps(entry, ensure_ascii=False))
+        stored: dict[str, Any] = {"at": round(entry.at or time.time(), 3), "from": entry.author, "text": entry.text,
+                                  "kind": entry.kind}
+        if entry.undeliverable:
+            stored["undeliverable"] = True
+            stored["reason"] = entry.undeliverable
+        return self._sealer.seal(json.dumps(stored, ensure_ascii=False))
 
     async def read(self, conversation_id: str, start: int = 0, end: int = -1) -> list[dict[str, Any]]:
         """Entries oldest first; `start`/`end` as in LRANGE (negative counts from the end: -50, -1 = last 50)."""

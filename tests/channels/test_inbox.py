@@ -48,7 +48,7 @@ async def test_a_dead_workers_conversation_is_taken_over_when_its_lock_expires(
         redis_client: redis.asyncio.Redis) -> None:
     inbox = Inbox(redis_client)
     await inbox.submit(message("tg:1", 1), "u1")
-    assert await inbox.lock("tg:1", ttl=0.2) is not None  # a worker took it, then died mid-turn
+    assert await inbox.lock_and_head("tg:1", ttl=0.2) is not None  # a worker took it, then died mid-turn
     handled: list[str] = []
 
     async def handler(inbound: Inbound) -> None:
