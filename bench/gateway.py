@@ -29,7 +29,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,23 +152,15 @@ def running_stack() -> Iterator[Stack]:
                         f"http://127.0.0.1:{ports['api']}/bot{TOKEN}", processes["gateway"].pid)
         finally:
             for process in processes.values():
-                with _quietly():
+                with suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGTERM)
             for process in processes.values():
                 try:
                     process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
-                    with _quietly():
+                    with suppress(ProcessLookupError):
                         os.killpg(process.pid, signal.SIGKILL)
                     process.wait(timeout=5)
-
-
-@contextmanager
-def _quietly() -> Iterator[None]:
-    try:
-        yield
-    except ProcessLookupError:
-        pass
 
 
 @dataclass
