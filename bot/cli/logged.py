@@ -3,6 +3,7 @@
 Our logging (bot/logs.py) is set up before the module is even imported, so warnings printed at import time are
 JSON lines too; and `coloredlogs.install()` is made a no-op, because Rasa calls it after applying
 `--logging-config-file` and it would swap our redacting handler for its own. `caunoi serve rasa|actions` starts this.
+Rasa also gets bot/rasa_patch.py (its action server answers validated without rebuilding the validator each time).
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ def main() -> None:
 
     coloredlogs.install = _leave_handlers_alone
     module = sys.argv[1]
+    if module == "rasa":
+        from bot import rasa_patch
+
+        rasa_patch.apply()
     sys.argv = [module, *sys.argv[2:]]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 
