@@ -28,7 +28,7 @@ def patched() -> Iterator[RemoteAction]:
     try:
         yield RemoteAction("action_welcome", None)
     finally:
-        RemoteAction._validate_action_result = original  # type: ignore[method-assign]
+        RemoteAction._validate_action_result = original
 
 
 def test_rasa_itself_checks_the_schema_on_every_answer() -> None:
@@ -61,7 +61,7 @@ def test_a_malformed_answer_fails_as_it_does_in_rasa(answer: dict[str, Any]) -> 
         with pytest.raises(jsonschema.ValidationError) as got:
             action._validate_action_result(answer)
     finally:
-        RemoteAction._validate_action_result = original  # type: ignore[method-assign]
+        RemoteAction._validate_action_result = original
     assert got.value.message == expected.value.message
     assert "Failed to validate Action server response" in got.value.message
 
