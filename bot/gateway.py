@@ -21,7 +21,7 @@ from telegram.ext import Application
 from bot import store
 from bot.actions_watch import ActionsWatchedRasa
 from bot.buttons import ButtonMap
-from bot.channels.telegram import TelegramTransport, build_application, start_bot
+from bot.channels.telegram import TelegramTransport, build_application, start_bot, stop_bot
 from bot.channels.telegram_cleanup import ChatLog
 from bot.channels.web import WebSender
 from bot.channels.zalo import ZaloTransport
@@ -165,7 +165,7 @@ class Gateway:
                 purge.cancel()
             await worker.stop()
             if application is not None:
-                await application.bot.shutdown()
+                await stop_bot(application.bot)
             await zalo_http.aclose()
             await http.aclose()
             await rasa.aclose()

@@ -36,7 +36,7 @@ BOT_URL_PATH = re.compile(r"/bot[^/\s\"']+")
 CONVERSATION = re.compile(r"\b(tg|zalo|web)(:|%3A|%3a)(-?[A-Za-z0-9_-]+)")
 # Libraries that log request URLs or request bodies below WARNING: never more verbose than WARNING.
 QUIET_LIBRARIES = ("httpx", "httpcore", "telegram", "hpack", "urllib3", "asyncio", "uvicorn.access",
-                   "sanic.access", "aiohttp.access")
+                   "sanic.access", "aiohttp.access", "aiohttp.client")
 # Standard record attributes, and uvicorn's `color_message` (the same message with terminal colours).
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime",
                                                                                     "taskName", "color_message"}

@@ -38,6 +38,7 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.buttons import ButtonMap
 from bot.channels.base import ChatMessage, PermanentFailure, RetryLater, TemporaryFailure, Undeliverable
 from bot.channels.telegram_cleanup import ChatLog, clean_chat, safely
+from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.text import split_text
 from bot.messages import Inbound, Location, Outbound
 from bot.notes import Notes
@@ -62,17 +63,16 @@ def file_url(api_url: str) -> str:
 def build_application(settings: Settings, timeout: float = 10.0) -> Application:  # type: ignore[type-arg]
     """The Application whose bot talks to `CAUNOI_TELEGRAM_API_URL`, with a timeout on every call, no updater."""
     connect = min(5.0, timeout)
-    # httpx logs each request's URL at INFO, and a Bot API URL holds the bot token: never let that reach a log.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
     return (
         ApplicationBuilder()
         .token(settings.telegram_token.reveal())
         .base_url(settings.telegram_api_url)
         .base_file_url(file_url(settings.telegram_api_url))
         .updater(None)
-        .connect_timeout(connect).read_timeout(timeout).write_timeout(timeout).pool_timeout(connect)
-        .get_updates_connect_timeout(connect).get_updates_read_timeout(POLL_SECONDS + timeout)
-        .get_updates_write_timeout(timeout).get_updates_pool_timeout(connect)
+        .request(AiohttpRequest(connect_timeout=connect, read_timeout=timeout, write_timeout=timeout,
+                                pool_timeout=connect))
+        .get_updates_request(AiohttpRequest(connect_timeout=connect, read_timeout=POLL_SECONDS + timeout,
+                                            write_timeout=timeout, pool_timeout=connect, pool_size=1))
         .build()
     )
 
@@ -215,6 +215,12 @@ class TelegramTransport:
 
 def _seconds(value: float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def stop_bot(bot: Bot) -> None:
+    """Closes the bot's connection pool, also when getMe failed at start (python-telegram-bot then skips it)."""
+    await bot.shutdown()
+    await bot.request.shutdown()
 
 
 async def start_bot(application: Application) -> None:  # type: ignore[type-arg]

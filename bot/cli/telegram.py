@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from telegram import Bot
 from telegram.error import Conflict, InvalidToken, TelegramError
 
-from bot.channels.telegram import ALLOWED_UPDATES, POLL_SECONDS, build_application, parse_update
+from bot.channels.telegram import ALLOWED_UPDATES, POLL_SECONDS, build_application, parse_update, stop_bot
 from bot.gateway import Gateway
 from bot.logs import configure
 from bot.settings import Settings, get_settings
@@ -73,17 +73,23 @@ async def set_webhook(settings: Settings, url: str) -> int:
               file=sys.stderr)
         return 2
     bot = build_application(settings).bot
-    async with bot:
-        await bot.set_webhook(url=url, secret_token=settings.telegram_webhook_secret.reveal(),
-                              allowed_updates=list(ALLOWED_UPDATES), drop_pending_updates=False)
+    try:
+        async with bot:
+            await bot.set_webhook(url=url, secret_token=settings.telegram_webhook_secret.reveal(),
+                                  allowed_updates=list(ALLOWED_UPDATES), drop_pending_updates=False)
+    finally:
+        await stop_bot(bot)
     print(f"caunoi: Telegram now delivers updates to {url}")
     return 0
 
 
 async def delete_webhook(settings: Settings) -> int:
     bot = build_application(settings).bot
-    async with bot:
-        await bot.delete_webhook(drop_pending_updates=False)
+    try:
+        async with bot:
+            await bot.delete_webhook(drop_pending_updates=False)
+    finally:
+        await stop_bot(bot)
     print("caunoi: webhook removed; `caunoi telegram poll` can fetch updates now")
     return 0
 
