@@ -19,12 +19,11 @@ import asyncio
 import time
 from typing import Any
 
-import httpx
-
 from bot.messages import Outbound
 from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.wire import Failed, NotReached, wire
 
-PROBE_TIMEOUT = httpx.Timeout(2.0, connect=1.0)
+PROBE_SECONDS = 2.0
 REUSE_SECONDS = 1.0
 
 
@@ -34,7 +33,8 @@ class ActionsWatchedRasa(RasaClient):
     def __init__(self, *args: Any, actions_url: str, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._health_url = f"{actions_url.rstrip('/')}/health"
-        self._probe = httpx.AsyncClient(timeout=PROBE_TIMEOUT, transport=kwargs.get("transport"))
+        # The action server (Sanic's defaults) closes idle connections after 5 s: keep them for less.
+        self._probe = wire(kwargs.get("transport"), connect_timeout=1.0, keepalive=4.0)
         self._check: tuple[float, asyncio.Task[str | None]] | None = None  # the latest check: when it started
 
     async def aclose(self) -> None:
@@ -63,9 +63,9 @@ class ActionsWatchedRasa(RasaClient):
     async def actions_problem(self) -> str | None:
         """None when the action server answers its health check, else a short reason (no URL: logs carry it)."""
         try:
-            response = await self._probe.get(self._health_url)
-        except httpx.HTTPError as error:
-            return f"action server not reachable ({type(error).__name__})"
-        if response.status_code != 200:
-            return f"action server answered {response.status_code}"
+            answer = await self._probe.request("GET", self._health_url, timeout=PROBE_SECONDS)
+        except (NotReached, Failed) as error:
+            return f"action server not reachable ({error})"
+        if answer.status != 200:
+            return f"action server answered {answer.status}"
         return None

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from bot.messages import Button, Outbound
+from bot.wire import Failed, NotReached, wire
 
 
 class RasaUnavailable(RuntimeError):
@@ -85,37 +86,43 @@ def ranking(conversation_id: str, servers: Sequence[str]) -> list[str]:
 class RasaClient:
     def __init__(self, base_url: str, timeout_seconds: float, token: str = "",
                  transport: httpx.AsyncBaseTransport | None = None, servers: Sequence[str] = ()):
-        """`servers`: every Rasa server to spread conversations over (CAUNOI_RASA_URLS); empty = `base_url` only."""
+        """`servers`: every Rasa server to spread conversations over (CAUNOI_RASA_URLS); empty = `base_url` only.
+        `transport`: a stand-in for the network (tests); the real one is aiohttp (bot/wire.py)."""
         self._token = token
-        timeout = httpx.Timeout(timeout_seconds, connect=min(3.0, timeout_seconds))
-        self._clients = {url: httpx.AsyncClient(base_url=url, timeout=timeout, transport=transport)
-                         for url in (servers or (base_url,))}
+        self._timeout = timeout_seconds
+        self._servers = [url.rstrip("/") for url in (servers or (base_url,))]
+        # Rasa keeps idle connections for 120 s: a minute here is safely below it.
+        self._wire = wire(transport, connect_timeout=min(3.0, timeout_seconds), keepalive=60.0)
 
     @property
     def servers(self) -> list[str]:
-        return list(self._clients)
+        return list(self._servers)
 
     async def aclose(self) -> None:
-        for client in self._clients.values():
-            await client.aclose()
+        await self._wire.aclose()
 
     async def send(self, conversation_id: str, text: str, channel: str,
                    metadata: dict[str, Any] | None = None) -> list[Outbound]:
         """Runs one user turn through Rasa (this conversation's server) and returns the bot's replies in order."""
         body = {"sender": conversation_id, "message": text, "input_channel": channel, "metadata": metadata or {}}
-        order = ranking(conversation_id, self.servers) if len(self._clients) > 1 else self.servers
+        order = ranking(conversation_id, self._servers) if len(self._servers) > 1 else self._servers
         try:
             for index, server in enumerate(order):
                 try:
-                    response = await self._clients[server].post("/webhooks/rest/webhook", json=body)
+                    answer = await self._wire.request("POST", f"{server}/webhooks/rest/webhook", json=body,
+                                                      timeout=self._timeout)
                     break
-                except httpx.ConnectError:
+                except NotReached:
                     if index == len(order) - 1:
                         raise
-            response.raise_for_status()
-            replies = response.json()
-        except (httpx.HTTPError, ValueError) as error:
-            raise RasaUnavailable(type(error).__name__) from error
+        except (NotReached, Failed) as error:
+            raise RasaUnavailable(str(error)) from None
+        if answer.status != 200:
+            raise RasaUnavailable(f"HTTP {answer.status}")
+        try:
+            replies = answer.json()
+        except ValueError:
+            raise RasaUnavailable("answer is not JSON") from None
         if not isinstance(replies, list):
             raise RasaUnavailable("unexpected reply shape")
         return to_outbounds(replies)
@@ -123,21 +130,21 @@ class RasaClient:
     async def problem(self) -> str | None:
         """None when every Rasa server is up with a model loaded, otherwise a short reason (naming the server when
         there are several)."""
-        reasons = [(url, reason) for url in self._clients if (reason := await self._problem(url))]
+        reasons = [(url, reason) for url in self._servers if (reason := await self._problem(url))]
         if not reasons:
             return None
-        if len(self._clients) == 1:
+        if len(self._servers) == 1:
             return reasons[0][1]
         return "; ".join(f"{url}: {reason}" for url, reason in reasons)
 
     async def _problem(self, url: str) -> str | None:
         params = {"token": self._token} if self._token else {}
         try:
-            response = await self._clients[url].get("/status", params=params, timeout=3.0)
-        except httpx.HTTPError as error:
-            return f"Rasa not reachable ({type(error).__name__})"
-        if response.status_code == 409:
+            answer = await self._wire.request("GET", f"{url}/status", params=params, timeout=3.0)
+        except (NotReached, Failed) as error:
+            return f"Rasa not reachable ({error})"
+        if answer.status == 409:
             return "Rasa has no model loaded"
-        if response.status_code != 200:
-            return f"Rasa answered {response.status_code} on /status"
+        if answer.status != 200:
+            return f"Rasa answered {answer.status} on /status"
         return None

@@ -1,0 +1,89 @@
+"""bot/wire.py's aiohttp side against a real HTTP server, and a Rasa client on it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.store import free_port
+from bot.wire import AiohttpWire, Failed, NotReached
+
+
+async def webhook(request: web.Request) -> web.Response:
+    body = await request.json()
+    if body["message"] == "chậm":
+        await asyncio.sleep(2.0)
+    if body["message"] == "hỏng":
+        return web.Response(status=500, text="boom")
+    if body["message"] == "rác":
+        return web.Response(text="<html>not json</html>")
+    return web.json_response([{"recipient_id": body["sender"], "text": f"Bạn viết: {body['message']}"}])
+
+
+async def status(request: web.Request) -> web.Response:
+    if request.query.get("token") != "t":
+        return web.Response(status=401)
+    return web.json_response({"model_file": "m.tar.gz"})
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[str]:
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", webhook)
+    app.router.add_get("/status", status)
+    async with TestServer(app, host="127.0.0.1") as running:
+        yield str(running.make_url("")).rstrip("/")
+
+
+async def test_an_answer_comes_back_whole(server: str) -> None:
+    wire = AiohttpWire(connect_timeout=1.0, keepalive=4.0)
+    try:
+        answer = await wire.request("POST", f"{server}/webhooks/rest/webhook", timeout=2.0,
+                                    json={"sender": "tg:1", "message": "xin chào"})
+        assert answer.status == 200
+        assert answer.json() == [{"recipient_id": "tg:1", "text": "Bạn viết: xin chào"}]
+        assert (await wire.request("GET", f"{server}/status", timeout=2.0, params={"token": "t"})).status == 200
+    finally:
+        await wire.aclose()
+
+
+async def test_refused_is_not_reached_and_slow_is_failed(server: str) -> None:
+    wire = AiohttpWire(connect_timeout=1.0, keepalive=4.0)
+    try:
+        with pytest.raises(NotReached):
+            await wire.request("GET", f"http://127.0.0.1:{free_port()}/status", timeout=2.0)
+        with pytest.raises(Failed, match="Timeout"):
+            await wire.request("POST", f"{server}/webhooks/rest/webhook", timeout=0.3,
+                               json={"sender": "tg:1", "message": "chậm"})
+    finally:
+        await wire.aclose()
+
+
+async def test_rasa_over_aiohttp(server: str) -> None:
+    client = RasaClient(server, 0.5, token="t")
+    try:
+        [reply] = await client.send("tg:1", "xin chào", "telegram")
+        assert reply.text == "Bạn viết: xin chào"
+        assert await client.problem() is None
+        for text, reason in (("chậm", "Timeout"), ("hỏng", "HTTP 500"), ("rác", "not JSON")):
+            with pytest.raises(RasaUnavailable, match=reason):
+                await client.send("tg:1", text, "telegram")
+    finally:
+        await client.aclose()
+
+
+async def test_a_refused_server_is_skipped_for_the_next(server: str) -> None:
+    down = f"http://127.0.0.1:{free_port()}"
+    client = RasaClient(down, 2.0, servers=[down, server])
+    try:
+        for conversation in (f"tg:{n}" for n in range(6)):  # whichever server each one ranks first
+            [reply] = await client.send(conversation, "alo", "telegram")
+            assert reply.text == "Bạn viết: alo"
+        assert (await client.problem() or "").startswith(f"{down}: Rasa not reachable (ClientConnector")
+    finally:
+        await client.aclose()
