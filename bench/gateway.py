@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import psutil
 
@@ -172,9 +173,10 @@ class Arrivals:
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     offset: int = 0
 
-    async def follow(self, client: httpx.AsyncClient, stop: asyncio.Event) -> None:
+    async def follow(self, client: aiohttp.ClientSession, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            calls = (await client.post(f"{self.api}/recordedCalls", json={"offset": self.offset})).json()["result"]
+            async with client.post(f"{self.api}/recordedCalls", json={"offset": self.offset}) as response:
+                calls = (await response.json())["result"]
             for call in calls:
                 self.offset = max(self.offset, int(call["index"]) + 1)
                 if call["method"] == "sendMessage":
@@ -215,16 +217,18 @@ class Phase:
                 "latency_ms": _summary(self.latencies_ms), "elapsed_s": round(elapsed, 1)}
 
 
-async def _direct(stack: Stack, client: httpx.AsyncClient, conversations: list[str]) -> Phase:
+async def _direct(stack: Stack, client: aiohttp.ClientSession, conversations: list[str]) -> Phase:
     phase = Phase(started=time.monotonic())
 
     async def person(sender: str, index: int) -> None:
         await asyncio.sleep(THINK_S * index / len(conversations))  # people do not all start at the same instant
         for text in SCRIPT:
             sent = time.monotonic()
-            response = await client.post(f"{stack.rasa}/webhooks/rest/webhook", timeout=TURN_TIMEOUT_S,
-                                         json={"sender": sender, "message": text, "metadata": {"channel": "telegram"}})
-            if response.status_code != 200 or not response.json():
+            async with client.post(f"{stack.rasa}/webhooks/rest/webhook",
+                                   json={"sender": sender, "message": text, "metadata": {"channel": "telegram"}},
+                                   timeout=aiohttp.ClientTimeout(total=TURN_TIMEOUT_S)) as response:
+                answered = response.status == 200 and bool(await response.json())
+            if not answered:
                 phase.lost += 1
             else:
                 phase.latencies_ms.append((time.monotonic() - sent) * 1000)
@@ -235,7 +239,7 @@ async def _direct(stack: Stack, client: httpx.AsyncClient, conversations: list[s
     return phase
 
 
-async def _through_gateway(stack: Stack, client: httpx.AsyncClient, arrivals: Arrivals, chats: list[int],
+async def _through_gateway(stack: Stack, client: aiohttp.ClientSession, arrivals: Arrivals, chats: list[int],
                            expected: list[int]) -> Phase:
     phase = Phase(started=time.monotonic())
 
@@ -244,12 +248,14 @@ async def _through_gateway(stack: Stack, client: httpx.AsyncClient, arrivals: Ar
         received = 0
         for text, count in zip(SCRIPT, expected, strict=True):
             sent = time.monotonic()
-            response = await client.post(f"{stack.gateway}/webhooks/telegram", json=text_update(chat, text),
-                                         headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+            async with client.post(f"{stack.gateway}/webhooks/telegram", json=text_update(chat, text),
+                                   headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
+                accepted = response.status == 200
+                await response.read()
             phase.acks_ms.append((time.monotonic() - sent) * 1000)
             first = received + 1
             received += count
-            arrived = await arrivals.replies(chat, received, TURN_TIMEOUT_S) if response.status_code == 200 else None
+            arrived = await arrivals.replies(chat, received, TURN_TIMEOUT_S) if accepted else None
             if arrived is None:
                 phase.lost += 1
                 received = len(arrivals.times[chat])
@@ -263,13 +269,14 @@ async def _through_gateway(stack: Stack, client: httpx.AsyncClient, arrivals: Ar
     return phase
 
 
-async def _replies_per_turn(stack: Stack, client: httpx.AsyncClient, arrivals: Arrivals, chat: int) -> list[int]:
+async def _replies_per_turn(stack: Stack, client: aiohttp.ClientSession, arrivals: Arrivals, chat: int) -> list[int]:
     """How many Telegram messages each turn of the script gives (one conversation, before the measured phases)."""
     counts = []
     for text in SCRIPT:
         before = len(arrivals.times[chat])
-        await client.post(f"{stack.gateway}/webhooks/telegram", json=text_update(chat, text),
-                          headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+        async with client.post(f"{stack.gateway}/webhooks/telegram", json=text_update(chat, text),
+                               headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
+            await response.read()
         await arrivals.replies(chat, before + 1, TURN_TIMEOUT_S)
         settled = len(arrivals.times[chat])
         while True:  # the turn is over when nothing more arrives for a second and a half
@@ -281,21 +288,24 @@ async def _replies_per_turn(stack: Stack, client: httpx.AsyncClient, arrivals: A
     return counts
 
 
-async def _out_of_order(stack: Stack, client: httpx.AsyncClient, chats: list[int]) -> int:
+async def _out_of_order(stack: Stack, client: aiohttp.ClientSession, chats: list[int]) -> int:
     """Gateway conversations whose Rasa tracker does not hold exactly the script, in order."""
     wrong = 0
     for chat in chats:
-        response = await client.get(f"{stack.rasa}/conversations/tg:{chat}/tracker", params={"token": RASA_TOKEN})
-        said = [event.get("text") for event in response.json().get("events", []) if event.get("event") == "user"]
+        async with client.get(f"{stack.rasa}/conversations/tg:{chat}/tracker",
+                              params={"token": RASA_TOKEN}) as response:
+            tracker = await response.json()
+        said = [event.get("text") for event in tracker.get("events", []) if event.get("event") == "user"]
         wrong += said != list(SCRIPT)
     return wrong
 
 
 async def _measure(stack: Stack) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=CONVERSATIONS + CONTROL + 20,
-                          max_keepalive_connections=CONVERSATIONS + CONTROL + 20)
+    # aiohttp: the load generator shares the two cores with what it measures, and costs a third of httpx's CPU per
+    # request. Idle connections are dropped before uvicorn's 5 s keep-alive ends them under a request.
+    connector = aiohttp.TCPConnector(limit=CONVERSATIONS + CONTROL + 20, keepalive_timeout=4.0)
     gateway_process = psutil.Process(stack.gateway_pid)
-    async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30.0)) as client:
         arrivals = Arrivals(stack.api)
         stop = asyncio.Event()
         follower = asyncio.create_task(arrivals.follow(client, stop))

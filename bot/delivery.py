@@ -82,7 +82,8 @@ class Delivery:
         """Delivers the messages in order (each one is tried, whatever happened to the one before), then writes
         them to the transcript in one go: a turn's second message does not wait for the first one's bookkeeping.
         True when all went out. Never raises for a delivery failure."""
-        stopped = bool(messages) and bool(await self._redis.exists(keys.stopped(conversation_id)))
+        stopped = bool(messages) and self.transport.unfollows \
+            and bool(await self._redis.exists(keys.stopped(conversation_id)))
         failures = [("unfollowed" if stopped else await self._deliver_all(conversation_id, message))
                     for message in messages]
         if record and messages:

@@ -51,6 +51,9 @@ class Transport(Protocol):
     """One channel's API: how a message is cut into parts, and how one part is posted."""
 
     channel: str
+    # Whether the platform tells the gateway that a person left (Zalo's unfollow event). Only then does a send first
+    # look for the conversation's "stopped" mark; elsewhere that would be a Redis round trip before every reply.
+    unfollows: bool
 
     def parts(self, message: Outbound) -> list[Outbound]: ...
 

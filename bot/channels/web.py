@@ -32,6 +32,7 @@ class WebSender:
     """A `Transport` (for `bot.delivery.Delivery`) and, on its own, a `Sender` with no transcript."""
 
     channel = "web"
+    unfollows = False
 
     def __init__(self, redis_client: redis.asyncio.Redis, location_hint: str = "", sealer: Sealer | None = None):
         self._redis = redis_client

@@ -110,6 +110,7 @@ async def test_rate_limiter_allows_a_burst_then_the_rate(redis_client: redis.asy
 
 class Recording:
     channel = "test"
+    unfollows = False
 
     def __init__(self) -> None:
         self.posted: list[tuple[str, str]] = []
