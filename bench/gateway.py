@@ -71,19 +71,23 @@ def _summary(values: list[float]) -> dict[str, float]:
 
 
 def serve_gateway(port: int) -> None:
-    """The gateway as `caunoi serve gateway` runs it, with Telegram's overall flood limit lifted."""
+    """The gateway as `caunoi serve gateway` runs it (its logging too), with Telegram's overall flood limit lifted."""
     import uvicorn
 
     from bot.app import create_app
     from bot.delivery import Limits
     from bot.gateway import GatewayOptions
+    from bot.logs import configure
     from bot.ratelimit import Rate
 
+    configure(get_settings())
     limits = Limits(Rate(100_000.0, burst=1000), GatewayOptions().telegram_limits.per_conversation)
     app = create_app(options=GatewayOptions(telegram_limits=limits))
+    arguments: dict[str, Any] = {"host": "127.0.0.1", "port": port, "log_level": "warning", "access_log": False,
+                                 "log_config": None, "server_header": False, "ws": "none"}
     profile = os.environ.get("BENCH_PROFILE")  # a file for cProfile's statistics of the gateway process
     if not profile:
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, ws="none")
+        uvicorn.run(app, **arguments)
         return
     import cProfile
 
@@ -91,7 +95,7 @@ def serve_gateway(port: int) -> None:
     # process, so the statistics get written.
     signal.signal(signal.SIGTERM, lambda number, frame: None)
     with cProfile.Profile() as profiler:
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, ws="none")
+        uvicorn.run(app, **arguments)
     profiler.dump_stats(profile)
 
 

@@ -82,9 +82,10 @@ class Gateway:
 
     async def accept(self, inbound: Inbound, dedupe: str | None) -> bool:
         """Dedupes and queues a message, and has this worker start on it; False for a redelivery."""
-        queued = await self.inbox.submit(inbound, dedupe)
+        ttl = self.worker.lock_ttl if self.worker.accepting else None
+        queued, locked = await self.inbox.submit_and_lock(inbound, dedupe, ttl)
         if queued:
-            self.worker.kick(inbound.conversation_id)
+            self.worker.kick(inbound.conversation_id, locked)
         return queued
 
     async def send(self, conversation_id: str, message: Outbound, author: Author = "operator") -> bool:

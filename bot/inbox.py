@@ -4,7 +4,9 @@ Webhooks only check, dedupe and enqueue; workers do the rest. The shape:
 
 - `submit` is one Lua script: `SET seen-key NX EX 48h`, and only if that succeeded `RPUSH` the message onto the
   conversation's list and add the conversation to the pending set. Atomic, so a redelivered update is dropped and
-  a first delivery is never marked seen without being queued.
+  a first delivery is never marked seen without being queued. The webhook's `submit_and_lock` also takes the
+  conversation's lock in that script when it is free, and hands it to this process's worker with the message to
+  start on: the turn does not wait for another round trip before Rasa.
 - A worker drains a conversation while holding its lock (`SET NX PX` with a random token, renewed while it works).
   It peeks at the head, processes it, then pops it (only if it still holds the lock): a worker that dies mid-turn
   leaves the message in place and the lock expires, so another worker processes it again — at least once, never lost.
@@ -43,12 +45,16 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Inbound], Awaitable[None]]
 SEEN_TTL_SECONDS = 48 * 3600
 
+# 0: a redelivery, dropped; 1: queued; a string: queued, and the lock (ARGV[5], when given) taken: the oldest message.
 _SUBMIT = """
 if KEYS[1] ~= '' and not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   return 0
 end
 redis.call('RPUSH', KEYS[2], ARGV[2])
 redis.call('ZADD', KEYS[3], 'NX', ARGV[3], ARGV[4])
+if ARGV[5] ~= '' and redis.call('SET', KEYS[4], ARGV[5], 'NX', 'PX', ARGV[6]) then
+  return redis.call('LINDEX', KEYS[2], 0)
+end
 return 1
 """
 
@@ -108,14 +114,24 @@ class Inbox:
 
     async def submit(self, inbound: Inbound, dedupe: str | None) -> bool:
         """Queues the message unless `dedupe` (channel-scoped update id) was seen in the last 48 h; True if queued."""
+        queued, _ = await self.submit_and_lock(inbound, dedupe, None)
+        return queued
+
+    async def submit_and_lock(self, inbound: Inbound, dedupe: str | None,
+                              ttl: float | None) -> tuple[bool, tuple[str, str] | None]:
+        """`submit`, and with a `ttl` also the conversation's lock if no worker holds it, in the same round trip:
+        (queued, (lock token, oldest waiting message) or None)."""
         seen = keys.seen_update(inbound.channel, dedupe) if dedupe else ""
-        queued = await self._submit(
-            keys=[seen, keys.inbox(inbound.conversation_id), keys.INBOX_PENDING],
+        token = secrets.token_hex(12) if ttl is not None else ""
+        result = await self._submit(
+            keys=[seen, keys.inbox(inbound.conversation_id), keys.INBOX_PENDING,
+                  keys.inbox_lock(inbound.conversation_id)],
             args=[SEEN_TTL_SECONDS, self._sealer.seal(json.dumps(inbound.to_json(), ensure_ascii=False)),
-                  f"{time.time():.3f}",
-                  inbound.conversation_id],
+                  f"{time.time():.3f}", inbound.conversation_id, token, int((ttl or 0) * 1000)],
         )
-        return bool(queued)
+        if isinstance(result, (str, bytes)):
+            return True, (token, result.decode() if isinstance(result, bytes) else result)
+        return bool(result), None
 
     async def pending(self, limit: int = 1000) -> list[str]:
         ids: list[str] = await self._redis.zrange(keys.INBOX_PENDING, 0, limit - 1)
@@ -173,6 +189,8 @@ class InboxWorker:
         self._again: set[str] = set()
         self._slots = asyncio.Semaphore(options.concurrency)
         self._sweeper: asyncio.Task[None] | None = None
+        # Locks taken for this worker by the webhook that queued a message (conversation -> token, head, when).
+        self._handed: dict[str, tuple[str, str, float]] = {}
         # Locks this worker could not release because Redis was away: freed by the sweep once it answers again,
         # so the conversation does not wait out the lock's whole lifetime (conversation -> token).
         self._unreleased: dict[str, str] = {}
@@ -196,11 +214,30 @@ class InboxWorker:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        for conversation_id, (token, _, _) in list(self._handed.items()):  # handed over but never started on
+            self._unreleased[conversation_id] = token
+        self._handed.clear()
+        with contextlib.suppress(Exception):
+            await self._release_unreleased()
 
-    def kick(self, conversation_id: str) -> None:
-        """Makes sure this worker tries to drain the conversation soon (unless it is shutting down)."""
+    @property
+    def lock_ttl(self) -> float:
+        return self._options.lock_ttl
+
+    @property
+    def accepting(self) -> bool:
+        """False once the worker is shutting down: a webhook then queues without taking locks for it."""
+        return not self._stopping.is_set()
+
+    def kick(self, conversation_id: str, locked: tuple[str, str] | None = None) -> None:
+        """Makes sure this worker tries to drain the conversation soon (unless it is shutting down). `locked`: the
+        conversation's lock, already taken for this worker, and its oldest message (`Inbox.submit_and_lock`)."""
         if self._stopping.is_set():
+            if locked is not None:  # freed as `stop` ends (or when it expires): the message waits in Redis
+                self._unreleased[conversation_id] = locked[0]
             return
+        if locked is not None:
+            self._handed[conversation_id] = (*locked, time.monotonic())
         if conversation_id in self._active:
             self._again.add(conversation_id)
             return
@@ -239,7 +276,8 @@ class InboxWorker:
 
     async def drain(self, conversation_id: str) -> bool:
         """Processes the conversation's messages in order while holding its lock; False if another worker holds it."""
-        locked = await self._inbox.lock_and_head(conversation_id, self._options.lock_ttl)
+        locked = await self._handed_lock(conversation_id) \
+            or await self._inbox.lock_and_head(conversation_id, self._options.lock_ttl)
         if locked is None:
             return False
         token, raw = locked
@@ -271,6 +309,18 @@ class InboxWorker:
                     await asyncio.shield(self._inbox.unlock(conversation_id, token))
                 except Exception:
                     self._unreleased[conversation_id] = token
+
+    async def _handed_lock(self, conversation_id: str) -> tuple[str, str | None] | None:
+        """The lock a webhook took for this worker, if any and still ours (it waited for a free slot: renewed if it
+        waited long enough to matter)."""
+        handed = self._handed.pop(conversation_id, None)
+        if handed is None:
+            return None
+        token, raw, since = handed
+        ttl = self._options.lock_ttl
+        if time.monotonic() - since > ttl / 3 and not await self._inbox.renew(conversation_id, token, ttl):
+            return None
+        return token, raw
 
     async def _release_unreleased(self) -> None:
         for conversation_id, token in list(self._unreleased.items()):

@@ -124,3 +124,63 @@ async def test_shutdown_leaves_the_rest_in_redis_unlocked(redis_client: redis.as
     assert len(await redis_client.lrange(keys.inbox("tg:1"), 0, -1)) == 2  # the one in hand was finished
     assert await redis_client.exists(keys.inbox_lock("tg:1")) == 0
     assert await inbox.pending() == ["tg:1"]
+
+
+async def test_the_webhook_takes_a_free_lock_with_the_message_and_hands_it_over(
+        redis_client: redis.asyncio.Redis) -> None:
+    inbox = Inbox(redis_client)
+    queued, locked = await inbox.submit_and_lock(message("tg:1", 1), "u1", ttl=5.0)
+    assert queued and locked is not None and inbox.open(locked[1]).text == "m1"
+    assert await redis_client.get(keys.inbox_lock("tg:1")) == locked[0]
+    # Held now: the next message is queued behind it without a lock; a redelivery is dropped.
+    assert await inbox.submit_and_lock(message("tg:1", 2), "u2", ttl=5.0) == (True, None)
+    assert await inbox.submit_and_lock(message("tg:1", 2), "u2", ttl=5.0) == (False, None)
+    handled: list[str] = []
+
+    async def handler(inbound: Inbound) -> None:
+        handled.append(inbound.text)
+
+    worker = InboxWorker(inbox, handler, DeadLetters(redis_client), InboxOptions(sweep_interval=60))
+    worker.kick("tg:1", locked)  # no sweep and no other way in: only the handed lock lets it drain
+    await worker.idle()
+    assert handled == ["m1", "m2"]
+    assert await redis_client.exists(keys.inbox_lock("tg:1"), keys.inbox("tg:1")) == 0
+
+
+async def test_a_handed_lock_that_expired_meanwhile_is_not_used(redis_client: redis.asyncio.Redis) -> None:
+    inbox = Inbox(redis_client)
+    busy = asyncio.Event()
+    handled: list[str] = []
+
+    async def handler(inbound: Inbound) -> None:
+        if inbound.conversation_id == "tg:9":
+            await busy.wait()
+        handled.append(inbound.text)
+
+    worker = InboxWorker(inbox, handler, DeadLetters(redis_client),
+                         InboxOptions(lock_ttl=0.2, sweep_interval=60, concurrency=1))
+    await inbox.submit(message("tg:9", 9), "u9")
+    worker.kick("tg:9")  # takes the worker's only slot
+    _, locked = await inbox.submit_and_lock(message("tg:1", 1), "u1", ttl=0.2)
+    worker.kick("tg:1", locked)  # waits for the slot…
+    await asyncio.sleep(0.3)  # …while the lock expires…
+    assert await inbox.lock_and_head("tg:1", ttl=5.0) is not None  # …and another worker takes the conversation
+    busy.set()
+    await worker.idle()
+    assert handled == ["m9"]  # tg:1's message is the other worker's to handle, in its order
+    assert await redis_client.llen(keys.inbox("tg:1")) == 1
+
+
+async def test_a_lock_handed_to_a_stopping_worker_is_freed(redis_client: redis.asyncio.Redis) -> None:
+    inbox = Inbox(redis_client)
+    worker = InboxWorker(inbox, lambda inbound: asyncio.sleep(0), DeadLetters(redis_client), FAST)
+    worker.start()
+    stopping = asyncio.create_task(worker.stop())
+    await asyncio.sleep(0)
+    assert not worker.accepting
+    # The webhook had checked `accepting` just before the worker began to stop.
+    _, locked = await inbox.submit_and_lock(message("tg:1", 1), "u1", ttl=30.0)
+    worker.kick("tg:1", locked)
+    await stopping
+    assert await redis_client.exists(keys.inbox_lock("tg:1")) == 0
+    assert await redis_client.llen(keys.inbox("tg:1")) == 1  # still queued for another worker
