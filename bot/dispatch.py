@@ -34,7 +34,7 @@ from bot.privacy import log_id
 from bot.queue import RISK_ORDER, Case, HandoffQueue
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.transcript import Transcript, label
-from bot.typed_campaign import with_typed_campaign
+from bot.typed_campaign import may_be_typed_code, with_typed_campaign
 from nlu import tables
 from nlu.conversation import ConversationRisk
 from nlu.guard import clean_typed_text
@@ -150,12 +150,30 @@ class Dispatcher:
                 await self._transcript.append(conversation, "person", label("button", "(nút cũ)"), "button")
                 await sender.send(conversation, Outbound(self._notes.button_expired))
                 return
-        # Independent writes and reads, at once: each round trip here is time before the person's answer. Any typed
-        # message ends an offer of numbered choices, whoever holds the conversation.
-        choosing = button is None and not inbound.intent and inbound.location is None
-        _, _, mode, taken = await asyncio.gather(
-            self._received(inbound, sender), self._record(inbound, button), self._queue.mode(conversation),
-            self._buttons.take(conversation, inbound.text) if choosing else _nothing())
+        # The person's message goes into the transcript while Rasa works on it: the inbox keeps the message until
+        # the turn is over (nothing is lost), and it is recorded before anything is sent back (the operator reads
+        # the conversation in order). Any typed message ends an offer of numbered choices, whoever holds it.
+        recorded = asyncio.ensure_future(asyncio.gather(self._received(inbound, sender),
+                                                        self._record(inbound, button)))
+        try:
+            choosing = button is None and not inbound.intent and inbound.location is None
+            mode, taken = await asyncio.gather(self._queue.mode(conversation),
+                                               self._buttons.take(conversation, inbound.text) if choosing
+                                               else _nothing())
+            await self._respond(inbound, sender, button or taken, mode, recorded)
+        except BaseException:
+            await asyncio.wait({recorded})  # never left running; the turn's own failure is the one to report
+            if not recorded.cancelled():
+                recorded.exception()
+            raise
+        await recorded  # a failed write fails the turn: the inbox tries the message again
+
+    async def _respond(self, inbound: Inbound, sender: Delivery, button: Button | None, mode: str,
+                       recorded: asyncio.Future[Any]) -> None:
+        """Everything after the message is read; `recorded` is its transcript entry, awaited before any answer."""
+        conversation = inbound.conversation_id
+        if not (mode == "bot" and not inbound.attachment and inbound.event != "location_unreadable"):
+            await recorded  # not a plain turn for Rasa: answered at once
         if inbound.attachment:
             await sender.send(conversation, Outbound(self._notes.text_only))
             if not inbound.text.strip():
@@ -174,14 +192,17 @@ class Dispatcher:
         if inbound.event == "location_unreadable":
             await sender.send(conversation, Outbound(self._notes.location_unreadable))
             return
-        button = button or taken
-        if button is None:  # Zalo: a campaign's code typed as the first message (bot/typed_campaign.py)
+        if button is None and may_be_typed_code(inbound):  # Zalo: a campaign's code typed as the first message
+            await recorded  # it looks for the message in the transcript
             inbound = await with_typed_campaign(self._redis, self._transcript, inbound)
         text = rasa_message(inbound, button)
         if not text:
+            await recorded
             await sender.send(conversation, Outbound(self._notes.empty))
             return
-        await sender.send_all(conversation, join_replies(await self._ask_rasa(inbound, text, sender)))
+        replies = join_replies(await self._ask_rasa(inbound, text, sender))
+        await recorded
+        await sender.send_all(conversation, replies)
         # The delete action only leaves a request: Rasa saves the tracker again at the end of the turn (bot/erase.py).
         if await self._redis.exists(keys.erase_request(conversation)):
             await self._erase(conversation, sender)

@@ -24,11 +24,16 @@ log = logging.getLogger(__name__)
 LOOKED_AT = 50  # transcript entries read to decide "first": the code arrives early or not at all
 
 
+def may_be_typed_code(inbound: Inbound) -> bool:
+    """Whether `with_typed_campaign` has anything to look up for this message (a Zalo person's typed text)."""
+    return inbound.channel == "zalo" and not inbound.intent and not inbound.button and inbound.location is None \
+        and not inbound.attachment and bool(inbound.text.strip())
+
+
 async def with_typed_campaign(client: redis.asyncio.Redis, transcript: Transcript, inbound: Inbound) -> Inbound:
     """`inbound` as a campaign greeting when it is a Zalo person's first typed message and a running campaign's code;
     else unchanged. Call it after the message is in the transcript."""
-    if inbound.channel != "zalo" or inbound.intent or inbound.button or inbound.location is not None \
-            or inbound.attachment or not inbound.text.strip():
+    if not may_be_typed_code(inbound):
         return inbound
     try:
         campaign = await CampaignStore(client).running_by_typed_code(inbound.text, today())

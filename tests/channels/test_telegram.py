@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import replace
 from typing import Any
@@ -322,3 +323,33 @@ async def test_protection_can_be_switched_off(channel_settings: Settings, rasa: 
         await gateway.telegram(text_update(CHAT, "so khan cap"))
         await gateway.settle()
     assert bot_api.called("sendMessage")[0].get("protect_content") in (None, False, "false")
+
+
+async def test_the_message_is_recorded_while_rasa_works_and_before_the_answer(running: Running, rasa: FakeRasa,
+                                                                              bot_api: FakeBotAPI) -> None:
+    rasa.delay = 0.3
+    await running.telegram(text_update(CHAT, "họ giữ hộ chiếu của tôi"))
+    for _ in range(100):  # Rasa has the message and has not answered yet
+        if rasa.received:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)
+    assert bot_api.called("sendMessage") == []
+    assert [entry["from"] for entry in await running.gateway.transcript.read(CONVERSATION)] == ["person"]
+    await running.settle()
+    transcript = await running.gateway.transcript.read(CONVERSATION)
+    assert [(entry["from"], entry["text"]) for entry in transcript] == [
+        ("person", "họ giữ hộ chiếu của tôi"), ("bot", "Đã nhận: họ giữ hộ chiếu của tôi")]
+
+
+async def test_a_message_that_cannot_be_recorded_is_not_answered_as_if_it_were(
+        running: Running, rasa: FakeRasa, bot_api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("transcript unavailable")
+
+    monkeypatch.setattr(running.gateway.dispatcher, "_record", broken)
+    await running.telegram(text_update(CHAT, "xin chào"))
+    await running.settle()
+    assert bot_api.called("sendMessage") == []  # Rasa's answer is not sent over a hole in the transcript
+    [letter] = await running.gateway.dead_letters.read()  # the operator sees the message that failed
+    assert (letter["direction"], letter["reason"]) == ("inbound", "processing failed: RuntimeError")
