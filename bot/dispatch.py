@@ -248,7 +248,7 @@ class Dispatcher:
             await self._escalate(inbound)
             return [Outbound(self._notes.degraded, sensitive=True)]
         intent = text.split("{", 1)[0] if text.startswith("/") else "text"
-        log.info("turn conversation=%s channel=%s input=%s replies=%d ms=%.0f", log_id(conversation, self._log_key),
+        log.info("turn conversation=%s channel=%s input=%s replies=%d ms=%.1f", log_id(conversation, self._log_key),
                  inbound.channel, intent, len(replies), (time.perf_counter() - started) * 1000)
         return replies
 
