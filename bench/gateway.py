@@ -384,9 +384,10 @@ def run() -> BenchResult:
     with running_stack() as stack:
         data = asyncio.run(_measure(stack))
     direct, through = data["direct"], data["gateway"]
-    ratio = data["added_p95_ratio"]
-    verdict = "met" if ratio is not None and ratio <= 0.10 and through["lost"] == 0 \
-        and through["out_of_order_conversations"] == 0 else "NOT met"
+    ratio, own_ratio = data["added_p95_ratio"], data["own_p95_ratio"]
+    # Met only when both measures agree: the difference of p95s alone can pass on a run where Rasa queued a lot.
+    verdict = "met" if ratio is not None and ratio <= 0.10 and own_ratio is not None and own_ratio <= 0.10 \
+        and through["lost"] == 0 and through["out_of_order_conversations"] == 0 else "NOT met"
     markdown = [
         "## Gateway overhead over Rasa",
         "",
@@ -403,12 +404,14 @@ def run() -> BenchResult:
           f"{p['latency_ms']['p50']} | {p['latency_ms']['p95']} | {p['latency_ms']['p99']} | {p['latency_ms']['max']} |"
           for name, p in (("Rasa directly", direct), ("through the gateway", through))),
         "",
-        f"- Added by the gateway at p95: **{data['added_p95_ms']} ms = {ratio} of Rasa's p95** (target ≤ 0.10: "
-        f"{verdict}); at p50: {data['added_p50_ms']} ms.",
+        f"- Added by the gateway at p95: **{data['added_p95_ms']} ms = {ratio} of Rasa's p95**; at p50: "
+        f"{data['added_p50_ms']} ms.",
         f"- The gateway's own time per turn (each turn through the gateway minus its Rasa call, as the gateway "
         f"timed it; {data['own_time_ms']['turns']} turns): p50 {data['own_time_ms']['p50']} / p95 "
-        f"{data['own_time_ms']['p95']} ms = **{data['own_p95_ratio']} of Rasa's p95** at p95. Rasa's queueing moves "
+        f"{data['own_time_ms']['p95']} ms = **{own_ratio} of Rasa's p95** at p95. Rasa's queueing moves "
         "the two p95s above by tens of ms from run to run; this does not.",
+        f"- Target (gateway overhead ≤ 0.10 of Rasa's p95 by both measures, nothing lost or reordered): "
+        f"**{verdict}**.",
         f"- Through the gateway, the turn's first reply: p50 {through['first_reply_ms']['p50']} / p95 "
         f"{through['first_reply_ms']['p95']} ms (the table and the target count the last).",
         f"- Webhook answered in p50 {through['webhook_ack_ms']['p50']} / p95 {through['webhook_ack_ms']['p95']} ms "
