@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -83,8 +84,9 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(error).__name__}") from error
 
     def _chosen(self, name: str, value: float | object | None) -> float | None:
-        """The call's own timeout, or this request's default when the call left it unset."""
-        if value is BaseRequest.DEFAULT_NONE:
+        """The call's own timeout, or this request's default when the call left it unset (any of
+        python-telegram-bot's default markers, as its own httpx request reads them)."""
+        if isinstance(value, DefaultValue):
             return self._timeouts[name]
         return value if isinstance(value, (int, float)) else None
 

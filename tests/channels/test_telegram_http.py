@@ -8,7 +8,9 @@ from datetime import timedelta
 
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.request import BaseRequest
 
 from bot.channels.telegram import stop_bot
 from bot.channels.telegram_http import AiohttpRequest
@@ -86,3 +88,12 @@ async def test_calls_before_initialize_or_after_shutdown_fail_clearly(bot_api: F
     await unready.shutdown()
     with pytest.raises(RuntimeError, match="not initialized"):
         await unready.do_request(f"{bot_api.url}{TOKEN}/getMe", "POST")
+
+
+async def test_a_calls_own_timeout_wins_and_unset_ones_take_the_default(bot: Bot, bot_api: FakeBotAPI) -> None:
+    bot_api.answer("sendMessage", Behaviour("hang", 3.0))
+    with pytest.raises(TimedOut):
+        await bot.send_message(42, "a", read_timeout=0.3)  # the default read timeout here is 2 s
+    assert request()._chosen("read", BaseRequest.DEFAULT_NONE) == 2.0
+    assert request()._chosen("read", DefaultValue(5.0)) == 2.0
+    assert request()._chosen("read", 0.5) == 0.5
