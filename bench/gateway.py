@@ -10,7 +10,9 @@ model, the gateway (uvicorn, one worker) and a Bot API double. Two groups of peo
 Both send the same script, and each simulated person waits for the answer, then reads and types for about
 `THINK_S` seconds (±50 %) before writing again, as people chat. Running both groups together means both meet
 Rasa in the same state, whatever else the machine is doing; the gateway's CPU (reported per message) slows Rasa for
-both. The gateway's added latency is p95(gateway) − p95(direct), reported with its ratio to p95(direct). The bench
+both. The gateway's added latency is p95(gateway) − p95(direct), reported with its ratio to p95(direct); and, steadier
+because Rasa's queueing moves both p95s from run to run, the gateway's own time per turn: each turn through the
+gateway minus that turn's Rasa call as the gateway logged it. The target needs both within 10 %. The bench
 then checks that nothing was lost or reordered: every turn got its replies, and Rasa's tracker of every gateway
 conversation holds the person's messages exactly in the order they were sent. Telegram's overall flood limit
 (30 messages/s) is lifted for the gateway: this measures the gateway, not Telegram; the per-chat limit stays.
