@@ -129,8 +129,8 @@ class Inbox:
             args=[SEEN_TTL_SECONDS, self._sealer.seal(json.dumps(inbound.to_json(), ensure_ascii=False)),
                   f"{time.time():.3f}", inbound.conversation_id, token, int((ttl or 0) * 1000)],
         )
-        if isinstance(result, (str, bytes)):
-            return True, (token, result.decode() if isinstance(result, bytes) else result)
+        if isinstance(result, str):  # the head: the lock is ours
+            return True, (token, result)
         return bool(result), None
 
     async def pending(self, limit: int = 1000) -> list[str]:

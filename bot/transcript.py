@@ -65,7 +65,9 @@ class Transcript:
         await self.append_many(conversation_id, [Entry(author, text, kind, undeliverable, at)])
 
     async def append_many(self, conversation_id: str, entries: Sequence[Entry]) -> None:
-        """Several entries, in order, in one round trip."""
+        """Several entries, in order, in one round trip (none: nothing to do)."""
+        if not entries:
+            return
         key = keys.transcript(conversation_id)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.rpush(key, *(self.sealed(entry) for entry in entries))

@@ -74,9 +74,9 @@ async def set_webhook(settings: Settings, url: str) -> int:
         return 2
     bot = build_application(settings).bot
     try:
-        async with bot:
-            await bot.set_webhook(url=url, secret_token=settings.telegram_webhook_secret.reveal(),
-                                  allowed_updates=list(ALLOWED_UPDATES), drop_pending_updates=False)
+        await bot.initialize()
+        await bot.set_webhook(url=url, secret_token=settings.telegram_webhook_secret.reveal(),
+                              allowed_updates=list(ALLOWED_UPDATES), drop_pending_updates=False)
     finally:
         await stop_bot(bot)
     print(f"caunoi: Telegram now delivers updates to {url}")
@@ -86,8 +86,8 @@ async def set_webhook(settings: Settings, url: str) -> int:
 async def delete_webhook(settings: Settings) -> int:
     bot = build_application(settings).bot
     try:
-        async with bot:
-            await bot.delete_webhook(drop_pending_updates=False)
+        await bot.initialize()
+        await bot.delete_webhook(drop_pending_updates=False)
     finally:
         await stop_bot(bot)
     print("caunoi: webhook removed; `caunoi telegram poll` can fetch updates now")

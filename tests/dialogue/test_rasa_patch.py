@@ -55,13 +55,8 @@ def test_a_malformed_answer_fails_as_it_does_in_rasa(answer: dict[str, Any]) -> 
     action = RemoteAction("action_welcome", None)
     with pytest.raises(jsonschema.ValidationError) as expected:
         action._validate_action_result(answer)  # Rasa's own
-    original = RemoteAction._validate_action_result
-    rasa_patch.apply()
-    try:
-        with pytest.raises(jsonschema.ValidationError) as got:
-            action._validate_action_result(answer)
-    finally:
-        RemoteAction._validate_action_result = original
+    with pytest.raises(jsonschema.ValidationError) as got:
+        rasa_patch.validate_action_result(action, answer)
     assert got.value.message == expected.value.message
     assert "Failed to validate Action server response" in got.value.message
 
