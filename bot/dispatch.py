@@ -69,10 +69,6 @@ def rasa_metadata(inbound: Inbound) -> dict[str, Any]:
     return metadata
 
 
-async def _nothing() -> None:
-    return None
-
-
 class Withdrawal:
     """"thôi không cần nữa" while waiting: the person leaves the queue (phrases in content/vi/dialogue.yml)."""
 
@@ -150,16 +146,20 @@ class Dispatcher:
                 await self._transcript.append(conversation, "person", label("button", "(nút cũ)"), "button")
                 await sender.send(conversation, Outbound(self._notes.button_expired))
                 return
+        # Any typed message ends an offer of numbered choices, whoever holds the conversation.
+        choosing = sender.transport.numbered_choices and button is None and not inbound.intent \
+            and inbound.location is None
+        if choosing:
+            mode, taken = await asyncio.gather(self._queue.mode(conversation),
+                                               self._buttons.take(conversation, inbound.text))
+        else:
+            mode, taken = await self._queue.mode(conversation), None
         # The person's message goes into the transcript while Rasa works on it: the inbox keeps the message until
         # the turn is over (nothing is lost), and it is recorded before anything is sent back (the operator reads
-        # the conversation in order). Any typed message ends an offer of numbered choices, whoever holds it.
+        # the conversation in order). Started only now, the recording runs once the request to Rasa has left.
         recorded = asyncio.ensure_future(asyncio.gather(self._received(inbound, sender),
                                                         self._record(inbound, button)))
         try:
-            choosing = button is None and not inbound.intent and inbound.location is None
-            mode, taken = await asyncio.gather(self._queue.mode(conversation),
-                                               self._buttons.take(conversation, inbound.text) if choosing
-                                               else _nothing())
             await self._respond(inbound, sender, button or taken, mode, recorded)
         except BaseException:
             await asyncio.wait({recorded})  # never left running; the turn's own failure is the one to report
@@ -200,9 +200,10 @@ class Dispatcher:
             await recorded
             await sender.send(conversation, Outbound(self._notes.empty))
             return
+        ahead = sender.take_slot(conversation)  # the first reply's place in the rate limits, taken while Rasa thinks
         replies = join_replies(await self._ask_rasa(inbound, text, sender))
         await recorded
-        await sender.send_all(conversation, replies)
+        await sender.send_all(conversation, replies, ahead=ahead)
         # The delete action only leaves a request: Rasa saves the tracker again at the end of the turn (bot/erase.py).
         if await self._redis.exists(keys.erase_request(conversation)):
             await self._erase(conversation, sender)

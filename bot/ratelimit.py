@@ -3,6 +3,11 @@
 A generic cell rate algorithm (GCRA): each limit stores the "theoretical arrival time" of its next message. A
 sender reserves a slot and is told how long to wait for it, so there is no polling and no lost slot; bursts up
 to `burst` messages pass at once. Workers' clocks only need to agree to within a few milliseconds.
+
+A slot can be taken ahead (`take`), while the sender waits for something else anyway (Rasa's answer, the
+previous message's post), and used a little later (`use`): the round trip then costs the reply nothing. Used
+later than `AHEAD_SECONDS` after it was taken, a slot no longer counts (`fresh`) and the sender takes another:
+slots taken over a long wait and all used at once would make a burst the limit never allowed.
 """
 
 from __future__ import annotations
@@ -31,6 +36,17 @@ for i = 1, #KEYS do
 end
 return tostring(longest)
 """
+
+
+AHEAD_SECONDS = 0.5  # a slot taken ahead holds this long: at most half a second's messages can bunch up
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A slot of some limits, taken at `taken`, usable from `ready` (both on the limiter's clock)."""
+
+    taken: float
+    ready: float
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,22 @@ class RateLimiter:
             args += [rate.interval, rate.interval * (rate.burst - 1)]
         wait = await self._reserve(keys=[keys.rate(name) for name, _ in limits], args=args)
         return float(wait)
+
+    async def take(self, limits: list[tuple[str, Rate]]) -> Reservation:
+        """A slot of every limit, to be used (`use`) later."""
+        taken = self._clock()
+        return Reservation(taken, taken + await self.reserve_all(limits))
+
+    def fresh(self, reservation: Reservation) -> bool:
+        """Whether a slot taken ahead still counts (see the module's note)."""
+        return self._clock() - reservation.taken <= AHEAD_SECONDS
+
+    async def use(self, reservation: Reservation) -> float:
+        """Waits until the slot's time; the time waited."""
+        delay = reservation.ready - self._clock()
+        if delay > 0:
+            await self._sleep(delay)
+        return max(0.0, delay)
 
     async def wait(self, limits: list[tuple[str, Rate]]) -> float:
         """Waits until every limit allows one more message; the time waited."""

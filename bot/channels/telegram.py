@@ -137,6 +137,7 @@ def _read_text(text: str, base: dict[str, Any]) -> Inbound:
 class TelegramTransport:
     channel = "telegram"
     unfollows = False  # a person who blocks the bot makes the next send fail with 403: undeliverable
+    numbered_choices = False  # inline keyboards
 
     def __init__(self, bot: Bot, buttons: ButtonMap, notes: Notes, protect_safety: bool = True,
                  chat_log: ChatLog | None = None):

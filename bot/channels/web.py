@@ -33,6 +33,7 @@ class WebSender:
 
     channel = "web"
     unfollows = False
+    numbered_choices = False
 
     def __init__(self, redis_client: redis.asyncio.Redis, location_hint: str = "", sealer: Sealer | None = None):
         self._redis = redis_client

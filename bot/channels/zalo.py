@@ -155,6 +155,7 @@ def _location(latitude: Any, longitude: Any) -> Location | None:
 class ZaloTransport:
     channel = "zalo"
     unfollows = True
+    numbered_choices = True
 
     def __init__(self, http: httpx.AsyncClient, api_url: str, tokens: ZaloTokens, buttons: ButtonMap, notes: Notes):
         self._http = http

@@ -173,14 +173,25 @@ async def test_a_handed_lock_that_expired_meanwhile_is_not_used(redis_client: re
 
 async def test_a_lock_handed_to_a_stopping_worker_is_freed(redis_client: redis.asyncio.Redis) -> None:
     inbox = Inbox(redis_client)
-    worker = InboxWorker(inbox, lambda inbound: asyncio.sleep(0), DeadLetters(redis_client), FAST)
+    finish = asyncio.Event()
+
+    async def handle(inbound: Inbound) -> None:
+        if inbound.conversation_id == "tg:2":
+            await finish.wait()
+
+    worker = InboxWorker(inbox, handle, DeadLetters(redis_client), FAST)
     worker.start()
+    await inbox.submit(message("tg:2", 1), "u2")
+    worker.kick("tg:2")  # a turn in progress: the stop waits for it
+    while not await redis_client.exists(keys.inbox_lock("tg:2")):
+        await asyncio.sleep(0.01)
     stopping = asyncio.create_task(worker.stop())
     await asyncio.sleep(0)
     assert not worker.accepting
     # The webhook had checked `accepting` just before the worker began to stop.
     _, locked = await inbox.submit_and_lock(message("tg:1", 1), "u1", ttl=30.0)
     worker.kick("tg:1", locked)
+    finish.set()
     await stopping
     assert await redis_client.exists(keys.inbox_lock("tg:1")) == 0
     assert await redis_client.llen(keys.inbox("tg:1")) == 1  # still queued for another worker

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -16,7 +17,7 @@ from bot.deadletters import DeadLetters
 from bot.delivery import Delivery, Limits, RetryPolicy
 from bot.messages import Button, Inbound, Location, Outbound, channel_of
 from bot.rasa_client import to_outbounds
-from bot.ratelimit import Rate, RateLimiter
+from bot.ratelimit import AHEAD_SECONDS, Rate, RateLimiter
 from bot.settings import SettingsError, from_environment
 from bot.transcript import Transcript
 from tests.channels.harness import Sleeps
@@ -111,6 +112,7 @@ async def test_rate_limiter_allows_a_burst_then_the_rate(redis_client: redis.asy
 class Recording:
     channel = "test"
     unfollows = False
+    numbered_choices = False
 
     def __init__(self) -> None:
         self.posted: list[tuple[str, str]] = []
@@ -133,6 +135,68 @@ async def test_delivery_waits_for_each_chats_slot(redis_client: redis.asyncio.Re
     assert transport.posted == [("tg:9", "một"), ("tg:9", "hai"), ("tg:9", "ba")]
     # The injected sleep does not advance the clock, so the reservations pile up: ~1 s, then ~2 s.
     assert [round(delay) for delay in sleeps.delays] == [1, 2]
+
+
+async def test_a_slot_taken_ahead_waits_only_for_what_is_left_of_it_and_then_expires(
+        redis_client: redis.asyncio.Redis) -> None:
+    sleeps = Sleeps()
+    now = [100.0]
+    limiter = RateLimiter(redis_client, sleeps, clock=lambda: now[0])
+    per_chat = [("telegram:tg:1", Rate(1.0))]
+    first, second = await limiter.take(per_chat), await limiter.take(per_chat)
+    assert (first.ready, second.ready) == pytest.approx((100.0, 101.0))
+    now[0] += 0.4  # taken while Rasa thought
+    assert limiter.fresh(second)
+    assert await limiter.use(first) == 0.0
+    assert await limiter.use(second) == pytest.approx(0.6)
+    assert sleeps.delays == pytest.approx([0.6])
+    now[0] += AHEAD_SECONDS
+    assert not limiter.fresh(second)
+
+
+def limited_delivery(redis_client: redis.asyncio.Redis, transport: Recording, now: list[float],
+                     sleeps: Sleeps) -> Delivery:
+    """One message a second per chat, no burst; the limiter's clock is `now`."""
+    return Delivery(transport, redis_client, RateLimiter(redis_client, sleeps, clock=lambda: now[0]),
+                    Limits(Rate(30.0, burst=30), Rate(1.0, burst=1)), Transcript(redis_client),
+                    DeadLetters(redis_client), RetryPolicy(), sleeps)
+
+
+class Watching(Recording):
+    """Notes, while each part is on its way, the chat's next free time in the limits."""
+
+    def __init__(self, redis_client: redis.asyncio.Redis) -> None:
+        super().__init__()
+        self.redis = redis_client
+        self.next_free: list[float] = []
+
+    async def post(self, conversation_id: str, part: Outbound) -> None:
+        await asyncio.sleep(0.02)  # on the wire
+        self.next_free.append(float(await self.redis.get(keys.rate(f"test:{conversation_id}"))))
+        await super().post(conversation_id, part)
+
+
+async def test_delivery_uses_the_slot_taken_ahead_and_takes_the_next_parts_while_posting(
+        redis_client: redis.asyncio.Redis) -> None:
+    sleeps, now, transport = Sleeps(), [500.0], Watching(redis_client)
+    delivery = limited_delivery(redis_client, transport, now, sleeps)
+    ahead = delivery.take_slot("tg:9")
+    assert await delivery.send_all("tg:9", [Outbound("một"), Outbound("hai")], ahead=ahead)
+    assert [text for _, text in transport.posted] == ["một", "hai"]
+    # Two slots in all: the first message used the one taken ahead (a third would have made the second wait 2 s),
+    # and the second's was already taken while the first was on its way.
+    assert sleeps.delays == pytest.approx([1.0])
+    assert transport.next_free == pytest.approx([502.0, 502.0])
+
+
+async def test_a_slot_taken_too_long_ago_is_replaced(redis_client: redis.asyncio.Redis) -> None:
+    sleeps, now, transport = Sleeps(), [500.0], Watching(redis_client)
+    delivery = limited_delivery(redis_client, transport, now, sleeps)
+    ahead = delivery.take_slot("tg:8")
+    await asyncio.wait({ahead})
+    now[0] += AHEAD_SECONDS + 0.5  # Rasa took its time: a burst of old slots must not go out at once
+    assert await delivery.send_all("tg:8", [Outbound("một")], ahead=ahead)
+    assert transport.next_free == pytest.approx([502.0])  # a second slot, taken when the message went out
 
 
 class Refusing(Recording):
