@@ -86,6 +86,10 @@ class Gateway:
         queued, locked = await self.inbox.submit_and_lock(inbound, dedupe, ttl)
         if queued:
             self.worker.kick(inbound.conversation_id, locked)
+            if locked is not None:
+                # The turn takes its first step (its first Redis read goes out) before the webhook answers: the
+                # answer is written while that read is on its way.
+                await asyncio.sleep(0)
         return queued
 
     async def send(self, conversation_id: str, message: Outbound, author: Author = "operator") -> bool:

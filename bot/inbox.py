@@ -10,8 +10,9 @@ Webhooks only check, dedupe and enqueue; workers do the rest. The shape:
 - A worker drains a conversation while holding its lock (`SET NX PX` with a random token, renewed while it works).
   It peeks at the head, processes it, then pops it (only if it still holds the lock): a worker that dies mid-turn
   leaves the message in place and the lock expires, so another worker processes it again — at least once, never lost.
-- Releasing the lock is a script that refuses while the list is non-empty. A message pushed while the holder was
-  finishing is therefore either seen by the holder or finds the lock free: nothing waits for a sweep.
+- Releasing the lock is a script that refuses while the list is non-empty; popping the last message releases it
+  in the same script. A message pushed while the holder was finishing is therefore either seen by the holder or
+  finds the lock free: nothing waits for a sweep.
 - Every worker sweeps the pending set now and then, which recovers conversations whose worker died.
 
 Why not Redis Streams with consumer groups: a group hands entries to whichever consumer asks, so two messages of
@@ -64,11 +65,16 @@ if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return fals
 return redis.call('LINDEX', KEYS[2], 0) or ''
 """
 
-# Popping the processed message and reading the next one: false when the lock is no longer ours.
-_POP_IF_OWNER = """
+# Popping the processed message and reading the next one, or releasing the lock when none is left (''): false
+# when the lock is no longer ours.
+_POP_OR_RELEASE = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
 redis.call('LPOP', KEYS[2])
-return redis.call('LINDEX', KEYS[2], 0) or ''
+local next = redis.call('LINDEX', KEYS[2], 0)
+if next then return next end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[3], ARGV[2])
+return ''
 """
 
 _RELEASE_IF_EMPTY = """
@@ -107,7 +113,7 @@ class Inbox:
         self._sealer = sealer or process_sealer()
         self._submit = client.register_script(_SUBMIT)
         self._lock_and_head = client.register_script(_LOCK_AND_HEAD)
-        self._pop = client.register_script(_POP_IF_OWNER)
+        self._pop = client.register_script(_POP_OR_RELEASE)
         self._release = client.register_script(_RELEASE_IF_EMPTY)
         self._renew = client.register_script(_RENEW)
         self._unlock = client.register_script(_UNLOCK)
@@ -156,8 +162,10 @@ class Inbox:
         return Inbound.from_json(json.loads(self._sealer.open(raw)))
 
     async def pop(self, conversation_id: str, token: str) -> tuple[bool, str | None]:
-        """Removes the message just processed: (whether the lock was still ours, the next waiting message)."""
-        raw = await self._pop(keys=[keys.inbox_lock(conversation_id), keys.inbox(conversation_id)], args=[token])
+        """Removes the message just processed: (whether the lock was still ours, the next waiting message). With
+        no next message the lock is released (and the conversation leaves the pending set) in the same step."""
+        raw = await self._pop(keys=[keys.inbox_lock(conversation_id), keys.inbox(conversation_id),
+                                    keys.INBOX_PENDING], args=[token, conversation_id])
         if raw is None:
             return False, None
         return True, str(raw) or None
@@ -297,6 +305,9 @@ class InboxWorker:
                 ours, raw = await self._inbox.pop(conversation_id, token)
                 if not ours:
                     log.warning("inbox lock lost conversation=%s", log_id(conversation_id, self._log_key))
+                    break
+                if raw is None:  # that was the last one: the lock went with it
+                    released = True
                     break
             return True
         finally:

@@ -195,3 +195,20 @@ async def test_a_lock_handed_to_a_stopping_worker_is_freed(redis_client: redis.a
     await stopping
     assert await redis_client.exists(keys.inbox_lock("tg:1")) == 0
     assert await redis_client.llen(keys.inbox("tg:1")) == 1  # still queued for another worker
+
+
+async def test_popping_the_last_message_frees_the_conversation_in_the_same_step(
+        redis_client: redis.asyncio.Redis) -> None:
+    inbox = Inbox(redis_client)
+    for number in (1, 2):
+        await inbox.submit(message("tg:5", number), f"p{number}")
+    locked = await inbox.lock_and_head("tg:5", 5.0)
+    assert locked is not None
+    token, _ = locked
+    ours, following = await inbox.pop("tg:5", token)
+    assert ours and following is not None and inbox.open(following).message_id == "2"
+    assert await redis_client.exists(keys.inbox_lock("tg:5"))  # still held: a message is waiting
+    assert await inbox.pop("tg:5", token) == (True, None)
+    assert not await redis_client.exists(keys.inbox_lock("tg:5"))
+    assert "tg:5" not in await inbox.pending()
+    assert await inbox.pop("tg:5", token) == (False, None)  # no longer this worker's
