@@ -31,7 +31,7 @@ from bot.erase import erase
 from bot.messages import Button, Inbound, Outbound
 from bot.notes import Notes
 from bot.privacy import log_id
-from bot.queue import RISK_ORDER, Case, HandoffQueue
+from bot.queue import RISK_ORDER, Case, HandoffQueue, Mode, mode_of
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.transcript import Transcript, label
 from bot.typed_campaign import may_be_typed_code, with_typed_campaign
@@ -125,11 +125,13 @@ class Dispatcher:
             if not lock.locked() and self._locks.get(conversation_id) is lock:
                 del self._locks[conversation_id]
 
-    async def handle(self, inbound: Inbound) -> None:
+    async def handle(self, inbound: Inbound, mode: str | None = None) -> None:
+        """Runs one message. `mode`: the value of the conversation's mode key if just read (the webhook reads it
+        while taking the conversation's lock, bot/inbox.py); None: read it now."""
         async with self._one_at_a_time(inbound.conversation_id):
-            await self._handle(inbound)
+            await self._handle(inbound, mode)
 
-    async def _handle(self, inbound: Inbound) -> None:
+    async def _handle(self, inbound: Inbound, known_mode: str | None) -> None:
         sender = self._senders[inbound.channel]
         conversation = inbound.conversation_id
         if inbound.ack and isinstance(sender.transport, Acknowledges):
@@ -149,11 +151,12 @@ class Dispatcher:
         # Any typed message ends an offer of numbered choices, whoever holds the conversation.
         choosing = sender.transport.numbered_choices and button is None and not inbound.intent \
             and inbound.location is None
+        mode: Mode
         if choosing:
-            mode, taken = await asyncio.gather(self._queue.mode(conversation),
+            mode, taken = await asyncio.gather(self._mode(conversation, known_mode),
                                                self._buttons.take(conversation, inbound.text))
         else:
-            mode, taken = await self._queue.mode(conversation), None
+            mode, taken = await self._mode(conversation, known_mode), None
         # The person's message goes into the transcript while Rasa works on it: the inbox keeps the message until
         # the turn is over (nothing is lost), and it is recorded before anything is sent back (the operator reads
         # the conversation in order). Started only now, the recording runs once the request to Rasa has left.
@@ -167,6 +170,9 @@ class Dispatcher:
                 recorded.exception()
             raise
         await recorded  # a failed write fails the turn: the inbox tries the message again
+
+    async def _mode(self, conversation_id: str, known: str | None) -> Mode:
+        return mode_of(known) if known is not None else await self._queue.mode(conversation_id)
 
     async def _respond(self, inbound: Inbound, sender: Delivery, button: Button | None, mode: str,
                        recorded: asyncio.Future[Any]) -> None:

@@ -18,7 +18,7 @@ import httpx
 import redis.asyncio
 from telegram.ext import Application
 
-from bot import store
+from bot import keys, store
 from bot.actions_watch import ActionsWatchedRasa
 from bot.buttons import ButtonMap
 from bot.channels.telegram import TelegramTransport, build_application, start_bot, stop_bot
@@ -83,12 +83,13 @@ class Gateway:
     async def accept(self, inbound: Inbound, dedupe: str | None) -> bool:
         """Dedupes and queues a message, and has this worker start on it; False for a redelivery."""
         ttl = self.worker.lock_ttl if self.worker.accepting else None
-        queued, locked = await self.inbox.submit_and_lock(inbound, dedupe, ttl)
+        queued, locked = await self.inbox.submit_and_lock(inbound, dedupe, ttl,
+                                                          peek=keys.conversation_mode(inbound.conversation_id))
         if queued:
             self.worker.kick(inbound.conversation_id, locked)
             if locked is not None:
-                # The turn takes its first step (its first Redis read goes out) before the webhook answers: the
-                # answer is written while that read is on its way.
+                # The turn takes its first step before the webhook answers: with the conversation's mode read
+                # along with the lock, its request to Rasa leaves before the answer is written.
                 await asyncio.sleep(0)
         return queued
 

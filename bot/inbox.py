@@ -6,7 +6,8 @@ Webhooks only check, dedupe and enqueue; workers do the rest. The shape:
   conversation's list and add the conversation to the pending set. Atomic, so a redelivered update is dropped and
   a first delivery is never marked seen without being queued. The webhook's `submit_and_lock` also takes the
   conversation's lock in that script when it is free, and hands it to this process's worker with the message to
-  start on: the turn does not wait for another round trip before Rasa.
+  start on, and with what the turn reads first (`peek`: the conversation's mode): the turn does not wait for
+  another round trip before Rasa.
 - A worker drains a conversation while holding its lock (`SET NX PX` with a random token, renewed while it works).
   It peeks at the head, processes it, then pops it (only if it still holds the lock): a worker that dies mid-turn
   leaves the message in place and the lock expires, so another worker processes it again — at least once, never lost.
@@ -43,10 +44,13 @@ from bot.privacy import log_id
 from bot.sealed import Sealer, process_sealer
 
 log = logging.getLogger(__name__)
-Handler = Callable[[Inbound], Awaitable[None]]
+# The message, and for one a webhook handed over at once, the value of the key it asked to `peek` at (else None).
+Handler = Callable[[Inbound, str | None], Awaitable[None]]
 SEEN_TTL_SECONDS = 48 * 3600
+PEEK_FRESH_SECONDS = 0.1  # a handed message started later than this reads the peeked key again itself
 
-# 0: a redelivery, dropped; 1: queued; a string: queued, and the lock (ARGV[5], when given) taken: the oldest message.
+# 0: a redelivery, dropped; 1: queued; a list: queued, and the lock (ARGV[5], when given) taken: the oldest
+# message, then, when KEYS[5] names a key, its value ('' when unset).
 _SUBMIT = """
 if KEYS[1] ~= '' and not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   return 0
@@ -54,7 +58,9 @@ end
 redis.call('RPUSH', KEYS[2], ARGV[2])
 redis.call('ZADD', KEYS[3], 'NX', ARGV[3], ARGV[4])
 if ARGV[5] ~= '' and redis.call('SET', KEYS[4], ARGV[5], 'NX', 'PX', ARGV[6]) then
-  return redis.call('LINDEX', KEYS[2], 0)
+  local head = redis.call('LINDEX', KEYS[2], 0)
+  if KEYS[5] == '' then return {head} end
+  return {head, redis.call('GET', KEYS[5]) or ''}
 end
 return 1
 """
@@ -98,6 +104,16 @@ return 1
 
 
 @dataclass(frozen=True)
+class Handed:
+    """A conversation's lock taken by a webhook for this process's worker: its token, the oldest waiting message
+    (sealed) and, when the webhook asked, the value of the key it peeked at in the same step ('' when unset)."""
+
+    token: str
+    head: str
+    peeked: str | None = None
+
+
+@dataclass(frozen=True)
 class InboxOptions:
     lock_ttl: float = 30.0  # seconds; renewed every third of it while a worker holds the conversation
     sweep_interval: float = 1.0
@@ -123,20 +139,20 @@ class Inbox:
         queued, _ = await self.submit_and_lock(inbound, dedupe, None)
         return queued
 
-    async def submit_and_lock(self, inbound: Inbound, dedupe: str | None,
-                              ttl: float | None) -> tuple[bool, tuple[str, str] | None]:
+    async def submit_and_lock(self, inbound: Inbound, dedupe: str | None, ttl: float | None,
+                              peek: str = "") -> tuple[bool, Handed | None]:
         """`submit`, and with a `ttl` also the conversation's lock if no worker holds it, in the same round trip:
-        (queued, (lock token, oldest waiting message) or None)."""
+        (queued, the lock or None). With the lock comes the value of the key `peek` names, read in the same step."""
         seen = keys.seen_update(inbound.channel, dedupe) if dedupe else ""
         token = secrets.token_hex(12) if ttl is not None else ""
         result = await self._submit(
             keys=[seen, keys.inbox(inbound.conversation_id), keys.INBOX_PENDING,
-                  keys.inbox_lock(inbound.conversation_id)],
+                  keys.inbox_lock(inbound.conversation_id), peek],
             args=[SEEN_TTL_SECONDS, self._sealer.seal(json.dumps(inbound.to_json(), ensure_ascii=False)),
                   f"{time.time():.3f}", inbound.conversation_id, token, int((ttl or 0) * 1000)],
         )
-        if isinstance(result, str):  # the head: the lock is ours
-            return True, (token, result)
+        if isinstance(result, list):  # the lock is ours
+            return True, Handed(token, result[0], result[1] if peek else None)
         return bool(result), None
 
     async def pending(self, limit: int = 1000) -> list[str]:
@@ -197,8 +213,8 @@ class InboxWorker:
         self._again: set[str] = set()
         self._slots = asyncio.Semaphore(options.concurrency)
         self._sweeper: asyncio.Task[None] | None = None
-        # Locks taken for this worker by the webhook that queued a message (conversation -> token, head, when).
-        self._handed: dict[str, tuple[str, str, float]] = {}
+        # Locks taken for this worker by the webhook that queued a message (conversation -> lock, when).
+        self._handed: dict[str, tuple[Handed, float]] = {}
         # Locks this worker could not release because Redis was away: freed by the sweep once it answers again,
         # so the conversation does not wait out the lock's whole lifetime (conversation -> token).
         self._unreleased: dict[str, str] = {}
@@ -222,8 +238,8 @@ class InboxWorker:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-        for conversation_id, (token, _, _) in list(self._handed.items()):  # handed over but never started on
-            self._unreleased[conversation_id] = token
+        for conversation_id, (handed, _) in list(self._handed.items()):  # handed over but never started on
+            self._unreleased[conversation_id] = handed.token
         self._handed.clear()
         with contextlib.suppress(Exception):
             await self._release_unreleased()
@@ -237,15 +253,15 @@ class InboxWorker:
         """False once the worker is shutting down: a webhook then queues without taking locks for it."""
         return not self._stopping.is_set()
 
-    def kick(self, conversation_id: str, locked: tuple[str, str] | None = None) -> None:
+    def kick(self, conversation_id: str, locked: Handed | None = None) -> None:
         """Makes sure this worker tries to drain the conversation soon (unless it is shutting down). `locked`: the
-        conversation's lock, already taken for this worker, and its oldest message (`Inbox.submit_and_lock`)."""
+        conversation's lock, already taken for this worker (`Inbox.submit_and_lock`)."""
         if self._stopping.is_set():
             if locked is not None:  # freed as `stop` ends (or when it expires): the message waits in Redis
-                self._unreleased[conversation_id] = locked[0]
+                self._unreleased[conversation_id] = locked.token
             return
         if locked is not None:
-            self._handed[conversation_id] = (*locked, time.monotonic())
+            self._handed[conversation_id] = (locked, time.monotonic())
         if conversation_id in self._active:
             self._again.add(conversation_id)
             return
@@ -284,11 +300,13 @@ class InboxWorker:
 
     async def drain(self, conversation_id: str) -> bool:
         """Processes the conversation's messages in order while holding its lock; False if another worker holds it."""
-        locked = await self._handed_lock(conversation_id) \
-            or await self._inbox.lock_and_head(conversation_id, self._options.lock_ttl)
+        handed = await self._handed_lock(conversation_id)
+        locked = (handed.token, handed.head) if handed is not None \
+            else await self._inbox.lock_and_head(conversation_id, self._options.lock_ttl)
         if locked is None:
             return False
         token, raw = locked
+        peeked = handed.peeked if handed is not None else None  # for the first message only
         released = False
         done = asyncio.Event()
         renewal = asyncio.create_task(self._keep_lock(conversation_id, token, done))
@@ -301,7 +319,8 @@ class InboxWorker:
                         break  # released (or lost): a later message finds the lock free
                     raw = await self._inbox.head(conversation_id)
                     continue
-                await self._process(conversation_id, raw)
+                await self._process(conversation_id, raw, peeked)
+                peeked = None
                 ours, raw = await self._inbox.pop(conversation_id, token)
                 if not ours:
                     log.warning("inbox lock lost conversation=%s", log_id(conversation_id, self._log_key))
@@ -321,17 +340,18 @@ class InboxWorker:
                 except Exception:
                     self._unreleased[conversation_id] = token
 
-    async def _handed_lock(self, conversation_id: str) -> tuple[str, str | None] | None:
+    async def _handed_lock(self, conversation_id: str) -> Handed | None:
         """The lock a webhook took for this worker, if any and still ours (it waited for a free slot: renewed if it
-        waited long enough to matter)."""
-        handed = self._handed.pop(conversation_id, None)
-        if handed is None:
+        waited long enough to matter). What the webhook peeked at goes with it only while still fresh."""
+        entry = self._handed.pop(conversation_id, None)
+        if entry is None:
             return None
-        token, raw, since = handed
+        handed, since = entry
+        waited = time.monotonic() - since
         ttl = self._options.lock_ttl
-        if time.monotonic() - since > ttl / 3 and not await self._inbox.renew(conversation_id, token, ttl):
+        if waited > ttl / 3 and not await self._inbox.renew(conversation_id, handed.token, ttl):
             return None
-        return token, raw
+        return handed if waited <= PEEK_FRESH_SECONDS else Handed(handed.token, handed.head)
 
     async def _release_unreleased(self) -> None:
         for conversation_id, token in list(self._unreleased.items()):
@@ -350,12 +370,12 @@ class InboxWorker:
                 log.warning("inbox lock expired conversation=%s", log_id(conversation_id, self._log_key))
                 return
 
-    async def _process(self, conversation_id: str, raw: str) -> None:
+    async def _process(self, conversation_id: str, raw: str, peeked: str | None) -> None:
         channel = "unknown"
         try:
             inbound = self._inbox.open(raw)
             channel = inbound.channel
-            await self._handler(inbound)
+            await self._handler(inbound, peeked)
         except (asyncio.CancelledError, redis.ConnectionError, redis.TimeoutError):
             # Redis itself is away: the message stays first in the inbox and is tried again once Redis answers.
             # Dead-lettering it would leave the person's message unanswered for a passing outage.

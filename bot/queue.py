@@ -195,6 +195,13 @@ def score(risk: str, enqueued_at: float) -> int:
     return (3 - RISK_ORDER.index(risk)) * BAND + int(enqueued_at * 1000)
 
 
+def mode_of(value: str | None) -> Mode:
+    """Who holds a conversation, from the value of its `keys.conversation_mode` key (None or '': nobody set it)."""
+    if value == "waiting":
+        return "waiting"
+    return "human" if value == "human" else "bot"
+
+
 class HandoffQueue:
     def __init__(self, client: redis.asyncio.Redis, sealer: Sealer | None = None):
         self._redis = client
@@ -208,10 +215,7 @@ class HandoffQueue:
         self._withdraw = client.register_script(_WITHDRAW)
 
     async def mode(self, conversation_id: str) -> Mode:
-        value = await self._redis.get(keys.conversation_mode(conversation_id))
-        if value == "waiting":
-            return "waiting"
-        return "human" if value == "human" else "bot"
+        return mode_of(await self._redis.get(keys.conversation_mode(conversation_id)))
 
     async def enqueue(self, case: Case) -> int | None:
         """Puts the conversation in the queue (or raises its priority); its 1-based place, None if a human holds it."""
