@@ -6,8 +6,8 @@ to `burst` messages pass at once. Workers' clocks only need to agree to within a
 
 A slot can be taken ahead (`take`), while the sender waits for something else anyway (Rasa's answer, the
 previous message's post), and used a little later (`use`): the round trip then costs the reply nothing. Used
-later than `AHEAD_SECONDS` after it was taken, a slot no longer counts (`fresh`) and the sender takes another:
-slots taken over a long wait and all used at once would make a burst the limit never allowed.
+more than `AHEAD_SECONDS` after its time, a slot no longer counts (`fresh`) and the sender takes another: slots
+taken over a long wait and all used at once would make a burst the limit never allowed.
 """
 
 from __future__ import annotations
@@ -38,14 +38,13 @@ return tostring(longest)
 """
 
 
-AHEAD_SECONDS = 0.5  # a slot taken ahead holds this long: at most half a second's messages can bunch up
+AHEAD_SECONDS = 0.5  # a slot taken ahead holds this long past its time: at most half a second's messages bunch up
 
 
 @dataclass(frozen=True)
 class Reservation:
-    """A slot of some limits, taken at `taken`, usable from `ready` (both on the limiter's clock)."""
+    """A slot of some limits, usable from `ready` (on the limiter's clock)."""
 
-    taken: float
     ready: float
 
 
@@ -82,11 +81,11 @@ class RateLimiter:
     async def take(self, limits: list[tuple[str, Rate]]) -> Reservation:
         """A slot of every limit, to be used (`use`) later."""
         taken = self._clock()
-        return Reservation(taken, taken + await self.reserve_all(limits))
+        return Reservation(taken + await self.reserve_all(limits))
 
     def fresh(self, reservation: Reservation) -> bool:
         """Whether a slot taken ahead still counts (see the module's note)."""
-        return self._clock() - reservation.taken <= AHEAD_SECONDS
+        return self._clock() - reservation.ready <= AHEAD_SECONDS
 
     async def use(self, reservation: Reservation) -> float:
         """Waits until the slot's time; the time waited."""

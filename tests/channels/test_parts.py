@@ -150,7 +150,9 @@ async def test_a_slot_taken_ahead_waits_only_for_what_is_left_of_it_and_then_exp
     assert await limiter.use(first) == 0.0
     assert await limiter.use(second) == pytest.approx(0.6)
     assert sleeps.delays == pytest.approx([0.6])
-    now[0] += AHEAD_SECONDS
+    now[0] = first.ready + AHEAD_SECONDS + 0.01
+    assert not limiter.fresh(first) and limiter.fresh(second)  # a slot counts from its time, not from its taking
+    now[0] = second.ready + AHEAD_SECONDS + 0.01
     assert not limiter.fresh(second)
 
 
