@@ -13,8 +13,8 @@ Rasa in the same state, whatever else the machine is doing; the gateway's CPU (r
 both. The gateway's added latency is p95(gateway) − p95(direct), reported with its ratio to p95(direct); and, steadier
 because Rasa's queueing moves both p95s from run to run, the gateway's own time per turn: each turn through the
 gateway minus that turn's Rasa call as the gateway logged it. The target needs both within 10 %, in every one of
-`ROUNDS` rounds run one after the other on new conversations (on the same machine, Rasa's p95 alone differs by half
-from one round to the next). The bench then checks that nothing was lost or reordered: every turn got its
+`ROUNDS` rounds run one after the other on new conversations (on the same machine, Rasa's p95 alone moves by a
+third from one round to the next). The bench then checks that nothing was lost or reordered: every turn got its
 replies, and Rasa's tracker of every gateway conversation holds the person's messages exactly in the order they
 were sent. Telegram's overall flood limit (30 messages/s) is lifted for the gateway: this measures the gateway, not
 Telegram; the per-chat limit stays (with a short `THINK_S` it makes replies wait, and the own time shows it).
