@@ -98,21 +98,29 @@ class Delivery:
         failure."""
         stopped = bool(messages) and self.transport.unfollows \
             and bool(await self._redis.exists(keys.stopped(conversation_id)))
-        failures: list[str | None] = ["unfollowed"] * len(messages) if stopped else []
-        pieces = [] if stopped else [self.transport.parts(message) for message in messages]
-        for index, parts in enumerate(pieces):
-            failure = None
-            for number, part in enumerate(parts):  # a message stops at its first part that does not go out
-                following = number + 1 < len(parts) or index + 1 < len(pieces)
-                failure, ahead = await self._deliver(conversation_id, part, ahead, following)
-                if failure:
-                    break
-            failures.append(failure)
+        failures = ["unfollowed"] * len(messages) if stopped \
+            else await self._deliver_all(conversation_id, messages, ahead)
         if record and messages:
             await self._transcript.append_many(conversation_id, [
                 Entry(author, _transcript_text(message), undeliverable=failure)
                 for message, failure in zip(messages, failures, strict=True)])
         return not any(failures)
+
+    async def _deliver_all(self, conversation_id: str, messages: Sequence[Outbound],
+                           ahead: Slot | None) -> list[str | None]:
+        """Each message's parts in order, a message stopping at its first part that does not go out; per message
+        the reason, or None."""
+        pieces = [self.transport.parts(message) for message in messages]
+        failures: list[str | None] = []
+        for index, parts in enumerate(pieces):
+            failure = None
+            for number, part in enumerate(parts):
+                following = number + 1 < len(parts) or index + 1 < len(pieces)
+                failure, ahead = await self._deliver(conversation_id, part, ahead, following)
+                if failure:
+                    break
+            failures.append(failure)
+        return failures
 
     async def _deliver(self, conversation_id: str, part: Outbound, ahead: Slot | None,
                        following: bool) -> tuple[str | None, Slot | None]:

@@ -174,7 +174,7 @@ class Dispatcher:
     async def _mode(self, conversation_id: str, known: str | None) -> Mode:
         return mode_of(known) if known is not None else await self._queue.mode(conversation_id)
 
-    async def _respond(self, inbound: Inbound, sender: Delivery, button: Button | None, mode: str,
+    async def _respond(self, inbound: Inbound, sender: Delivery, button: Button | None, mode: Mode,
                        recorded: asyncio.Future[Any]) -> None:
         """Everything after the message is read; `recorded` is its transcript entry, awaited before any answer."""
         conversation = inbound.conversation_id

@@ -72,16 +72,19 @@ class RateLimiter:
 
     async def reserve_all(self, limits: list[tuple[str, Rate]]) -> float:
         """Takes the next slot of every limit at once (one round trip); the seconds to wait before using them."""
-        args: list[str | float] = [f"{self._clock():.6f}"]
+        return await self._reserve_from(self._clock(), limits)
+
+    async def take(self, limits: list[tuple[str, Rate]]) -> Reservation:
+        """A slot of every limit, to be used (`use`) later."""
+        now = self._clock()
+        return Reservation(now + await self._reserve_from(now, limits))
+
+    async def _reserve_from(self, now: float, limits: list[tuple[str, Rate]]) -> float:
+        args: list[str | float] = [f"{now:.6f}"]
         for _, rate in limits:
             args += [rate.interval, rate.interval * (rate.burst - 1)]
         wait = await self._reserve(keys=[keys.rate(name) for name, _ in limits], args=args)
         return float(wait)
-
-    async def take(self, limits: list[tuple[str, Rate]]) -> Reservation:
-        """A slot of every limit, to be used (`use`) later."""
-        taken = self._clock()
-        return Reservation(taken + await self.reserve_all(limits))
 
     def fresh(self, reservation: Reservation) -> bool:
         """Whether a slot taken ahead still counts (see the module's note)."""
@@ -96,7 +99,4 @@ class RateLimiter:
 
     async def wait(self, limits: list[tuple[str, Rate]]) -> float:
         """Waits until every limit allows one more message; the time waited."""
-        delay = await self.reserve_all(limits) if limits else 0.0
-        if delay > 0:
-            await self._sleep(delay)
-        return delay
+        return await self.use(await self.take(limits)) if limits else 0.0
