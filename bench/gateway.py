@@ -44,7 +44,7 @@ import httpx
 import psutil
 
 from bench.result import BenchResult
-from bot import model
+from bot import model, one_write
 from bot.privacy import log_id
 from bot.sealed import new_key
 from bot.settings import PROJECT_ROOT, get_settings
@@ -396,7 +396,9 @@ async def _measure(stack: Stack) -> dict[str, Any]:
     # request. Idle connections are dropped before uvicorn's 5 s keep-alive ends them under a request.
     connector = aiohttp.TCPConnector(limit=CONVERSATIONS + CONTROL + 20, keepalive_timeout=4.0)
     gateway_process = psutil.Process(stack.gateway_pid)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30.0)) as client:
+    # Requests leave in one write, as the gateway's own do (bot/one_write.py): otherwise the webhook's body would
+    # reach the gateway whenever this process's busy loop got round to it, and that wait would count as the gateway's.
+    async with one_write.session(connector, timeout=aiohttp.ClientTimeout(total=30.0)) as client:
         arrivals = Arrivals(stack.api)
         stop = asyncio.Event()
         follower = asyncio.create_task(arrivals.follow(client, stop))
