@@ -3,6 +3,7 @@
     make bench
     python -m bench            # every benchmark
     python -m bench nlu        # only the named ones
+    python -m bench gateway_floor   # on demand only: the gateway bench with a bare pass-through (bench/floor.py)
 
 A new benchmark is a module with `run() -> BenchResult`, added to BENCHES. Running only some of them keeps the
 others' sections of the previous reports.
@@ -29,7 +30,9 @@ BENCHES: dict[str, Callable[[], BenchResult]] = {
     "nlu": nlu.run,
     "gateway": gateway.run,
     "stack": stack.run,
+    "gateway_floor": gateway.run_floor,
 }
+ON_DEMAND = {"gateway_floor"}  # run only when named: `python -m bench gateway_floor`
 REPORTS = PROJECT_ROOT / "reports"
 SECTION = re.compile(r"<!-- bench:(\w+) -->")
 
@@ -68,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [name for name in args.names if name not in BENCHES]
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(BENCHES)}")
-    results = [BENCHES[name]() for name in (args.names or BENCHES)]
+    results = [BENCHES[name]() for name in (args.names or [name for name in BENCHES if name not in ON_DEMAND])]
 
     generated = datetime.now(timezone.utc)
     host = machine()
