@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -35,6 +36,9 @@ from bot.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 10_000
+# A signed Zalo event older than this is refused: its first delivery's dedupe key (SEEN_TTL_SECONDS, counted from
+# when it arrived) covers every replay until then. An hour less, for clocks that disagree; Zalo retries within minutes.
+ZALO_REPLAY_WINDOW_SECONDS = SEEN_TTL_SECONDS - 3600
 
 
 def _gateway(request: Request) -> Gateway:
@@ -126,6 +130,9 @@ async def zalo_webhook(request: Request) -> JSONResponse:
     if not zalo.verify_signature(body, request.headers.get(zalo.SIGNATURE_HEADER), settings.zalo_app_id,
                                  settings.zalo_oa_secret, zalo.timestamp_of(data)):
         return error(403, "forbidden")
+    if zalo.too_old(zalo.timestamp_of(data), time.time(), ZALO_REPLAY_WINDOW_SECONDS):
+        log.warning("zalo event refused: signed more than %d hours ago", ZALO_REPLAY_WINDOW_SECONDS // 3600)
+        return error(403, "event too old")
     try:
         event = zalo.parse_event(data)
     except Exception:

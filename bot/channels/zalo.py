@@ -48,6 +48,15 @@ def verify_signature(raw_body: bytes, header: str | None, app_id: str, oa_secret
     return hmac.compare_digest(received.lower().encode(), expected.hexdigest().encode())
 
 
+def too_old(timestamp: str, now: float, window: float) -> bool:
+    """Whether a signed event's `timestamp` (ms, as Zalo sends it) is more than `window` seconds old, or not a
+    number. The signature proves who made an event, not when it was sent: one captured and sent again later
+    would pass it. Within the window the dedupe key of its first delivery stops it; after, this does."""
+    if not timestamp.isdigit():
+        return True
+    return int(timestamp) / 1000 < now - window
+
+
 def timestamp_of(data: Mapping[str, Any]) -> str:
     value = data.get("timestamp")
     if isinstance(value, bool) or not isinstance(value, (str, int)):

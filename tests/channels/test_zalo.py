@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 import redis.asyncio
 
 from bot import keys
-from bot.channels.zalo import find_location
+from bot.channels.zalo import find_location, too_old
 from bot.channels.zalo_auth import ZaloTokens
 from bot.messages import Location, Outbound
 from bot.settings import Secret
@@ -26,8 +27,14 @@ CONVERSATION = f"zalo:{USER}"
 SHELTER = '/find_service{"service_type": "shelter"}'
 
 
+def now_ms(later_seconds: float = 0.0) -> str:
+    return str(int((time.time() + later_seconds) * 1000))
+
+
 def event(name: str, **changes: Any) -> dict[str, Any]:
+    """A recorded event as Zalo would send it now (signed events older than two days are refused)."""
     data: dict[str, Any] = json.loads((FIXTURES / f"zalo_{name}.json").read_text(encoding="utf-8"))
+    data["timestamp"] = now_ms()
     for key, value in changes.items():
         if key == "text":
             data["message"]["text"] = value
@@ -80,6 +87,25 @@ async def test_forged_events_are_refused_and_store_nothing(running: Running, ras
     await running.settle()
     assert await running.redis.keys("*") == []
     assert rasa.received == [] and zalo_api.sends == []
+
+
+@pytest.mark.parametrize(("age_hours", "status"), [(72, 403), (47.5, 403), (46, 200), (-0.5, 200)])
+async def test_a_signed_event_is_refused_once_older_than_its_dedupe_memory(
+        running: Running, rasa: FakeRasa, zalo_api: FakeZalo, age_hours: float, status: int) -> None:
+    # The signature says who made an event, not when: a captured one sent again days later must not count.
+    response = await deliver(running, event("user_send_text", timestamp=now_ms(-age_hours * 3600)))
+    assert response.status_code == status
+    await running.settle()
+    if status == 403:
+        assert response.json() == {"error": "event too old"}
+        assert await running.redis.keys("*") == [] and rasa.received == []
+    else:  # late by Zalo's retries, or from a clock a little ahead
+        assert len(rasa.received) == 1
+
+
+def test_a_timestamp_that_is_not_a_number_counts_as_too_old() -> None:
+    assert too_old("", time.time(), 3600) and too_old("1.7e12", time.time(), 3600)
+    assert not too_old(now_ms(), time.time(), 3600)
 
 
 async def test_redelivered_event_is_processed_once(running: Running, rasa: FakeRasa, zalo_api: FakeZalo) -> None:
@@ -140,7 +166,7 @@ async def test_follow_greets_and_unfollow_stops_every_message(running: Running, 
     last = (await running.gateway.transcript.read(CONVERSATION))[-1]
     assert (last["from"], last["undeliverable"], last["reason"]) == ("operator", True, "unfollowed")
 
-    await deliver(running, event("follow", timestamp="1764400099000"))
+    await deliver(running, event("follow", timestamp=now_ms(1)))  # following again, a moment later
     await running.settle()
     assert len(zalo_api.sends) == 2
 
