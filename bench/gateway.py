@@ -426,6 +426,7 @@ def run(floor: bool = False) -> BenchResult:
     rounds = data["rounds"]
     met = sum(1 for report in rounds if report["met"])
     verdict = "met" if met == len(rounds) else "NOT met"
+    cpu_parts = " (webhook, inbox, Rasa call, replies, transcript)"
     markdown = [
         *(["## The floor under the gateway's overhead (a bare pass-through, not the product)", "",
            "The same bench with bench/floor.py in the gateway's place: the webhook's secret checked, the message "
@@ -457,13 +458,16 @@ def run(floor: bool = False) -> BenchResult:
         "minus its Rasa call as the gateway timed it, at p95; steadier, because Rasa's queueing moves the two "
         "p95s of the first measure by tens of ms.",
         f"- Target (gateway overhead ≤ 0.10 of Rasa's p95 by both measures, nothing lost or reordered): met in "
-        f"{met} of {len(rounds)} rounds: **{verdict}** (met only when every round meets it).",
+        f"{met} of {len(rounds)} rounds: **{verdict}** (met only when every round meets it)."
+        + ("" if floor else " What any gateway on this stack costs here: the floor's section "
+                            "(`python -m bench gateway_floor`); compare runs of the same hour, the machine's speed "
+                            "moves by a third from one hour to the next."),
         *(f"- Round {number}: first reply p50 {r['gateway']['first_reply_ms']['p50']} / p95 "
           f"{r['gateway']['first_reply_ms']['p95']} ms (the table counts the last); webhook answered in p50 "
           f"{r['gateway']['webhook_ack_ms']['p50']} / p95 {r['gateway']['webhook_ack_ms']['p95']} ms (before the "
           f"Rasa round-trip); {r['gateway']['messages_per_s']} messages/s through the gateway; gateway CPU "
-          f"{r['gateway']['gateway_cpu_ms_per_message']} ms per message (webhook, inbox, Rasa call, replies, "
-          "transcript)." for number, r in enumerate(rounds, 1)),
+          f"{r['gateway']['gateway_cpu_ms_per_message']} ms per message{'' if floor else cpu_parts}."
+          for number, r in enumerate(rounds, 1)),
     ]
     return BenchResult("gateway_floor" if floor else "gateway", data, markdown)
 

@@ -1,7 +1,6 @@
 """bot/one_write.py: a request's head and body leave in one write, against a real server on a real socket.
 
-The writes are counted where they reach the socket (asyncio's transport, the tests' event loop), by the port they
-go to: the server's answers go the other way and are not counted.
+The writes are counted where aiohttp hands them to the connection's transport, by the port they go to.
 """
 
 from __future__ import annotations
@@ -31,20 +30,34 @@ async def server() -> AsyncIterator[TestServer]:
         yield running
 
 
+class Recording:
+    """A transport that notes what goes to the server's port, one item per write, and passes everything on."""
+
+    def __init__(self, transport: asyncio.Transport, port: int, sent: list[bytes]):
+        self._transport, self._port, self._sent = transport, port, sent
+
+    def write(self, data: bytes) -> None:
+        peer = self._transport.get_extra_info("peername")
+        if peer is not None and peer[1] == self._port:
+            self._sent.append(bytes(data))
+        self._transport.write(data)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._transport, name)
+
+
 @pytest.fixture
 def writes(server: TestServer, monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """What the client writes to the server's port, one item per write on the socket."""
-    transport_class = asyncio.selector_events._SelectorSocketTransport  # type: ignore[attr-defined]
-    original = transport_class.write
+    """What the client writes to the server's port, one item per write on its transport (whatever the event loop:
+    an earlier test may have left uvloop's in place). The server's answers go the other way and are not counted."""
+    original = StreamWriter.transport
     sent: list[bytes] = []
 
-    def write(self: asyncio.Transport, data: bytes) -> None:
-        peer = self.get_extra_info("peername")
-        if peer is not None and peer[1] == server.port:
-            sent.append(bytes(data))
-        original(self, data)
+    def recording(writer: StreamWriter) -> object:
+        transport = original.fget(writer)  # type: ignore[attr-defined]
+        return None if transport is None else Recording(transport, server.port or 0, sent)
 
-    monkeypatch.setattr(transport_class, "write", write)
+    monkeypatch.setattr(StreamWriter, "transport", property(recording))
     return sent
 
 
