@@ -52,7 +52,7 @@ def too_old(timestamp: str, now: float, window: float) -> bool:
     """Whether a signed event's `timestamp` (ms, as Zalo sends it) is more than `window` seconds old, or not a
     number. The signature proves who made an event, not when it was sent: one captured and sent again later
     would pass it. Within the window the dedupe key of its first delivery stops it; after, this does."""
-    if not timestamp.isdigit():
+    if not (timestamp.isascii() and timestamp.isdigit()):
         return True
     return int(timestamp) / 1000 < now - window
 

@@ -104,7 +104,7 @@ async def test_a_signed_event_is_refused_once_older_than_its_dedupe_memory(
 
 
 def test_a_timestamp_that_is_not_a_number_counts_as_too_old() -> None:
-    assert too_old("", time.time(), 3600) and too_old("1.7e12", time.time(), 3600)
+    assert too_old("", time.time(), 3600) and too_old("1.7e12", time.time(), 3600) and too_old("²", time.time(), 3600)
     assert not too_old(now_ms(), time.time(), 3600)
 
 
