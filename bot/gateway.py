@@ -140,7 +140,7 @@ class Gateway:
         if settings.zalo_app_id and settings.zalo_oa_secret:
             tokens = ZaloTokens(client, zalo_http, settings.zalo_oauth_url, settings.zalo_app_id,
                                 settings.zalo_app_secret, settings.zalo_access_token, settings.zalo_refresh_token,
-                                sleep=options.sleep)
+                                sleep=options.sleep, sealer=sealer)
             senders["zalo"] = delivery(ZaloTransport(zalo_http, settings.zalo_api_url, tokens, buttons, notes),
                                        options.zalo_limits)
         queue = HandoffQueue(client, sealer)

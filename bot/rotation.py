@@ -19,6 +19,7 @@ from typing import Literal
 import redis.asyncio
 
 from bot import keys
+from bot.channels.zalo_auth import SEALED_FIELDS
 from bot.sealed import Sealer, Unreadable
 
 Kind = Literal["list", "hash", "string"]
@@ -36,6 +37,7 @@ SEALED: tuple[tuple[str, Kind, tuple[str, ...] | None], ...] = (
     (keys.case("*"), "hash", ("reasons", "summary")),
     (keys.choices("*"), "string", None),
     (keys.rasa_tracker("*"), "string", None),
+    (keys.ZALO_TOKENS, "hash", SEALED_FIELDS),
 )
 
 _SWAP = """

@@ -13,6 +13,7 @@ import redis.asyncio
 from bot import keys
 from bot.buttons import ButtonMap
 from bot.channels.web import WebSender
+from bot.channels.zalo_auth import SEALED_FIELDS
 from bot.cli import main
 from bot.console.notes import CaseNotes
 from bot.deadletters import DeadLetters
@@ -44,6 +45,8 @@ async def store_everything(client: redis.asyncio.Redis, with_sealer: Sealer) -> 
     await Inbox(client, with_sealer).submit(Inbound("telegram", "tg:1", "9", TEXT, Location(10.76, 106.66)), "u9")
     await WebSender(client, sealer=with_sealer).send("web:abcdefgh", Outbound(TEXT))
     await client.set(keys.rasa_tracker("tg:1"), with_sealer.seal(json.dumps({"events": [{"text": TEXT}]})), ex=600)
+    await client.hset(keys.ZALO_TOKENS, mapping={"access_token": with_sealer.seal(TEXT),
+                                                 "refresh_token": with_sealer.seal(TEXT), "expires_at": "0"})
 
 
 async def snapshot(client: redis.asyncio.Redis) -> dict[str, object]:
@@ -72,6 +75,8 @@ async def read_everything(client: redis.asyncio.Redis, with_sealer: Sealer) -> l
     found += [message["text"] for message in await WebSender(client, sealer=with_sealer).collect("web:abcdefgh")]
     tracker = await client.get(keys.rasa_tracker("tg:1"))
     found += [json.loads(with_sealer.open(tracker))["events"][0]["text"]] if tracker else []
+    zalo = await client.hgetall(keys.ZALO_TOKENS)
+    found += [with_sealer.open(zalo[name]) for name in SEALED_FIELDS if name in zalo]
     return found
 
 
@@ -89,15 +94,16 @@ async def test_rotation_reseals_every_kind_under_the_new_key_and_the_old_key_can
     both = sealer(NEW, OLD)
     before = await snapshot(redis_client)
     check = await Rotation(redis_client, both, check=True).run()
-    assert check.resealed == 12 and not check.done  # 10 kinds (the case has two fields) and the plain entry
+    # 11 kinds (the case and the Zalo tokens have two fields each) and the plain entry
+    assert check.resealed == 14 and not check.done
     assert await snapshot(redis_client) == before  # --check changed nothing
 
     report = await Rotation(redis_client, both).run()
-    assert (report.resealed, report.current, report.unreadable, report.changed) == (12, 0, 1, 0)
+    assert (report.resealed, report.current, report.unreadable, report.changed) == (14, 0, 1, 0)
     assert report.done
 
     only_new = sealer(NEW)
-    assert sorted(await read_everything(redis_client, only_new)) == sorted([TEXT] * 9 + ["Bị giữ hộ chiếu"])
+    assert sorted(await read_everything(redis_client, only_new)) == sorted([TEXT] * 11 + ["Bị giữ hộ chiếu"])
     [plain] = await Transcript(redis_client, sealer=only_new).read("tg:2")
     assert plain["text"] == TEXT
     assert await redis_client.lindex(keys.transcript("tg:3"), 0) == lost  # kept, byte for byte

@@ -5,6 +5,10 @@ refreshing at once would each spend the same refresh token and one of them would
 takes a Redis lock, re-reads the stored pair (another worker may have just refreshed: then that pair is used, no
 call), calls Zalo, and stores the new pair with one HSET (atomic). Workers that find the lock taken wait for the
 pair to change. The pair in the environment seeds Redis once; setting a different pair there replaces it.
+
+Both tokens are sealed at rest (bot/sealed.py) like the conversations: whoever reads the Redis data must not be able
+to write to people as the OA. A pair stored before sealing still opens, and is sealed at its next refresh or by
+`caunoi keys rotate`.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ import httpx
 import redis.asyncio
 
 from bot import keys
+from bot.sealed import Sealer, Unreadable, process_sealer
 from bot.settings import Secret
 
 log = logging.getLogger(__name__)
 REFRESH_MARGIN_SECONDS = 15 * 60  # refresh this long before the access token expires
 LOCK_TTL_SECONDS = 30.0
 WAIT_FOR_OTHER_SECONDS = 20.0
+SEALED_FIELDS = ("access_token", "refresh_token")  # of keys.ZALO_TOKENS (bot/rotation.py reseals them)
 
 _SEED = """
 if redis.call('HGET', KEYS[1], 'seed') == ARGV[1] then return 0 end
@@ -53,8 +59,9 @@ class ZaloTokens:
     def __init__(self, client: redis.asyncio.Redis, http: httpx.AsyncClient, oauth_url: str, app_id: str,
                  app_secret: Secret, access_token: Secret, refresh_token: Secret,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, sealer: Sealer | None = None):
         self._redis = client
+        self._sealer = sealer or process_sealer()
         self._http = http
         self._url = f"{oauth_url}/v4/oa/access_token"
         self._app_id = app_id
@@ -70,15 +77,16 @@ class ZaloTokens:
         access, refresh = self._initial
         if access or refresh:
             fingerprint = hashlib.sha256(f"{access.reveal()}\n{refresh.reveal()}".encode()).hexdigest()[:24]
-            await self._seed_script(keys=[keys.ZALO_TOKENS], args=[fingerprint, access.reveal(), refresh.reveal()])
+            await self._seed_script(keys=[keys.ZALO_TOKENS], args=[fingerprint, self._sealer.seal(access.reveal()),
+                                                                   self._sealer.seal(refresh.reveal())])
         self._seeded = True
 
     async def access_token(self) -> str:
         """A current access token, refreshed first when it is about to expire."""
         if not self._seeded:
             await self._seed()
-        stored = await self._redis.hgetall(keys.ZALO_TOKENS)
-        token = str(stored.get("access_token") or "")
+        stored = await self._stored()
+        token = stored.get("access_token", "")
         expires_at = float(stored.get("expires_at") or 0)
         if not token:
             return await self.refresh(token)
@@ -98,19 +106,29 @@ class ZaloTokens:
             lock = secrets.token_hex(12)
             if await self._redis.set(keys.ZALO_REFRESH_LOCK, lock, nx=True, px=int(LOCK_TTL_SECONDS * 1000)):
                 try:
-                    stored = await self._redis.hgetall(keys.ZALO_TOKENS)
-                    current: str = stored.get("access_token", "")
+                    stored = await self._stored()
+                    current = stored.get("access_token", "")
                     if current and current != stale:
                         return current
                     return await self._call_zalo(stored.get("refresh_token", ""))
                 finally:
                     await self._unlock(keys=[keys.ZALO_REFRESH_LOCK], args=[lock])
             await self._sleep(0.05)
-            latest = str(await self._redis.hget(keys.ZALO_TOKENS, "access_token") or "")
+            latest = (await self._stored()).get("access_token", "")
             if latest and latest != stale:
                 return latest
             if time.monotonic() > deadline:
                 raise TokenUnavailable("timed out waiting for another worker's token refresh", permanent=False)
+
+    async def _stored(self) -> dict[str, str]:
+        """The stored pair, opened, and its expiry."""
+        stored: dict[str, str] = await self._redis.hgetall(keys.ZALO_TOKENS)
+        try:
+            return {name: self._sealer.open(value) if name in SEALED_FIELDS else value
+                    for name, value in stored.items()}
+        except Unreadable:
+            raise TokenUnavailable("the stored Zalo tokens are sealed with a key CAUNOI_DATA_KEYS no longer holds; "
+                                   "set a new token pair", permanent=True) from None
 
     async def _call_zalo(self, refresh_token: str) -> str:
         if not refresh_token or not self._app_secret:
@@ -135,7 +153,8 @@ class ZaloTokens:
         except (TypeError, ValueError):
             lifetime = 0.0
         expires_at = self._clock() + lifetime if lifetime > 0 else 0.0
-        await self._redis.hset(keys.ZALO_TOKENS, mapping={"access_token": access, "refresh_token": refresh,
+        await self._redis.hset(keys.ZALO_TOKENS, mapping={"access_token": self._sealer.seal(access),
+                                                          "refresh_token": self._sealer.seal(refresh),
                                                           "expires_at": f"{expires_at:.0f}"})
         log.info("zalo access token refreshed, valid for %.0f s", lifetime)
         return access

@@ -15,8 +15,9 @@ import redis.asyncio
 
 from bot import keys
 from bot.channels.zalo import find_location, too_old
-from bot.channels.zalo_auth import ZaloTokens
+from bot.channels.zalo_auth import TokenUnavailable, ZaloTokens
 from bot.messages import Location, Outbound
+from bot.sealed import Sealer, is_sealed, new_key
 from bot.settings import Secret
 from tests.channels.fakes import FakeRasa, FakeZalo
 from tests.channels.harness import ZALO_APP_ID, ZALO_OA_SECRET, Running, Sleeps
@@ -210,8 +211,39 @@ async def test_an_expired_token_is_refreshed_and_the_message_sent_again(running:
     assert refresh.form == {"refresh_token": "fake-refresh-1", "app_id": ZALO_APP_ID, "grant_type": "refresh_token"}
     assert [s.headers["access_token"] for s in zalo_api.sends] == ["fake-access-1", "fake-access-2"]
     stored = await running.redis.hgetall(keys.ZALO_TOKENS)
-    assert (stored["access_token"], stored["refresh_token"]) == ("fake-access-2", "fake-refresh-2")
+    # Sealed at rest: reading Redis is not enough to write to people as the OA.
+    assert is_sealed(stored["access_token"]) and is_sealed(stored["refresh_token"])
+    assert "fake-access-2" not in json.dumps(stored) and "fake-refresh-2" not in json.dumps(stored)
     assert float(stored["expires_at"]) > 0
+    assert await running.gateway.zalo_tokens.access_token() == "fake-access-2"  # type: ignore[union-attr]
+
+
+async def test_a_pair_stored_before_sealing_still_works_and_is_sealed_at_its_refresh(
+        redis_client: redis.asyncio.Redis, zalo_api: FakeZalo) -> None:
+    await redis_client.hset(keys.ZALO_TOKENS, mapping={"access_token": "fake-access-1",
+                                                       "refresh_token": "fake-refresh-1", "expires_at": "0"})
+    async with httpx.AsyncClient(transport=zalo_api.transport()) as http:
+        tokens = ZaloTokens(redis_client, http, "http://oauth.zalo.test", ZALO_APP_ID, Secret("fake-app-secret"),
+                            Secret(""), Secret(""))
+        assert await tokens.access_token() == "fake-access-1"
+        assert await tokens.refresh("fake-access-1") == "fake-access-2"
+    assert [refresh.form["refresh_token"] for refresh in zalo_api.refreshes] == ["fake-refresh-1"]
+    stored = await redis_client.hgetall(keys.ZALO_TOKENS)
+    assert is_sealed(stored["access_token"]) and is_sealed(stored["refresh_token"])
+
+
+async def test_tokens_sealed_with_a_dropped_key_ask_for_a_new_pair(redis_client: redis.asyncio.Redis,
+                                                                   zalo_api: FakeZalo) -> None:
+    lost = Sealer([Secret(new_key())])
+    await redis_client.hset(keys.ZALO_TOKENS, mapping={"access_token": lost.seal("fake-access-1"),
+                                                       "refresh_token": lost.seal("fake-refresh-1")})
+    async with httpx.AsyncClient(transport=zalo_api.transport()) as http:
+        tokens = ZaloTokens(redis_client, http, "http://oauth.zalo.test", ZALO_APP_ID, Secret("fake-app-secret"),
+                            Secret(""), Secret(""))
+        with pytest.raises(TokenUnavailable) as raised:
+            await tokens.access_token()
+    assert raised.value.permanent and "set a new token pair" in raised.value.reason
+    assert zalo_api.refreshes == []
 
 
 async def test_two_workers_refreshing_at_once_make_one_call(redis_url: str, zalo_api: FakeZalo) -> None:
