@@ -66,25 +66,14 @@ class RateLimiter:
         self._sleep = sleep
         self._clock = clock
 
-    async def reserve(self, name: str, rate: Rate) -> float:
-        """Takes the next slot of limit `name`; the seconds to wait before using it."""
-        return await self.reserve_all([(name, rate)])
-
-    async def reserve_all(self, limits: list[tuple[str, Rate]]) -> float:
-        """Takes the next slot of every limit at once (one round trip); the seconds to wait before using them."""
-        return await self._reserve_from(self._clock(), limits)
-
     async def take(self, limits: list[tuple[str, Rate]]) -> Reservation:
-        """A slot of every limit, to be used (`use`) later."""
+        """The next slot of every limit at once (one round trip), to be used (`use`) later."""
         now = self._clock()
-        return Reservation(now + await self._reserve_from(now, limits))
-
-    async def _reserve_from(self, now: float, limits: list[tuple[str, Rate]]) -> float:
         args: list[str | float] = [f"{now:.6f}"]
         for _, rate in limits:
             args += [rate.interval, rate.interval * (rate.burst - 1)]
         wait = await self._reserve(keys=[keys.rate(name) for name, _ in limits], args=args)
-        return float(wait)
+        return Reservation(now + float(wait))
 
     def fresh(self, reservation: Reservation) -> bool:
         """Whether a slot taken ahead still counts (see the module's note)."""

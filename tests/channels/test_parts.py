@@ -79,16 +79,21 @@ def test_inbound_survives_json() -> None:
     assert Inbound.from_json(json.loads(json.dumps(inbound.to_json()))) == inbound
 
 
+async def wait_for(limiter: RateLimiter, now: float, *limits: tuple[str, Rate]) -> float:
+    """The seconds from `now` (the limiter's clock) until the slot just taken of every limit."""
+    return (await limiter.take(list(limits))).ready - now
+
+
 async def test_rate_limiter_spaces_one_chat_to_one_message_a_second(redis_client: redis.asyncio.Redis) -> None:
     sleeps = Sleeps()
     now = [1000.0]
     limiter = RateLimiter(redis_client, sleeps, clock=lambda: now[0])
     per_chat = Rate(1.0)
-    waits = [await limiter.reserve("telegram:tg:1", per_chat) for _ in range(3)]
+    waits = [await wait_for(limiter, now[0], ("telegram:tg:1", per_chat)) for _ in range(3)]
     assert waits == pytest.approx([0.0, 1.0, 2.0])
-    assert await limiter.reserve("telegram:tg:2", per_chat) == 0.0  # other chats are not held up
+    assert await wait_for(limiter, now[0], ("telegram:tg:2", per_chat)) == 0.0  # other chats are not held up
     now[0] += 10
-    assert await limiter.reserve("telegram:tg:1", per_chat) == 0.0
+    assert await wait_for(limiter, now[0], ("telegram:tg:1", per_chat)) == 0.0
 
 
 async def test_limits_reserved_together_wait_for_the_slowest_and_all_take_a_slot(
@@ -96,15 +101,15 @@ async def test_limits_reserved_together_wait_for_the_slowest_and_all_take_a_slot
     limiter = RateLimiter(redis_client, Sleeps(), clock=lambda: 10.0)
     overall, per_chat = Rate(30.0, burst=5), Rate(1.0)
     both = [("telegram", overall), ("telegram:tg:1", per_chat)]
-    assert await limiter.reserve_all(both) == 0.0
-    assert await limiter.reserve_all(both) == pytest.approx(1.0)  # the chat's second message this second
-    assert await limiter.reserve("telegram", overall) == 0.0  # overall: 3 of its burst of 5 taken
-    assert await limiter.reserve("telegram:tg:1", per_chat) == pytest.approx(2.0)
+    assert await wait_for(limiter, 10.0, *both) == 0.0
+    assert await wait_for(limiter, 10.0, *both) == pytest.approx(1.0)  # the chat's second message this second
+    assert await wait_for(limiter, 10.0, ("telegram", overall)) == 0.0  # overall: 3 of its burst of 5 taken
+    assert await wait_for(limiter, 10.0, ("telegram:tg:1", per_chat)) == pytest.approx(2.0)
 
 
 async def test_rate_limiter_allows_a_burst_then_the_rate(redis_client: redis.asyncio.Redis) -> None:
     limiter = RateLimiter(redis_client, Sleeps(), clock=lambda: 50.0)
-    waits = [await limiter.reserve("telegram", Rate(30.0, burst=5)) for _ in range(7)]
+    waits = [await wait_for(limiter, 50.0, ("telegram", Rate(30.0, burst=5))) for _ in range(7)]
     assert waits[:5] == [0.0] * 5
     assert waits[5] == pytest.approx(1 / 30) and waits[6] == pytest.approx(2 / 30)
 
