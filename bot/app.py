@@ -127,10 +127,11 @@ async def zalo_webhook(request: Request) -> JSONResponse:
     data = parse_json(body)
     if isinstance(data, JSONResponse):  # unsigned garbage gets no detail
         return error(403, "forbidden")
+    timestamp = zalo.timestamp_of(data)
     if not zalo.verify_signature(body, request.headers.get(zalo.SIGNATURE_HEADER), settings.zalo_app_id,
-                                 settings.zalo_oa_secret, zalo.timestamp_of(data)):
+                                 settings.zalo_oa_secret, timestamp):
         return error(403, "forbidden")
-    if zalo.too_old(zalo.timestamp_of(data), time.time(), ZALO_REPLAY_WINDOW_SECONDS):
+    if zalo.too_old(timestamp, time.time(), ZALO_REPLAY_WINDOW_SECONDS):
         log.warning("zalo event refused: signed more than %d hours ago", ZALO_REPLAY_WINDOW_SECONDS // 3600)
         return error(403, "event too old")
     try:
