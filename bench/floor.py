@@ -24,6 +24,7 @@ import aiohttp
 import redis.asyncio
 
 from bot import one_write
+from bot.channels.telegram_http import FORM
 from bot.channels.text import join_replies
 from bot.privacy import log_id
 from bot.rasa_client import to_outbounds
@@ -31,7 +32,6 @@ from bot.rasa_client import to_outbounds
 Scope = dict[str, Any]
 SEEN_SECONDS = 24 * 3600
 OK = b'{"ok":true}'
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 class Floor:
