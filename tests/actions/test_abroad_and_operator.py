@@ -19,7 +19,8 @@ from tests.actions.recorded import domain, tracker_before
 
 CONSULAR = "+84 981 84 84 84"
 ORG = "Trung tâm Công tác xã hội tỉnh Thử Nghiệm"
-CAMBODIA = [{"entity": "country", "value": "Campuchia", "start": 17, "end": 26, "extractor": "GazetteerEntityExtractor"}]
+CAMBODIA = [{"entity": "country", "value": "Campuchia", "start": 17, "end": 26,
+             "extractor": "GazetteerEntityExtractor"}]
 
 
 @pytest.fixture
