@@ -2,9 +2,10 @@
 
 Every gateway worker sweeps; each notice and alert is claimed with HSETNX on the conversation's `notices` hash
 before it is sent, so exactly one worker sends it. A person waiting is told once when no operator is online (with
-111 and the consular line, that first when they are abroad) and once when the wait passes CAUNOI_WAIT_NOTICE_MINUTES. A high-risk conversation alerts the on-call Telegram
-chat at once (consoles already rang on the queue event) and again, consoles too, every CAUNOI_HIGH_RISK_REALERT_MINUTES
-while nobody claims it. On-call alerts carry the risk level, the waiting time and a console link: no content, no id.
+111 and the consular line, that first when they are abroad) and once when the wait passes
+CAUNOI_WAIT_NOTICE_MINUTES. A high-risk conversation alerts the on-call Telegram chat at once (consoles already rang
+on the queue event) and again, consoles too, every CAUNOI_HIGH_RISK_REALERT_MINUTES while nobody claims it.
+On-call alerts carry the risk level, the waiting time and a console link: no content, no id.
 """
 
 from __future__ import annotations
