@@ -177,4 +177,5 @@ def operated_by(domain: dict[str, Any], ask: bool = False) -> str:
     if org:
         return response_text(domain, "utter_operated_by", org=org)
     unnamed = response_text(domain, "utter_operated_by_unnamed")
-    return f"{unnamed} {response_text(domain, 'utter_operated_by_ask')}" if ask else unnamed
+    whom_to_ask = response_text(domain, "utter_operated_by_ask")
+    return f"{unnamed} {whom_to_ask}" if ask else unnamed
