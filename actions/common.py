@@ -114,6 +114,23 @@ def stored_location(tracker: Tracker) -> Location | None:
     return None
 
 
+def whereabouts(tracker: Tracker) -> tuple[str, str | None]:
+    """("abroad", country) / ("vietnam", province) / ("unknown", None), from what the conversation has said."""
+    point = shared_location(tracker) or stored_location(tracker)
+    directory = content().directory
+    country = latest_entity(tracker, "country") or tracker.get_slot("country")
+    if point is not None:
+        if not directory.in_vietnam(point.latitude, point.longitude):
+            return "abroad", country
+        return "vietnam", directory.province_of(point.latitude, point.longitude)
+    province = latest_entity(tracker, "province") or tracker.get_slot("province")
+    if country:
+        return "abroad", country
+    if province:
+        return "vietnam", province
+    return "unknown", None
+
+
 def campaign_code(tracker: Tracker) -> str | None:
     metadata = tracker.latest_message.get("metadata") or {}
     code = metadata.get("campaign") if isinstance(metadata, dict) else None
@@ -151,3 +168,14 @@ async def answered_for_campaign(tracker: Tracker) -> None:
 def content() -> Content:
     """The directory, the guidance articles and the labels, loaded once per process (bot.content)."""
     return load_content(get_settings().content_dir)
+
+
+def operated_by(domain: dict[str, Any], ask: bool = False) -> str:
+    """Who runs this deployment, as one sentence: CAUNOI_ORG_NAME, or one that names nobody (never a guess);
+    `ask`: unnamed, it also says whom to ask."""
+    org = get_settings().org_name
+    if org:
+        return response_text(domain, "utter_operated_by", org=org)
+    unnamed = response_text(domain, "utter_operated_by_unnamed")
+    whom_to_ask = response_text(domain, "utter_operated_by_ask")
+    return f"{unnamed} {whom_to_ask}" if ask else unnamed

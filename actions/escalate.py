@@ -9,18 +9,15 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
-    content,
     conversation_risk,
     count_for_campaign,
     dialogue,
-    latest_entity,
     latest_intent,
     redis_client,
     send,
-    shared_location,
-    stored_location,
     user_intents,
     user_texts,
+    whereabouts,
 )
 from bot.privacy import log_id
 from bot.queue import Case, HandoffQueue
@@ -28,23 +25,6 @@ from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 THIRD_PARTY = "report_suspected_trafficking"
-
-
-def whereabouts(tracker: Tracker) -> tuple[str, str | None]:
-    """("abroad", country) / ("vietnam", province) / ("unknown", None), from what the conversation has said."""
-    point = shared_location(tracker) or stored_location(tracker)
-    directory = content().directory
-    country = latest_entity(tracker, "country") or tracker.get_slot("country")
-    if point is not None:
-        if not directory.in_vietnam(point.latitude, point.longitude):
-            return "abroad", country
-        return "vietnam", directory.province_of(point.latitude, point.longitude)
-    province = latest_entity(tracker, "province") or tracker.get_slot("province")
-    if country:
-        return "abroad", country
-    if province:
-        return "vietnam", province
-    return "unknown", None
 
 
 def summary(intents: list[str], where: tuple[str, str | None], reasons: tuple[str, ...], turns: int,

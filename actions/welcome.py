@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import campaign_code, campaigns
+from actions.common import campaign_code, campaigns, operated_by, whereabouts
 from bot.campaigns import Campaign, today
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,11 @@ async def running_campaign(code: str | None) -> Campaign | None:
 
 
 class ActionWelcome(Action):
-    """First contact gets the full welcome (with a campaign's own greeting first); later greetings a short one."""
+    """First contact gets the full welcome (with a campaign's own greeting first); later greetings a short one.
+
+    The welcome names who runs the deployment (CAUNOI_ORG_NAME) and the numbers for both places; when the first
+    message already shows the person is abroad (a country, a GPS point outside Vietnam) the consular line comes first.
+    """
 
     def name(self) -> str:
         return "action_welcome"
@@ -44,5 +48,10 @@ class ActionWelcome(Action):
             except (redis.RedisError, OSError) as error:
                 log.warning("campaign count failed metric=started reason=%s", type(error).__name__)
         first_contact = not any(event.get("event") == "bot" for event in tracker.events)
-        dispatcher.utter_message(response="utter_welcome" if first_contact or campaign else "utter_greet")
+        if not (first_contact or campaign):
+            dispatcher.utter_message(response="utter_greet")
+            return events
+        abroad = whereabouts(tracker)[0] == "abroad"
+        dispatcher.utter_message(response="utter_welcome_abroad" if abroad else "utter_welcome",
+                                 operated_by=operated_by(domain))
         return events

@@ -35,6 +35,7 @@ from bot.queue import RISK_ORDER, Case, HandoffQueue, Mode, mode_of
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.transcript import Transcript, label
 from bot.typed_campaign import may_be_typed_code, with_typed_campaign
+from bot.whereabouts import Whereabouts
 from nlu import tables
 from nlu.conversation import ConversationRisk
 from nlu.guard import clean_typed_text
@@ -97,7 +98,7 @@ class Dispatcher:
     def __init__(self, rasa: RasaClient, senders: Mapping[str, Delivery], notes: Notes, *,
                  client: redis.asyncio.Redis, queue: HandoffQueue, transcript: Transcript, buttons: ButtonMap,
                  risk: ConversationRisk, dead_letters: DeadLetters | None = None, log_key: str = "",
-                 withdrawal: Withdrawal | None = None,
+                 withdrawal: Withdrawal | None = None, whereabouts: Whereabouts | None = None,
                  typing_every: float = TYPING_EVERY_SECONDS, typing_after: float = TYPING_AFTER_SECONDS):
         self._rasa = rasa
         self._senders = senders
@@ -108,6 +109,7 @@ class Dispatcher:
         self._buttons = buttons
         self._risk = risk
         self._withdrawal = withdrawal
+        self._whereabouts = whereabouts
         self._dead = dead_letters
         self._log_key = log_key
         self._typing_every = typing_every
@@ -189,7 +191,8 @@ class Dispatcher:
             typed = clean_typed_text(inbound.text)
             danger = mode == "waiting" and bool(typed) and self._risk.of([typed]).level == "high"
             if danger and await self._first_time(conversation, "emergency", EMERGENCY_REPEAT_SECONDS):
-                await sender.send(conversation, Outbound(self._notes.emergency, sensitive=True))
+                emergency = self._notes.emergency_abroad if await self._abroad(inbound) else self._notes.emergency
+                await sender.send(conversation, Outbound(emergency, sensitive=True))
             elif mode == "waiting" and not danger and self._withdrawal is not None \
                     and self._withdrawal.asked(inbound.text) and await self._queue.withdraw(conversation):
                 log.info("withdrawn conversation=%s", log_id(conversation, self._log_key))
@@ -253,11 +256,16 @@ class Dispatcher:
         except RasaUnavailable as error:
             log.warning("rasa unavailable conversation=%s reason=%s", log_id(conversation, self._log_key), error)
             await self._escalate(inbound)
-            return [Outbound(self._notes.degraded, sensitive=True)]
+            degraded = self._notes.degraded_abroad if await self._abroad(inbound) else self._notes.degraded
+            return [Outbound(degraded, sensitive=True)]
         intent = text.split("{", 1)[0] if text.startswith("/") else "text"
         log.info("turn conversation=%s channel=%s input=%s replies=%d ms=%.1f", log_id(conversation, self._log_key),
                  inbound.channel, intent, len(replies), (time.perf_counter() - started) * 1000)
         return replies
+
+    async def _abroad(self, inbound: Inbound) -> bool:
+        """The conversation shows the person is abroad: the gateway's own numbers start with the consular line."""
+        return self._whereabouts is not None and await self._whereabouts.abroad(inbound.conversation_id, inbound)
 
     async def _escalate(self, inbound: Inbound) -> None:
         risk = self._risk.of([clean_typed_text(inbound.text)]) if inbound.text else None

@@ -40,6 +40,7 @@ from bot.retention import KeptTranscript, Periods, Purger, Retention
 from bot.sealed import Sealer
 from bot.settings import Settings
 from bot.transcript import Author, Transcript
+from bot.whereabouts import Whereabouts
 
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
@@ -79,6 +80,8 @@ class Gateway:
     telegram: Application | None = None  # type: ignore[type-arg]
     zalo_tokens: ZaloTokens | None = None
     retention: Retention | None = None  # None only in tests that build a Gateway by hand
+    # Whether a conversation shows the person is abroad (the console's notices pick their text with it).
+    whereabouts: Whereabouts | None = None
 
     async def accept(self, inbound: Inbound, dedupe: str | None) -> bool:
         """Dedupes and queues a message, and has this worker start on it; False for a redelivery."""
@@ -144,15 +147,17 @@ class Gateway:
             senders["zalo"] = delivery(ZaloTransport(zalo_http, settings.zalo_api_url, tokens, buttons, notes),
                                        options.zalo_limits)
         queue = HandoffQueue(client, sealer)
+        whereabouts = Whereabouts(transcript, settings.content_dir)
         dispatcher = Dispatcher(rasa, senders, notes, client=client, queue=queue, transcript=transcript,
                                 buttons=buttons, risk=risk_reader(settings.content_dir), dead_letters=dead,
                                 withdrawal=withdrawal(settings.content_dir),
+                                whereabouts=whereabouts,
                                 log_key=log_key, typing_every=options.typing_every,
                                 typing_after=options.typing_after)
         inbox = Inbox(client, sealer)
         worker = InboxWorker(inbox, dispatcher.handle, dead, options.inbox, log_key)
         gateway = cls(settings, client, http, rasa, queue, transcript, dead, buttons, web, senders, dispatcher, inbox,
-                      worker, application, tokens, retention=retention)
+                      worker, application, tokens, retention=retention, whereabouts=whereabouts)
         stopping = asyncio.Event()
         purge: asyncio.Task[None] | None = None
         try:

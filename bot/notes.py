@@ -16,6 +16,9 @@ class Notes:
     degraded: str
     empty: str
     emergency: str
+    # The same two for a conversation that shows the person is abroad (bot/whereabouts.py): the consular line first.
+    degraded_abroad: str
+    emergency_abroad: str
     text_only: str
     private_only: str
     button_expired: str

@@ -146,6 +146,9 @@ class Settings:
     max_webhook_bytes: int = 1024 * 1024  # CAUNOI_MAX_WEBHOOK_BYTES: request bodies on /webhooks/ (bot/middleware.py)
     max_api_bytes: int = 64 * 1024  # CAUNOI_MAX_API_BYTES: request bodies anywhere else (console API)
     data_keys: tuple[Secret, ...] = ()  # CAUNOI_DATA_KEYS: the first seals texts at rest, all open (bot/sealed.py)
+    # CAUNOI_ORG_NAME: who runs this deployment, named in the welcome and when asked "bot này của ai";
+    # "" = a neutral sentence with no name (never an invented one).
+    org_name: str = ""
 
     @property
     def redis(self) -> RedisLocation:
@@ -244,6 +247,20 @@ def _data_keys(env: Mapping[str, str]) -> tuple[Secret, ...]:
                                 "base64, 32 bytes); `caunoi keys new` makes one, keys are separated by commas")
         found.append(Secret(key))
     return tuple(found)
+
+
+ORG_NAME_LIMIT = 120
+
+
+def _org_name(env: Mapping[str, str]) -> str:
+    """CAUNOI_ORG_NAME: one line people read in the welcome; braces would be taken for a text's placeholders."""
+    value = " ".join(env.get("CAUNOI_ORG_NAME", "").split())
+    if len(value) > ORG_NAME_LIMIT:
+        raise SettingsError(f"CAUNOI_ORG_NAME must be at most {ORG_NAME_LIMIT} characters (it is shown in the "
+                            f"welcome), got {len(value)}")
+    if any(char in "{}" or not char.isprintable() for char in value):
+        raise SettingsError("CAUNOI_ORG_NAME must be plain text: no braces or control characters")
+    return value
 
 
 def _url_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -360,6 +377,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> Settings:
         max_webhook_bytes=_int(env, "CAUNOI_MAX_WEBHOOK_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
         max_api_bytes=_int(env, "CAUNOI_MAX_API_BYTES", 64 * 1024, 1024, 64 * 1024 * 1024),
         data_keys=_data_keys(env),
+        org_name=_org_name(env),
     )
 
 

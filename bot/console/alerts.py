@@ -2,9 +2,10 @@
 
 Every gateway worker sweeps; each notice and alert is claimed with HSETNX on the conversation's `notices` hash
 before it is sent, so exactly one worker sends it. A person waiting is told once when no operator is online (with
-111) and once when the wait passes CAUNOI_WAIT_NOTICE_MINUTES. A high-risk conversation alerts the on-call Telegram
-chat at once (consoles already rang on the queue event) and again, consoles too, every CAUNOI_HIGH_RISK_REALERT_MINUTES
-while nobody claims it. On-call alerts carry the risk level, the waiting time and a console link: no content, no id.
+111 and the consular line, that first when they are abroad) and once when the wait passes
+CAUNOI_WAIT_NOTICE_MINUTES. A high-risk conversation alerts the on-call Telegram chat at once (consoles already rang
+on the queue event) and again, consoles too, every CAUNOI_HIGH_RISK_REALERT_MINUTES while nobody claims it.
+On-call alerts carry the risk level, the waiting time and a console link: no content, no id.
 """
 
 from __future__ import annotations
@@ -77,9 +78,9 @@ class Sweeper:
         if waited < NOTICE_GRACE_SECONDS:
             pass
         elif nobody_online and await self._first(case, "nobody_online"):
-            await self._tell(case, self._texts.nobody_online, "nobody_online")
+            await self._tell(case, "nobody_online")
         elif waited >= self._wait_notice and await self._first(case, "long_wait"):
-            await self._tell(case, self._texts.long_wait, "long_wait")
+            await self._tell(case, "long_wait")
         if case.risk == "high":
             window = int(waited // self._realert)
             if await self._first(case, f"alert:{window}"):
@@ -93,10 +94,10 @@ class Sweeper:
             first, _ = await pipe.execute()
         return bool(first)
 
-    async def _tell(self, case: Case, text: str, notice: str) -> None:
+    async def _tell(self, case: Case, notice: str) -> None:
         if await self._queue.mode(case.conversation_id) != "waiting":
             return  # claimed (or withdrawn) since the sweep read the queue
-        await self._handoffs.tell(case.conversation_id, text)
+        await self._handoffs.notice(case.conversation_id, notice)
         await self._audit.record("system", "notice", case.conversation_id, notice=notice)
 
     async def _alert(self, case: Case, waited: float, again: bool) -> None:

@@ -28,6 +28,7 @@ from bot.privacy import log_id
 from bot.queue import HandoffQueue, Transition
 from bot.retention import Retention
 from bot.transcript import Author
+from bot.whereabouts import Whereabouts
 
 log = logging.getLogger(__name__)
 OUTCOMES = ("referred", "informed", "no_response", "false_alarm")
@@ -53,8 +54,10 @@ async def withdraw(client: redis.asyncio.Redis, conversation_id: str) -> bool:
 class Handoffs:
     def __init__(self, client: redis.asyncio.Redis, queue: HandoffQueue, sender: ConversationSender,
                  texts: ConsoleTexts, notes: CaseNotes, audit: AuditLog, rasa: RasaTracker, clock: Clock,
-                 log_key: str = "", retention_days: int = 30, retention: Retention | None = None):
+                 log_key: str = "", retention_days: int = 30, retention: Retention | None = None,
+                 whereabouts: Whereabouts | None = None):
         self._redis = client
+        self._whereabouts = whereabouts  # None: the texts that give both routes
         self._retention = retention  # the conversation is kept for its outcome's period from the close
         self._queue = queue
         self._sender = sender
@@ -115,7 +118,7 @@ class Handoffs:
         referred = (referral or {}).get("entry_id") or ("free-text" if referral else None)
         await self._audit.record(actor.username, "close", conversation_id, outcome=outcome, referral=referred,
                                  was=transition.mode)
-        await self.tell(conversation_id, self._texts.closed)
+        await self.notice(conversation_id, "closed")
         self.spawn(self._rasa.reset_escalated(conversation_id))
         return transition
 
@@ -156,6 +159,12 @@ class Handoffs:
         if operator.alias:
             return self._texts.joined.replace("{alias}", operator.alias)
         return self._texts.joined_anonymous
+
+    async def notice(self, conversation_id: str, name: str) -> bool:
+        """Sends console/messages.yml `name` (closed, long_wait, nobody_online), the abroad variant when the
+        conversation shows the person is abroad: their numbers then start with the consular line."""
+        abroad = self._whereabouts is not None and await self._whereabouts.abroad(conversation_id)
+        return await self.tell(conversation_id, self._texts.for_place(name, abroad))
 
     async def tell(self, conversation_id: str, text: str) -> bool:
         return await self._send(conversation_id, text, "bot")

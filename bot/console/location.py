@@ -3,24 +3,10 @@ tracker's location, province or country slots."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from bot.content import Directory
-
-POINT = re.compile(r"(-?\d{1,2}(?:\.\d+)?),\s*(-?\d{1,3}(?:\.\d+)?)")
-
-
-def shared_point(transcript: list[dict[str, Any]]) -> tuple[float, float] | None:
-    """The last location the person shared in the transcript."""
-    for entry in reversed(transcript):
-        if entry.get("from") == "person" and entry.get("kind") == "location":
-            found = POINT.search(str(entry.get("text", "")))
-            if found:
-                latitude, longitude = float(found[1]), float(found[2])
-                if -90 <= latitude <= 90 and -180 <= longitude <= 180:
-                    return latitude, longitude
-    return None
+from bot.whereabouts import shared_point
 
 
 def map_url(latitude: float, longitude: float) -> str:

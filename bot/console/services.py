@@ -88,7 +88,8 @@ class ConsoleServices:
         rasa = RasaTracker(settings.rasa_url, settings.rasa_token.reveal(), options.rasa_transport,
                            settings.secret_key.reveal())
         handoffs = Handoffs(client, gateway.queue, gateway, texts, notes, audit, rasa, clock,
-                            settings.secret_key.reveal(), settings.retention_days, retention=gateway.retention)
+                            settings.secret_key.reveal(), settings.retention_days, retention=gateway.retention,
+                            whereabouts=gateway.whereabouts)
         oncall = None
         if console.oncall_telegram_chat_id and gateway.telegram is not None:
             oncall = Oncall(gateway.telegram.bot, console.oncall_telegram_chat_id, texts, console.url)

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from bot.content.abroad import abroad_problems
 from bot.content.console import console_problems
 from bot.content.files import parse_yaml
 from bot.content.loader import Content, read_content
@@ -62,6 +63,7 @@ def check_content(content_dir: Path, today: date | None = None) -> list[Problem]
         problems += _dates(content, content_dir, today)
         problems += _article_form(content, content_dir)
         problems += _shown_phones(content, content_dir)
+        problems += abroad_problems(_shown_texts(content, content_dir), content.directory, content_dir)
     problems += console_problems(content_dir)
     problems += _outdated(content_dir)
     return problems

@@ -31,6 +31,14 @@ class ConsoleTexts:
     withdrawn: str
     oncall_alert: str
     oncall_realert: str
+    # The texts with numbers, for a conversation that shows the person is abroad: the consular line first.
+    closed_abroad: str
+    long_wait_abroad: str
+    nobody_online_abroad: str
+
+    def for_place(self, name: str, abroad: bool) -> str:
+        """The text `name` (closed, long_wait, nobody_online), in its abroad variant when the person is abroad."""
+        return str(getattr(self, f"{name}_abroad" if abroad else name))
 
 
 @dataclass(frozen=True)

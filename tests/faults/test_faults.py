@@ -130,7 +130,7 @@ def test_action_server_killed_mid_conversation(stack: FaultStack, console: httpx
     # Rasa answers 200 without the custom action's messages (it logs the failure and "continues"): for a person
     # in danger that was nothing at all. The gateway notices the action server is down and answers itself.
     saw = turn(stack, scenario, chat, "cứu tôi với, tôi bị giữ hộ chiếu ở campuchia", "the person writes")
-    assert saw[-1:] == [NOTES.degraded], saw
+    assert saw[-1:] == [NOTES.degraded_abroad], saw  # Cambodia named: the consular line first
     case = waiting_case(console, chat)
     assert case is not None and BOT_UNAVAILABLE in case["reasons"]
     assert case["risk"] == "high"
@@ -144,7 +144,7 @@ def test_action_server_killed_mid_conversation(stack: FaultStack, console: httpx
     # depends on the dialogue: the escalation lost during the outage was never recorded in the tracker, so the
     # conversation's risk may escalate it again now.
     again = turn(stack, scenario, chat, "xin chào", "the person writes")
-    assert again and NOTES.degraded not in again, again
+    assert again and NOTES.degraded not in again and NOTES.degraded_abroad not in again, again
     requeued = waiting_case(console, chat)
     assert requeued is None or BOT_UNAVAILABLE not in requeued["reasons"]
     if requeued is not None:

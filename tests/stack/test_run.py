@@ -46,8 +46,12 @@ def start_run(env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
 
 
 def welcome() -> dict[str, object]:
+    """utter_welcome as the stack sends it: without CAUNOI_ORG_NAME, the sentence that names nobody."""
     responses = yaml.safe_load((PROJECT_ROOT / "content/vi/responses/smalltalk.yml").read_text(encoding="utf-8"))
-    return dict(responses["responses"]["utter_welcome"][0])
+    found = dict(responses["responses"]["utter_welcome"][0])
+    unnamed = responses["responses"]["utter_operated_by_unnamed"][0]["text"]
+    found["text"] = str(found["text"]).replace("{operated_by}", unnamed)
+    return found
 
 
 @pytest.fixture(scope="module")
