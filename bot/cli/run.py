@@ -44,7 +44,8 @@ def _redis(settings: Settings) -> Iterator[str]:
         yield settings.redis_url
         return
     with store.private_store() as private:
-        say(f"no REDIS_URL: started a private Redis for this run ({private.kind}, {private.url}, nothing kept on disk)")
+        say(f"no REDIS_URL: started a private Redis for this run ({private.kind}, {private.display()}, "
+            "password made for the run, nothing kept on disk)")
         yield private.url
 
 

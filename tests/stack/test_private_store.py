@@ -50,3 +50,24 @@ def test_a_killed_private_store_comes_back_with_what_it_acknowledged(capsys: pyt
     assert "the private Redis exited with code" in capsys.readouterr().out
     assert not port_in_use(port)
     assert not os.path.exists(folder)
+
+
+def test_the_private_store_needs_the_runs_password_which_is_on_no_command_line() -> None:
+    with private_store() as store:
+        parts = urlsplit(store.url)
+        assert parts.password and len(parts.password) >= 24
+        assert parts.password not in store.display() and parts.password not in repr(store.display())
+        without = redis.Redis(host="127.0.0.1", port=parts.port or 0, socket_connect_timeout=0.5)
+        with pytest.raises(redis.AuthenticationError):
+            without.hset("caunoi:session:forged", mapping={"username": "lan"})  # what a local user did
+        with pytest.raises(redis.AuthenticationError):
+            redis.Redis(host="127.0.0.1", port=parts.port or 0, password="guessed").ping()
+        without.close()
+        assert redis.Redis.from_url(store.url).ping()
+        server = server_on(parts.port or 0)
+        assert parts.password not in " ".join(server.cmdline())
+        config = [path for path in os.listdir(redis.Redis.from_url(store.url).config_get("dir")["dir"])
+                  if path.endswith(".conf")]
+        folder = redis.Redis.from_url(store.url).config_get("dir")["dir"]
+        assert config and all(os.stat(os.path.join(folder, name)).st_mode & 0o077 == 0 for name in config)
+        assert os.stat(folder).st_mode & 0o077 == 0
