@@ -85,7 +85,7 @@ async def login(request: Request, ctx: Context) -> Response:
     await services.audit.record(operator.username, "login")
     response = ok({"csrf_token": session.csrf, **operator_json(operator)})
     secure = over_tls(request, services.settings.console)
-    set_session_cookie(response, token, int(services.sessions.max_seconds), secure)
+    set_session_cookie(response, token, secure)
     return response
 
 

@@ -23,6 +23,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from bot import keys
+from bot.console.events import SESSIONS_ENDED, publish
 from bot.console.signing import FIELD, RecordSigner
 from bot.settings import Secret
 
@@ -172,8 +173,11 @@ class OperatorStore:
         return [operator for operator in found if operator is not None]
 
     async def disable(self, username: str) -> bool:
-        return await self._update(username, lambda record: {
+        done = await self._update(username, lambda record: {
             "disabled": "1", "generation": str(int(record.get("generation") or 0) + 1)})
+        if done:
+            await publish(self._redis, {"type": SESSIONS_ENDED})  # their open event streams end now
+        return done
 
     async def reset_password(self, username: str, password: str) -> bool:
         """New password, sessions ended, account enabled again, and the record signed again (also one that was
@@ -182,9 +186,12 @@ class OperatorStore:
         if problem:
             raise OperatorError(problem)
         hashed = await asyncio.to_thread(self._hasher.hash, password)
-        return await self._update(username, lambda record: {
+        done = await self._update(username, lambda record: {
             "password": hashed, "disabled": "0", "generation": str(int(record.get("generation") or 0) + 1)},
             signed_only=False)
+        if done:
+            await publish(self._redis, {"type": SESSIONS_ENDED})
+        return done
 
     async def verify(self, username: str, password: str) -> Operator | None:
         """The operator when the password is right and the account enabled. An unknown name costs the same time

@@ -60,10 +60,6 @@ class Sessions:
         self._max = max_seconds
         self._clock = clock
 
-    @property
-    def max_seconds(self) -> float:
-        return self._max
-
     async def create(self, operator: Operator) -> tuple[str, Session]:
         """A new session: the token for the cookie (shown nowhere else) and the session."""
         token = secrets.token_urlsafe(TOKEN_BYTES)

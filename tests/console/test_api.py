@@ -36,6 +36,8 @@ async def test_login_sets_a_strict_session_cookie_and_returns_a_csrf_token(conso
     cookie = response.headers["set-cookie"]
     assert "caunoi_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
     assert "Path=/api" in cookie and "Secure" not in cookie  # plain http here
+    # A browser-session cookie: gone when the browser closes (the server's idle and maximum times still apply).
+    assert "max-age" not in cookie.lower() and "expires" not in cookie.lower()
     assert (await http.get("/api/me")).json()["csrf_token"] == body["csrf_token"]
     behind_tls = await console.client().post("/api/login", json={"username": "hoa", "password": PASSWORD},
                                               headers={"X-Forwarded-Proto": "https"})
@@ -380,10 +382,19 @@ async def test_supervisor_routes(console: Console) -> None:
     assert stats["waiting"] == 1 and stats["waiting_by_risk"] == {"low": 1}
     assert stats["outcomes_today"] == {"referred": 0, "informed": 0, "no_response": 0, "false_alarm": 1}
     assert {o["username"] for o in stats["operators_online"]} == {"hoa", "boss"}
-    # A supervisor may put back, transfer or close a conversation another operator holds.
+    # A supervisor may put back, transfer or close a conversation another operator holds (an operator may not:
+    # security/test_hostile_api.py), and the audit log names whose it was.
     await queued(console, PERSON)
     await hoa.post(f"/api/conversations/{PERSON}/claim")
     assert (await boss.post(f"/api/conversations/{PERSON}/release")).status_code == 200
+    await hoa.post(f"/api/conversations/{PERSON}/claim")
+    assert (await boss.post(f"/api/conversations/{PERSON}/transfer", {"operator": "minh"})).status_code == 404
+    await console.operator("minh")
+    assert (await boss.post(f"/api/conversations/{PERSON}/transfer", {"operator": "minh"})).status_code == 200
+    assert (await boss.post(f"/api/conversations/{PERSON}/close", {"outcome": "informed"})).status_code == 200
+    trail = [json.loads(line) for line in (await boss.get("/api/audit")).text.splitlines()]
+    overrides = [(e["action"], e.get("held_by")) for e in trail if e["actor"] == "boss" and e["conversation"] == PERSON]
+    assert overrides == [("release", "hoa"), ("transfer", "hoa"), ("close", "minh")]
 
 
 async def test_the_audit_log_says_who_did_what_without_any_text(console: Console) -> None:
