@@ -26,8 +26,10 @@ import redis.asyncio
 from bot import one_write
 from bot.channels.telegram_http import FORM
 from bot.channels.text import join_replies
+from bot.internal_token import headers
 from bot.privacy import log_id
 from bot.rasa_client import to_outbounds
+from bot.settings import Secret
 
 Scope = dict[str, Any]
 SEEN_SECONDS = 24 * 3600
@@ -39,6 +41,7 @@ class Floor:
         self.secret = os.environ["CAUNOI_TELEGRAM_WEBHOOK_SECRET"].encode()
         self.log_key = os.environ["CAUNOI_SECRET_KEY"]
         self.rasa = os.environ["CAUNOI_RASA_URL"].rstrip("/") + "/webhooks/rest/webhook"
+        self.rasa_headers = headers(Secret(os.environ.get("CAUNOI_RASA_TOKEN", "")))
         api = os.environ["CAUNOI_TELEGRAM_API_URL"].rstrip("/")
         self.send_message = f"{api}{os.environ['CAUNOI_TELEGRAM_TOKEN']}/sendMessage"
         self.redis = redis.asyncio.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True)
@@ -85,7 +88,8 @@ class Floor:
         assert self.http is not None
         started = time.perf_counter()
         async with self.http.post(self.rasa, json={"sender": conversation, "message": text,
-                                                   "metadata": {"channel": "telegram"}}) as answer:
+                                                   "metadata": {"channel": "telegram"}},
+                                  headers=self.rasa_headers) as answer:
             replies = join_replies(to_outbounds(await answer.json()))
         # The line the bench reads for each turn's Rasa call (bench/gateway.py, `rasa_calls`).
         print(json.dumps({"logger": "bench.floor", "message": "turn", "ms": (time.perf_counter() - started) * 1000,

@@ -45,6 +45,7 @@ import psutil
 
 from bench.result import BenchResult
 from bot import model, one_write
+from bot.internal_token import HEADER
 from bot.privacy import log_id
 from bot.sealed import new_key
 from bot.settings import PROJECT_ROOT, get_settings
@@ -243,6 +244,7 @@ async def _direct(stack: Stack, client: aiohttp.ClientSession, conversations: li
             sent = time.monotonic()
             async with client.post(f"{stack.rasa}/webhooks/rest/webhook",
                                    json={"sender": sender, "message": text, "metadata": {"channel": "telegram"}},
+                                   headers={HEADER: RASA_TOKEN},
                                    timeout=aiohttp.ClientTimeout(total=TURN_TIMEOUT_S)) as response:
                 answered = response.status == 200 and bool(await response.json())
             if not answered:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import keys
+from bot.internal_token import headers
 from bot.retention import Periods
 from bot.settings import Settings
 
@@ -31,5 +32,6 @@ def rasa_endpoints(settings: Settings) -> dict[str, Any]:
                           # conversation kept longer; the purge erases each on time (bot/retention.py).
                           "record_exp": Periods.from_settings(settings).longest},
         "lock_store": {"type": "redis", **common, "key_prefix": keys.LOCK_PREFIX},
-        "action_endpoint": {"url": f"{settings.actions_url}/webhook"},
+        # The action server answers only calls with the stack's token (bot/action_guard.py); this file is 0600.
+        "action_endpoint": {"url": f"{settings.actions_url}/webhook", "headers": headers(settings.rasa_token)},
     }

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from bot.internal_token import HEADER
 from bot.messages import Button, Outbound
 from bot.wire import Failed, NotReached, wire
 
@@ -89,6 +90,7 @@ class RasaClient:
         """`servers`: every Rasa server to spread conversations over (CAUNOI_RASA_URLS); empty = `base_url` only.
         `transport`: a stand-in for the network (tests); the real one is aiohttp (bot/wire.py)."""
         self._token = token
+        self._headers = {HEADER: token} if token else {}  # Rasa's channel answers the stack only (bot/rasa_channel.py)
         self._timeout = timeout_seconds
         self._servers = [url.rstrip("/") for url in (servers or (base_url,))]
         # Rasa keeps idle connections for 120 s: a minute here is safely below it.
@@ -110,7 +112,7 @@ class RasaClient:
             for index, server in enumerate(order):
                 try:
                     answer = await self._wire.request("POST", f"{server}/webhooks/rest/webhook", json=body,
-                                                      timeout=self._timeout)
+                                                      headers=self._headers, timeout=self._timeout)
                     break
                 except NotReached:
                     if index == len(order) - 1:

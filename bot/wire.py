@@ -46,7 +46,7 @@ class Answer:
 
 class Wire(Protocol):
     async def request(self, method: str, url: str, *, timeout: float, json: Any = None,
-                      params: dict[str, str] | None = None) -> Answer: ...
+                      params: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Answer: ...
 
     async def aclose(self) -> None: ...
 
@@ -68,10 +68,11 @@ class AiohttpWire:
         return self._session
 
     async def request(self, method: str, url: str, *, timeout: float, json: Any = None,
-                      params: dict[str, str] | None = None) -> Answer:
+                      params: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Answer:
         limit = aiohttp.ClientTimeout(total=timeout, sock_connect=min(self._connect_timeout, timeout))
         try:
-            async with self._open().request(method, url, json=json, params=params, timeout=limit) as response:
+            async with self._open().request(method, url, json=json, params=params, headers=headers,
+                                             timeout=limit) as response:
                 return Answer(response.status, await response.read())
         except aiohttp.ClientConnectorError as error:  # refused, unresolvable: nothing was sent
             raise NotReached(type(error).__name__) from None
@@ -94,10 +95,11 @@ class HttpxWire:
         self._connect_timeout = connect_timeout
 
     async def request(self, method: str, url: str, *, timeout: float, json: Any = None,
-                      params: dict[str, str] | None = None) -> Answer:
+                      params: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Answer:
         limit = httpx.Timeout(timeout, connect=min(self._connect_timeout, timeout))
         try:
-            response = await self._client.request(method, url, json=json, params=params, timeout=limit)
+            response = await self._client.request(method, url, json=json, params=params, headers=headers,
+                                                  timeout=limit)
         except httpx.ConnectError as error:
             raise NotReached(type(error).__name__) from None
         except httpx.HTTPError as error:

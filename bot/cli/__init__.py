@@ -25,6 +25,8 @@ from collections.abc import Callable, Sequence
 
 from bot.settings import SettingsError
 
+STORE_COMMANDS = ("operator", "audit", "keys", "campaign", "telegram")  # they work on the store of a running run
+
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:
     from bot.cli import audit, campaign, chat, content, directory, keys, operator, parse, run, serve, telegram, train
@@ -47,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
+    if args.command in STORE_COMMANDS:
+        from bot.store import adopt_local_run
+
+        adopt_local_run(os.environ)  # no REDIS_URL: a running `caunoi run`'s store, if there is one
     try:
         return handlers[args.command](args)
     except SettingsError as error:

@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 from bot import store
+from bot.console import signing
 from bot.console.audit import AuditLog
 from bot.console.operators import ROLES, OperatorError, OperatorStore, password_problem
 from bot.settings import get_settings
@@ -62,6 +63,9 @@ def read_password(from_stdin: bool) -> str | None:
 def handle(args: argparse.Namespace) -> int:
     settings = get_settings()
     settings.redis  # noqa: B018 - a clear message now when REDIS_URL is missing
+    if not settings.secret_key:  # accounts are signed with it (bot/console/signing.py)
+        print(f"caunoi: {signing.MISSING}", file=sys.stderr)
+        return 2
     password = None
     if args.operator_action in ("add", "reset-password"):
         password = read_password(args.password_stdin)
@@ -72,7 +76,7 @@ def handle(args: argparse.Namespace) -> int:
 
 async def run(args: argparse.Namespace, password: str | None) -> int:
     client = store.connect(get_settings())
-    operators = OperatorStore(client)
+    operators = OperatorStore(client, get_settings().secret_key)
     audit = AuditLog(client, time.time)
     try:
         action = args.operator_action
@@ -80,6 +84,9 @@ async def run(args: argparse.Namespace, password: str | None) -> int:
             for operator in await operators.all():
                 state = "disabled" if operator.disabled else "active"
                 print(f"{operator.username}\t{operator.role}\t{operator.alias or '-'}\t{state}")
+            for name in await operators.refused():
+                print(f"{name}\t-\t-\trefused: not signed with this CAUNOI_SECRET_KEY (edited in Redis, or another "
+                      "key); `caunoi operator reset-password` signs it again")
             return 0
         if action == "add":
             assert password is not None

@@ -44,7 +44,8 @@ def _redis(settings: Settings) -> Iterator[str]:
         yield settings.redis_url
         return
     with store.private_store() as private:
-        say(f"no REDIS_URL: started a private Redis for this run ({private.kind}, {private.url}, nothing kept on disk)")
+        say(f"no REDIS_URL: started a private Redis for this run ({private.kind}, {private.display()}, "
+            "password made for the run, nothing kept on disk)")
         yield private.url
 
 
@@ -64,6 +65,13 @@ def handle(args: argparse.Namespace) -> int:
         # A key made up for this run would leave what it stored unreadable at the next: a kept Redis needs its own.
         print("caunoi: REDIS_URL is set, so CAUNOI_DATA_KEYS must be too (message texts in Redis are encrypted "
               "with it): make one with `caunoi keys new`, or unset REDIS_URL for a private store", file=sys.stderr)
+        return 2
+    if settings.redis_url and not settings.secret_key:
+        # Accounts and sessions are signed with it (bot/console/signing.py): one made up for this run would leave
+        # every operator of a kept Redis refused at the next.
+        print("caunoi: REDIS_URL is set, so CAUNOI_SECRET_KEY must be too (console sessions and operator accounts are "
+              "signed with it: the same on every process and across restarts), or unset REDIS_URL for a private store",
+              file=sys.stderr)
         return 2
     started = time.monotonic()
     model_file = model.current_model(settings)
@@ -107,4 +115,5 @@ def handle(args: argparse.Namespace) -> int:
             "  Stop everything: Ctrl-C",
         ])
         supervisor = Supervisor(children, env, startup_timeout=args.startup_timeout)
-        return supervisor.run(on_ready=ready)
+        with store.published(env):  # `caunoi operator …` in another terminal finds this run's store
+            return supervisor.run(on_ready=ready)

@@ -17,11 +17,13 @@ import yaml
 
 from bot import model
 from bot.endpoints import rasa_endpoints
+from bot.internal_token import MISSING
 from bot.logs import configure, logging_config
 from bot.sealed import Sealer
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 
 PROCESSES = ("rasa", "actions", "gateway")
+GATEWAY_CHANNEL = "bot.rasa_channel.GatewayInput"
 
 
 def register(commands: Any) -> tuple[str, Any]:
@@ -43,7 +45,8 @@ def rasa_command(settings: Settings, model_file: Path, host: str, workdir: Path)
     endpoints.write_text(yaml.safe_dump(rasa_endpoints(settings), allow_unicode=True), encoding="utf-8")
     endpoints.chmod(0o600)  # it may hold the Redis password
     credentials = workdir / "credentials.yml"
-    credentials.write_text("rest: {}\n", encoding="utf-8")
+    # Rasa's REST channel behind the stack's token; the token itself is read from the environment, not from here.
+    credentials.write_text(f"{GATEWAY_CHANNEL}: {{}}\n", encoding="utf-8")
     command = [
         sys.executable, "-m", "bot.cli.logged", "rasa", "run",
         "--model", str(model_file),
@@ -55,9 +58,7 @@ def rasa_command(settings: Settings, model_file: Path, host: str, workdir: Path)
         "--quiet",
         "--logging-config-file", str(write_logging_config(settings, workdir)),
     ]
-    if settings.rasa_token:
-        # One argument with "=": a random token may start with "-", which argparse would take for an option.
-        command += [f"--auth-token={settings.rasa_token.reveal()}"]
+    # No --auth-token here: bot/cli/logged.py adds it from the environment inside the process (never argv, see there).
     return command
 
 
@@ -77,6 +78,9 @@ def actions_command(settings: Settings, workdir: Path) -> list[str]:
 def handle(args: argparse.Namespace) -> int:
     settings = get_settings()
     Sealer.from_settings(settings)  # every process stores message text: no data keys, no start (one clear line)
+    if not settings.rasa_token:  # Rasa and the action server would refuse every call: say so at once
+        print(f"caunoi: {MISSING}", file=sys.stderr)
+        return 2
     if args.process == "rasa":
         found = args.model or model.current_model(settings)
         if found is None or not found.exists():

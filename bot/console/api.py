@@ -72,21 +72,20 @@ async def login(request: Request, ctx: Context) -> Response:
         raise ApiError(401, "wrong username or password")
     username = username.strip().lower()
     address = client_address(request, services.settings.console)
-    if await services.logins.locked(username, address):
+    if not await services.logins.reserve(username, address):
         raise ApiError(429, "too many failed logins: try again later")
     operator = await services.operators.verify(username, password)
-    if operator is None:
-        await services.logins.failed(username, address)
+    if operator is None:  # the reservation stays: it is this failure's count
         known = USERNAME.fullmatch(username) and await services.operators.get(username) is not None
         await services.audit.record(username if known else "?", "login_failed")
         raise ApiError(401, "wrong username or password")
-    await services.logins.succeeded(username)
+    await services.logins.succeeded(username, address)
     token, session = await services.sessions.create(operator)
     await services.presence.seen(operator.username)
     await services.audit.record(operator.username, "login")
     response = ok({"csrf_token": session.csrf, **operator_json(operator)})
     secure = over_tls(request, services.settings.console)
-    set_session_cookie(response, token, int(services.sessions.max_seconds), secure)
+    set_session_cookie(response, token, secure)
     return response
 
 

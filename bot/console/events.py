@@ -24,6 +24,7 @@ from bot.queue import events_channel
 log = logging.getLogger(__name__)
 Event = dict[str, Any]
 CLIENT_BUFFER = 200
+SESSIONS_ENDED = "sessions_ended"  # an operator was disabled or reset: every stream checks its session at once
 ONLINE_WINDOW_SECONDS = 60.0  # an operator whose console was heard from within this window is online
 
 # KEYS: lengths hash, events channel, then one transcript key per conversation. ARGV: the conversations.

@@ -77,18 +77,25 @@ class Handoffs:
             await self.tell(conversation_id, self.joined(operator))
         return transition
 
+    async def _overridden(self, conversation_id: str, actor: Operator) -> str | None:
+        """Who holds the conversation when a supervisor is about to act on it for them (the audit log names them)."""
+        holder = await self._queue.holder(conversation_id) if actor.supervisor else None
+        return holder if holder and holder != actor.username else None
+
     async def release(self, conversation_id: str, actor: Operator) -> Transition:
+        held_by = await self._overridden(conversation_id, actor)
         transition = await self._queue.release(conversation_id, actor.username, force=actor.supervisor)
         if transition.ok:
-            await self._audit.record(actor.username, "release", conversation_id)
+            await self._audit.record(actor.username, "release", conversation_id, held_by=held_by)
             await self.tell(conversation_id, self._texts.released)
         return transition
 
     async def transfer(self, conversation_id: str, actor: Operator, target: Operator) -> Transition:
+        held_by = await self._overridden(conversation_id, actor)
         transition = await self._queue.transfer(conversation_id, actor.username, target.username,
                                                 force=actor.supervisor)
         if transition.ok:
-            await self._audit.record(actor.username, "transfer", conversation_id, to=target.username)
+            await self._audit.record(actor.username, "transfer", conversation_id, to=target.username, held_by=held_by)
             await self.tell(conversation_id, self.joined(target))
         return transition
 
@@ -96,6 +103,7 @@ class Handoffs:
                     referral: dict[str, str] | None) -> Transition:
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
+        held_by = await self._overridden(conversation_id, actor)
         transition, case = await self._queue.close(conversation_id, actor.username, force=actor.supervisor)
         if not transition.ok:
             return transition
@@ -117,7 +125,7 @@ class Handoffs:
             await CampaignStore(self._redis).count(case.campaign, "referred", vietnam_day(now))
         referred = (referral or {}).get("entry_id") or ("free-text" if referral else None)
         await self._audit.record(actor.username, "close", conversation_id, outcome=outcome, referral=referred,
-                                 was=transition.mode)
+                                 was=transition.mode, held_by=held_by)
         await self.notice(conversation_id, "closed")
         self.spawn(self._rasa.reset_escalated(conversation_id))
         return transition

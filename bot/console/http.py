@@ -98,8 +98,10 @@ def over_tls(request: Request, settings: ConsoleSettings) -> bool:
     return request.url.scheme == "https" or forwarded == "https"
 
 
-def set_session_cookie(response: Response, token: str, max_age: int, secure: bool) -> None:
-    response.set_cookie(COOKIE, token, max_age=max_age, path="/api", httponly=True, samesite="strict", secure=secure)
+def set_session_cookie(response: Response, token: str, secure: bool) -> None:
+    """A browser-session cookie (no Max-Age, no Expires): closing the browser forgets it. The server still ends the
+    session after its idle and maximum times (bot/console/sessions.py)."""
+    response.set_cookie(COOKIE, token, path="/api", httponly=True, samesite="strict", secure=secure)
 
 
 def clear_session_cookie(response: Response, secure: bool) -> None:

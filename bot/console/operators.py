@@ -3,13 +3,18 @@
 The alias is all a person ever sees of an operator ("Chào bạn, mình là Hoa…"), so it may hold letters only — no
 digits (no phone numbers) — and nothing is derived from the username, which may well hold a real name.
 `generation` grows on every password reset and on disabling: sessions of an older generation end at once.
+Each record is signed with CAUNOI_SECRET_KEY (bot/console/signing.py): a role, password hash or state written into
+Redis by anything but this store is not honoured — the account is treated as absent until
+`caunoi operator reset-password` signs it again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,6 +23,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from bot import keys
+from bot.console.events import SESSIONS_ENDED, publish
+from bot.console.signing import FIELD, RecordSigner
+from bot.settings import Secret
+
+log = logging.getLogger(__name__)
 
 Role = Literal["operator", "supervisor"]
 ROLES: tuple[Role, ...] = ("operator", "supervisor")
@@ -62,10 +72,24 @@ def check_alias(alias: str) -> str:
 
 
 class OperatorStore:
-    def __init__(self, client: redis.asyncio.Redis, hasher: PasswordHasher | None = None):
+    def __init__(self, client: redis.asyncio.Redis, secret_key: Secret, hasher: PasswordHasher | None = None):
         self._redis = client
+        self._signer = RecordSigner(secret_key)
         self._hasher = hasher or PasswordHasher()
         self._dummy: str | None = None
+
+    @staticmethod
+    def _signed_fields(username: str, record: Mapping[str, str]) -> tuple[str, ...]:
+        # Everything that decides who may log in and with what rights; created_at is information only.
+        return ("operator", keys.operator(username), record.get("role", ""), record.get("alias", ""),
+                record.get("disabled", "0"), record.get("generation", "0"), record.get("password", ""))
+
+    def _signature(self, username: str, record: Mapping[str, str]) -> str:
+        return self._signer.sign(*self._signed_fields(username, record))
+
+    def _honoured(self, username: str, record: Mapping[str, str]) -> bool:
+        return record.get("role") in ROLES and self._signer.valid(record.get(FIELD),
+                                                                  *self._signed_fields(username, record))
 
     async def add(self, username: str, role: str, password: str, alias: str = "") -> Operator:
         if not USERNAME.fullmatch(username):
@@ -80,53 +104,101 @@ class OperatorStore:
         added = await self._redis.hsetnx(keys.operator(username), "username", username)
         if not added:
             raise OperatorError(f"operator {username!r} already exists")
+        record = {"role": role, "alias": alias, "password": hashed, "disabled": "0", "generation": "0"}
         await self._redis.hset(keys.operator(username), mapping={
-            "role": role, "alias": alias, "password": hashed, "disabled": "0", "generation": "0",
-            "created_at": f"{time.time():.3f}"})
+            **record, "created_at": f"{time.time():.3f}", FIELD: self._signature(username, record)})
         await self._redis.sadd(keys.OPERATORS, username)
         return Operator(username, role, alias)
 
-    async def get(self, username: str) -> Operator | None:
+    async def _record(self, username: str) -> dict[str, str] | None:
+        """The stored record when its signature holds, else None."""
         if not USERNAME.fullmatch(username):
             return None
-        data = await self._redis.hgetall(keys.operator(username))
+        data: dict[str, str] = await self._redis.hgetall(keys.operator(username))
         if not data or data.get("role") not in ROLES:
             return None
-        return Operator(username, data["role"], data.get("alias", ""), data.get("disabled") == "1",
+        if not self._honoured(username, data):
+            # No name in the log: usernames may be real names. `caunoi operator list` names refused records.
+            log.warning("operator record refused: its signature does not match (written outside Cầu Nối, or "
+                        "signed with another CAUNOI_SECRET_KEY)")
+            return None
+        return data
+
+    @staticmethod
+    def _operator(username: str, data: Mapping[str, str]) -> Operator:
+        role: Role = "supervisor" if data["role"] == "supervisor" else "operator"
+        return Operator(username, role, data.get("alias", ""), data.get("disabled") == "1",
                         int(data.get("generation") or 0))
+
+    async def get(self, username: str) -> Operator | None:
+        data = await self._record(username)
+        return None if data is None else self._operator(username, data)
+
+    async def refused(self) -> list[str]:
+        """Usernames whose stored record is not signed with this secret key (edited in Redis, or another key)."""
+        found = []
+        for name in sorted(await self._redis.smembers(keys.OPERATORS)):
+            data = await self._redis.hgetall(keys.operator(name))
+            if data and not self._honoured(name, data):
+                found.append(name)
+        return found
+
+    async def _update(self, username: str, change: Callable[[dict[str, str]], dict[str, str]],
+                      signed_only: bool = True) -> bool:
+        """Applies `change` to the record and signs the result, atomically (retried if the record changed
+        meanwhile). False when there is no such record (or, with `signed_only`, no honoured one)."""
+        key = keys.operator(username)
+        if not USERNAME.fullmatch(username):
+            return False
+        async with self._redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key)
+                    data: dict[str, str] = await pipe.hgetall(key)
+                    if not data or data.get("role") not in ROLES or (signed_only
+                                                                    and not self._honoured(username, data)):
+                        await pipe.reset()
+                        return False
+                    updated = {**data, **change(data)}
+                    updated[FIELD] = self._signature(username, updated)
+                    pipe.multi()
+                    pipe.hset(key, mapping=updated)
+                    await pipe.execute()
+                    return True
+                except redis.WatchError:
+                    continue
 
     async def all(self) -> list[Operator]:
         found = [await self.get(name) for name in sorted(await self._redis.smembers(keys.OPERATORS))]
         return [operator for operator in found if operator is not None]
 
     async def disable(self, username: str) -> bool:
-        if await self.get(username) is None:
-            return False
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(keys.operator(username), "disabled", "1")
-            pipe.hincrby(keys.operator(username), "generation", 1)
-            await pipe.execute()
-        return True
+        done = await self._update(username, lambda record: {
+            "disabled": "1", "generation": str(int(record.get("generation") or 0) + 1)})
+        if done:
+            await publish(self._redis, {"type": SESSIONS_ENDED})  # their open event streams end now
+        return done
 
     async def reset_password(self, username: str, password: str) -> bool:
-        """New password, sessions ended, account enabled again. False for an unknown operator."""
+        """New password, sessions ended, account enabled again, and the record signed again (also one that was
+        refused: the deployer running this sees its role in `caunoi operator list`). False for an unknown operator."""
         problem = password_problem(password)
         if problem:
             raise OperatorError(problem)
-        if await self.get(username) is None:
-            return False
         hashed = await asyncio.to_thread(self._hasher.hash, password)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(keys.operator(username), mapping={"password": hashed, "disabled": "0"})
-            pipe.hincrby(keys.operator(username), "generation", 1)
-            await pipe.execute()
-        return True
+        done = await self._update(username, lambda record: {
+            "password": hashed, "disabled": "0", "generation": str(int(record.get("generation") or 0) + 1)},
+            signed_only=False)
+        if done:
+            await publish(self._redis, {"type": SESSIONS_ENDED})
+        return done
 
     async def verify(self, username: str, password: str) -> Operator | None:
         """The operator when the password is right and the account enabled. An unknown name costs the same time
         as a known one, so answers do not tell which usernames exist."""
-        operator = await self.get(username)
-        stored = await self._redis.hget(keys.operator(username), "password") if operator else None
+        record = await self._record(username)
+        operator = self._operator(username, record) if record else None
+        stored = record.get("password") if record else None
         if not stored:
             stored = await self._dummy_hash()
         try:
@@ -136,8 +208,9 @@ class OperatorStore:
         if operator is None or operator.disabled:
             return None
         if self._hasher.check_needs_rehash(stored):
-            await self._redis.hset(keys.operator(username), "password",
-                                   await asyncio.to_thread(self._hasher.hash, password))
+            rehashed = await asyncio.to_thread(self._hasher.hash, password)
+            await self._update(username, lambda record: {"password": rehashed}
+                               if record.get("password") == stored else {})
         return operator
 
     async def _dummy_hash(self) -> str:

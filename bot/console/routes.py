@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.console import api, outreach
 from bot.console.api import Context
 from bot.console.clock import parse_time
+from bot.console.events import SESSIONS_ENDED
 from bot.console.http import COOKIE, CSRF_HEADER, NO_STORE, ApiError, error
 from bot.console.services import ConsoleServices
 
@@ -111,6 +112,13 @@ async def events(request: Request, ctx: Context) -> Response:
                     continue
                 if event.get("type") == "bye":
                     return
+                # Every event, not only the heartbeat: a disabled operator's stream ends at the next event, and
+                # disabling publishes one (SESSIONS_ENDED), so at once rather than up to a heartbeat later.
+                if await services.sessions.by_digest(session.digest, touch=False) is None:
+                    yield "event: logout\ndata: {}\n\n"
+                    return
+                if event.get("type") == SESSIONS_ENDED:
+                    continue
                 kind = str(event.get("type", "message"))
                 yield f"event: {kind}\ndata: {json.dumps(event, ensure_ascii=False)}\n\n"
 

@@ -80,7 +80,7 @@ class ConsoleServices:
         console = settings.console
         client, clock = gateway.redis, options.clock
         texts = console_texts(settings.content_dir.resolve())
-        operators = OperatorStore(client, options.hasher)
+        operators = OperatorStore(client, settings.secret_key, options.hasher)
         audit = AuditLog(client, clock)
         presence = Presence(client, clock)
         notes = CaseNotes(client, clock, settings.retention_days, Sealer.from_settings(settings),
@@ -98,7 +98,7 @@ class ConsoleServices:
         services = cls(
             settings=settings, gateway=gateway, options=options, operators=operators,
             sessions=Sessions(client, operators, console.session_idle_minutes * 60, console.session_max_hours * 3600,
-                              clock),
+                              clock, settings.secret_key),
             logins=LoginLimiter(client, console.login_max_failures, console.login_lock_minutes * 60),
             audit=audit, presence=presence, broadcaster=Broadcaster(client), handoffs=handoffs, notes=notes,
             rasa=rasa, texts=texts, canned=canned_replies(settings.content_dir.resolve()),

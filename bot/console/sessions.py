@@ -3,15 +3,19 @@
 A session is a random token in an HttpOnly cookie; Redis keeps only its SHA-256 (a copy of the database holds no
 usable session) with the operator, a CSRF token, and when it began and was last used. It ends after
 `idle_seconds` without a request, after `max_seconds` in any case, at logout, and when the operator is disabled or
-their password reset. Failed logins are counted per username and per address over a window; past the limit the
-login is refused without looking at the password.
+their password reset. Each record is signed with CAUNOI_SECRET_KEY (bot/console/signing.py) over its key, operator,
+generation, start and CSRF token: a session hash written straight into Redis is no session. Failed logins are
+counted per username and per address over a window; past the limit the login is refused without looking at the
+password.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import redis.asyncio
@@ -19,6 +23,10 @@ import redis.asyncio
 from bot import keys
 from bot.console.clock import Clock
 from bot.console.operators import Operator, OperatorStore
+from bot.console.signing import FIELD, RecordSigner
+from bot.settings import Secret
+
+log = logging.getLogger(__name__)
 
 TOKEN_BYTES = 32
 
@@ -44,16 +52,13 @@ class Session:
 
 class Sessions:
     def __init__(self, client: redis.asyncio.Redis, operators: OperatorStore, idle_seconds: float,
-                 max_seconds: float, clock: Clock):
+                 max_seconds: float, clock: Clock, secret_key: Secret):
         self._redis = client
+        self._signer = RecordSigner(secret_key)
         self._operators = operators
         self._idle = idle_seconds
         self._max = max_seconds
         self._clock = clock
-
-    @property
-    def max_seconds(self) -> float:
-        return self._max
 
     async def create(self, operator: Operator) -> tuple[str, Session]:
         """A new session: the token for the cookie (shown nowhere else) and the session."""
@@ -61,8 +66,9 @@ class Sessions:
         csrf = secrets.token_urlsafe(TOKEN_BYTES)
         now = self._clock()
         key = keys.session(digest(token))
-        await self._redis.hset(key, mapping={"username": operator.username, "csrf": csrf, "created": f"{now:.3f}",
-                                             "seen": f"{now:.3f}", "generation": str(operator.generation)})
+        record = {"username": operator.username, "csrf": csrf, "created": f"{now:.3f}",
+                  "generation": str(operator.generation)}
+        await self._redis.hset(key, mapping={**record, "seen": f"{now:.3f}", FIELD: self._signature(key, record)})
         await self._redis.expire(key, int(self._max) + 60)
         return token, Session(digest(token), operator, csrf, now)
 
@@ -77,6 +83,10 @@ class Sessions:
         data = await self._redis.hgetall(key)
         if not data:
             return None
+        if not self._signer.valid(data.get(FIELD), *self._signed_fields(key, data)):
+            log.warning("console session refused: its signature does not match (written outside Cầu Nối)")
+            await self._redis.delete(key)
+            return None
         now = self._clock()
         created, seen = float(data.get("created") or 0), float(data.get("seen") or 0)
         operator = await self._operators.get(data.get("username", ""))
@@ -88,35 +98,71 @@ class Sessions:
             await self._redis.hset(key, "seen", f"{now:.3f}")
         return Session(token_digest, operator, data.get("csrf", ""), created)
 
+    @staticmethod
+    def _signed_fields(key: str, record: Mapping[str, str]) -> tuple[str, ...]:
+        # `seen` is not signed: it changes on every request, and moving it only keeps a real session (whose token
+        # only its browser has) idle-alive longer; `created` bounds every session at max_seconds.
+        return ("session", key, record.get("username", ""), record.get("generation", ""), record.get("created", ""),
+                record.get("csrf", ""))
+
+    def _signature(self, key: str, record: Mapping[str, str]) -> str:
+        return self._signer.sign(*self._signed_fields(key, record))
+
     async def end(self, session: Session) -> None:
         await self._redis.delete(keys.session(session.digest))
 
 
 class LoginLimiter:
     """Refuses logins for a username after `max_failures` failures, and for an address after four times as many,
-    until `lock_seconds` pass without another failure."""
+    until `lock_seconds` pass without another failure.
+
+    An attempt is counted before its password is checked (`reserve`, one atomic step in Redis), not after: counting
+    after the slow verify let 150 simultaneous attempts all pass the check while the first five were still being
+    verified. A success gives its reservation back (`succeeded`); a failure keeps it.
+    """
+
+    # KEYS: the username's and the address's counters. ARGV: the two limits and the lock period.
+    # Over either limit: refused, nothing counted (a refused attempt does not prolong the lock).
+    _RESERVE = """
+    local user = tonumber(redis.call('GET', KEYS[1]) or '0')
+    local address = tonumber(redis.call('GET', KEYS[2]) or '0')
+    if user >= tonumber(ARGV[1]) or address >= tonumber(ARGV[2]) then
+        return 0
+    end
+    redis.call('INCR', KEYS[1])
+    redis.call('EXPIRE', KEYS[1], ARGV[3])
+    redis.call('INCR', KEYS[2])
+    redis.call('EXPIRE', KEYS[2], ARGV[3])
+    return 1
+    """
+    # A success: the username's failures forgotten, the address's reservation given back (if it has not expired).
+    _RELEASE = """
+    redis.call('DEL', KEYS[1])
+    if tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then
+        redis.call('DECR', KEYS[2])
+    end
+    return 1
+    """
 
     def __init__(self, client: redis.asyncio.Redis, max_failures: int, lock_seconds: int):
         self._redis = client
         self._max = max_failures
         self._lock = lock_seconds
+        self._reserve = client.register_script(self._RESERVE)
+        self._release = client.register_script(self._RELEASE)
 
     def _keys(self, username: str, address: str) -> tuple[str, str]:
         # Hashed: people type passwords into the username field, and addresses are personal data.
         return (keys.login_failures("user", digest(username.lower()[:64])),
                 keys.login_failures("ip", digest(address)))
 
-    async def locked(self, username: str, address: str) -> bool:
-        user_key, address_key = self._keys(username, address)
-        user, by_address = await self._redis.mget(user_key, address_key)
-        return int(user or 0) >= self._max or int(by_address or 0) >= self._max * 4
+    async def reserve(self, username: str, address: str) -> bool:
+        """Counts one attempt as failed until it succeeds; False (nothing counted) when the username or the address
+        is locked, and the password must then not be checked."""
+        allowed = await self._reserve(keys=list(self._keys(username, address)),
+                                      args=[self._max, self._max * 4, self._lock])
+        return bool(allowed)
 
-    async def failed(self, username: str, address: str) -> None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            for key in self._keys(username, address):
-                pipe.incr(key)
-                pipe.expire(key, self._lock)
-            await pipe.execute()
-
-    async def succeeded(self, username: str) -> None:
-        await self._redis.delete(self._keys(username, "")[0])
+    async def succeeded(self, username: str, address: str) -> None:
+        """The username's failures are forgotten; the address gives back this attempt's reservation only."""
+        await self._release(keys=list(self._keys(username, address)))

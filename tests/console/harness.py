@@ -122,7 +122,8 @@ class Console:
             await client.aclose()
 
     async def operator(self, username: str, role: str = "operator", alias: str = "") -> Operator:
-        return await OperatorStore(self.gateway.redis, CHEAP_HASHER).add(username, role, PASSWORD, alias)
+        store = OperatorStore(self.gateway.redis, self.gateway.settings.secret_key, CHEAP_HASHER)
+        return await store.add(username, role, PASSWORD, alias)
 
     async def login(self, username: str, role: str = "operator", alias: str = "") -> Session:
         """A new operator, logged in with a client of their own."""

@@ -9,9 +9,12 @@ import time
 import pytest
 
 from bot import keys
+from bot.console.http import COOKIE
+from bot.console.operators import Operator
+from bot.console.sessions import digest
 from bot.queue import Case
 from tests.channels.botapi import FakeBotAPI
-from tests.console.harness import PASSWORD, Console, FakeRasa
+from tests.console.harness import CHEAP_HASHER, PASSWORD, Console, FakeRasa
 
 PERSON = "tg:424242"
 XSS = '<script>alert("x")</script><img src=x onerror="alert(1)"> & "quotes"'
@@ -33,6 +36,8 @@ async def test_login_sets_a_strict_session_cookie_and_returns_a_csrf_token(conso
     cookie = response.headers["set-cookie"]
     assert "caunoi_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
     assert "Path=/api" in cookie and "Secure" not in cookie  # plain http here
+    # A browser-session cookie: gone when the browser closes (the server's idle and maximum times still apply).
+    assert "max-age" not in cookie.lower() and "expires" not in cookie.lower()
     assert (await http.get("/api/me")).json()["csrf_token"] == body["csrf_token"]
     behind_tls = await console.client().post("/api/login", json={"username": "hoa", "password": PASSWORD},
                                               headers={"X-Forwarded-Proto": "https"})
@@ -261,6 +266,32 @@ async def test_login_is_locked_after_repeated_failures_per_username_and_per_addr
     assert PASSWORD not in json.dumps(audit) and "sai-mat-khau" not in json.dumps(audit)
 
 
+async def test_a_burst_of_concurrent_logins_checks_no_more_passwords_than_the_limit(console: Console) -> None:
+    await console.operator("hoa")
+    verify = console.services.operators.verify
+    checked: list[str] = []
+
+    async def counting(username: str, password: str) -> Operator | None:
+        checked.append(password)
+        return await verify(username, password)
+
+    console.services.operators.verify = counting  # type: ignore[method-assign]
+    http = console.client()
+
+    async def burst(passwords: list[str]) -> list[int]:
+        answers = await asyncio.gather(*(http.post("/api/login", json={"username": "hoa", "password": password})
+                                         for password in passwords))
+        return [answer.status_code for answer in answers]
+
+    limit = console.services.settings.console.login_max_failures
+    statuses = await burst([f"sai-mat-khau-{n:03d}" for n in range(150)])
+    assert len(checked) == limit and statuses.count(401) == limit and statuses.count(429) == 150 - limit
+    # Locked: the right password, however many times and among however many wrong ones, is not even checked.
+    checked.clear()
+    mixed = [PASSWORD if n % 10 == 0 else f"sai-mat-khau-{n:03d}" for n in range(150)]
+    assert set(await burst(mixed)) == {429} and checked == []
+
+
 async def test_sessions_expire_when_idle_and_after_the_maximum(console: Console) -> None:
     clock = [1_000_000.0]
     services = console.services
@@ -290,6 +321,48 @@ async def test_disabling_an_operator_ends_their_sessions(console: Console) -> No
         == 401
 
 
+async def test_a_session_written_straight_into_redis_is_no_session(console: Console) -> None:
+    """What a local user did with the private store: wrote a session hash for a supervisor and used its token."""
+    await console.operator("lan", role="supervisor")
+    redis = console.gateway.redis
+    token, now = "a-token-the-attacker-chose", time.time()
+    await redis.hset(keys.session(digest(token)), mapping={"username": "lan", "csrf": "c", "created": f"{now:.3f}",
+                                                           "seen": f"{now:.3f}", "generation": "0"})
+    forged = console.client()
+    forged.cookies.set(COOKIE, token, domain="console.test", path="/api")
+    answer = await forged.get("/api/stats")
+    assert answer.status_code == 401 and "log in" in answer.json()["error"]
+    assert not await redis.exists(keys.session(digest(token)))  # refused and removed
+    # A real session's signed record copied under the attacker's token, or turned into the supervisor's: refused.
+    hoa = await console.login("hoa")
+    [real_key] = [key async for key in redis.scan_iter(keys.session("*"))]
+    await redis.hset(keys.session(digest(token)), mapping=await redis.hgetall(real_key))
+    assert (await forged.get("/api/queue")).status_code == 401
+    await redis.hset(real_key, "username", "lan")
+    assert (await hoa.get("/api/stats")).status_code == 401
+
+
+async def test_an_operator_record_edited_in_redis_is_not_honoured(console: Console) -> None:
+    redis = console.gateway.redis
+    minh = await console.login("minh")
+    assert (await minh.get("/api/stats")).status_code == 403
+    await redis.hset(keys.operator("minh"), "role", "supervisor")  # promoted by a write to the store
+    assert (await minh.get("/api/stats")).status_code == 401  # not a supervisor: no one at all
+    assert (await console.client().post("/api/login", json={"username": "minh", "password": PASSWORD})).status_code \
+        == 401
+    # An account made up in Redis with a password hash the writer knows cannot log in either.
+    await redis.hset(keys.operator("ghost"), mapping={
+        "username": "ghost", "role": "supervisor", "alias": "", "disabled": "0", "generation": "0",
+        "password": CHEAP_HASHER.hash(PASSWORD)})
+    await redis.sadd(keys.OPERATORS, "ghost")
+    assert (await console.client().post("/api/login", json={"username": "ghost", "password": PASSWORD})).status_code \
+        == 401
+    assert "ghost" not in {o.username for o in await console.services.operators.all()}
+    # The store's own changes keep the records signed: a reset signs minh's record again (as the role it holds).
+    assert await console.services.operators.reset_password("minh", PASSWORD)
+    assert (await console.services.operators.get("minh")) is not None
+
+
 async def test_logout_ends_the_session(console: Console) -> None:
     hoa = await console.login("hoa")
     response = await hoa.post("/api/logout")
@@ -309,10 +382,19 @@ async def test_supervisor_routes(console: Console) -> None:
     assert stats["waiting"] == 1 and stats["waiting_by_risk"] == {"low": 1}
     assert stats["outcomes_today"] == {"referred": 0, "informed": 0, "no_response": 0, "false_alarm": 1}
     assert {o["username"] for o in stats["operators_online"]} == {"hoa", "boss"}
-    # A supervisor may put back, transfer or close a conversation another operator holds.
+    # A supervisor may put back, transfer or close a conversation another operator holds (an operator may not:
+    # security/test_hostile_api.py), and the audit log names whose it was.
     await queued(console, PERSON)
     await hoa.post(f"/api/conversations/{PERSON}/claim")
     assert (await boss.post(f"/api/conversations/{PERSON}/release")).status_code == 200
+    await hoa.post(f"/api/conversations/{PERSON}/claim")
+    assert (await boss.post(f"/api/conversations/{PERSON}/transfer", {"operator": "minh"})).status_code == 404
+    await console.operator("minh")
+    assert (await boss.post(f"/api/conversations/{PERSON}/transfer", {"operator": "minh"})).status_code == 200
+    assert (await boss.post(f"/api/conversations/{PERSON}/close", {"outcome": "informed"})).status_code == 200
+    trail = [json.loads(line) for line in (await boss.get("/api/audit")).text.splitlines()]
+    overrides = [(e["action"], e.get("held_by")) for e in trail if e["actor"] == "boss" and e["conversation"] == PERSON]
+    assert overrides == [("release", "hoa"), ("transfer", "hoa"), ("close", "minh")]
 
 
 async def test_the_audit_log_says_who_did_what_without_any_text(console: Console) -> None:

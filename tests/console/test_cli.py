@@ -19,6 +19,7 @@ PASSWORD = "mot-mat-khau-dai"
 @pytest.fixture(autouse=True)
 def environment(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("CAUNOI_SECRET_KEY", "cli-test-secret-key")  # accounts are signed with it
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
@@ -49,6 +50,30 @@ def test_add_disable_and_reset_an_operator(monkeypatch: pytest.MonkeyPatch, caps
     assert run(monkeypatch, "operator", "list") == 0
     assert capsys.readouterr().out.splitlines()[-1].endswith("active")
     assert run(monkeypatch, "operator", "disable", "nobody") == 1
+
+
+def test_a_role_edited_in_redis_is_listed_as_refused_until_a_reset_signs_it_again(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], redis_url: str) -> None:
+    assert run(monkeypatch, "operator", "add", "hoa", "--role", "operator", "--password-stdin",
+               stdin=PASSWORD + "\n") == 0
+    redis.Redis.from_url(redis_url).hset(keys.operator("hoa"), "role", "supervisor")
+    capsys.readouterr()
+    assert run(monkeypatch, "operator", "list") == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "hoa\t-\t-\trefused: not signed with this CAUNOI_SECRET_KEY (edited in Redis, or another key); "
+        "`caunoi operator reset-password` signs it again"]
+    assert run(monkeypatch, "operator", "reset-password", "hoa", "--password-stdin", stdin="a-new-password-2\n") == 0
+    assert run(monkeypatch, "operator", "list") == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "hoa\tsupervisor\t-\tactive"
+
+
+def test_without_the_secret_key_no_account_is_touched(monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("CAUNOI_SECRET_KEY")
+    get_settings.cache_clear()
+    assert run(monkeypatch, "operator", "add", "hoa", "--role", "operator", "--password-stdin",
+               stdin=PASSWORD + "\n") == 2
+    assert capsys.readouterr().err.startswith("caunoi: CAUNOI_SECRET_KEY is not set")
 
 
 @pytest.mark.parametrize(("argv", "stdin", "message"), [

@@ -99,3 +99,16 @@ async def test_the_stream_ends_with_the_session(settings: Settings, rasa: FakeRa
         async with events(hoa.http) as stream:
             await console.services.operators.disable("hoa")
             assert await stream.next_event("logout") == {}
+
+
+async def test_disabling_an_operator_ends_their_stream_at_once_not_at_the_next_heartbeat(
+        settings: Settings, rasa: FakeRasa) -> None:
+    slow = ConsoleOptions(hasher=CHEAP_HASHER, heartbeat_seconds=15.0, watch_seconds=0.1, sweep_seconds=3600)
+    async with over_http(console_app(settings, rasa, slow)) as console:
+        hoa = await console.login("hoa")
+        async with events(hoa.http) as stream:
+            await asyncio.sleep(0.2)
+            started = time.monotonic()
+            await console.services.operators.disable("hoa")
+            assert await stream.next_event("logout", timeout=14.0) == {}
+            assert time.monotonic() - started < 2.0

@@ -33,7 +33,7 @@ from starlette.routing import Route
 from bot import keys
 from bot.console.operators import OperatorStore
 from bot.queue import Case, HandoffQueue
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, Secret
 from bot.store import free_port
 from tests.channels.botapi import TOKEN, FakeBotAPI, text_update
 from tests.console.harness import CHEAP_HASHER, PASSWORD
@@ -99,6 +99,7 @@ def gateways(redis_url: str, bot_api: FakeBotAPI, rasa: EchoRasa, tmp_path: Path
     env.update({"REDIS_URL": redis_url, "CAUNOI_RASA_URL": rasa.url, "CAUNOI_ACTIONS_URL": rasa.url,
                 "CAUNOI_TELEGRAM_TOKEN": TOKEN, "CAUNOI_TELEGRAM_API_URL": bot_api.url,
                 "CAUNOI_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET, "CAUNOI_SECRET_KEY": "two-processes-secret-key",
+                "CAUNOI_RASA_TOKEN": "two-processes-rasa-token",
                 "CAUNOI_DATA_KEYS": Fernet.generate_key().decode("ascii")})
     running: list[tuple[subprocess.Popen[bytes], str, Path]] = []
     try:
@@ -179,7 +180,7 @@ async def test_two_gateway_processes_process_each_update_once_and_answer_in_orde
 async def test_two_operators_claiming_through_two_processes_at_once_one_wins(
         gateways: list[tuple[str, Path]], bot_api: FakeBotAPI, redis_client: redis.asyncio.Redis) -> None:
     (one, _), (two, _) = gateways
-    operators = OperatorStore(redis_client, CHEAP_HASHER)
+    operators = OperatorStore(redis_client, Secret("two-processes-secret-key"), CHEAP_HASHER)
     sessions = []
     for name, url in (("lan", one), ("minh", two)):
         await operators.add(name, "operator", PASSWORD)

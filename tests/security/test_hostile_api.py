@@ -38,7 +38,8 @@ class Operator:
 
 
 async def login(running: Running, username: str, role: str = "operator") -> Operator:
-    await OperatorStore(running.gateway.redis, HASHER).add(username, role, PASSWORD)
+    store = OperatorStore(running.gateway.redis, running.gateway.settings.secret_key, HASHER)
+    await store.add(username, role, PASSWORD)
     http = httpx.AsyncClient(transport=running.http._transport, base_url="http://gateway")
     response = await http.post("/api/login", json={"username": username, "password": PASSWORD})
     assert response.status_code == 200, response.text

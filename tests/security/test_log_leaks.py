@@ -25,7 +25,7 @@ from argon2 import PasswordHasher
 
 from bot.console.operators import OperatorStore
 from bot.logs import configure
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import PROJECT_ROOT, Secret, Settings
 from bot.store import free_port
 from tests.channels.botapi import Behaviour, FakeBotAPI, text_update
 from tests.channels.fakes import FakeRasa
@@ -90,7 +90,8 @@ CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # a
 
 @pytest.fixture
 async def operator(log_lines: io.StringIO, running: Running) -> AsyncIterator[httpx.AsyncClient]:
-    await OperatorStore(running.gateway.redis, CHEAP_HASHER).add("lan", "supervisor", PASSWORD, "Chị Lan")
+    store = OperatorStore(running.gateway.redis, running.gateway.settings.secret_key, CHEAP_HASHER)
+    await store.add("lan", "supervisor", PASSWORD, "Chị Lan")
     yield running.http
 
 
@@ -194,7 +195,7 @@ async def test_the_gateway_process_writes_only_clean_json_lines(redis_url: str, 
     env.update(CAUNOI_HTTP_PORT=str(port), CAUNOI_RASA_URL=f"http://127.0.0.1:{free_port()}",  # Rasa is down
                CAUNOI_ACTIONS_URL=f"http://127.0.0.1:{free_port()}", CAUNOI_ZALO_API_URL="http://127.0.0.1:9",
                CAUNOI_ZALO_OAUTH_URL="http://127.0.0.1:9")
-    await OperatorStore(redis_client, CHEAP_HASHER).add("lan", "operator", PASSWORD)
+    await OperatorStore(redis_client, Secret(SECRET_KEY), CHEAP_HASHER).add("lan", "operator", PASSWORD)
     process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "gateway"], env=env, cwd=PROJECT_ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

@@ -41,7 +41,7 @@ async def test_rasa_the_action_server_and_the_gateway_log_nothing_they_must_not(
     settings = from_environment(env)
     if model.current_model(settings) is None:
         pytest.skip("no trained model matches the data (make train)")
-    await OperatorStore(redis_client, CHEAP_HASHER).add("lan", "operator", PASSWORD)
+    await OperatorStore(redis_client, settings.secret_key, CHEAP_HASHER).add("lan", "operator", PASSWORD)
     processes = {name: subprocess.Popen([sys.executable, "-m", "bot", "serve", name], env=env, cwd=PROJECT_ROOT,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
                  for name in ("actions", "rasa", "gateway")}

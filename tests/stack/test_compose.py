@@ -29,7 +29,20 @@ def test_redis_keeps_its_data(compose: dict[str, Any]) -> None:
     command = " ".join(redis["command"])
     assert "--appendonly yes" in command
     assert any(volume.endswith(":/data") for volume in redis["volumes"])
-    assert "redis-cli" in redis["healthcheck"]["test"]
+    assert "redis-cli" in " ".join(redis["healthcheck"]["test"])
+
+
+def test_redis_has_a_password_from_the_env_file_never_on_a_command_line(compose: dict[str, Any]) -> None:
+    redis = compose["services"]["redis"]
+    assert redis["environment"]["REDIS_PASSWORD"].startswith("${REDIS_PASSWORD:?")
+    command = " ".join(redis["command"])
+    assert "requirepass %s" in command and "> /tmp/redis.conf" in command and "umask 077" in command
+    assert "--requirepass" not in command and "redis-server /tmp/redis.conf" in command
+    assert "REDISCLI_AUTH=" in " ".join(redis["healthcheck"]["test"])  # not `redis-cli -a`, which is argv too
+    for name in PROCESSES:
+        url = urlsplit(compose["services"][name]["environment"]["REDIS_URL"])
+        assert url.password == "${REDIS_PASSWORD}"
+    assert "REDIS_PASSWORD=" in (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", PROCESSES)

@@ -31,8 +31,9 @@ PLACE = {"latitude": 10.7626, "longitude": 106.6601}
 def test_a_redis_dump_of_a_real_conversation_reveals_no_message_text(redis_url: str,
                                                                     bot_api: FakeBotAPI) -> None:
     key = new_key()
-    env = stack_env(REDIS_URL=redis_url, CAUNOI_DATA_KEYS=key, CAUNOI_TELEGRAM_TOKEN=TOKEN,
-                    CAUNOI_TELEGRAM_API_URL=bot_api.url, CAUNOI_TELEGRAM_WEBHOOK_SECRET=SECRET)
+    env = stack_env(REDIS_URL=redis_url, CAUNOI_DATA_KEYS=key, CAUNOI_SECRET_KEY="stack-sealed-secret",
+                    CAUNOI_TELEGRAM_TOKEN=TOKEN, CAUNOI_TELEGRAM_API_URL=bot_api.url,
+                    CAUNOI_TELEGRAM_WEBHOOK_SECRET=SECRET)
     process, lines = start_run(env)
     try:
         assert any(line.startswith("caunoi: ready:") for line in lines), "".join(lines)
@@ -92,3 +93,20 @@ def test_a_malformed_key_stops_the_process_without_showing_it(redis_url: str) ->
     assert result.returncode == 2
     assert result.stderr.strip().startswith("caunoi: CAUNOI_DATA_KEYS: key 2 is not a data key")
     assert typo[:20] not in result.stdout + result.stderr
+
+
+def test_a_kept_redis_without_a_secret_key_is_one_clear_line(redis_url: str) -> None:
+    result = subprocess.run([*CAUNOI, "run"], env=stack_env(REDIS_URL=redis_url, CAUNOI_DATA_KEYS=new_key()),
+                            capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("caunoi: REDIS_URL is set, so CAUNOI_SECRET_KEY must be too")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("process", ["gateway", "rasa", "actions"])
+def test_no_process_starts_without_the_stacks_token(redis_url: str, process: str) -> None:
+    env = stack_env(REDIS_URL=redis_url, CAUNOI_DATA_KEYS=new_key())
+    result = subprocess.run([*CAUNOI, "serve", process], env=env, capture_output=True, text=True, timeout=60,
+                            cwd=PROJECT_ROOT)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("caunoi: CAUNOI_RASA_TOKEN is not set")
