@@ -68,7 +68,7 @@ class ActionAnswerFromArticle(Action):
     def _wanted(tracker: Tracker) -> tuple[Article, Section] | None:
         articles = content().articles
         asked = latest_entity(tracker, "article")
-        if asked in articles:  # a button: exactly what it names
+        if asked is not None and asked in articles:  # a button: exactly what it names
             article = articles[asked]
             return article, article.section(latest_entity(tracker, "section") or "") or article.lead
         mapped = dialogue()["article_for_intent"].get(latest_intent(tracker))

@@ -69,7 +69,9 @@ async def test_a_general_question_gets_the_overview_and_every_section_as_a_butto
     assert "Nguồn: Bộ Tư pháp (pbgdpl.gov.vn) — https://pbgdpl.gov.vn/Pages/tin-tuc-hd-pbpl.aspx?ItemID=5282" \
         in message["text"]
     assert titles(message) == MORE_SUPPORT
-    assert message["buttons"][0]["payload"] == '/ask_support_policy{"article": "victim-support", "section": "cong-nhan"}'
+    assert message["buttons"][0]["payload"] == payload("victim-support", "cong-nhan")
+    assert payload("victim-support", "cong-nhan") == \
+        '/ask_support_policy{"article": "victim-support", "section": "cong-nhan"}'
 
 
 async def test_a_xem_them_button_shows_exactly_what_it_names() -> None:
