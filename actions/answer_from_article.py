@@ -57,10 +57,15 @@ class ActionAnswerFromArticle(Action):
             return []
         article, section = found
         heading = article.title if section.id == "" else section.title
-        sources = response_text(domain, "utter_article_sources", sources=article.source_of(section).line)
-        dispatcher.utter_message(text=f"{heading}\n\n{section.text}\n\n{sources}", buttons=self._more(article, section))
+        parts = [heading, section.text,
+                 response_text(domain, "utter_article_sources", sources=article.source_of(section).line)]
+        buttons = self._more(article, section)
         if self._happened_before(tracker):
-            dispatcher.utter_message(response="utter_article_offer_human")
+            # In the same message: Zalo and the web number only the last message's buttons, so a second message
+            # with a button of its own would make the section buttons unreachable.
+            parts.append(response_text(domain, "utter_article_offer_human"))
+            buttons = [*domain["responses"]["utter_article_offer_human"][0]["buttons"], *buttons]
+        dispatcher.utter_message(text="\n\n".join(parts), buttons=buttons)
         await answered_for_campaign(tracker)
         return []
 

@@ -95,17 +95,18 @@ async def test_a_button_naming_a_section_that_is_gone_shows_the_article() -> Non
 async def test_someone_home_after_being_trafficked_gets_the_answer_and_a_human_without_the_emergency_text() -> None:
     for question in ("toi tung bi ban sang TQ, gio da ve nha, co duoc boi thuong khong",
                      "Tôi từng bị bán sang Trung Quốc, giờ đã về nhà, có được bồi thường không?"):
-        answer_message, offer = await answer(question)
-        assert answer_message["text"].startswith("Bồi thường\n\nBạn có quyền được bồi thường thiệt hại, kể cả khi "
-                                                 "đã về nhà.")
-        assert offer["response"] == "utter_article_offer_human"
-        offered = domain()["responses"]["utter_article_offer_human"][0]
-        assert offered["buttons"] == [{"title": "Nói chuyện với người hỗ trợ", "payload": "/request_human"}]
-        assert "113" not in offered["text"] + answer_message["text"]
+        [message] = await answer(question)  # one message: numbered choices (Zalo, web) are the last message's only
+        offer = domain()["responses"]["utter_article_offer_human"][0]["text"]
+        assert message["text"].startswith("Bồi thường\n\nBạn có quyền được bồi thường thiệt hại, kể cả khi đã về nhà.")
+        assert message["text"].endswith(f"\n\n{offer}") and "Nguồn: Công an tỉnh Bình Phước" in message["text"]
+        assert message["buttons"][0] == {"title": "Nói chuyện với người hỗ trợ", "payload": "/request_human"}
+        assert "Xem thêm: Các khoản hỗ trợ" in titles(message)
+        assert "113" not in message["text"]
 
 
 async def test_a_question_with_no_ordeal_gets_no_offer_of_a_human() -> None:
-    assert len(await answer("co duoc boi thuong khong")) == 1
+    [message] = await answer("co duoc boi thuong khong")
+    assert "Nói chuyện với người hỗ trợ" not in titles(message)
 
 
 async def test_an_intent_with_no_article_and_no_section_gets_111() -> None:
