@@ -88,8 +88,9 @@ class ActionAnswerFromArticle(Action):
     @staticmethod
     def _more(article: Article, shown: Section) -> list[dict[str, str]]:
         articles = content().articles
-        buttons = [{"title": section.title, "payload": payload(article.slug, section.id)}
-                   for section in article.parts if section.id != shown.id]
+        overview = [{"title": article.button, "payload": payload(article.slug)}] if shown.id else []
+        buttons = overview + [{"title": section.title, "payload": payload(article.slug, section.id)}
+                              for section in article.parts if section.id != shown.id]
         label = dialogue()["articles"]["more"]
         buttons += [{"title": label.format(title=articles[slug].button), "payload": payload(slug)}
                     for slug in article.related if slug in articles]

@@ -38,11 +38,13 @@ async def test_checking_an_agency_answers_with_the_article_its_source_line_and_r
     [message] = dispatcher.messages
     text = message["text"]
     assert text.startswith("Cách kiểm tra công ty đưa người đi làm việc ở nước ngoài\n\nChỉ doanh nghiệp")
-    assert "dolab.moha.gov.vn" in text and "colab.moha.gov.vn" in text and "dolab.gov.vn" not in text
+    assert "dolab.moha.gov.vn" in text and "dolab.gov.vn" not in text
     assert text.endswith("\n\nNguồn: VnEconomy, 24/12/2025 — https://vneconomy.vn/lua-dao-thu-tien-trai-luat-cua-"
                          "nguoi-lao-dong-muon-di-nuoc-ngoai-lam-viec.htm")
     assert text.count("https://") == 1
     assert message["buttons"] == [
+        {"title": "Đi Hàn Quốc theo EPS", "payload": '/ask_support_policy{"article": "check-agency", "section": "eps"}'},
+        {"title": "Website giả mạo", "payload": payload("check-agency", "website-gia")},
         {"title": "Xem thêm: Các khoản phí hợp pháp", "payload": '/ask_support_policy{"article": "legal-fees"}'},
         {"title": "Xem thêm: Dấu hiệu lừa đảo", "payload": '/ask_support_policy{"article": "fake-job-signs"}'}]
 
@@ -60,6 +62,7 @@ async def test_a_question_gets_the_section_that_answers_it(question: str, headin
     assert message["text"].startswith(f"{heading}\n\n") and words in message["text"]
     assert "\n\nNguồn: " in message["text"] and message["text"].count("https://") == 1
     assert heading not in titles(message)  # the other sections are offered, not the one shown
+    assert titles(message)[0] in ("Các khoản hỗ trợ", "Quyền của nạn nhân")  # and the article's overview
     assert any(title.startswith("Xem thêm: ") for title in titles(message))
 
 
@@ -83,7 +86,7 @@ async def test_a_xem_them_button_shows_exactly_what_it_names() -> None:
     assert "chưa có điều nào miễn phạt" in message["text"]
     [message] = await answer("/ask_support_policy", entities=[{"entity": "article", "value": "never-pay-rescuers"}])
     assert message["text"].startswith("Đừng trả tiền cho người nhận \"giải cứu\" trên mạng\n\n")
-    assert titles(message) == ["Xem thêm: Người thân mất liên lạc"]
+    assert titles(message) == ["Xem thêm: Người thân mất liên lạc"]  # no sections: no overview button either
 
 
 async def test_a_button_naming_a_section_that_is_gone_shows_the_article() -> None:
@@ -99,7 +102,8 @@ async def test_someone_home_after_being_trafficked_gets_the_answer_and_a_human_w
         offer = domain()["responses"]["utter_article_offer_human"][0]["text"]
         assert message["text"].startswith("Bồi thường\n\nBạn có quyền được bồi thường thiệt hại, kể cả khi đã về nhà.")
         assert message["text"].endswith(f"\n\n{offer}") and "Nguồn: Công an tỉnh Bình Phước" in message["text"]
-        assert message["buttons"][0] == {"title": "Nói chuyện với người hỗ trợ", "payload": "/request_human"}
+        assert message["buttons"][:2] == [{"title": "Nói chuyện với người hỗ trợ", "payload": "/request_human"},
+                                          {"title": "Quyền của nạn nhân", "payload": payload("victim-rights")}]
         assert "Xem thêm: Các khoản hỗ trợ" in titles(message)
         assert "113" not in message["text"]
 
@@ -111,3 +115,14 @@ async def test_a_question_with_no_ordeal_gets_no_offer_of_a_human() -> None:
 
 async def test_an_intent_with_no_article_and_no_section_gets_111() -> None:
     assert [m["response"] for m in await answer("xin chao", intent="greet")] == ["utter_always_111"]
+
+
+@pytest.mark.parametrize(("question", "heading", "first_button"), [
+    ("di han quoc theo eps thi qua dau", "Đi Hàn Quốc theo EPS", "Kiểm tra công ty"),
+    ("trước khi đi cần chuẩn bị gì", "Chuẩn bị trước khi đi", "Đi làm nước ngoài an toàn"),
+    ("lam sao kiem tra website cong ty co that khong", "Website giả mạo", "Kiểm tra công ty"),
+])
+async def test_job_abroad_questions_get_their_section_and_the_overview_button(question: str, heading: str,
+                                                                              first_button: str) -> None:
+    [message] = await answer(question, intent="ask_safe_migration")
+    assert message["text"].startswith(f"{heading}\n\n") and titles(message)[0] == first_button
