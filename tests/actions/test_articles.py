@@ -43,7 +43,8 @@ async def test_checking_an_agency_answers_with_the_article_its_source_line_and_r
                          "nguoi-lao-dong-muon-di-nuoc-ngoai-lam-viec.htm")
     assert text.count("https://") == 1
     assert message["buttons"] == [
-        {"title": "Đi Hàn Quốc theo EPS", "payload": '/ask_support_policy{"article": "check-agency", "section": "eps"}'},
+        {"title": "Đi Hàn Quốc theo EPS",
+         "payload": '/ask_support_policy{"article": "check-agency", "section": "eps"}'},
         {"title": "Website giả mạo", "payload": payload("check-agency", "website-gia")},
         {"title": "Xem thêm: Các khoản phí hợp pháp", "payload": '/ask_support_policy{"article": "legal-fees"}'},
         {"title": "Xem thêm: Dấu hiệu lừa đảo", "payload": '/ask_support_policy{"article": "fake-job-signs"}'}]
