@@ -36,13 +36,6 @@ def questions() -> Questions:
     return Questions(content().articles, tables.teencode())
 
 
-@functools.lru_cache(maxsize=1)
-def past_indicator() -> str | None:
-    """The triage indicator that says "this happened, it is over" (triage/indicators.yml `past`)."""
-    past = tables.triage_rules().get("past") or {}
-    return str(past["indicator"]) if past.get("indicator") else None
-
-
 class ActionAnswerFromArticle(Action):
     """Answers a question with the section of a guidance article that answers it, its source in one line, and the
     other sections and related articles as buttons."""
@@ -99,6 +92,5 @@ class ActionAnswerFromArticle(Action):
     @staticmethod
     def _happened_before(tracker: Tracker) -> bool:
         """The person says it happened and is over ("giờ đã về nhà"): a human is offered, not the emergency text."""
-        indicator = past_indicator()
-        text = str(tracker.latest_message.get("text") or "")
-        return indicator is not None and indicator in conversation_risk().of([text]).indicators
+        risk = conversation_risk()
+        return risk.over(risk.of([str(tracker.latest_message.get("text") or "")]))

@@ -85,6 +85,11 @@ class Triage:
         for level, _ in [*self._intents.values(), *((i.level, None) for i in self._indicators.values())]:
             level_rank(level)  # an unknown level fails when the rules load, not on a person's message
 
+    @property
+    def past_indicator(self) -> str | None:
+        """The indicator that stands for signs of something that happened and is over (`past` in the rules)."""
+        return self._past.indicator
+
     def indicators_in(self, view: Normalised) -> frozenset[str]:
         message = Syllables.of(view)
         hits: list[tuple[int, int, str]] = []

@@ -60,3 +60,11 @@ def test_without_a_past_section_the_rules_are_unchanged() -> None:
     rules = {key: value for key, value in RULES.items() if key != "past"}
     text = "toi tung bi ban sang TQ, gio da ve nha"
     assert Triage(rules).assess(normalise(text, TABLE), None).level == "high"
+
+
+def test_over_is_the_past_sign_without_danger_now() -> None:
+    conversation = ConversationRisk(RULES, tables.teencode())
+    home = conversation.of(["tôi từng bị bán sang TQ, giờ đã về nhà"], ["request_human"])
+    assert conversation.over(home)
+    assert not conversation.over(conversation.of(["tôi từng bị bán sang TQ, giờ đã về nhà", "họ đang đánh tôi"]))
+    assert not conversation.over(conversation.of(["co duoc boi thuong khong"]))
