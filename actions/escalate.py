@@ -57,10 +57,12 @@ class ActionEscalate(Action):
         where = whereabouts(tracker)
         safety = {"abroad": "utter_safety_abroad", "vietnam": "utter_safety_vietnam"}.get(where[0],
                                                                                          "utter_safety_unknown")
-        send(dispatcher, domain, "utter_safety_third_party" if intent == THIRD_PARTY else safety, protect=True)
-
         intents = [i for i in user_intents(tracker) if i]
         risk = conversation_risk().of(user_texts(tracker), intents)
+        # Someone who said it is over ("giờ đã về nhà") and asks for a person gets no emergency text (issue #16).
+        if not conversation_risk().over(risk):
+            send(dispatcher, domain, "utter_safety_third_party" if intent == THIRD_PARTY else safety, protect=True)
+
         level = risk.level if risk.level != "none" else "low"
         channel = tracker.get_latest_input_channel() or "web"
         case = Case(tracker.sender_id, channel, level, risk.reasons,

@@ -25,3 +25,8 @@ class ConversationRisk:
             if text and not text.lstrip().startswith("/"):
                 indicators |= self._triage.indicators_in(normalise(text, self._table))
         return self._triage.grade(indicators, list(intents))
+
+    def over(self, risk: Risk) -> bool:
+        """The person said it happened and is over ("giờ đã về nhà"), and nothing in `risk` says danger now."""
+        past = self._triage.past_indicator
+        return past is not None and past in risk.indicators and risk.level != "high"

@@ -44,6 +44,28 @@ class Indicator:
     regex: re.Pattern[str] | None
 
 
+@dataclass(frozen=True)
+class Past:
+    """Past, not present: in a message that says it is over ("giờ đã về nhà") and nothing says it still goes on,
+    the signs found are one indicator of what happened (`indicator`), unless one of `unless` is among them."""
+
+    indicator: str | None
+    markers: PhraseIndex[bool]  # True: it is over; False: it still goes on
+    unless: frozenset[str]
+
+    @classmethod
+    def of(cls, spec: Mapping[str, Any]) -> Past:
+        markers = [(p, True, False) for p in spec.get("over") or ()]
+        markers += [(p, False, False) for p in spec.get("still") or ()]
+        return cls(spec.get("indicator"), PhraseIndex(markers), frozenset(spec.get("unless") or ()))
+
+    def recast(self, found: frozenset[str], message: Syllables) -> frozenset[str]:
+        if self.indicator is None or not found or found & self.unless:
+            return found
+        said = {over for _, _, over in self.markers.everywhere(message)}
+        return frozenset({self.indicator}) if said == {True} else found
+
+
 class Triage:
     def __init__(self, rules: Mapping[str, Any]):
         self._intents = {name: (spec["level"], spec["reason"]) for name, spec in (rules.get("intents") or {}).items()}
@@ -58,9 +80,15 @@ class Triage:
             phrases += [(p, (spec["id"], True), False) for p in spec.get("exclude") or ()]
         self._phrases: PhraseIndex[tuple[str, bool]] = PhraseIndex(phrases)
         self._exploitation = frozenset(rules.get("exploitation") or ())
+        self._past = Past.of(rules.get("past") or {})
         self._combinations = list(rules.get("combinations") or ())
         for level, _ in [*self._intents.values(), *((i.level, None) for i in self._indicators.values())]:
             level_rank(level)  # an unknown level fails when the rules load, not on a person's message
+
+    @property
+    def past_indicator(self) -> str | None:
+        """The indicator that stands for signs of something that happened and is over (`past` in the rules)."""
+        return self._past.indicator
 
     def indicators_in(self, view: Normalised) -> frozenset[str]:
         message = Syllables.of(view)
@@ -73,7 +101,7 @@ class Triage:
             if not any(s <= start and end <= e and i == indicator for s, e, i in excluded)
         }
         found |= {i.id for i in self._indicators.values() if i.regex is not None and i.regex.search(view.folded)}
-        return frozenset(found)
+        return self._past.recast(frozenset(found), message)
 
     def assess(self, view: Normalised, intent: str | None, earlier: Collection[str] = ()) -> Risk:
         """The risk of this message, counting indicators seen earlier in the conversation too."""

@@ -3,12 +3,12 @@
     from bot.content import load_content
     content = load_content(settings.content_dir)        # once per process; raises ContentError if malformed
     content.directory.abroad("Campuchia")                # verified entries only
-    content.articles["danger-abroad"].body
+    content.articles["victim-rights"].section("boi-thuong")  # one section of a guidance article
 """
 
 from bot.content.directory import Directory
 from bot.content.loader import Content, ContentError, gateway_texts, load_content, read_content
-from bot.content.models import Article, Entry, GatewayTexts, Problem, Province, Source
+from bot.content.models import Article, Entry, GatewayTexts, Problem, Province, Section, Source
 
 __all__ = [
     "Article",
@@ -19,6 +19,7 @@ __all__ = [
     "GatewayTexts",
     "Problem",
     "Province",
+    "Section",
     "Source",
     "gateway_texts",
     "load_content",

@@ -2,18 +2,22 @@
 
 Beyond what the loader refuses (malformed entries, articles, texts), it checks what can go stale or slip in by
 hand: dates in the future, articles too long for a chat message or with formatting a phone shows as symbols,
-agency names and numbers that no longer exist since the 2025 restructuring, and any phone number in a text a person
-can be shown that is not the phone of a verified directory entry — a wrong number sends a victim nowhere.
+agency names and numbers that no longer exist since the 2025 restructuring, any phone number in a text a person
+can be shown that is not the phone of a verified directory entry — a wrong number sends a victim nowhere —, known
+false claims (checks/false_claims.yml) in any text a person can be shown, sources cited by a bare home page, and
+articles nobody can reach (no intent, button or related link leads to them).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -25,7 +29,7 @@ from bot.content.models import Problem
 from bot.content.phones import OUTDATED, canonical, phone_problem, phones_in
 from nlu.text import fold
 
-ARTICLE_BODY_LIMIT = 1200  # characters: one or two chat messages on a small phone
+ARTICLE_BODY_LIMIT = 1200  # characters of what one answer shows (an article, or one section): 1–2 chat messages
 SUMMARY_LIMIT = 140
 # Folders that hold what people TYPE (NLU examples, gazetteer phrases, teencode, triage cues): people will keep
 # writing "công an huyện" or "LĐTBXH", and the bot must understand them, so those words belong there.
@@ -34,6 +38,9 @@ TEXT_SUFFIXES = frozenset({".yml", ".yaml", ".md", ".txt", ".csv", ".json"})
 # Folders whose files are shown to people, and so may only carry verified phone numbers; with the articles and the
 # dialogue texts at the top of the content folder (dialogue.yml: labels the actions fill in; canned_replies.yml).
 SHOWN = ("responses", "gateway", "console")
+FALSE_CLAIMS = "checks/false_claims.yml"
+# A button payload as Rasa writes it: /intent{"entity": "value", …}
+PAYLOAD = re.compile(r"\A/(\w+)(\{.*\})?\Z", re.DOTALL)
 
 _W = r"\s+"
 # Matched on text folded to ASCII, lower case, punctuation turned to spaces (same length as the original, so a match
@@ -64,6 +71,8 @@ def check_content(content_dir: Path, today: date | None = None) -> list[Problem]
         problems += _article_form(content, content_dir)
         problems += _shown_phones(content, content_dir)
         problems += abroad_problems(_shown_texts(content, content_dir), content.directory, content_dir)
+        problems += _false_claims(content, content_dir)
+        problems += _unreachable(content, content_dir)
     problems += console_problems(content_dir)
     problems += _outdated(content_dir)
     return problems
@@ -85,13 +94,21 @@ def _article_form(content: Content, content_dir: Path) -> list[Problem]:
         def problem(message: str, file: Path = path) -> None:
             problems.append(Problem(file, message))
 
-        if len(article.body) > ARTICLE_BODY_LIMIT:
-            problem(f"body is {len(article.body)} characters; keep it within {ARTICLE_BODY_LIMIT} (1–2 chat messages)")
+        for section in article.sections:
+            name = f"section {section.id!r}" if section.id else ("the lead" if article.parts else "body")
+            if len(section.text) > ARTICLE_BODY_LIMIT:
+                problem(f"{name} is {len(section.text)} characters; keep it within {ARTICLE_BODY_LIMIT} "
+                        "(1–2 chat messages)")
         if len(article.summary) > SUMMARY_LIMIT:
             problem(f"summary is {len(article.summary)} characters; one short line is at most {SUMMARY_LIMIT}")
+        for number, source in enumerate(article.sources, start=1):
+            if urlsplit(source.url).path.strip("/") == "" and not urlsplit(source.url).query:
+                problem(f"source {number} is a home page ({source.url}); cite the page the facts are on")
         # Telegram and Zalo show Markdown as the symbols themselves: the text must read well unrendered.
         for number, line in enumerate(article.body.splitlines(), start=1):
             where = f"body line {number}"
+            if line.startswith("## "):
+                continue  # a section heading: the loader checks it, and people see it as plain text
             if line.lstrip().startswith("|"):
                 problem(f"{where}: no tables (they cannot be read on a phone)")
             if re.match(r"\s+([-*+•]|\d+[.)])\s", line):
@@ -129,7 +146,9 @@ def _shown_texts(content: Content, content_dir: Path) -> Iterator[tuple[Path, st
         path = content_dir / "articles" / f"{article.slug}.md"
         yield path, "title", article.title
         yield path, "summary", article.summary
-        yield path, "body", article.body
+        for section in article.sections:  # each section is shown on its own, so each must stand alone
+            yield path, f"section {section.id or 'lead'}", section.text
+        yield path, "button", article.button
         for source in article.sources:
             yield path, "source title", source.title
 
@@ -142,6 +161,83 @@ def _shown_phones(content: Content, content_dir: Path) -> list[Problem]:
                 problems.append(Problem(path, f"{where}: phone {phone!r} is not the phone of a verified directory "
                                               "entry (only verified numbers may be shown)"))
     return problems
+
+
+def _false_claims(content: Content, content_dir: Path) -> list[Problem]:
+    """Every text a person can be shown, against the claims known to be false (with and without diacritics)."""
+    claims = _claims(content_dir)
+    problems: list[Problem] = []
+    for path, where, text in _shown_texts(content, content_dir):
+        searchable = _searchable(text)
+        problems += [Problem(path, f"{where}: says {phrase!r}, which is false: {why}")
+                     for pattern, phrase, why in claims if pattern.search(searchable)]
+    return problems
+
+
+def _claims(content_dir: Path) -> list[tuple[re.Pattern[str], str, str]]:
+    path = content_dir / FALSE_CLAIMS
+    if not path.exists():
+        return []
+    claims = []
+    for item in (parse_yaml(path.read_text(encoding="utf-8")) or {}).get("claims") or []:
+        why = str(item["why"])
+        for phrase in item["phrases"]:
+            words = _searchable(str(phrase)).split()
+            claims.append((re.compile(r"\b" + r"\s+".join(map(re.escape, words)) + r"\b"), str(phrase), why))
+    return claims
+
+
+def _unreachable(content: Content, content_dir: Path) -> list[Problem]:
+    """Articles no intent (dialogue.yml article_for_intent), button payload or chain of related: links reaches."""
+    problems: list[Problem] = []
+    roots: list[str] = []
+    dialogue_path = content_dir / "dialogue.yml"
+    try:
+        mapping = (parse_yaml(dialogue_path.read_text(encoding="utf-8")) or {}).get("article_for_intent") or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        mapping = {}
+    for intent, slug in mapping.items():
+        roots.append(str(slug))
+        if slug not in content.articles:
+            problems.append(Problem(dialogue_path, f"article_for_intent.{intent}: no article {slug!r}"))
+    for path, where, slug, section in _button_articles(content_dir):
+        roots.append(slug)
+        article = content.articles.get(slug)
+        if article is None:
+            problems.append(Problem(path, f"{where}: a button names article {slug!r}, which does not exist"))
+        elif section and article.section(section) is None:
+            problems.append(Problem(path, f"{where}: a button names section {section!r}, not in {slug}"))
+    reached: set[str] = set()
+    waiting = [slug for slug in roots if slug in content.articles]
+    while waiting:
+        slug = waiting.pop()
+        if slug not in reached:
+            reached.add(slug)
+            waiting += [related for related in content.articles[slug].related if related in content.articles]
+    problems += [Problem(content_dir / "articles" / f"{slug}.md",
+                         "unreachable: no intent in dialogue.yml article_for_intent, no button in a response and no "
+                         "related: link of a reachable article leads to it")
+                 for slug in sorted(set(content.articles) - reached)]
+    return problems
+
+
+def _button_articles(content_dir: Path) -> Iterator[tuple[Path, str, str, str]]:
+    """(file, where, article, section) for every button payload in a response that names an article."""
+    for path in sorted((content_dir / "responses").rglob("*.yml")):
+        try:
+            document = parse_yaml(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        for where, text in _strings(document):
+            match = PAYLOAD.match(text) if where.endswith(".payload") else None
+            if not match or not match.group(2):
+                continue
+            try:
+                entities = json.loads(match.group(2))
+            except ValueError:
+                continue
+            if isinstance(entities, dict) and entities.get("article"):
+                yield path, where, str(entities["article"]), str(entities.get("section") or "")
 
 
 def _searchable(text: str) -> str:

@@ -119,19 +119,56 @@ def _one_or_list(values: tuple[str, ...]) -> str | list[str] | None:
 class Source:
     title: str
     url: str
+    publisher: str | None = None  # who published it, as people know them ("Bộ Tư pháp")
+    published: str | None = None  # when, as people read a date ("7/2025")
+
+    @property
+    def line(self) -> str:
+        """The one short line a person is shown: publisher, date and the page itself."""
+        who = ", ".join(part for part in (self.publisher, self.published) if part) or self.title
+        return f"{who} — {self.url}"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of an article that answers one question; `id` is "" for the text before the first heading."""
+
+    id: str
+    title: str  # the heading, also the label of the button that shows it
+    text: str
+    asks: tuple[str, ...] = ()  # phrases of the questions it answers, matched with and without diacritics
+    source: int = 0  # which of the article's sources its facts come from
 
 
 @dataclass(frozen=True)
 class Article:
-    """A short guidance text (1–2 chat messages) with the sources every fact in it comes from."""
+    """A short guidance text with the sources every fact in it comes from, in sections that each answer one
+    question (an article without `## ` headings is one section)."""
 
     slug: str
     title: str
     summary: str
     sources: tuple[Source, ...]
     verified_at: date
-    body: str
-    related: tuple[str, ...] = ()  # slugs of articles to offer next
+    body: str  # the text as written, headings included
+    related: tuple[str, ...] = ()  # slugs of articles to offer next ("xem thêm")
+    sections: tuple[Section, ...] = ()  # the lead (id "") first, then each `## ` section in order
+    button: str = ""  # a short label for a "xem thêm" button; the title when not given
+
+    @property
+    def lead(self) -> Section:
+        return self.sections[0]
+
+    @property
+    def parts(self) -> tuple[Section, ...]:
+        """The sections after the lead, each with an id."""
+        return self.sections[1:]
+
+    def section(self, section_id: str) -> Section | None:
+        return next((section for section in self.sections if section.id == section_id), None)
+
+    def source_of(self, section: Section) -> Source:
+        return self.sources[section.source] if section.source < len(self.sources) else self.sources[0]
 
 
 @dataclass(frozen=True)

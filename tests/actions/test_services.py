@@ -3,7 +3,6 @@ from __future__ import annotations
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answer_from_article import ActionAnswerFromArticle
 from actions.find_service import ActionFindService
 from actions.handle_location import ActionHandleLocation
 from actions.service_search import suggestions
@@ -69,15 +68,6 @@ def test_suggestions_without_diacritics_and_misspelt() -> None:
     assert suggestions("o nghe an") == ["Nghệ An"]
     assert suggestions("tp ho chi min") == ["Hồ Chí Minh"]
     assert suggestions("xyz abc") == []
-
-
-async def test_checking_an_agency_answers_from_the_article_and_names_its_sources() -> None:
-    dispatcher = CollectingDispatcher()
-    await ActionAnswerFromArticle().run(dispatcher, tracker_before("art", "action_answer_from_article"), domain())
-    body, sources = dispatcher.messages
-    assert body["text"].startswith("Cách kiểm tra công ty")
-    assert "dolab.gov.vn" in body["text"]
-    assert sources["response"] == "utter_article_sources" and "https://" in sources["sources"]
 
 
 async def test_a_province_named_now_beats_a_point_shared_earlier() -> None:

@@ -190,7 +190,7 @@ def test_nlu_data_may_hold_the_words_people_type(content_copy: Path) -> None:
 def test_command_exits_0_with_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["content", "check", "--content-dir", str(CONTENT_DIR)]) == 0
     out = capsys.readouterr().out
-    assert re.fullmatch(r"content OK: \d+ directory entries \(\d+ verified\), 10 articles, 34 provinces in .+\n", out)
+    assert re.fullmatch(r"content OK: \d+ directory entries \(\d+ verified\), 11 articles, 34 provinces in .+\n", out)
 
 
 def test_command_exits_1_with_one_line_per_problem(content_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
