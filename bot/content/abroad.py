@@ -32,10 +32,17 @@ DOMESTIC_ONLY: Mapping[tuple[str, str], str] = MappingProxyType({
     ("articles/check-agency.md", ""): "checking a labour-export agency before departure (vn-facts §7: 111 for advice)",
     ("articles/legal-fees.md", ""): "labour-export fees paid in Vietnam before departure (vn-facts §3, §7)",
     ("articles/fake-job-signs.md", ""): "an offer checked before departure (vn-facts §7)",
+    ("articles/safe-migration.md", "section lead"): "preparing to go abroad, read before departure (vn-facts §7)",
+    ("articles/victim-rights.md", "section nguoi-nuoc-ngoai"):
+        "support for foreign victims who are in Vietnam (Law 53/2024 Art. 37(4)); Vietnamese abroad read the others",
     ("responses/job_offer.yml", "responses.utter_job_next_steps"):
         "the job-offer check's next steps, for an offer not yet taken (vn-facts §7); someone already abroad "
         "and in trouble is escalated with utter_safety_abroad",
 })
+
+# Parts of an article that never give a number to call: a source's title names a news story ("Số điện thoại 111
+# thêm chức năng…"), and the summary is for the people who keep the content (no answer shows it).
+NOT_DIALLED = frozenset({"summary", "source title"})
 
 # Texts only operators read: a canned reply's id and title are its button on the console (the text goes to people).
 OPERATOR_ONLY: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -61,7 +68,8 @@ def abroad_problems(texts: Iterable[tuple[Path, str, str]], directory: Directory
                     content_dir: Path) -> list[Problem]:
     """Every text (path, where, text) that gives a domestic short code without the consular line.
 
-    An article is read as a whole (title, summary and body are one answer), so its numbers are checked together.
+    An article's sections are shown one at a time, so each section must carry its own numbers; its title, summary
+    and buttons are checked together as one unit.
     """
     consular = consular_phones(directory)
     if not consular:
@@ -69,7 +77,9 @@ def abroad_problems(texts: Iterable[tuple[Path, str, str]], directory: Directory
                                                    "country): people abroad would have no number that works")]
     units: dict[tuple[Path, str], list[str]] = {}
     for path, where, text in texts:
-        unit = "" if path.suffix == ".md" else where
+        if path.suffix == ".md" and where in NOT_DIALLED:
+            continue
+        unit = where if path.suffix != ".md" or where.startswith("section") else ""
         units.setdefault((path, unit), []).append(text)
     problems: list[Problem] = []
     used: set[tuple[str, str]] = set()

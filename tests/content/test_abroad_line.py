@@ -56,9 +56,8 @@ def replace(relative: str, old: str, new: str) -> Callable[[Path], None]:
      "canned_replies.yml: replies[7].text: gives 111, 113"),
     (replace("responses/escalation.yml", "; nếu ở nước ngoài, gọi +84 981 84 84 84.", "."),
      "responses/escalation.yml: responses.utter_escalation_failed[0].text: gives 111"),
-    (replace("articles/victim-rights.md",
-             "- Ở nước ngoài: gọi Bảo hộ công dân – Bộ Ngoại giao +84 981 84 84 84 (24/7).\n", ""),
-     "articles/victim-rights.md: the article: gives 111"),
+    (replace("articles/victim-rights.md", "hãy hỏi 111 hoặc bảo hộ công dân (+84 981 84 84 84) trước",
+             "hãy hỏi 111 trước"), "articles/victim-rights.md: section xu-phat: gives 111"),
     (replace("responses/services.yml", " Ở nước ngoài, gọi Bảo hộ công dân +84 981 84 84 84 (24/7).", ""),
      "responses/services.yml: responses.utter_always_111[0].text: gives 111"),
     # 115 is a domestic short code too (vn-facts §8: abroad, the local emergency number).

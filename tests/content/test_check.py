@@ -160,7 +160,7 @@ BROKEN: dict[str, tuple[Callable[[Path], None], str, str]] = {
                                               '1900 969 680."\n'), "moi.yml",
                                         "utter_moi[0].text: phone '1900 969 680' is not the phone of a verified"),
     "unknown number in an article": (append("articles/safe-phone.md", "\nGọi 0912 345 678.\n"), "safe-phone.md",
-                                     "body: phone '0912 345 678' is not the phone of a verified"),
+                                     "section lead: phone '0912 345 678' is not the phone of a verified"),
     "emergency code not in the directory": (append("articles/safe-phone.md", "\nGọi 115.\n"), "safe-phone.md",
                                             "phone '115' is not the phone of a verified"),
     "gateway text missing": (replace("gateway/messages.yml", "empty:", "trong:"), "messages.yml", "lacks empty"),
