@@ -37,7 +37,8 @@ def test_the_known_false_claims_are_listed() -> None:
 @pytest.mark.parametrize("claim", CLAIMS)
 def test_each_false_claim_in_an_article_fails_the_check(content_copy: Path, claim: str) -> None:
     edit(content_copy, "articles/legal-fees.md", "Dấu hiệu đáng ngờ:", f"Yên tâm, bạn {claim}.\n\nDấu hiệu đáng ngờ:")
-    found = [p for p in problems(content_copy) if "legal-fees.md: section " in p and ": says" in p and "which is false" in p]
+    found = [p for p in problems(content_copy)
+             if "legal-fees.md: section " in p and ": says" in p and "which is false" in p]
     assert found, claim
 
 
