@@ -54,7 +54,8 @@ for i = 1, #KEYS do
   local wait = tat - tonumber(ARGV[2 * i + 1]) - now
   if wait > longest then longest = wait end
 end
-if longest > 0 then return tostring(longest) end
+-- Times are kept as Lua prints numbers (14 digits: 0.1 ms at today's epoch): a wait under a millisecond is rounding.
+if longest > 0.001 then return tostring(longest) end
 for i = 1, #KEYS do
   local next_tat = tats[i] + tonumber(ARGV[2 * i])
   redis.call('SET', KEYS[i], tostring(next_tat), 'PX', math.ceil((next_tat - now) * 1000) + 1000)
