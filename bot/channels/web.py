@@ -84,13 +84,13 @@ class WebAccess:
                 return conversation_id, token
 
     async def check(self, conversation_id: str, token: str) -> bool:
-        """Whether `token` is the conversation's (an unknown or expired conversation has none); renews it."""
+        """Whether `token` is the conversation's (an unknown or expired conversation has none); renews it if so."""
         key = keys.web_token(conversation_id)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.get(key)
-            pipe.expire(key, TOKEN_TTL_SECONDS)
-            stored, _ = await pipe.execute()
-        return bool(stored) and hmac.compare_digest(str(stored).encode(), _digest(token).encode())
+        stored = await self._redis.get(key)
+        if not stored or not hmac.compare_digest(str(stored).encode(), _digest(token).encode()):
+            return False  # a wrong guess must not keep the conversation's token alive either
+        await self._redis.expire(key, TOKEN_TTL_SECONDS)
+        return True
 
     async def allow(self, address: str, *limits: tuple[str, Rate]) -> float:
         """0.0 when the address may go on (a slot of each limit taken), else the seconds to wait."""

@@ -109,6 +109,11 @@ async def test_the_token_is_kept_hashed_for_a_day(running: Running, redis_url: s
     assert await running.redis.get(key) == hashlib.sha256(chat.token.encode()).hexdigest()
     assert 0 < await running.redis.ttl(key) <= TOKEN_TTL_SECONDS
     assert not any(chat.token.encode() in (value or b"") for value in (await snapshot(redis_url)).values())
+    await running.redis.expire(key, 100)
+    assert (await WebChat(running.http, chat.id, "x" * 43).fetch()).status_code == 403
+    assert await running.redis.ttl(key) <= 100  # a wrong guess does not keep it alive
+    assert (await chat.fetch()).status_code == 200
+    assert await running.redis.ttl(key) > 100  # its owner's use does
 
 
 @pytest.fixture
