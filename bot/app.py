@@ -8,8 +8,8 @@ process (and in every other gateway process) does the rest.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
+import math
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -26,10 +26,11 @@ from starlette.routing import Route
 from bot import health, keys
 from bot.buttons import code_for
 from bot.channels import telegram, zalo
-from bot.channels.web import CONVERSATION_ID
+from bot.channels.web import CONVERSATION_ID, FETCHES, MESSAGES, NEW_CONVERSATIONS, WebAccess, bearer, is_local
 from bot.console import ConsoleServices, create_console_routes
 from bot.gateway import Gateway, GatewayOptions
 from bot.inbox import SEEN_TTL_SECONDS
+from bot.json_body import BadBody, parse_object, read_bytes, read_object
 from bot.messages import Inbound, Location
 from bot.middleware import AccessLog, BodyLimit, BodyLimits, SecurityHeaders
 from bot.settings import Settings, get_settings
@@ -39,6 +40,9 @@ MAX_TEXT_CHARS = 10_000
 # A signed Zalo event older than this is refused: its first delivery's dedupe key (SEEN_TTL_SECONDS, counted from
 # when it arrived) covers every replay until then. An hour less, for clocks that disagree; Zalo retries within minutes.
 ZALO_REPLAY_WINDOW_SECONDS = SEEN_TTL_SECONDS - 3600
+# A signed event dated later than this ahead of our clock is refused: such a date would keep it inside the replay
+# window long after its dedupe key expired. Five minutes covers clocks that disagree.
+ZALO_CLOCK_SKEW_SECONDS = 300
 
 
 def _gateway(request: Request) -> Gateway:
@@ -50,36 +54,18 @@ def error(status: int, reason: str) -> JSONResponse:
     return JSONResponse({"error": reason}, status_code=status)
 
 
-async def read_body(request: Request) -> bytes | JSONResponse:
+def _body_limit(request: Request) -> int:
     # The same limit as the body-limit middleware's: here too for apps built without it (tests, benchmarks).
     settings = _gateway(request).settings
-    limit = BodyLimits(settings.max_webhook_bytes, settings.max_api_bytes).for_path(request.url.path)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            return error(413, f"body larger than {limit} bytes")
-    return b"".join(chunks)
-
-
-def parse_json(body: bytes) -> dict[str, Any] | JSONResponse:
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return error(400, "body is not valid UTF-8 JSON")
-    if not isinstance(data, dict):
-        return error(400, "body must be a JSON object")
-    return data
+    return BodyLimits(settings.max_webhook_bytes, settings.max_api_bytes).for_path(request.url.path)
 
 
 async def read_json(request: Request) -> dict[str, Any] | JSONResponse:
-    """The request's JSON object, or the error response that explains why it is not one."""
-    if "application/json" not in request.headers.get("content-type", ""):
-        return error(415, "send JSON with Content-Type: application/json")
-    body = await read_body(request)
-    return body if isinstance(body, JSONResponse) else parse_json(body)
+    """The request's JSON object, or the error response that explains why it is not one (bot/json_body.py)."""
+    try:
+        return await read_object(request, _body_limit(request))
+    except BadBody as bad:
+        return error(bad.status, bad.reason)
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -117,23 +103,31 @@ async def telegram_webhook(request: Request) -> JSONResponse:
 
 
 async def zalo_webhook(request: Request) -> JSONResponse:
+    """Signed events: the signature is checked over the raw bytes before anything parses them.
+
+    Its content type is not checked: the signature proves the sender, and Zalo's header is not documented."""
     gateway = _gateway(request)
     settings = gateway.settings
     if "zalo" not in gateway.senders:
         return error(404, "the Zalo channel is not configured")
-    body = await read_body(request)
-    if isinstance(body, JSONResponse):
-        return body
-    data = parse_json(body)
-    if isinstance(data, JSONResponse):  # unsigned garbage gets no detail
+    try:
+        body = await read_bytes(request, _body_limit(request))
+    except BadBody as bad:
+        return error(bad.status, bad.reason)
+    timestamp = zalo.signed_timestamp(body, request.headers.get(zalo.SIGNATURE_HEADER), settings.zalo_app_id,
+                                      settings.zalo_oa_secret)
+    if timestamp is None:  # unsigned garbage gets no detail
         return error(403, "forbidden")
-    timestamp = zalo.timestamp_of(data)
-    if not zalo.verify_signature(body, request.headers.get(zalo.SIGNATURE_HEADER), settings.zalo_app_id,
-                                 settings.zalo_oa_secret, timestamp):
-        return error(403, "forbidden")
-    if zalo.too_old(timestamp, time.time(), ZALO_REPLAY_WINDOW_SECONDS):
-        log.warning("zalo event refused: signed more than %d hours ago", ZALO_REPLAY_WINDOW_SECONDS // 3600)
-        return error(403, "event too old")
+    problem = zalo.timestamp_problem(timestamp, time.time(), ZALO_REPLAY_WINDOW_SECONDS, ZALO_CLOCK_SKEW_SECONDS)
+    if problem:
+        log.warning("zalo event refused: %s", problem)
+        return error(403, problem)
+    try:
+        data = parse_object(body)
+    except BadBody as bad:  # signed by Zalo, yet unreadable: say why (it will show in Zalo's delivery log)
+        return error(bad.status, bad.reason)
+    if zalo.timestamp_of(data) != timestamp:
+        return error(400, "the event's timestamp is not the one its signature covers")
     try:
         event = zalo.parse_event(data)
     except Exception:
@@ -145,7 +139,11 @@ async def zalo_webhook(request: Request) -> JSONResponse:
 
 
 async def apply_zalo_event(gateway: Gateway, event: zalo.ZaloEvent) -> None:
-    # Follow and unfollow take effect at once, ahead of queued messages: nothing can reach someone who left.
+    # Follow and unfollow take effect at once, ahead of queued messages: nothing can reach someone who left. Once
+    # per event, like messages: a signed follow sent again after the person left must not open sending to them.
+    if event.following is not None and not await gateway.redis.set(
+            keys.seen_update("zalo", f"state:{event.dedupe}"), "1", nx=True, ex=SEEN_TTL_SECONDS):
+        return
     if event.following is False:
         await gateway.redis.set(keys.stopped(event.conversation_id), "unfollow",
                                 ex=gateway.settings.retention_days * 24 * 3600)
@@ -156,16 +154,47 @@ async def apply_zalo_event(gateway: Gateway, event: zalo.ZaloEvent) -> None:
         await gateway.accept(event.inbound, event.dedupe)
 
 
+def web_refusal(request: Request) -> JSONResponse | None:
+    """Why the local web channel does not answer this request, or None when it does (bot/channels/web.py)."""
+    if not _gateway(request).settings.web_channel:
+        return error(404, "the web channel is off (a development tool: CAUNOI_WEB_CHANNEL)")
+    if not is_local(request.client.host if request.client else None, request.headers):
+        return error(403, "the web channel answers only on this machine")
+    return None
+
+
+def too_many(wait: float) -> JSONResponse:
+    seconds = max(1, math.ceil(wait))
+    return JSONResponse({"error": f"too many requests: try again in {seconds} s"}, status_code=429,
+                        headers={"Retry-After": str(seconds)})
+
+
+async def web_token_refusal(access: WebAccess, request: Request, conversation_id: str) -> JSONResponse | None:
+    token = bearer(request.headers.get("authorization", ""))
+    if not token:
+        return error(401, "send the conversation's token: Authorization: Bearer <token>")
+    if not await access.check(conversation_id, token):  # unknown, expired and wrong look the same
+        return error(403, "no conversation with this id and token")
+    return None
+
+
 async def web_message(request: Request) -> JSONResponse:
-    """The local chat channel: one message (or a button press) in, the bot's replies out."""
+    """The local chat channel: one message (or a button press) in, the bot's replies out.
+
+    Without `conversation_id` the message starts a conversation; the answer gives its id and token."""
+    refused = web_refusal(request)
+    if refused is not None:
+        return refused
     data = await read_json(request)
     if isinstance(data, JSONResponse):
         return data
     conversation_id = data.get("conversation_id")
     text = data.get("text", "")
     button = data.get("button")
-    if not isinstance(conversation_id, str) or not CONVERSATION_ID.fullmatch(conversation_id):
-        return error(400, "conversation_id must look like web:<8-64 letters, digits, _ or ->")
+    if "conversation_id" in data and (not isinstance(conversation_id, str)
+                                      or not CONVERSATION_ID.fullmatch(conversation_id)):
+        return error(400, "conversation_id must be one this channel gave (web:<8-64 letters, digits, _ or ->), "
+                          "or left out to start a conversation")
     if not isinstance(text, str):
         return error(400, "text must be a string")
     if button is not None and (not isinstance(button, str) or len(button) > MAX_TEXT_CHARS):
@@ -178,14 +207,34 @@ async def web_message(request: Request) -> JSONResponse:
         if location is None:
             return error(400, "location must be {\"latitude\": -90..90, \"longitude\": -180..180}")
     gateway = _gateway(request)
+    access = WebAccess(gateway.redis)
+    address = request.client.host if request.client else ""
+    started: dict[str, str] = {}
+    if isinstance(conversation_id, str):
+        refused = await web_token_refusal(access, request, conversation_id)
+        if refused is not None:
+            return refused
+        wait = await access.allow(address, ("messages", MESSAGES))
+    else:
+        wait = await access.allow(address, ("messages", MESSAGES), ("new", NEW_CONVERSATIONS))
+        if not wait:
+            conversation_id, token = await access.open()
+            started = {"conversation_id": conversation_id, "token": token}
+    if wait:
+        return too_many(wait)
+    assert isinstance(conversation_id, str)
     message_id = str(data.get("message_id") or "")
     if message_id and not await gateway.redis.set(keys.seen_update("web", f"{conversation_id}:{message_id}"), "1",
                                                   nx=True, ex=SEEN_TTL_SECONDS):
-        return JSONResponse({"messages": await gateway.web.collect(conversation_id), "duplicate": True})
+        return web_answer({"messages": await gateway.web.collect(conversation_id), "duplicate": True})
     inbound = Inbound(channel="web", conversation_id=conversation_id, message_id=message_id or secrets.token_hex(6),
                       text=text, button=code_for(button) if button else None, location=location)
     await gateway.dispatcher.handle(inbound)
-    return JSONResponse({"messages": await gateway.web.collect(conversation_id)})
+    return web_answer({**started, "messages": await gateway.web.collect(conversation_id)})
+
+
+def web_answer(content: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(content, headers={"Cache-Control": "no-store"})  # it may carry the conversation's token
 
 
 def web_location(raw: object) -> Location | None:
@@ -202,10 +251,22 @@ def web_location(raw: object) -> Location | None:
 
 
 async def web_outbox(request: Request) -> JSONResponse:
+    """The replies waiting for a web conversation (an operator's, for instance); taken by this request."""
+    refused = web_refusal(request)
+    if refused is not None:
+        return refused
     conversation_id = request.path_params["conversation_id"]
     if not CONVERSATION_ID.fullmatch(conversation_id):
         return error(400, "conversation_id must look like web:<8-64 letters, digits, _ or ->")
-    return JSONResponse({"messages": await _gateway(request).web.collect(conversation_id)})
+    gateway = _gateway(request)
+    access = WebAccess(gateway.redis)
+    refused = await web_token_refusal(access, request, conversation_id)
+    if refused is not None:
+        return refused
+    wait = await access.allow(request.client.host if request.client else "", ("fetches", FETCHES))
+    if wait:
+        return too_many(wait)
+    return web_answer({"messages": await gateway.web.collect(conversation_id)})
 
 
 def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTransport | None = None,
@@ -232,7 +293,8 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
     ]
     # Outermost first: the access log sees every answer, including a 413 from the body limit.
     middleware = [Middleware(AccessLog),
-                  Middleware(BodyLimit, limits=BodyLimits(settings.max_webhook_bytes, settings.max_api_bytes)),
+                  Middleware(BodyLimit, limits=BodyLimits(settings.max_webhook_bytes, settings.max_api_bytes,
+                                                            settings.body_timeout_seconds)),
                   Middleware(SecurityHeaders)]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.add_exception_handler(redis.RedisError, _redis_down)

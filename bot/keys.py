@@ -9,6 +9,11 @@ def dev_outbox(conversation_id: str) -> str:
     return f"{PREFIX}:dev:outbox:{conversation_id}"
 
 
+def web_token(conversation_id: str) -> str:
+    """The SHA-256 of the local web chat conversation's token (bot/channels/web.py)."""
+    return f"{PREFIX}:conv:{conversation_id}:web-token"
+
+
 def conversation_prefix(conversation_id: str) -> str:
     """Every key about one conversation starts with this (erasing finds them all by it)."""
     return f"{PREFIX}:conv:{conversation_id}:"

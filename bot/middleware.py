@@ -9,10 +9,15 @@ that chunk. Either way the answer is 413 `{"error": reason}` and the route never
 is stored. Before answering, the rest of the body is read and dropped (up to `DRAIN_FACTOR` times the limit): a
 server that closes a connection with unread data in it makes the kernel reset it, and the client then sees a
 broken connection instead of the 413 and its reason.
+
+They hold in time too: a body not all in within `BodyLimits.seconds` of the request's start stops the request the
+same way, answered 408 and the connection closed. Without it, a client sending a byte now and then holds a
+connection (and a route waiting on it) for as long as it likes: 400 of them held the gateway 40 s and more.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -28,6 +33,7 @@ log = logging.getLogger("bot.access")
 class BodyLimits:
     webhook_bytes: int = 1024 * 1024  # the Telegram and Zalo webhooks: updates are a few KB; this is generous
     api_bytes: int = 64 * 1024  # everything else (console API, the local web chat): short JSON
+    seconds: float = 10.0  # the whole body, from the start of the request (CAUNOI_BODY_TIMEOUT_SECONDS)
 
     def for_path(self, path: str) -> int:
         return self.webhook_bytes if path in PLATFORM_WEBHOOKS else self.api_bytes
@@ -39,11 +45,15 @@ PLATFORM_WEBHOOKS = frozenset({"/webhooks/telegram", "/webhooks/zalo"})
 DRAIN_FACTOR = 4  # a body up to 4 × its limit is read to the end (and dropped) so the client gets the 413
 
 
-async def _drain(receive: Receive, cap: int) -> None:
-    """Reads and drops what is left of the request body, up to `cap` bytes."""
+async def _drain(receive: Receive, cap: int, deadline: float) -> None:
+    """Reads and drops what is left of the request body, up to `cap` bytes and until `deadline` (loop time)."""
     drained = 0
+    loop = asyncio.get_running_loop()
     while drained <= cap:
-        message = await receive()
+        try:
+            message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+        except asyncio.TimeoutError:
+            return
         if message["type"] != "http.request":
             return
         drained += len(message.get("body", b""))
@@ -51,13 +61,25 @@ async def _drain(receive: Receive, cap: int) -> None:
             return
 
 
-class BodyTooLarge(Exception):
-    """Raised into the route from `receive` when the body passes the limit; this middleware answers 413."""
+class BodyRefused(Exception):
+    """Raised into the route from `receive` when the body breaks a limit; this middleware answers instead."""
+
+
+class BodyTooLarge(BodyRefused):
+    """Past the size limit: 413."""
+
+
+class BodyTooSlow(BodyRefused):
+    """Not all in by the deadline: 408."""
 
 
 async def _send_413(send: Send, limit: int) -> None:
-    body = json.dumps({"error": f"request body larger than {limit} bytes"}).encode()
-    await send({"type": "http.response.start", "status": 413,
+    await _send_refusal(send, 413, f"request body larger than {limit} bytes")
+
+
+async def _send_refusal(send: Send, status: int, reason: str) -> None:
+    body = json.dumps({"error": reason}).encode()
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})
@@ -77,41 +99,51 @@ class BodyLimit:
         if declared and not declared.isdigit():
             await _send_400(send)
             return
+        deadline = asyncio.get_running_loop().time() + self.limits.seconds
         if declared and int(declared) > limit:
-            await _drain(receive, DRAIN_FACTOR * limit)
+            await _drain(receive, DRAIN_FACTOR * limit, deadline)
             await _send_413(send, limit)
             return
         received = 0
-        exceeded = False
+        refused: BodyRefused | None = None
         started = False
         body_done = False  # the last part of the body was read (asking for more would wait for a disconnect)
 
         async def limited_receive() -> Message:
-            nonlocal received, exceeded, body_done
-            message = await receive()
+            nonlocal received, refused, body_done
+            if body_done:  # after the body only a disconnect comes, whenever it does (event streams wait for it)
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), deadline - asyncio.get_running_loop().time())
+            except asyncio.TimeoutError:
+                refused = BodyTooSlow()
+                raise refused from None
             if message["type"] == "http.request":
                 body_done = not message.get("more_body", False)
                 received += len(message.get("body", b""))
                 if received > limit:
-                    exceeded = True
-                    raise BodyTooLarge
+                    refused = BodyTooLarge()
+                    raise refused
             return message
 
         async def guarded_send(message: Message) -> None:
             nonlocal started
-            # A route that caught BodyTooLarge as any other error still must not answer with its own status.
-            if exceeded:
+            # A route that caught BodyRefused as any other error still must not answer with its own status.
+            if refused is not None:
                 return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, limited_receive, guarded_send)
-        except BodyTooLarge:
+        except BodyRefused:
             pass
-        if exceeded and not started:
+        if refused is not None and not started:
+            if isinstance(refused, BodyTooSlow):  # nothing to drain: the client is the slow part
+                await _send_refusal(send, 408, f"request body not received within {self.limits.seconds:g} s")
+                return
             if not body_done:
-                await _drain(receive, DRAIN_FACTOR * limit)
+                await _drain(receive, DRAIN_FACTOR * limit, deadline)
             await _send_413(send, limit)
 
 

@@ -8,6 +8,10 @@ A slot can be taken ahead (`take`), while the sender waits for something else an
 previous message's post), and used a little later (`use`): the round trip then costs the reply nothing. Used
 more than `AHEAD_SECONDS` after its time, a slot no longer counts (`fresh`) and the sender takes another: slots
 taken over a long wait and all used at once would make a burst the limit never allowed.
+
+Inbound requests are not made to wait: `allow` takes a slot only when one is free now, and otherwise says how long
+until one is (the caller answers 429 with that as Retry-After). A refused request takes nothing, so a client that
+keeps knocking is let in again as soon as the rate allows.
 """
 
 from __future__ import annotations
@@ -38,6 +42,28 @@ return tostring(longest)
 """
 
 
+# A slot of every limit in KEYS if each has one free now (ARGV as _RESERVE): "0"; else the longest wait, nothing taken.
+_ALLOW = """
+local now = tonumber(ARGV[1])
+local longest = 0
+local tats = {}
+for i = 1, #KEYS do
+  local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if tat < now then tat = now end
+  tats[i] = tat
+  local wait = tat - tonumber(ARGV[2 * i + 1]) - now
+  if wait > longest then longest = wait end
+end
+-- Times are kept as Lua prints numbers (14 digits: 0.1 ms at today's epoch): a wait under a millisecond is rounding.
+if longest > 0.001 then return tostring(longest) end
+for i = 1, #KEYS do
+  local next_tat = tats[i] + tonumber(ARGV[2 * i])
+  redis.call('SET', KEYS[i], tostring(next_tat), 'PX', math.ceil((next_tat - now) * 1000) + 1000)
+end
+return '0'
+"""
+
+
 AHEAD_SECONDS = 0.5  # a slot taken ahead holds this long past its time: at most half a second's messages bunch up
 
 
@@ -63,17 +89,27 @@ class RateLimiter:
                  clock: Callable[[], float] = time.time):
         self._redis = client
         self._reserve = client.register_script(_RESERVE)
+        self._allow = client.register_script(_ALLOW)
         self._sleep = sleep
         self._clock = clock
 
     async def take(self, limits: list[tuple[str, Rate]]) -> Reservation:
         """The next slot of every limit at once (one round trip), to be used (`use`) later."""
         now = self._clock()
+        wait = await self._reserve(keys=[keys.rate(name) for name, _ in limits], args=self._args(now, limits))
+        return Reservation(now + float(wait))
+
+    async def allow(self, limits: list[tuple[str, Rate]]) -> float:
+        """A slot of every limit now (0.0), or, taking nothing, the seconds until each has one."""
+        wait = await self._allow(keys=[keys.rate(name) for name, _ in limits], args=self._args(self._clock(), limits))
+        return float(wait)
+
+    @staticmethod
+    def _args(now: float, limits: list[tuple[str, Rate]]) -> list[str | float]:
         args: list[str | float] = [f"{now:.6f}"]
         for _, rate in limits:
             args += [rate.interval, rate.interval * (rate.burst - 1)]
-        wait = await self._reserve(keys=[keys.rate(name) for name, _ in limits], args=args)
-        return Reservation(now + float(wait))
+        return args
 
     def fresh(self, reservation: Reservation) -> bool:
         """Whether a slot taken ahead still counts (see the module's note)."""

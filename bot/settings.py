@@ -149,6 +149,11 @@ class Settings:
     # CAUNOI_ORG_NAME: who runs this deployment, named in the welcome and when asked "bot này của ai";
     # "" = a neutral sentence with no name (never an invented one).
     org_name: str = ""
+    # CAUNOI_WEB_CHANNEL: the local chat channel (`caunoi chat`, /webhooks/web), a development tool. Off unless set;
+    # `caunoi run` sets it for its children. Even on, it answers only clients on this machine (bot/channels/web.py).
+    web_channel: bool = False
+    body_timeout_seconds: int = 10  # CAUNOI_BODY_TIMEOUT_SECONDS: a request body not in by then is refused (408)
+    max_connections: int = 1000  # CAUNOI_MAX_CONNECTIONS: open connections a gateway process holds; more get 503
 
     @property
     def redis(self) -> RedisLocation:
@@ -378,6 +383,9 @@ def from_environment(env: Mapping[str, str] | None = None) -> Settings:
         max_api_bytes=_int(env, "CAUNOI_MAX_API_BYTES", 64 * 1024, 1024, 64 * 1024 * 1024),
         data_keys=_data_keys(env),
         org_name=_org_name(env),
+        web_channel=_bool(env, "CAUNOI_WEB_CHANNEL", False),
+        body_timeout_seconds=_int(env, "CAUNOI_BODY_TIMEOUT_SECONDS", 10, 1, 600),
+        max_connections=_int(env, "CAUNOI_MAX_CONNECTIONS", 1000, 10, 100_000),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -48,13 +49,41 @@ def verify_signature(raw_body: bytes, header: str | None, app_id: str, oa_secret
     return hmac.compare_digest(received.lower().encode(), expected.hexdigest().encode())
 
 
-def too_old(timestamp: str, now: float, window: float) -> bool:
-    """Whether a signed event's `timestamp` (ms, as Zalo sends it) is more than `window` seconds old, or not a
-    number. The signature proves who made an event, not when it was sent: one captured and sent again later
-    would pass it. Within the window the dedupe key of its first delivery stops it; after, this does."""
+def timestamp_problem(timestamp: str, now: float, window: float, skew: float) -> str | None:
+    """Why a signed event's `timestamp` (ms, as Zalo sends it) is refused, or None. The signature proves who made an
+    event, not when it was sent: one captured and sent again later would pass it. Within `window` seconds the
+    dedupe key of its first delivery stops it; after, this does. A date more than `skew` seconds ahead would stretch
+    the window past the dedupe key's life, so it is refused too."""
     if not (timestamp.isascii() and timestamp.isdigit()):
-        return True
-    return int(timestamp) / 1000 < now - window
+        return "event timestamp is not a number"
+    seconds = int(timestamp) / 1000
+    if seconds < now - window:
+        return "event too old"
+    if seconds > now + skew:
+        return "event timestamp is in the future"
+    return None
+
+
+# `"timestamp": "1764400007000"` (or a bare number) anywhere in the raw body. The signature covers the body's own
+# timestamp, so it must be found before the body is parsed; a JSON string cannot hold `"timestamp"` followed by a
+# colon unescaped, so only members match. Every distinct one is tried (a nested member could come first).
+_TIMESTAMP = re.compile(rb'"timestamp"\s*:\s*"?(\d{1,20})"?')
+MAX_TIMESTAMPS_TRIED = 4
+
+
+def signed_timestamp(raw_body: bytes, header: str | None, app_id: str, oa_secret: Secret) -> str | None:
+    """The body's timestamp that its signature covers, found without parsing the body; None when unsigned."""
+    tried: list[str] = []
+    for match in _TIMESTAMP.finditer(raw_body):
+        stamp = match.group(1).decode()
+        if stamp in tried:
+            continue
+        if verify_signature(raw_body, header, app_id, oa_secret, stamp):
+            return stamp
+        tried.append(stamp)
+        if len(tried) >= MAX_TIMESTAMPS_TRIED:
+            return None
+    return None
 
 
 def timestamp_of(data: Mapping[str, Any]) -> str:

@@ -2,6 +2,9 @@
 
 Type a message and press Enter; answer a question that offers choices with its number; share a GPS location as
 Telegram and Zalo would with `/vitri LAT LON` (e.g. `/vitri 21.03 105.85`); Ctrl-D or Ctrl-C ends.
+
+The first message starts a conversation and the gateway answers with its id and token; every later message and
+every look for waiting replies sends the token (bot/channels/web.py). The channel is on only under `caunoi run`.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from typing import Any
 
 import httpx
 
-from bot.channels.web import new_conversation_id
 from bot.settings import get_settings
 
 BOT = "Cầu Nối"
@@ -53,36 +55,64 @@ def shared_point(text: str) -> tuple[float, float] | None:
 
 class Conversation:
     def __init__(self, base_url: str):
-        self.id = new_conversation_id()
+        self.id: str | None = None  # the gateway gives it with the first answer, with the token
+        self.token = ""
         self.client = httpx.Client(base_url=base_url, timeout=httpx.Timeout(60.0, connect=3.0))
         self.buttons: list[dict[str, Any]] = []
         self.lock = threading.Lock()
 
     def say(self, text: str) -> None:
-        body: dict[str, Any] = {"conversation_id": self.id, "text": text}
+        body: dict[str, Any] = {"text": text}
         point = shared_point(text)
         if point is not None:
-            body = {"conversation_id": self.id, "location": {"latitude": point[0], "longitude": point[1]}}
+            body = {"location": {"latitude": point[0], "longitude": point[1]}}
         elif text.strip().isdigit() and 1 <= int(text) <= len(self.buttons):
             # A press sends the button's payload; the gateway accepts only buttons this conversation was shown.
-            body = {"conversation_id": self.id, "button": self.buttons[int(text) - 1]["payload"]}
-        response = self.client.post("/webhooks/web", json=body)
+            body = {"button": self.buttons[int(text) - 1]["payload"]}
+        response = self.post(body)
+        if response.status_code == 403 and self.id is not None:
+            # The conversation is gone (erased with "xóa dữ liệu", or a day unused): the message starts a new one.
+            print("(cuộc trò chuyện cũ đã kết thúc; bắt đầu cuộc mới)", flush=True)
+            self.id, self.token, self.buttons = None, "", []
+            response = self.post(body)
         if response.status_code != 200:
-            print(f"caunoi: the gateway answered {response.status_code}: {response.json().get('error')}", flush=True)
+            print(f"caunoi: the gateway answered {response.status_code}: {reason(response)}", flush=True)
             return
+        answer = response.json()
         with self.lock:
-            self.buttons = show(response.json()["messages"]) or self.buttons
+            if self.id is None:
+                self.id, self.token = answer["conversation_id"], answer["token"]
+            self.buttons = show(answer["messages"]) or self.buttons
+
+    def post(self, body: dict[str, Any]) -> httpx.Response:
+        if self.id is None:
+            return self.client.post("/webhooks/web", json=body)
+        return self.client.post("/webhooks/web", json={"conversation_id": self.id, **body}, headers=self.auth())
+
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
     def poll(self, stop: threading.Event) -> None:
         """Shows messages that arrive between turns (an operator's replies, for instance)."""
         while not stop.wait(2.0):
+            with self.lock:
+                conversation, headers = self.id, self.auth()
+            if conversation is None:
+                continue
             try:
-                response = self.client.get(f"/webhooks/web/{self.id}/messages")
+                response = self.client.get(f"/webhooks/web/{conversation}/messages", headers=headers)
             except httpx.HTTPError:
                 continue
             if response.status_code == 200 and response.json()["messages"]:
                 with self.lock:
                     self.buttons = show(response.json()["messages"]) or self.buttons
+
+
+def reason(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("error"))
+    except ValueError:
+        return response.text[:200]
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -90,6 +90,8 @@ def handle(args: argparse.Namespace) -> int:
         env = dict(os.environ)
         env["REDIS_URL"] = redis_url
         env.setdefault("CAUNOI_RASA_TOKEN", secrets.token_urlsafe(24))
+        # The local chat (`caunoi chat`) is for this machine's own stack: on here unless set, off everywhere else.
+        env.setdefault("CAUNOI_WEB_CHANNEL", "true")
         if not env.get("CAUNOI_SECRET_KEY"):
             env["CAUNOI_SECRET_KEY"] = secrets.token_urlsafe(32)
             say("no CAUNOI_SECRET_KEY: using a random one for this run (sessions end when it stops)")

@@ -103,7 +103,10 @@ def handle(args: argparse.Namespace) -> int:
     # ws="none": Rasa pins an old websockets that uvicorn cannot use, and nothing here needs websockets.
     # timeout_graceful_shutdown: the console's open event streams must not block a restart.
     # server_header=False: no "server: uvicorn" telling a scanner what to try (ASVS 14.3.3).
+    # timeout_keep_alive: an idle connection is closed after 5 s; limit_concurrency: past CAUNOI_MAX_CONNECTIONS
+    # open connections, new requests get 503 at once instead of each holding memory (slow bodies: bot/middleware.py).
     uvicorn.run("bot.app:create_app", factory=True, host=args.host or "127.0.0.1",
                 port=settings.http_port, log_level="warning", access_log=False, log_config=None,
-                server_header=False, ws="none", timeout_graceful_shutdown=5)
+                server_header=False, ws="none", timeout_graceful_shutdown=5,
+                timeout_keep_alive=5, limit_concurrency=settings.max_connections)
     return 0

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot.json_body import BadBody, read_object
 from bot.settings import ConsoleSettings
 
 MAX_BODY_BYTES = 16 * 1024
@@ -45,23 +46,11 @@ def ok(data: Any, status: int = 200) -> JSONResponse:
 
 
 async def json_body(request: Request) -> dict[str, Any]:
-    if "application/json" not in request.headers.get("content-type", ""):
-        raise ApiError(415, "send JSON with Content-Type: application/json")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, f"body larger than {MAX_BODY_BYTES} bytes")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, f"body larger than {MAX_BODY_BYTES} bytes")
+    """The request's JSON object (an empty body is `{}`), read by the gateway's one reader (bot/json_body.py)."""
     try:
-        data = json.loads(body or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ApiError(400, "body is not valid UTF-8 JSON") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "body must be a JSON object")
-    return data
+        return await read_object(request, MAX_BODY_BYTES, empty={})
+    except BadBody as bad:
+        raise ApiError(bad.status, bad.reason) from None
 
 
 def text_field(data: dict[str, Any], name: str, limit: int, required: bool = True) -> str:

@@ -47,6 +47,7 @@ def channel_settings(redis_url: str, bot_api: FakeBotAPI) -> Settings:
         CAUNOI_ZALO_API_URL="http://zalo.test",
         CAUNOI_ZALO_OAUTH_URL="http://oauth.zalo.test",
         CAUNOI_RASA_TIMEOUT="2",
+        CAUNOI_WEB_CHANNEL="true",
     )
 
 

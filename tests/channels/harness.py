@@ -38,6 +38,31 @@ class Sleeps:
 
 
 @dataclass
+class WebChat:
+    """One conversation on the local web channel as `caunoi chat` holds it: the first message starts it, and the
+    id and token the gateway answers with go with every later message and fetch."""
+
+    http: httpx.AsyncClient
+    id: str | None = None
+    token: str = ""
+
+    async def say(self, **body: Any) -> httpx.Response:
+        if self.id is None:
+            response = await self.http.post("/webhooks/web", json=body)
+            if response.status_code == 200:
+                self.id, self.token = response.json()["conversation_id"], response.json()["token"]
+            return response
+        return await self.http.post("/webhooks/web", json={"conversation_id": self.id, **body}, headers=self.auth)
+
+    async def fetch(self) -> httpx.Response:
+        return await self.http.get(f"/webhooks/web/{self.id}/messages", headers=self.auth)
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
 class Running:
     http: httpx.AsyncClient
     gateway: Gateway
@@ -52,6 +77,9 @@ class Running:
         if signature is not None:
             headers["X-ZEvent-Signature"] = signature
         return await self.http.post("/webhooks/zalo", content=body, headers=headers)
+
+    def web_chat(self) -> WebChat:
+        return WebChat(self.http)
 
     async def settle(self) -> None:
         """Waits until the gateway has processed everything it queued."""

@@ -114,6 +114,21 @@ async def test_rate_limiter_allows_a_burst_then_the_rate(redis_client: redis.asy
     assert waits[5] == pytest.approx(1 / 30) and waits[6] == pytest.approx(2 / 30)
 
 
+async def test_allow_takes_a_slot_only_when_one_is_free_and_a_refusal_takes_nothing(
+        redis_client: redis.asyncio.Redis) -> None:
+    now = [100.0]
+    limiter = RateLimiter(redis_client, Sleeps(), clock=lambda: now[0])
+    per_address, new = ("web:messages:a", Rate(1.0, burst=3)), ("web:new:a", Rate(0.1, burst=1))
+    assert [await limiter.allow([per_address]) for _ in range(3)] == [0.0] * 3
+    assert await limiter.allow([per_address]) == pytest.approx(1.0)
+    assert await limiter.allow([per_address]) == pytest.approx(1.0)  # knocking again does not push it back
+    now[0] += 1.0
+    assert await limiter.allow([per_address, new]) == 0.0  # both free: both taken
+    now[0] += 1.0
+    assert await limiter.allow([per_address, new]) == pytest.approx(9.0)  # one busy: neither taken ...
+    assert await limiter.allow([per_address]) == 0.0  # ... so the free one still has its slot
+
+
 class Recording:
     channel = "test"
     unfollows = False

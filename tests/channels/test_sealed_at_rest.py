@@ -42,7 +42,7 @@ async def test_a_conversation_leaves_no_message_text_in_redis(running: Running, 
     await running.settle()
     await running.gateway.queue.enqueue(Case(CONVERSATION, "telegram", "high", (f"Nói: {SAID[0]}",), SAID[0]))
     await CaseNotes(running.redis, time.time).add(CONVERSATION, "lan", NOTE)
-    web = await running.http.post("/webhooks/web", json={"conversation_id": "web:sealedtest1", "text": SAID[3]})
+    web = await running.web_chat().say(text=SAID[3])
     assert web.status_code == 200
     await running.gateway.worker.stop()  # nobody drains now: the last message waits in the inbox
     await running.telegram(text_update(CHAT, SAID[2]))

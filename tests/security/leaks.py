@@ -14,7 +14,6 @@ DATA_KEY = "bGVha3NjYW4tZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE="  # 32 bytes, url-safe 
 PASSWORD = "leakscan-Mat-khau-dai-9"
 CHAT = 987001234567
 ZALO_USER = "8800112233445566"
-WEB_ID = "web:leakscanWEBid01"
 CANARY = "LEAKCANARY"
 TEXTS = {
     "telegram": f"Cứu tôi, bị giữ hộ chiếu ở Campuchia {CANARY}-tg",
@@ -38,7 +37,7 @@ def needles(extra: dict[str, str] | None = None) -> dict[str, str]:
         "telegram token": TOKEN, "telegram token secret part": TOKEN.split(":", 1)[1],
         "webhook secret": WEBHOOK_SECRET, "secret key": SECRET_KEY, "rasa token": RASA_TOKEN, "data key": DATA_KEY,
         "operator password": PASSWORD, "telegram chat id": str(CHAT), "zalo user id": ZALO_USER,
-        "web conversation id": WEB_ID.split(":", 1)[1], "canary": CANARY,
+        "canary": CANARY,  # the web conversation's id and token are the gateway's: each scan adds them
         **{f"{name} text": text for name, text in TEXTS.items()},
         **{f"{name} text start": text[:20] for name, text in TEXTS.items()},
     }

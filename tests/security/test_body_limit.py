@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
@@ -125,3 +128,105 @@ async def test_a_content_length_that_is_not_a_number_is_400() -> None:
     app = Recorder()
     sent = await run(app, "/api/login", Body(1), {"content-length": "12abc"})
     assert sent[0]["status"] == 400 and not app.called
+
+
+# Issue #24: slow bodies were held without limit (400 connections sending a byte now and then held the gateway).
+SLOW = BodyLimits(webhook_bytes=4096, api_bytes=1024, seconds=0.3)
+
+
+class Trickle:
+    """`receive` for a client that sends one chunk, then nothing for `pause` seconds, then the rest."""
+
+    def __init__(self, pause: float) -> None:
+        self.pause = pause
+        self.taken = 0
+
+    async def __call__(self) -> Message:
+        self.taken += 1
+        if self.taken > 1:
+            await asyncio.sleep(self.pause)
+        return {"type": "http.request", "body": b"x", "more_body": self.taken < 3}
+
+
+async def run_slow(app: Any, receive: Receive, path: str = "/api/login") -> tuple[list[Message], float]:
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    began = time.monotonic()
+    await asyncio.wait_for(BodyLimit(app, SLOW)(scope(path), receive, send), 5.0)
+    return sent, time.monotonic() - began
+
+
+@pytest.mark.parametrize("path", ["/webhooks/telegram", "/api/login"])
+async def test_a_body_not_in_by_the_deadline_is_408_and_the_route_answers_nothing(path: str) -> None:
+    app = Recorder(swallow_errors=True)  # even a route that turns the failure into its own answer
+    sent, took = await run_slow(app, Trickle(pause=60.0), path)
+    assert status_and_error(sent) == (408, "request body not received within 0.3 s")
+    assert (b"connection", b"close") in sent[0]["headers"]
+    assert app.bodies == [] and took < 2.0
+
+
+async def test_a_body_that_arrives_in_time_is_not_cut() -> None:
+    app = Recorder()
+    sent, _ = await run_slow(app, Trickle(pause=0.05))
+    assert status_and_error(sent) == (200, "") and app.bodies == [b"xxx"]
+
+
+async def test_after_the_body_waiting_for_a_disconnect_has_no_deadline() -> None:
+    """An event stream waits on `receive` for the disconnect for as long as it is open: never a 408."""
+    calls = 0
+
+    async def receive() -> Message:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.sleep(0.6)  # twice the deadline
+        return {"type": "http.disconnect"}
+
+    async def stream(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        assert (await receive())["type"] == "http.disconnect"
+        await send({"type": "http.response.body", "body": b"bye"})
+
+    sent, took = await run_slow(stream, receive)
+    assert sent[0]["status"] == 200 and took >= 0.6
+
+
+async def test_a_declared_oversize_body_sent_slowly_is_not_drained_past_the_deadline() -> None:
+    app = Recorder()
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    began = time.monotonic()
+    headers = {"content-length": str(100 * 1024 * 1024)}
+    await asyncio.wait_for(BodyLimit(app, SLOW)(scope("/api/login", headers), Trickle(pause=60.0), send), 5.0)
+    assert status_and_error(sent)[0] == 413 and time.monotonic() - began < 2.0
+
+
+async def test_the_gateway_app_answers_a_slow_body_with_408(redis_url: str) -> None:
+    """The whole app, with CAUNOI_BODY_TIMEOUT_SECONDS: the setting reaches the middleware."""
+    from asgi_lifespan import LifespanManager
+
+    from bot.app import create_app
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings(REDIS_URL=redis_url, CAUNOI_BODY_TIMEOUT_SECONDS="1"))
+
+    async def trickle() -> Any:
+        yield b'{"username": "lan",'
+        await asyncio.sleep(30)
+        yield b'"password": "x"}'
+
+    async with LifespanManager(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
+            began = time.monotonic()
+            response = await asyncio.wait_for(
+                http.post("/api/login", content=trickle(), headers={"content-type": "application/json"}), 10)
+    assert response.status_code == 408 and "within 1 s" in response.json()["error"]
+    assert time.monotonic() - began < 5

@@ -143,7 +143,8 @@ async def test_a_replayed_zalo_event_is_acknowledged_and_ignored(running: Runnin
 
 
 WEB_CASES: list[tuple[str, Any, int]] = [
-    ("no id", {"text": "hi"}, 400),
+    ("id null", {"conversation_id": None, "text": "hi"}, 400),  # leaving it out starts a conversation
+    ("id a number", {"conversation_id": 12345678, "text": "hi"}, 400),
     ("id of another channel", {"conversation_id": "tg:12345", "text": "hi"}, 400),
     ("path in the id", {"conversation_id": "web:../../etc/passwd", "text": "hi"}, 400),
     ("script in the id", {"conversation_id": "web:<script>alert(1)</script>", "text": "hi"}, 400),

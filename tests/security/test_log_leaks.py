@@ -40,7 +40,6 @@ from tests.security.leaks import (
     SECRET_KEY,
     TEXTS,
     TOKEN,
-    WEB_ID,
     WEBHOOK_SECRET,
     ZALO_USER,
     needles,
@@ -62,6 +61,7 @@ def secret_env(bot_api: FakeBotAPI, redis_url: str) -> dict[str, str]:
         "CAUNOI_ZALO_APP_SECRET": "fake-app-secret", "CAUNOI_ZALO_ACCESS_TOKEN": "fake-access-1",
         "CAUNOI_ZALO_REFRESH_TOKEN": "fake-refresh-1", "CAUNOI_ZALO_API_URL": "http://zalo.test",
         "CAUNOI_ZALO_OAUTH_URL": "http://oauth.zalo.test", "CAUNOI_RASA_TIMEOUT": "2",
+        "CAUNOI_WEB_CHANNEL": "true",
     }
 
 
@@ -119,8 +119,9 @@ async def whole_run(running: Running, rasa: FakeRasa, bot_api: FakeBotAPI) -> di
     assert (await running.zalo(huge, "mac=x")).status_code == 413
     # The web channel, with Rasa back.
     rasa.down = False
-    web = await http.post("/webhooks/web", json={"conversation_id": WEB_ID, "text": TEXTS["web"]})
+    web = await http.post("/webhooks/web", json={"text": TEXTS["web"]})
     assert web.status_code == 200
+    web_id, web_token = web.json()["conversation_id"], web.json()["token"]
     await running.settle()
     # The operator: a password typed as the username, then the real login and a whole handoff.
     failed = await http.post("/api/login", json={"username": PASSWORD, "password": PASSWORD})
@@ -141,10 +142,11 @@ async def whole_run(running: Running, rasa: FakeRasa, bot_api: FakeBotAPI) -> di
     closed = await http.post(f"{base}/close", json={"outcome": "referred", "referral": {"agency": TEXTS["agency"]}},
                              headers=headers)
     assert closed.status_code == 200, closed.text
-    assert (await http.get(f"/api/conversations/{WEB_ID}")).status_code in (200, 404)
+    assert (await http.get(f"/api/conversations/{web_id}")).status_code in (200, 404)
     assert (await http.post("/api/logout", headers=headers)).status_code == 200
     await running.settle()
-    return {"csrf token": csrf, "session cookie": login.cookies.get("caunoi_session") or ""}
+    return {"csrf token": csrf, "session cookie": login.cookies.get("caunoi_session") or "",
+            "web conversation id": web_id.split(":", 1)[1], "web token": web_token}
 
 
 async def test_a_whole_run_logs_no_text_no_secret_and_no_raw_id(
@@ -207,8 +209,8 @@ async def test_the_gateway_process_writes_only_clean_json_lines(redis_url: str, 
                                     headers=secret)).status_code == 200
             assert (await http.post("/webhooks/telegram", content=TEXTS["telegram"].encode(),
                                     headers={**secret, "content-type": "application/json"})).status_code == 400
-            assert (await http.post("/webhooks/web", json={"conversation_id": WEB_ID,
-                                                           "text": TEXTS["web"]})).status_code == 200
+            web = await http.post("/webhooks/web", json={"text": TEXTS["web"]})
+            assert web.status_code == 200
             assert (await http.post("/webhooks/telegram", content=b"x" * (2 * 1024 * 1024),
                                     headers=secret)).status_code == 413
             assert (await http.post("/api/login", json={"username": PASSWORD, "password": "x"})).status_code == 401
@@ -229,6 +231,8 @@ async def test_the_gateway_process_writes_only_clean_json_lines(redis_url: str, 
         process.terminate()
         out, err = await asyncio.to_thread(process.communicate, timeout=30)
     lines = (out + err).decode("utf-8", "replace").splitlines()
-    assert scan(lines, needles({**ZALO_SECRETS, "csrf token": login.json()["csrf_token"]})) == []
+    assert scan(lines, needles({**ZALO_SECRETS, "csrf token": login.json()["csrf_token"],
+                                "web conversation id": web.json()["conversation_id"].split(":", 1)[1],
+                                "web token": web.json()["token"]})) == []
     routes = {json.loads(line).get("route") for line in lines}
     assert {"/webhooks/telegram", "/webhooks/web", "/webhooks/zalo", "/api/login"} <= routes, lines

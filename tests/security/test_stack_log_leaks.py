@@ -19,7 +19,7 @@ from bot.console.operators import OperatorStore
 from bot.settings import PROJECT_ROOT, from_environment
 from bot.store import free_port
 from tests.channels.botapi import FakeBotAPI, text_update
-from tests.security.leaks import CHAT, PASSWORD, TEXTS, WEB_ID, WEBHOOK_SECRET, needles, scan
+from tests.security.leaks import CHAT, PASSWORD, TEXTS, WEBHOOK_SECRET, needles, scan
 from tests.security.test_log_leaks import CHEAP_HASHER, ZALO_SECRETS, secret_env
 
 
@@ -57,7 +57,7 @@ async def test_rasa_the_action_server_and_the_gateway_log_nothing_they_must_not(
             for text in ("/start", TEXTS["telegram"]):  # the danger message runs action_escalate
                 response = await http.post("/webhooks/telegram", json=text_update(CHAT, text), headers=secret)
                 assert response.status_code == 200
-            web = await http.post("/webhooks/web", json={"conversation_id": WEB_ID, "text": TEXTS["web"]})
+            web = await http.post("/webhooks/web", json={"text": TEXTS["web"]})
             assert web.status_code == 200 and web.json()["messages"]
             login = await http.post("/api/login", json={"username": "lan", "password": PASSWORD})
             assert login.status_code == 200
@@ -78,7 +78,9 @@ async def test_rasa_the_action_server_and_the_gateway_log_nothing_they_must_not(
                 process.kill()
                 out, err = await asyncio.to_thread(process.communicate)
             outputs[name] = (out + err).decode("utf-8", "replace").splitlines()
-    forbidden = needles({**ZALO_SECRETS, "csrf token": login.json()["csrf_token"]})
+    forbidden = needles({**ZALO_SECRETS, "csrf token": login.json()["csrf_token"],
+                         "web conversation id": web.json()["conversation_id"].split(":", 1)[1],
+                         "web token": web.json()["token"]})
     for name, lines in outputs.items():
         assert lines, f"{name} wrote nothing: the scan would prove nothing"
         assert scan(lines, forbidden) == [], name

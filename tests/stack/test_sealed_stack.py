@@ -19,7 +19,6 @@ from tests.channels.botapi import TOKEN, FakeBotAPI, text_update
 from tests.rawscan import hits
 from tests.stack.test_run import CAUNOI, stack_env, start_run
 
-WEB = "web:stacksealed01"
 CHAT = 616161
 SECRET = "stack-secret_1"
 DANGER = "cuu toi voi bi giu ho chieu o campuchia"
@@ -38,8 +37,12 @@ def test_a_redis_dump_of_a_real_conversation_reveals_no_message_text(redis_url: 
     try:
         assert any(line.startswith("caunoi: ready:") for line in lines), "".join(lines)
         gateway = httpx.Client(base_url=f"http://127.0.0.1:{env['CAUNOI_HTTP_PORT']}", timeout=60)
-        for body in ({"text": "xin chào"}, {"text": DANGER}, {"location": PLACE}):
-            answer = gateway.post("/webhooks/web", json={"conversation_id": WEB, **body})
+        started = gateway.post("/webhooks/web", json={"text": "xin chào"})  # the gateway names the conversation
+        assert started.status_code == 200, started.text
+        web, token = started.json()["conversation_id"], started.json()["token"]
+        for body in ({"text": DANGER}, {"location": PLACE}):
+            answer = gateway.post("/webhooks/web", json={"conversation_id": web, **body},
+                                  headers={"Authorization": f"Bearer {token}"})
             assert answer.status_code == 200, answer.text
         assert gateway.post("/webhooks/telegram", json=text_update(CHAT, REPORT),
                             headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}).status_code == 200
@@ -49,19 +52,19 @@ def test_a_redis_dump_of_a_real_conversation_reveals_no_message_text(redis_url: 
             time.sleep(0.2)
         time.sleep(1.0)  # Rasa saves the tracker as the turn ends
         client = redis.Redis.from_url(redis_url, decode_responses=True)
-        assert client.get(keys.conversation_mode(WEB)) == "waiting"  # the action server escalated it
+        assert client.get(keys.conversation_mode(web)) == "waiting"  # the action server escalated it
 
         assert hits(redis_url, [DANGER, "giu ho chieu", "campuchia", REPORT, "mat lien lac", "Trung Quốc",
                                 str(PLACE["latitude"]), str(PLACE["longitude"])]) == []
 
         # Rasa stored its trackers through our store: sealed with the key, and they are the conversations.
         sealer = Sealer((Secret(key),))
-        for conversation, said in ((WEB, DANGER), (f"tg:{CHAT}", REPORT)):
+        for conversation, said in ((web, DANGER), (f"tg:{CHAT}", REPORT)):
             raw = client.get(keys.rasa_tracker(conversation))
             assert raw is not None and raw.startswith("s1:"), f"no sealed tracker for {conversation}"
             events = json.loads(sealer.open(raw))["events"]
             assert said in [event.get("text") for event in events if event.get("event") == "user"]
-        summary = client.hget(keys.case(WEB), "summary")
+        summary = client.hget(keys.case(web), "summary")
         assert summary and "Campuchia" in sealer.open(summary)
     finally:
         if process.poll() is None:
