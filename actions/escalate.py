@@ -66,6 +66,20 @@ def summary(intents: list[str], where: tuple[str, str | None], reasons: tuple[st
     return ". ".join(parts) + "."
 
 
+def placed(response: str, where: str) -> str:
+    """The variant of a safety response for where the person is: `_abroad`, `_vietnam` or `_unknown`."""
+    return f"{response}_{where if where in ('abroad', 'vietnam') else 'unknown'}"
+
+
+def safety_response(signs: frozenset[str], where: str) -> str:
+    """The safety message the signs call for (content/vi/dialogue.yml `safety_for_sign`, first match), else the
+    plain danger message for the place."""
+    for rule in dialogue()["safety_for_sign"]:
+        if signs & set(rule["signs"]):
+            return placed(rule["response"], where)
+    return placed("utter_safety", where)
+
+
 class ActionEscalate(Action):
     """The safety message that fits where the person is, then a place in the human queue, ordered by risk."""
 
@@ -75,16 +89,16 @@ class ActionEscalate(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent = latest_intent(tracker)
         where = whereabouts(tracker)
-        safety = {"abroad": "utter_safety_abroad", "vietnam": "utter_safety_vietnam"}.get(where[0],
-                                                                                         "utter_safety_unknown")
-        send(dispatcher, domain, "utter_safety_third_party" if intent == THIRD_PARTY else safety, protect=True)
-
         intents = [i for i in user_intents(tracker) if i]
         risk = conversation_risk().of(user_texts(tracker), intents)
+        safety = safety_response(risk.indicators, where[0])
+        send(dispatcher, domain, "utter_safety_third_party" if intent == THIRD_PARTY else safety, protect=True)
+
         level = risk.level if risk.level != "none" else "low"
         channel = tracker.get_latest_input_channel() or "web"
         case = Case(tracker.sender_id, channel, level, risk.reasons,
-                    summary(intents, where, risk.reasons, len(intents), channel), tracker.get_slot("campaign") or "")
+                    summary(intents, where, risk.reasons, len(intents), channel), tracker.get_slot("campaign") or "",
+                    urgent=bool(risk.indicators & conversation_risk().triage.urgent))
         events: list[EventType] = [SlotSet("escalated", True)]
         if tracker.active_loop.get("name"):
             events += [ActiveLoop(None), SlotSet("requested_slot", None)]
@@ -96,7 +110,8 @@ class ActionEscalate(Action):
             return events
         if not tracker.get_slot("escalated"):  # once per handoff, however often the person asks again
             await count_for_campaign(tracker, "escalated")
-        log.info("escalated conversation=%s risk=%s place=%s", log_id(tracker.sender_id), level, place)
+        log.info("escalated conversation=%s risk=%s urgent=%s place=%s", log_id(tracker.sender_id), level,
+                 case.urgent, place)
         if place is not None:
             minutes = place * get_settings().minutes_per_waiting  # a rough figure, said as such ("khoảng")
             dispatcher.utter_message(response="utter_escalated", place=place, minutes=minutes)
