@@ -28,6 +28,7 @@ from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 THIRD_PARTY = "report_suspected_trafficking"
+PHONE_WATCHED = "phone_watched"
 
 
 def whereabouts(tracker: Tracker) -> tuple[str, str | None]:
@@ -71,13 +72,13 @@ def placed(response: str, where: str) -> str:
     return f"{response}_{where if where in ('abroad', 'vietnam') else 'unknown'}"
 
 
-def safety_response(signs: frozenset[str], where: str) -> str:
+def safety_response(signs: frozenset[str], where: str, report: bool) -> str:
     """The safety message the signs call for (content/vi/dialogue.yml `safety_for_sign`, first match), else the
-    plain danger message for the place."""
+    plain danger message for the place; for a report about someone else, its own message unless a sign overrides it."""
     for rule in dialogue()["safety_for_sign"]:
-        if signs & set(rule["signs"]):
+        if signs & set(rule["signs"]) and (rule.get("over_report") or not report):
             return placed(rule["response"], where)
-    return placed("utter_safety", where)
+    return "utter_safety_third_party" if report else placed("utter_safety", where)
 
 
 class ActionEscalate(Action):
@@ -91,8 +92,9 @@ class ActionEscalate(Action):
         where = whereabouts(tracker)
         intents = [i for i in user_intents(tracker) if i]
         risk = conversation_risk().of(user_texts(tracker), intents)
-        safety = safety_response(risk.indicators, where[0])
-        send(dispatcher, domain, "utter_safety_third_party" if intent == THIRD_PARTY else safety, protect=True)
+        send(dispatcher, domain, safety_response(risk.indicators, where[0], intent == THIRD_PARTY), protect=True)
+        if PHONE_WATCHED in risk.indicators:
+            send(dispatcher, domain, "utter_phone_tip", protect=True)
 
         level = risk.level if risk.level != "none" else "low"
         channel = tracker.get_latest_input_channel() or "web"
