@@ -29,6 +29,7 @@ from bot.settings import get_settings
 log = logging.getLogger(__name__)
 THIRD_PARTY = "report_suspected_trafficking"
 PHONE_WATCHED = "phone_watched"
+REPORT_TEXT = "utter_safety_third_party"
 
 
 def whereabouts(tracker: Tracker) -> tuple[str, str | None]:
@@ -78,7 +79,7 @@ def safety_response(signs: frozenset[str], where: str, report: bool) -> str:
     for rule in dialogue()["safety_for_sign"]:
         if signs & set(rule["signs"]) and (rule.get("over_report") or not report):
             return placed(rule["response"], where)
-    return "utter_safety_third_party" if report else placed("utter_safety", where)
+    return REPORT_TEXT if report else placed("utter_safety", where)
 
 
 class ActionEscalate(Action):
@@ -92,7 +93,8 @@ class ActionEscalate(Action):
         where = whereabouts(tracker)
         intents = [i for i in user_intents(tracker) if i]
         risk = conversation_risk().of(user_texts(tracker), intents)
-        send(dispatcher, domain, safety_response(risk.indicators, where[0], intent == THIRD_PARTY), protect=True)
+        safety = safety_response(risk.indicators, where[0], intent == THIRD_PARTY)
+        send(dispatcher, domain, safety, protect=True)
         if PHONE_WATCHED in risk.indicators:
             send(dispatcher, domain, "utter_phone_tip", protect=True)
 
@@ -109,7 +111,7 @@ class ActionEscalate(Action):
         except (redis.RedisError, OSError) as error:
             log.error("escalation failed conversation=%s reason=%s", log_id(tracker.sender_id), type(error).__name__)
             dispatcher.utter_message(response="utter_escalation_failed")
-            return events
+            return events  # the person must call: no question after that
         if not tracker.get_slot("escalated"):  # once per handoff, however often the person asks again
             await count_for_campaign(tracker, "escalated")
         log.info("escalated conversation=%s risk=%s urgent=%s place=%s", log_id(tracker.sender_id), level,
@@ -117,4 +119,6 @@ class ActionEscalate(Action):
         if place is not None:
             minutes = place * get_settings().minutes_per_waiting  # a rough figure, said as such ("khoảng")
             dispatcher.utter_message(response="utter_escalated", place=place, minutes=minutes)
+        if safety == REPORT_TEXT:  # what would help, as the reporter's choice (not to a child writing of themself)
+            dispatcher.utter_message(response="utter_third_party_ask")
         return events
