@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 THIRD_PARTY = "report_suspected_trafficking"
 PHONE_WATCHED = "phone_watched"
 REPORT_TEXT = "utter_safety_third_party"
+DANGER_TEXTS = {"abroad": "utter_safety_abroad", "vietnam": "utter_safety_vietnam"}
 
 
 def whereabouts(tracker: Tracker) -> tuple[str, str | None]:
@@ -79,7 +80,7 @@ def safety_response(signs: frozenset[str], where: str, report: bool) -> str:
     for rule in dialogue()["safety_for_sign"]:
         if signs & set(rule["signs"]) and (rule.get("over_report") or not report):
             return placed(rule["response"], where)
-    return REPORT_TEXT if report else placed("utter_safety", where)
+    return REPORT_TEXT if report else DANGER_TEXTS.get(where, "utter_safety_unknown")
 
 
 class ActionEscalate(Action):
