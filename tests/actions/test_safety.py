@@ -54,7 +54,8 @@ async def test_self_harm_in_teencode_without_a_place_gets_115_and_the_emergency_
     assert [m.get("response") for m in dispatcher.messages[1:]] == ["utter_escalated"]
 
 
-async def test_someone_bleeding_in_vietnam_gets_115_even_when_a_friend_writes(action_redis: redis.asyncio.Redis) -> None:
+async def test_someone_bleeding_in_vietnam_gets_115_even_when_a_friend_writes(
+        action_redis: redis.asyncio.Redis) -> None:
     dispatcher = CollectingDispatcher()
     await ActionEscalate().run(dispatcher, tracker_before("bleeding", "action_escalate"), domain())
 
