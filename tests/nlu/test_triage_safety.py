@@ -5,18 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from nlu import tables
-from nlu.text import Normalised, Table, normalise
 from nlu.triage import Triage
-
-RULES = tables.triage_rules()
-TRIAGE = Triage(RULES)
-TABLE = Table.build(**tables.teencode())
-REASONS = {spec["id"]: spec["reason"] for spec in RULES["indicators"]}
-
-
-def view(text: str) -> Normalised:
-    return normalise(text, TABLE)
+from tests.nlu.test_triage import REASONS, RULES, TRIAGE, view
 
 
 def signs(text: str) -> frozenset[str]:
