@@ -111,7 +111,8 @@ class Triage:
                 )
             else:
                 floor = level_rank(rule.get("of_level", "medium"))
-                count = sum(1 for i in indicators if i in self._indicators
+                ignored = set(rule.get("not_counting") or ())
+                count = sum(1 for i in indicators if i in self._indicators and i not in ignored
                             and level_rank(self._indicators[i].level) >= floor)
                 holds = count >= int(rule["count_at_least"])
             if holds:

@@ -125,6 +125,12 @@ def test_reasons_the_operator_reads_name_the_kind_of_emergency() -> None:
     assert risk.reasons[0] == REASONS["medical_emergency"]
 
 
+def test_a_child_giving_their_age_is_one_sign_not_several() -> None:
+    risk = TRIAGE.assess(view("em 17 tuoi, co nguoi tuyen lam phuc vu quan bar"), None)
+    assert risk.level == "high" and {"minor", "minor_self"} <= risk.indicators
+    assert "Nhiều dấu hiệu của mua bán người cùng lúc" not in risk.reasons
+
+
 def test_self_harm_and_medical_emergencies_are_urgent() -> None:
     assert TRIAGE.urgent == {"self_harm", "medical_emergency"}
 
