@@ -140,6 +140,7 @@ def test_self_harm_and_medical_emergencies_are_urgent() -> None:
     ("ho kiem tra dien thoai cua toi", "delete_my_data", "phone_watched"),
     ("dan ong co bi mua ban khong", "ask_support_policy", "labour_question"),
     ("di lam tau ca o dai loan co an toan ko", "check_job_offer", None),  # the job-offer check answers it
+    ("muốn đi làm tàu cá Hàn Quốc hợp pháp thì làm sao", "ask_safe_migration", None),  # the migration guide
     ("chào bạn", "greet", None),
 ])
 def test_signs_with_an_answer_of_their_own(message: str, intent: str, answered: str | None) -> None:
