@@ -28,7 +28,7 @@ from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 THIRD_PARTY = "report_suspected_trafficking"
-PHONE_WATCHED = "phone_watched"
+PHONE_SIGNS = frozenset({"phone_watched", "phone_hide"})
 REPORT_TEXT = "utter_safety_third_party"
 DANGER_TEXTS = {"abroad": "utter_safety_abroad", "vietnam": "utter_safety_vietnam"}
 
@@ -96,7 +96,7 @@ class ActionEscalate(Action):
         risk = conversation_risk().of(user_texts(tracker), intents)
         safety = safety_response(risk.indicators, where[0], intent == THIRD_PARTY)
         send(dispatcher, domain, safety, protect=True)
-        if PHONE_WATCHED in risk.indicators:
+        if PHONE_SIGNS & risk.indicators:
             send(dispatcher, domain, "utter_phone_tip", protect=True)
 
         level = risk.level if risk.level != "none" else "low"

@@ -86,7 +86,7 @@ def test_button_payloads_carry_no_signs(policy: EscalationPolicy, domain: Domain
     ("tôi sợ công an lắm", "find_service"),
     ("toi vuot bien trai phep co bi bat ko", "ask_support_policy"),
     ("ho kiem tra dien thoai cua toi, lam sao giau tin nhan nay", "out_of_scope"),
-    ("sợ chồng đọc được tin nhắn, làm sao xóa cuộc trò chuyện này", "delete_my_data"),
+    ("sợ chồng đọc được tin nhắn, làm sao giấu cuộc trò chuyện này", "delete_my_data"),
     ("dan ong co bi mua ban khong", "ask_support_policy"),
 ])
 def test_signs_with_an_answer_of_their_own_are_answered_whatever_the_intent(
@@ -107,6 +107,11 @@ def test_a_danger_intent_keeps_its_rule_and_a_fishing_job_offer_its_check(policy
                                                                           domain: Domain) -> None:
     assert predicted(policy, domain, user("tôi sợ công an, cứu tôi", "report_danger")) is None  # its rule escalates
     assert predicted(policy, domain, user("di lam tau ca o dai loan co an toan ko", "check_job_offer")) is None
+
+
+def test_a_plain_delete_request_on_a_watched_phone_keeps_the_delete_flow(policy: EscalationPolicy,
+                                                                          domain: Domain) -> None:
+    assert predicted(policy, domain, user("bọn nó kiểm tra điện thoại, xóa hết đi", "delete_my_data")) is None
 
 
 def test_nothing_is_answered_inside_a_form(policy: EscalationPolicy, domain: Domain) -> None:

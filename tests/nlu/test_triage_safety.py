@@ -52,8 +52,9 @@ def signs(text: str) -> frozenset[str]:
     # a watched phone
     ("họ kiểm tra điện thoại của tôi", "phone_watched"),
     ("ho kiem tra dien thoai cua toi", "phone_watched"),
-    ("làm sao giấu tin nhắn này", "phone_watched"),
-    ("lam sao an tin nhan", "phone_watched"),
+    ("làm sao giấu tin nhắn này", "phone_hide"),
+    ("lam sao an tin nhan", "phone_hide"),
+    ("giau doan chat nay the nao", "phone_hide"),
     ("sợ chồng đọc được tin nhắn", "phone_watched"),
     ("so ck doc dc tin nhan", "phone_watched"),
     # men held at sea or in a workshop
@@ -112,7 +113,8 @@ def test_someone_else_or_an_adult_is_not_a_child_writing(message: str) -> None:
     "tôi có giặt đồ",
 ])
 def test_everyday_words_are_not_safety_signs(message: str) -> None:
-    found = signs(message) & {"self_harm", "medical_emergency", "phone_watched", "held_at_sea", "forced_labour",
+    found = signs(message) & {"self_harm", "medical_emergency", "phone_watched", "phone_hide", "held_at_sea",
+                              "forced_labour",
                               "fear_of_police", "minor_self"}
     assert not found
 
@@ -137,7 +139,9 @@ def test_self_harm_and_medical_emergencies_are_urgent() -> None:
 
 @pytest.mark.parametrize(("message", "intent", "answered"), [
     ("tôi sợ công an", "ask_support_policy", "fear_of_police"),
-    ("ho kiem tra dien thoai cua toi", "delete_my_data", "phone_watched"),
+    ("ho kiem tra dien thoai cua toi", "out_of_scope", "phone_watched"),
+    ("ho kiem tra dien thoai, lam sao giau tin nhan", "delete_my_data", "phone_hide"),
+    ("bọn nó kiểm tra điện thoại, xóa hết đi", "delete_my_data", None),  # a plain delete request: its own flow
     ("dan ong co bi mua ban khong", "ask_support_policy", "labour_question"),
     ("di lam tau ca o dai loan co an toan ko", "check_job_offer", None),  # the job-offer check answers it
     ("muốn đi làm tàu cá Hàn Quốc hợp pháp thì làm sao", "ask_safe_migration", None),  # the migration guide
