@@ -36,6 +36,25 @@ def questions() -> Questions:
     return Questions(content().articles, tables.teencode())
 
 
+def article_parts(domain: dict[str, Any], article: Article, section: Section) -> list[str]:
+    """A section as a person reads it: its heading, its text and its source in one line."""
+    heading = article.title if section.id == "" else section.title
+    return [heading, section.text,
+            response_text(domain, "utter_article_sources", sources=article.source_of(section).line)]
+
+
+def more_buttons(article: Article, shown: Section) -> list[dict[str, str]]:
+    """The article's overview and other sections, then a "xem thêm" button for each related article."""
+    articles = content().articles
+    overview = [{"title": article.button, "payload": payload(article.slug)}] if shown.id else []
+    buttons = overview + [{"title": section.title, "payload": payload(article.slug, section.id)}
+                          for section in article.parts if section.id != shown.id]
+    label = dialogue()["articles"]["more"]
+    buttons += [{"title": label.format(title=articles[slug].button), "payload": payload(slug)}
+                for slug in article.related if slug in articles]
+    return buttons
+
+
 class ActionAnswerFromArticle(Action):
     """Answers a question with the section of a guidance article that answers it, its source in one line, and the
     other sections and related articles as buttons."""
@@ -49,10 +68,8 @@ class ActionAnswerFromArticle(Action):
             dispatcher.utter_message(response="utter_always_111")
             return []
         article, section = found
-        heading = article.title if section.id == "" else section.title
-        parts = [heading, section.text,
-                 response_text(domain, "utter_article_sources", sources=article.source_of(section).line)]
-        buttons = self._more(article, section)
+        parts = article_parts(domain, article, section)
+        buttons = more_buttons(article, section)
         if self._happened_before(tracker):
             # In the same message: Zalo and the web number only the last message's buttons, so a second message
             # with a button of its own would make the section buttons unreachable.
@@ -77,17 +94,6 @@ class ActionAnswerFromArticle(Action):
         if mapped in articles:
             return articles[mapped], articles[mapped].lead
         return None
-
-    @staticmethod
-    def _more(article: Article, shown: Section) -> list[dict[str, str]]:
-        articles = content().articles
-        overview = [{"title": article.button, "payload": payload(article.slug)}] if shown.id else []
-        buttons = overview + [{"title": section.title, "payload": payload(article.slug, section.id)}
-                              for section in article.parts if section.id != shown.id]
-        label = dialogue()["articles"]["more"]
-        buttons += [{"title": label.format(title=articles[slug].button), "payload": payload(slug)}
-                    for slug in article.related if slug in articles]
-        return buttons
 
     @staticmethod
     def _happened_before(tracker: Tracker) -> bool:

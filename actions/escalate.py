@@ -25,6 +25,9 @@ from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 THIRD_PARTY = "report_suspected_trafficking"
+PHONE_SIGNS = frozenset({"phone_watched", "phone_hide"})
+REPORT_TEXT = "utter_safety_third_party"
+DANGER_TEXTS = {"abroad": "utter_safety_abroad", "vietnam": "utter_safety_vietnam"}
 
 
 def summary(intents: list[str], where: tuple[str, str | None], reasons: tuple[str, ...], turns: int,
@@ -46,6 +49,20 @@ def summary(intents: list[str], where: tuple[str, str | None], reasons: tuple[st
     return ". ".join(parts) + "."
 
 
+def placed(response: str, where: str) -> str:
+    """The variant of a safety response for where the person is: `_abroad`, `_vietnam` or `_unknown`."""
+    return f"{response}_{where if where in ('abroad', 'vietnam') else 'unknown'}"
+
+
+def safety_response(signs: frozenset[str], where: str, report: bool) -> str:
+    """The safety message the signs call for (content/vi/dialogue.yml `safety_for_sign`, first match), else the
+    plain danger message for the place; for a report about someone else, its own message unless a sign overrides it."""
+    for rule in dialogue()["safety_for_sign"]:
+        if signs & set(rule["signs"]) and (rule.get("over_report") or not report):
+            return placed(rule["response"], where)
+    return REPORT_TEXT if report else DANGER_TEXTS.get(where, "utter_safety_unknown")
+
+
 class ActionEscalate(Action):
     """The safety message that fits where the person is, then a place in the human queue, ordered by risk."""
 
@@ -55,18 +72,19 @@ class ActionEscalate(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent = latest_intent(tracker)
         where = whereabouts(tracker)
-        safety = {"abroad": "utter_safety_abroad", "vietnam": "utter_safety_vietnam"}.get(where[0],
-                                                                                         "utter_safety_unknown")
         intents = [i for i in user_intents(tracker) if i]
         risk = conversation_risk().of(user_texts(tracker), intents)
         # Someone who said it is over ("giờ đã về nhà") and asks for a person gets no emergency text (issue #16).
         if not conversation_risk().over(risk):
-            send(dispatcher, domain, "utter_safety_third_party" if intent == THIRD_PARTY else safety, protect=True)
+            send(dispatcher, domain, safety_response(risk.indicators, where[0], intent == THIRD_PARTY), protect=True)
+        if PHONE_SIGNS & risk.indicators:
+            send(dispatcher, domain, "utter_phone_tip", protect=True)
 
         level = risk.level if risk.level != "none" else "low"
         channel = tracker.get_latest_input_channel() or "web"
         case = Case(tracker.sender_id, channel, level, risk.reasons,
-                    summary(intents, where, risk.reasons, len(intents), channel), tracker.get_slot("campaign") or "")
+                    summary(intents, where, risk.reasons, len(intents), channel), tracker.get_slot("campaign") or "",
+                    urgent=bool(risk.indicators & conversation_risk().triage.urgent))
         events: list[EventType] = [SlotSet("escalated", True)]
         if tracker.active_loop.get("name"):
             events += [ActiveLoop(None), SlotSet("requested_slot", None)]
@@ -75,11 +93,14 @@ class ActionEscalate(Action):
         except (redis.RedisError, OSError) as error:
             log.error("escalation failed conversation=%s reason=%s", log_id(tracker.sender_id), type(error).__name__)
             dispatcher.utter_message(response="utter_escalation_failed")
-            return events
+            return events  # the person must call: no question after that
         if not tracker.get_slot("escalated"):  # once per handoff, however often the person asks again
             await count_for_campaign(tracker, "escalated")
-        log.info("escalated conversation=%s risk=%s place=%s", log_id(tracker.sender_id), level, place)
+        log.info("escalated conversation=%s risk=%s urgent=%s place=%s", log_id(tracker.sender_id), level,
+                 case.urgent, place)
         if place is not None:
             minutes = place * get_settings().minutes_per_waiting  # a rough figure, said as such ("khoảng")
             dispatcher.utter_message(response="utter_escalated", place=place, minutes=minutes)
+        if safety == REPORT_TEXT:  # what would help, as the reporter's choice (not to a child writing of themself)
+            dispatcher.utter_message(response="utter_third_party_ask")
         return events

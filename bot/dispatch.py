@@ -272,8 +272,9 @@ class Dispatcher:
         level = risk.level if risk is not None else "none"
         level = level if RISK_ORDER.index(level) >= RISK_ORDER.index("medium") else "medium"
         reasons = (BOT_UNAVAILABLE, *(risk.reasons if risk is not None else ()))
+        urgent = risk is not None and bool(risk.indicators & self._risk.triage.urgent)  # self-harm, medical
         place = await self._queue.enqueue(Case(inbound.conversation_id, inbound.channel, level, reasons, "",
-                                               inbound.campaign or ""))
+                                               inbound.campaign or "", urgent=urgent))
         log.warning("queued for a human conversation=%s risk=%s place=%s",
                     log_id(inbound.conversation_id, self._log_key), level, place)
 

@@ -25,7 +25,8 @@ from bot.sealed import Sealer, Unreadable, process_sealer
 
 Mode = Literal["bot", "waiting", "human"]
 RISK_ORDER = ("none", "low", "medium", "high")
-# Score = (3 - risk rank) * BAND + enqueue time in ms: high risk sorts first, then the longest wait.
+# Score = (3 - risk rank) * BAND + enqueue time in ms: high risk sorts first, then the longest wait. An urgent case
+# (self-harm, a medical emergency: a life at stake in minutes) gets the band below high, -1, ahead of everyone.
 BAND = 10**13
 
 _ENQUEUE = """
@@ -155,6 +156,7 @@ class Case:
     enqueued_at: float = field(default_factory=time.time)
     operator: str = ""  # who holds it, while a human does
     claimed_at: float = 0.0
+    urgent: bool = False  # ahead of every other case, high risk included (see BAND)
 
 
 @dataclass(frozen=True)
@@ -191,8 +193,12 @@ def events_channel(client: redis.asyncio.Redis) -> str:
     return keys.events(int(client.connection_pool.connection_kwargs.get("db") or 0))
 
 
-def score(risk: str, enqueued_at: float) -> int:
-    return (3 - RISK_ORDER.index(risk)) * BAND + int(enqueued_at * 1000)
+def band(risk: str, urgent: bool = False) -> int:
+    return -1 if urgent else 3 - RISK_ORDER.index(risk)
+
+
+def score(risk: str, enqueued_at: float, urgent: bool = False) -> int:
+    return band(risk, urgent) * BAND + int(enqueued_at * 1000)
 
 
 def mode_of(value: str | None) -> Mode:
@@ -224,7 +230,8 @@ class HandoffQueue:
         place, _ = await self._enqueue(
             keys=[keys.conversation_mode(case.conversation_id), keys.QUEUE, keys.case(case.conversation_id),
                   self._events],
-            args=[case.conversation_id, score(case.risk, case.enqueued_at), 3 - RISK_ORDER.index(case.risk), BAND,
+            args=[case.conversation_id, score(case.risk, case.enqueued_at, case.urgent), band(case.risk, case.urgent),
+                  BAND,
                   case.risk, self._sealer.seal(json.dumps(list(case.reasons), ensure_ascii=False)),
                   self._sealer.seal(case.summary), case.channel,
                   case.campaign, f"{case.enqueued_at:.3f}"],

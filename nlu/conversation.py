@@ -18,6 +18,10 @@ class ConversationRisk:
         self._triage = Triage(triage_rules)
         self._table = Table.build(teencode["words"], teencode["keep_doubles"])
 
+    @property
+    def triage(self) -> Triage:
+        return self._triage
+
     def of(self, texts: Iterable[str], intents: Iterable[str] = ()) -> Risk:
         """Texts that are button payloads ("/intent{…}") carry no words of the person and are skipped."""
         indicators: set[str] = set()

@@ -4,6 +4,11 @@ Rules escalate the danger intents directly. This policy catches what no single m
 turn and "không cho liên lạc với gia đình" three turns later. It predicts the escalation action right after such a
 user message (even in the middle of a form), then listening; otherwise it abstains. It outranks the rule policy
 only when it is sure, and it never escalates twice.
+
+It also answers the signs that have an answer of their own (triage rules, `answered`: fear of the police, a
+watched phone, a question about labour trafficking) with the safety answer action, whatever the intent, when the
+conversation is not high risk and no form is running — these needs hide in many intents ("họ kiểm tra điện thoại"
+reads as deleting data, "có bị bắt không" as a rights question), so a phrase table beats a new intent.
 """
 
 from __future__ import annotations
@@ -35,10 +40,14 @@ class EscalationPolicy(Policy):
         return {
             "priority": 7,
             "escalate_action": "action_escalate",
+            "answer_action": "action_safety_answer",
             "escalated_slot": "escalated",
             # Intents whose own rules escalate, or that must be answered first.
             "skip_intents": ["report_danger", "report_suspected_trafficking", "express_distress", "request_human",
                              "delete_my_data"],
+            # Intents whose escalation already answers every sign (content/vi/dialogue.yml `safety_for_sign`).
+            "escalating_intents": ["report_danger", "report_suspected_trafficking", "express_distress",
+                                   "request_human"],
         }
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -62,15 +71,29 @@ class EscalationPolicy(Policy):
     def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
                                      rule_only_data: dict[str, Any] | None = None, **kwargs: Any) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
-        escalate = self.config["escalate_action"]
+        escalate, answer = self.config["escalate_action"], self.config["answer_action"]
         intent = (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None
+        latest = tracker.latest_action_name
+        if latest == answer:
+            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
+            return self._prediction(probabilities)
+        texts = [event.text or "" for event in tracker.events if isinstance(event, UserUttered)]
+        if latest == ACTION_LISTEN_NAME and self._answers(tracker, texts, intent):
+            probabilities[domain.index_for_action(answer)] = 1.0
+            return self._prediction(probabilities)
         if intent in self.config["skip_intents"] and not tracker.active_loop_name:
             return self._prediction(probabilities)  # their own rules answer; inside a form nothing would
-        latest = tracker.latest_action_name
         if latest == ACTION_LISTEN_NAME and not tracker.get_slot(self.config["escalated_slot"]):
-            texts = [event.text or "" for event in tracker.events if isinstance(event, UserUttered)]
             if intent in self.config["skip_intents"] or self._risk.of(texts).level == "high":
                 probabilities[domain.index_for_action(escalate)] = 1.0
         elif latest == escalate:
             probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
         return self._prediction(probabilities)
+
+    def _answers(self, tracker: DialogueStateTracker, texts: list[str], intent: str | None) -> bool:
+        """The latest message carries a sign with an answer of its own, and nothing calls for a human instead."""
+        if tracker.active_loop_name or intent in self.config["escalating_intents"]:
+            return False
+        if self._risk.of(texts).level == "high":
+            return False
+        return self._risk.triage.answered(self._risk.of(texts[-1:]).indicators, intent) is not None

@@ -72,7 +72,7 @@ class Triage:
         self._indicators: dict[str, Indicator] = {}
         phrases: list[tuple[str, tuple[str, bool], bool]] = []
         for spec in rules["indicators"]:
-            pattern = spec.get("minor_age_regex") or spec.get("hours_regex")
+            pattern = spec.get("regex") or spec.get("minor_age_regex") or spec.get("hours_regex")
             self._indicators[spec["id"]] = Indicator(spec["id"], spec["level"], spec["reason"],
                                                      re.compile(pattern) if pattern else None)
             phrases += [(p, (spec["id"], False), False) for p in spec.get("phrases") or ()]
@@ -82,6 +82,12 @@ class Triage:
         self._exploitation = frozenset(rules.get("exploitation") or ())
         self._past = Past.of(rules.get("past") or {})
         self._combinations = list(rules.get("combinations") or ())
+        self.urgent = frozenset(rules.get("urgent") or ())
+        self._answered = [(spec["sign"], frozenset(spec.get("unless_intents") or ()))
+                          for spec in rules.get("answered") or ()]
+        unknown = (self.urgent | {sign for sign, _ in self._answered}) - self._indicators.keys()
+        if unknown:
+            raise ValueError(f"unknown indicators in urgent/answered: {sorted(unknown)}")
         for level, _ in [*self._intents.values(), *((i.level, None) for i in self._indicators.values())]:
             level_rank(level)  # an unknown level fails when the rules load, not on a person's message
 
@@ -119,6 +125,10 @@ class Triage:
         graded.sort(key=lambda pair: -level_rank(pair[0]))
         return Risk(graded[0][0], tuple(dict.fromkeys(reason for _, reason in graded)), found)
 
+    def answered(self, indicators: Collection[str], intent: str | None) -> str | None:
+        """The first sign among `indicators` that has an answer of its own for this intent (rules `answered`)."""
+        return next((sign for sign, unless in self._answered if sign in indicators and intent not in unless), None)
+
     def _combined(self, indicators: frozenset[str]) -> list[tuple[str, str]]:
         results = []
         for rule in self._combinations:
@@ -129,7 +139,8 @@ class Triage:
                 )
             else:
                 floor = level_rank(rule.get("of_level", "medium"))
-                count = sum(1 for i in indicators if i in self._indicators
+                ignored = set(rule.get("not_counting") or ())
+                count = sum(1 for i in indicators if i in self._indicators and i not in ignored
                             and level_rank(self._indicators[i].level) >= floor)
                 holds = count >= int(rule["count_at_least"])
             if holds:

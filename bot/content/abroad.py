@@ -25,6 +25,11 @@ DOMESTIC_ONLY: Mapping[tuple[str, str], str] = MappingProxyType({
     ("responses/escalation.yml", "responses.utter_safety_vietnam"):
         "sent only when the conversation places the person in Vietnam (actions/escalate.py picks "
         "utter_safety_abroad or utter_safety_unknown otherwise)",
+    **{("responses/safety.yml", f"responses.{name}"):
+       "sent only when the conversation places the person in Vietnam (actions/escalate.py and safety_answer.py "
+       "pick the _abroad or _unknown variant otherwise)"
+       for name in ("utter_safety_medical_vietnam", "utter_safety_minor_vietnam", "utter_safety_labour_vietnam",
+                    "utter_safety_police_fear_vietnam", "utter_police_fear_vietnam")},
     ("articles/danger-in-vietnam.md", ""):
         "the guide for someone in danger in Vietnam (its title says so); danger-abroad.md is the guide abroad",
     ("dialogue.yml", "outreach.poster.emergency"):

@@ -188,18 +188,24 @@ def _claims(content_dir: Path) -> list[tuple[re.Pattern[str], str, str]]:
 
 
 def _unreachable(content: Content, content_dir: Path) -> list[Problem]:
-    """Articles no intent (dialogue.yml article_for_intent), button payload or chain of related: links reaches."""
+    """Articles no intent (dialogue.yml article_for_intent), sign (answer_for_sign), button payload or chain of
+    related: links reaches."""
     problems: list[Problem] = []
     roots: list[str] = []
     dialogue_path = content_dir / "dialogue.yml"
     try:
-        mapping = (parse_yaml(dialogue_path.read_text(encoding="utf-8")) or {}).get("article_for_intent") or {}
+        document = parse_yaml(dialogue_path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        mapping = {}
-    for intent, slug in mapping.items():
+        document = {}
+    # Articles are reached by an intent (article_for_intent) or by a triage sign answered on its own (answer_for_sign).
+    mapped = [(f"article_for_intent.{intent}", slug) for intent, slug in (document.get("article_for_intent") or {}).items()]
+    mapped += [(f"answer_for_sign.{sign}", answer["article"])
+               for sign, answer in (document.get("answer_for_sign") or {}).items()
+               if isinstance(answer, dict) and "article" in answer]
+    for where, slug in mapped:
         roots.append(str(slug))
         if slug not in content.articles:
-            problems.append(Problem(dialogue_path, f"article_for_intent.{intent}: no article {slug!r}"))
+            problems.append(Problem(dialogue_path, f"{where}: no article {slug!r}"))
     for path, where, slug, section in _button_articles(content_dir):
         roots.append(slug)
         article = content.articles.get(slug)
@@ -215,8 +221,8 @@ def _unreachable(content: Content, content_dir: Path) -> list[Problem]:
             reached.add(slug)
             waiting += [related for related in content.articles[slug].related if related in content.articles]
     problems += [Problem(content_dir / "articles" / f"{slug}.md",
-                         "unreachable: no intent in dialogue.yml article_for_intent, no button in a response and no "
-                         "related: link of a reachable article leads to it")
+                         "unreachable: no intent in dialogue.yml article_for_intent, no sign in answer_for_sign, no "
+                         "button in a response and no related: link of a reachable article leads to it")
                  for slug in sorted(set(content.articles) - reached)]
     return problems
 

@@ -208,6 +208,17 @@ async def test_rasa_down_gives_the_emergency_numbers_and_a_place_in_the_queue(ru
     assert transcript[0]["text"] == "họ giữ hộ chiếu của tôi, không cho về"
 
 
+async def test_rasa_down_still_puts_an_overdose_first_in_the_queue(running: Running, rasa: FakeRasa,
+                                                                    bot_api: FakeBotAPI) -> None:
+    await HandoffQueue(running.redis).enqueue(Case("tg:older", "telegram", "high", enqueued_at=1.0))
+    rasa.down = True
+    await running.telegram(text_update(CHAT, "toi uong thuoc qua lieu roi"))
+    await running.settle()
+    first = (await running.gateway.queue.waiting())[0]
+    assert first.conversation_id == CONVERSATION
+    assert "Cấp cứu y tế: bị thương, chảy máu, quá liều hoặc bất tỉnh" in first.reasons
+
+
 async def test_rasa_too_slow_queues_at_medium_risk_at_least(running: Running, rasa: FakeRasa,
                                                             bot_api: FakeBotAPI) -> None:
     rasa.slow, rasa.delay = True, 0.3  # Rasa gives up after a while: the person sees "typing" meanwhile

@@ -9,6 +9,7 @@ import pytest
 
 from actions.job_check import FLAG_SLOTS
 from bot.settings import PROJECT_ROOT
+from nlu import tables
 
 ACTIONS = PROJECT_ROOT / "actions"
 VERDICTS = ("scam", "risky", "legal")
@@ -28,6 +29,11 @@ def responses_named_in_actions() -> set[str]:
         named |= set(re.findall(r'"(utter_[a-z0-9_]+)"', file.read_text(encoding="utf-8")))
     # Names built at run time (actions/job_verdict.py): every verdict and every flag.
     named |= {f"utter_job_verdict_{verdict}" for verdict in VERDICTS} | {f"utter_flag_{flag}" for flag in FLAGS}
+    # Safety messages chosen by sign and place (actions/escalate.py, actions/safety_answer.py).
+    dialogue = tables.dialogue()
+    chosen = [rule["response"] for rule in dialogue["safety_for_sign"]]
+    chosen += [answer["response"] for answer in dialogue["answer_for_sign"].values() if "response" in answer]
+    named |= {f"{response}_{place}" for response in chosen for place in ("vietnam", "abroad", "unknown")}
     return named
 
 

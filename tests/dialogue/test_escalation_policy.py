@@ -80,3 +80,45 @@ def test_innocent_conversations_are_left_alone(policy: EscalationPolicy, domain:
 def test_button_payloads_carry_no_signs(policy: EscalationPolicy, domain: Domain) -> None:
     events = user('/find_service{"service_type": "shelter"}', "find_service")
     assert predicted(policy, domain, events) is None
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("tôi sợ công an lắm", "find_service"),
+    ("toi vuot bien trai phep co bi bat ko", "ask_support_policy"),
+    ("ho kiem tra dien thoai cua toi, lam sao giau tin nhan nay", "out_of_scope"),
+    ("sợ chồng đọc được tin nhắn, làm sao giấu cuộc trò chuyện này", "delete_my_data"),
+    ("dan ong co bi mua ban khong", "ask_support_policy"),
+])
+def test_signs_with_an_answer_of_their_own_are_answered_whatever_the_intent(
+        policy: EscalationPolicy, domain: Domain, text: str, intent: str) -> None:
+    events = user(text, intent)
+    assert predicted(policy, domain, events) == "action_safety_answer"
+    assert predicted(policy, domain, [*events, ActionExecuted("action_safety_answer")]) == ACTION_LISTEN_NAME
+
+
+def test_a_high_risk_conversation_is_escalated_rather_than_answered(policy: EscalationPolicy,
+                                                                   domain: Domain) -> None:
+    events = [*user("họ giữ hộ chiếu của tôi", "find_service"), ActionExecuted("action_find_service"),
+              *user("tôi sợ công an", "find_service")]
+    assert predicted(policy, domain, events) == "action_escalate"
+
+
+def test_a_danger_intent_keeps_its_rule_and_a_fishing_job_offer_its_check(policy: EscalationPolicy,
+                                                                          domain: Domain) -> None:
+    assert predicted(policy, domain, user("tôi sợ công an, cứu tôi", "report_danger")) is None  # its rule escalates
+    assert predicted(policy, domain, user("di lam tau ca o dai loan co an toan ko", "check_job_offer")) is None
+
+
+def test_a_plain_delete_request_on_a_watched_phone_keeps_the_delete_flow(policy: EscalationPolicy,
+                                                                          domain: Domain) -> None:
+    assert predicted(policy, domain, user("bọn nó kiểm tra điện thoại, xóa hết đi", "delete_my_data")) is None
+
+
+def test_nothing_is_answered_inside_a_form(policy: EscalationPolicy, domain: Domain) -> None:
+    events = [ActiveLoop("job_offer_form"), SlotSet("requested_slot", "job_country"),
+              *user("tôi sợ công an", "inform_location")]
+    assert predicted(policy, domain, events) is None
+
+
+def test_a_child_saying_hello_and_their_age_is_escalated(policy: EscalationPolicy, domain: Domain) -> None:
+    assert predicted(policy, domain, user("chao chi, e 16t", "greet")) == "action_escalate"
