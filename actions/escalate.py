@@ -75,8 +75,9 @@ class ActionEscalate(Action):
         intents = [i for i in user_intents(tracker) if i]
         risk = conversation_risk().of(user_texts(tracker), intents)
         # Someone who said it is over ("giờ đã về nhà") and asks for a person gets no emergency text (issue #16).
+        safety = safety_response(risk.indicators, where[0], intent == THIRD_PARTY)
         if not conversation_risk().over(risk):
-            send(dispatcher, domain, safety_response(risk.indicators, where[0], intent == THIRD_PARTY), protect=True)
+            send(dispatcher, domain, safety, protect=True)
         if PHONE_SIGNS & risk.indicators:
             send(dispatcher, domain, "utter_phone_tip", protect=True)
 

@@ -7,8 +7,16 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer_from_article import article_parts, more_buttons, questions
-from actions.common import answered_for_campaign, content, conversation_risk, dialogue, latest_intent, send
-from actions.escalate import placed, whereabouts
+from actions.common import (
+    answered_for_campaign,
+    content,
+    conversation_risk,
+    dialogue,
+    latest_intent,
+    send,
+    whereabouts,
+)
+from actions.escalate import placed
 
 
 class ActionSafetyAnswer(Action):

@@ -198,7 +198,8 @@ def _unreachable(content: Content, content_dir: Path) -> list[Problem]:
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         document = {}
     # Articles are reached by an intent (article_for_intent) or by a triage sign answered on its own (answer_for_sign).
-    mapped = [(f"article_for_intent.{intent}", slug) for intent, slug in (document.get("article_for_intent") or {}).items()]
+    mapped = [(f"article_for_intent.{intent}", slug)
+              for intent, slug in (document.get("article_for_intent") or {}).items()]
     mapped += [(f"answer_for_sign.{sign}", answer["article"])
                for sign, answer in (document.get("answer_for_sign") or {}).items()
                if isinstance(answer, dict) and "article" in answer]

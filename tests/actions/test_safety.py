@@ -113,7 +113,7 @@ async def test_fear_of_the_police_is_answered_with_another_route_and_no_promise(
     assert answer["custom"]["buttons"] == [{"title": "Nói chuyện với nhân viên", "payload": "/request_human"}]
     text = answer["custom"]["text"]
     assert "111 chuyển tin báo đến công an, biên phòng, cảnh sát biển hoặc UBND xã" in text
-    assert "Mình không hứa được là bạn sẽ không bị xử lý" in text
+    assert "luật hiện chưa có điều nào miễn phạt cho nạn nhân" in text
     assert "+84 981 84 84 84" in text
     assert events == []
     assert await action_redis.get(keys.conversation_mode("rt-police")) is None  # answered, not queued
@@ -125,12 +125,12 @@ async def test_a_watched_phone_gets_the_safe_phone_answer(action_redis: redis.as
     assert tracker.latest_message["intent"]["name"] == "out_of_scope"  # the need hides in another intent
     await ActionSafetyAnswer().run(dispatcher, tracker, domain())
 
-    article, sources = dispatcher.messages
+    [article] = dispatcher.messages  # one message: the section, its source line and the other sections as buttons
     assert article["custom"]["protect_content"] is True  # /xoa deletes it from the chat
     text = article["custom"]["text"]
     assert "/xoa" in text and "Xem trước" in text and "từ mật" in text
     assert len(text) < 1200
-    assert sources["response"] == "utter_article_sources"
+    assert "Nguồn:" in text and "https://" in text
 
 
 async def test_a_question_on_labour_trafficking_gets_the_article(action_redis: redis.asyncio.Redis) -> None:

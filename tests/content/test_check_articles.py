@@ -73,7 +73,14 @@ def test_an_article_nothing_leads_to_fails_the_check(content_copy: Path) -> None
     found = problems(content_copy)
     assert [p for p in found if "unreachable" in p] == [
         str(content_copy / "articles" / "missing-family.md") + ": unreachable: no intent in dialogue.yml "
-        "article_for_intent, no button in a response and no related: link of a reachable article leads to it"]
+        "article_for_intent, no sign in answer_for_sign, no button in a response and no related: link of a reachable "
+        "article leads to it"]
+
+
+def test_an_article_reached_only_by_a_sign_is_reachable_until_the_sign_goes(content_copy: Path) -> None:
+    assert not [p for p in problems(content_copy) if "labour-trafficking.md: unreachable" in p]
+    edit(content_copy, "dialogue.yml", "  labour_question: {article: labour-trafficking}\n", "")
+    assert [p for p in problems(content_copy) if "labour-trafficking.md: unreachable" in p]
 
 
 def test_a_button_in_a_response_makes_an_article_reachable(content_copy: Path) -> None:
