@@ -14,12 +14,12 @@ from actions.common import (
     user_intents,
     user_texts,
 )
-from actions.job_check import red_flags, verdict
-from actions.prefill_job_check import JOB_SLOTS
+from actions.job_rules import JOB_SLOTS, red_flags, scope, unknowns, verdict
 
 
 class ActionJobVerdict(Action):
-    """The verdict with each red flag explained and the next steps; signs of trafficking already happening escalate."""
+    """The verdict with each red flag explained, what is still unknown, and where to check and complain; signs of
+    trafficking already happening escalate."""
 
     def name(self) -> str:
         return "action_job_verdict"
@@ -30,12 +30,16 @@ class ActionJobVerdict(Action):
         dispatcher.utter_message(response=f"utter_job_verdict_{verdict(flags)}")
         for flag in flags:
             dispatcher.utter_message(response=f"utter_flag_{flag}")
-        dispatcher.utter_message(response="utter_job_next_steps")
+        unknown = unknowns(slots)
+        if unknown:
+            dispatcher.utter_message(response="utter_job_unknowns", items="\n".join(f"• {item}" for item in unknown))
+        where = scope(slots)
+        dispatcher.utter_message(response=f"utter_job_next_steps_{where}")
+        if where == "abroad" and slots["job_country"] == dialogue()["job_check"]["korea"]:
+            dispatcher.utter_message(response="utter_job_next_steps_korea")
         await count_for_campaign(tracker, "job_check")
         await answered_for_campaign(tracker)
-        if slots["job_country"] == dialogue()["job_check"]["korea"]:
-            dispatcher.utter_message(response="utter_job_next_steps_korea")
-        events: list[EventType] = [SlotSet(slot, None) for slot in JOB_SLOTS]
+        events: list[EventType] = [SlotSet(slot, None) for slot in [*JOB_SLOTS, "job_prefilled", "job_check_stopped"]]
         risk = conversation_risk().of(user_texts(tracker), [i for i in user_intents(tracker) if i])
         if risk.level == "high" and not tracker.get_slot("escalated"):
             events.append(FollowupAction("action_escalate"))
