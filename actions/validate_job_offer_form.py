@@ -35,4 +35,5 @@ class ValidateJobOfferForm(Action):
                     slots[slot] = value
                     events.append(SlotSet(slot, value))
         remaining = questions(slots, tracker.get_slot("job_prefilled") or [])
-        return [*events, SlotSet(REQUESTED, remaining[0] if remaining else None)]
+        # job_check_stopped tells the rules a finished check (verdict) from one the person left (goodbye).
+        return [*events, SlotSet("job_check_stopped", False), SlotSet(REQUESTED, remaining[0] if remaining else None)]
