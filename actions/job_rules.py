@@ -16,7 +16,7 @@ NOTICED = ["job_kind", "job_too_good", "job_transit"]
 JOB_SLOTS = [*QUESTIONS, *NOTICED]
 FLAGS = ("scam_region", "thai_transit", "recruited_online", "too_good", "fee_upfront", "tourist_visa",
          "passport_kept", "no_licensed_contract", "contract_on_arrival", "marriage_broker", "kept_at_sea", "secrecy")
-VERDICTS = ("scam", "risky", "no_sign")
+VERDICTS = ("scam", "risky", "unclear", "no_sign")
 SCOPES = ("abroad", "domestic", "marriage", "fishing")
 ABROAD_ONLY = ("job_papers", "job_contract")
 
@@ -61,13 +61,16 @@ def red_flags(slots: Mapping[str, Any]) -> list[str]:
     return [flag for flag in FLAGS if found[flag]]
 
 
-def verdict(flags: list[str]) -> str:
-    """"scam", "risky" or "no_sign" (no warning sign among what was asked: never "this is legal")."""
+def verdict(flags: list[str], unknown: int = 0) -> str:
+    """"scam", "risky", "unclear" (no sign, but too much the person could not say) or "no_sign" (no warning sign
+    among what was asked: never "this is legal")."""
     rules = dialogue()["job_check"]
     region_lure = "scam_region" in flags and ({"recruited_online", "too_good"} & set(flags))
     if set(rules["strong_flags"]) & set(flags) or region_lure or len(flags) >= int(rules["scam_at"]):
         return "scam"
-    return "risky" if flags else "no_sign"
+    if flags:
+        return "risky"
+    return "unclear" if unknown >= int(rules["unclear_at"]) else "no_sign"
 
 
 def unknowns(slots: Mapping[str, Any]) -> list[str]:

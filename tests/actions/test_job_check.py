@@ -76,8 +76,9 @@ def test_prefill_reads_what_the_first_message_already_says() -> None:
                                 "job_fee": "upfront"}
     assert prefill("Họ bảo không cần đặt cọc, đi visa du lịch, công ty giữ hộ chiếu giúp") == {
         "job_fee": "none", "job_papers": "yes", "job_passport_kept": "yes", "job_channel": "enterprise"}
-    assert prefill("chi hang xom ru len hai phong lam karaoke, di ngay", [{"entity": "province", "value": "Hải Phòng"}]) \
-        == {"job_country": "Việt Nam", "job_channel": "acquaintance", "job_kind": "venue", "job_secrecy": "yes"}
+    haiphong = [{"entity": "province", "value": "Hải Phòng"}]
+    assert prefill("chi hang xom ru len hai phong lam karaoke, di ngay", haiphong) == {
+        "job_country": "Việt Nam", "job_channel": "acquaintance", "job_kind": "venue", "job_secrecy": "yes"}
     assert prefill("có người mai mối lấy chồng Trung Quốc", [{"entity": "country", "value": "Trung Quốc"}]) == {
         "job_kind": "marriage", "job_country": "Trung Quốc"}
     assert prefill("anh ho ru di tau ca, 6 thang khong cho len bo") == {
@@ -107,6 +108,8 @@ def test_verdicts_never_call_an_offer_legal_and_lawful_fees_are_no_flag() -> Non
     lawful = {"job_country": "Hàn Quốc", "job_channel": "enterprise", "job_fee": "after_contract",
               "job_papers": "no", "job_passport_kept": "no", "job_contract": "signed"}
     assert red_flags(lawful) == [] and verdict([]) == "no_sign"
+    assert verdict([], unknown=3) == "unclear"  # "không biết" to everything is not "no sign"
+    assert verdict(["secrecy"], unknown=6) == "risky"
     assert verdict(red_flags({"job_country": "Nhật Bản", "job_contract": "none"})) == "risky"
     assert verdict(red_flags({"job_country": "Campuchia", "job_channel": "online"})) == "scam"
     assert verdict(red_flags({"job_country": "Đài Loan", "job_papers": "yes"})) == "scam"
@@ -188,7 +191,8 @@ async def test_prefill_action_starts_a_fresh_check() -> None:
     assert [m["response"] for m in dispatcher.messages] == ["utter_job_check_intro"]
     assert SlotSet("job_country", "Campuchia") in events and SlotSet("job_channel", "online") in events
     assert SlotSet("job_fee", None) in events
-    assert events[-2:] == [SlotSet("job_prefilled", ["job_channel", "job_country"]), SlotSet("job_check_stopped", False)]
+    assert events[-2:] == [SlotSet("job_prefilled", ["job_channel", "job_country"]),
+                           SlotSet("job_check_stopped", False)]
 
 
 def verdict_tracker(slots: dict[str, Any], text: str = "khong") -> Tracker:
@@ -213,6 +217,19 @@ async def test_job_verdict_explains_each_flag_what_is_unknown_and_points_korea_t
         "utter_job_next_steps_abroad", "utter_job_next_steps_korea"]
     assert FollowupAction("action_escalate") not in events
     assert SlotSet("job_country", None) in events and SlotSet("job_prefilled", None) in events
+
+
+async def test_not_knowing_gives_not_enough_to_judge_and_what_to_ask() -> None:
+    messages, _ = await run_verdict(dict.fromkeys(QUESTIONS[:6], "unknown"))
+    assert messages[0] == "utter_job_verdict_unclear" and messages[1][0] == "utter_job_unknowns"
+    assert messages[1][1].count("•") == 6 and messages[2:] == ["utter_job_next_steps_abroad"]
+
+
+async def test_short_answers_the_classifier_took_for_distress_do_not_escalate_after_the_verdict() -> None:
+    tracker = verdict_tracker({"job_country": "Nhật Bản"}, "toi ko biet")
+    tracker.events[0]["parse_data"] = {"intent": {"name": "express_distress", "confidence": 0.51}}
+    events = await ActionJobVerdict().run(CollectingDispatcher(), tracker, domain())
+    assert FollowupAction("action_escalate") not in events
 
 
 async def test_domestic_marriage_and_fishing_verdicts_have_their_own_next_steps() -> None:
