@@ -39,9 +39,6 @@ class EscalationPolicy(Policy):
             # Intents whose own rules escalate, or that must be answered first.
             "skip_intents": ["report_danger", "report_suspected_trafficking", "express_distress", "request_human",
                              "delete_my_data"],
-            # Inside a form a short answer ("nguoi quen gioi thieu") can look like a danger intent to the classifier:
-            # below this confidence it is the form's answer unless its words show danger (triage on the text).
-            "sure_in_form": 0.8,
         }
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -72,9 +69,7 @@ class EscalationPolicy(Policy):
         latest = tracker.latest_action_name
         if latest == ACTION_LISTEN_NAME and not tracker.get_slot(self.config["escalated_slot"]):
             texts = [event.text or "" for event in tracker.events if isinstance(event, UserUttered)]
-            confidence = float((tracker.latest_message.intent or {}).get("confidence") or 0.0)
-            sure = not tracker.active_loop_name or confidence >= self.config["sure_in_form"]
-            if (intent in self.config["skip_intents"] and sure) or self._risk.of(texts).level == "high":
+            if intent in self.config["skip_intents"] or self._risk.of(texts).level == "high":
                 probabilities[domain.index_for_action(escalate)] = 1.0
         elif latest == escalate:
             probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0

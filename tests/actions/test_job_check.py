@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import ActionExecutionRejected, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.job_check import answer, is_stop, prefill
@@ -124,7 +124,8 @@ def test_verdicts_never_call_an_offer_legal_and_lawful_fees_are_no_flag() -> Non
 
 def form_tracker(slots: dict[str, Any], asked: str | None, text: str, intent: str,
                  entities: list[dict[str, Any]] | None = None) -> Tracker:
-    values = {slot: None for slot in JOB_SLOTS} | {"job_prefilled": [], "requested_slot": asked} | slots
+    values = {slot: None for slot in JOB_SLOTS} | {"job_prefilled": [], "requested_slot": asked, "escalated": None}
+    values |= slots
     message = {"text": text, "intent": {"name": intent}, "entities": entities or []}
     events = [{"event": "user", "text": text, "parse_data": message}]
     return Tracker("tg:job", values, message, events, False, None, {"name": "job_offer_form"}, "action_listen")
@@ -253,3 +254,21 @@ def test_no_text_of_the_check_makes_a_false_legal_claim() -> None:
     assert "hợp pháp" not in texts  # the bot cannot know an offer is lawful
     assert "dolab.gov.vn" not in texts and "colab.gov.vn" not in texts
     assert "dolab.moha.gov.vn" in texts and "colab.moha.gov.vn" in texts and "Nội vụ" in texts
+
+
+async def test_danger_in_an_answer_steps_the_form_aside_for_escalation() -> None:
+    passport = form_tracker({}, "job_country", "co, ho da giu ho chieu cua toi roi", "report_danger")
+    events = await run_validation(passport)
+    assert events == [SlotSet("job_country", None), ActionExecutionRejected("job_offer_form")]
+    sure = form_tracker({}, "job_fee", "cho toi gap nguoi that", "request_human")
+    sure.latest_message["intent"]["confidence"] = 0.93
+    assert (await run_validation(sure))[-1] == ActionExecutionRejected("job_offer_form")
+
+
+async def test_a_short_answer_the_classifier_takes_for_danger_is_still_an_answer() -> None:
+    tracker = form_tracker({}, "job_channel", "nguoi trong lang gioi thieu", "report_danger")
+    tracker.latest_message["intent"]["confidence"] = 0.5
+    events = await run_validation(tracker)
+    assert events[0] == SlotSet("job_channel", "acquaintance")
+    escalated = form_tracker({"escalated": True}, "job_channel", "ho giu can cuoc cua toi", "report_danger")
+    assert (await run_validation(escalated))[0] == SlotSet("job_passport_kept", "yes")  # escalated already

@@ -80,15 +80,3 @@ def test_innocent_conversations_are_left_alone(policy: EscalationPolicy, domain:
 def test_button_payloads_carry_no_signs(policy: EscalationPolicy, domain: Domain) -> None:
     events = user('/find_service{"service_type": "shelter"}', "find_service")
     assert predicted(policy, domain, events) is None
-
-
-def test_inside_a_form_an_unsure_danger_intent_is_an_answer_unless_its_words_show_danger(
-        policy: EscalationPolicy, domain: Domain) -> None:
-    in_form = [ActiveLoop("job_offer_form"), SlotSet("requested_slot", "job_channel")]
-    guess = [ActionExecuted(ACTION_LISTEN_NAME),
-             UserUttered("nguoi trong lang gioi thieu", {"name": "report_danger", "confidence": 0.5})]
-    assert predicted(policy, domain, [*in_form, *guess]) is None
-    words = [ActionExecuted(ACTION_LISTEN_NAME),
-             UserUttered("họ đã giữ hộ chiếu của tôi", {"name": "report_danger", "confidence": 0.5})]
-    assert predicted(policy, domain, [*in_form, *words]) == "action_escalate"
-    assert predicted(policy, domain, guess) is None  # outside a form the intent's own rule escalates
