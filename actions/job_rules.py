@@ -28,14 +28,14 @@ def scope(slots: Mapping[str, Any]) -> str:
     return "domestic" if slots.get("job_country") == rules["domestic"] else "abroad"
 
 
-def questions(slots: Mapping[str, Any], prefilled: Collection[str]) -> list[str]:
+def questions(slots: Mapping[str, Any], volunteered: Collection[str]) -> list[str]:
     """The questions still to ask, in order: those of this kind of offer not answered yet, as many as fit in
-    `max_questions` once the ones already answered in the conversation are counted (never what came prefilled)."""
+    `max_questions` once the ones already asked are counted (not what the person said without being asked)."""
     rules = dialogue()["job_check"]
     order = list(rules["questions"][scope(slots)])
     if slots.get("job_country") == rules["domestic"]:
         order = [slot for slot in order if slot not in ABROAD_ONLY]
-    answered = [slot for slot in QUESTIONS if slots.get(slot) is not None and slot not in prefilled]
+    answered = [slot for slot in QUESTIONS if slots.get(slot) is not None and slot not in volunteered]
     room = max(int(rules["max_questions"]) - len(answered), 0)
     return [slot for slot in order if slots.get(slot) is None][:room]
 

@@ -39,7 +39,7 @@ class ActionJobVerdict(Action):
         await count_for_campaign(tracker, "job_check")
         await answered_for_campaign(tracker)
         # job_check_stopped stays false: the rules expect it as the form left it (reset at the next check's start).
-        events: list[EventType] = [SlotSet(slot, None) for slot in [*JOB_SLOTS, "job_prefilled"]]
+        events: list[EventType] = [SlotSet(slot, None) for slot in [*JOB_SLOTS, "job_volunteered"]]
         # The words only: inside the check a short answer ("toi ko biet") can look like distress to the classifier.
         risk = conversation_risk().of(user_texts(tracker))
         if risk.level == "high" and not tracker.get_slot("escalated"):

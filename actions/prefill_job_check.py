@@ -24,4 +24,4 @@ class ActionPrefillJobCheck(Action):
         dispatcher.utter_message(response="utter_job_check_intro")
         known = sorted(slot for slot, value in answers.items() if value is not None)
         return [*(SlotSet(slot, value) for slot, value in answers.items()),
-                SlotSet("job_prefilled", known), SlotSet("job_check_stopped", False)]
+                SlotSet("job_volunteered", known), SlotSet("job_check_stopped", False)]

@@ -29,6 +29,7 @@ class ValidateJobOfferForm(Action):
         slots: dict[str, Any] = {slot: tracker.get_slot(slot) for slot in JOB_SLOTS}
         asked = tracker.get_slot(REQUESTED)
         events: list[EventType] = []
+        volunteered = list(tracker.get_slot("job_volunteered") or [])
         if asked in QUESTIONS:
             text = str(tracker.latest_message.get("text") or "")
             if is_stop(text):
@@ -42,7 +43,11 @@ class ValidateJobOfferForm(Action):
                 if slot == asked or slots.get(slot) in (None, UNKNOWN) or (slots.get(slot) == NO and value == YES):
                     slots[slot] = value
                     events.append(SlotSet(slot, value))
-        remaining = questions(slots, tracker.get_slot("job_prefilled") or [])
+                    if slot != asked and slot not in volunteered:
+                        volunteered.append(slot)
+            if volunteered != (tracker.get_slot("job_volunteered") or []):
+                events.append(SlotSet("job_volunteered", volunteered))
+        remaining = questions(slots, volunteered)
         # job_check_stopped tells the rules a finished check (verdict) from one the person left (goodbye).
         return [*events, SlotSet("job_check_stopped", False), SlotSet(REQUESTED, remaining[0] if remaining else None)]
 

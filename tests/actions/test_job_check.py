@@ -124,7 +124,7 @@ def test_verdicts_never_call_an_offer_legal_and_lawful_fees_are_no_flag() -> Non
 
 def form_tracker(slots: dict[str, Any], asked: str | None, text: str, intent: str,
                  entities: list[dict[str, Any]] | None = None) -> Tracker:
-    values = {slot: None for slot in JOB_SLOTS} | {"job_prefilled": [], "requested_slot": asked, "escalated": None}
+    values = {slot: None for slot in JOB_SLOTS} | {"job_volunteered": [], "requested_slot": asked, "escalated": None}
     values |= slots
     message = {"text": text, "intent": {"name": intent}, "entities": entities or []}
     events = [{"event": "user", "text": text, "parse_data": message}]
@@ -160,17 +160,31 @@ async def test_an_answer_fills_every_question_it_speaks_to() -> None:
                                                "check_job_offer"))
     assert events[-2] == SlotSet("job_check_stopped", False)
     assert sorted(events[:-2], key=lambda event: event["name"]) == [
-        SlotSet("job_channel", "online"), SlotSet("job_papers", "yes"), SlotSet("job_secrecy", "yes")]
+        SlotSet("job_channel", "online"), SlotSet("job_papers", "yes"), SlotSet("job_secrecy", "yes"),
+        SlotSet("job_volunteered", ["job_secrecy", "job_papers"])]
     assert events[-1] == SlotSet("requested_slot", "job_fee")
+
+
+async def test_what_an_answer_says_beside_the_question_does_not_use_up_the_six_questions() -> None:
+    slots: dict[str, Any] = {}
+    asked = []
+    replies = iter(["ko bit", "qua fb", "ho bao di luon tuan sau", "khong", "k bt", "chua", "khong"])
+    events = await run_validation(form_tracker({}, None, "", "check_job_offer"))
+    while events[-1]["value"] is not None:
+        asked.append(events[-1]["value"])
+        events = await run_validation(form_tracker(slots, asked[-1], next(replies), "deny"))
+        slots |= {e["name"]: e["value"] for e in events[:-2]}
+    assert asked == ["job_country", "job_channel", "job_fee", "job_papers", "job_passport_kept", "job_contract"]
+    assert slots["job_secrecy"] == "yes" and slots["job_volunteered"] == ["job_secrecy"]
 
 
 async def test_a_domestic_karaoke_offer_is_never_asked_for_a_country() -> None:
     slots = {"job_country": "Việt Nam", "job_kind": "venue", "job_channel": "acquaintance"}
-    events = await run_validation(form_tracker(slots | {"job_prefilled": list(slots)}, None, "", "check_job_offer"))
+    events = await run_validation(form_tracker(slots | {"job_volunteered": list(slots)}, None, "", "check_job_offer"))
     assert events == [SlotSet("job_check_stopped", False), SlotSet("requested_slot", "job_fee")]
     asked = []
     for reply in ("co, dat coc 2 trieu", "khong", "ko biet"):
-        tracker = form_tracker(slots | {"job_prefilled": list(slots)}, events[-1]["value"], reply, "deny")
+        tracker = form_tracker(slots | {"job_volunteered": list(slots)}, events[-1]["value"], reply, "deny")
         asked.append(events[-1]["value"])
         events = await run_validation(tracker)
         slots |= {e["name"]: e["value"] for e in events[:-2]}
@@ -192,7 +206,7 @@ async def test_prefill_action_starts_a_fresh_check() -> None:
     assert [m["response"] for m in dispatcher.messages] == ["utter_job_check_intro"]
     assert SlotSet("job_country", "Campuchia") in events and SlotSet("job_channel", "online") in events
     assert SlotSet("job_fee", None) in events
-    assert events[-2:] == [SlotSet("job_prefilled", ["job_channel", "job_country"]),
+    assert events[-2:] == [SlotSet("job_volunteered", ["job_channel", "job_country"]),
                            SlotSet("job_check_stopped", False)]
 
 
@@ -217,7 +231,7 @@ async def test_job_verdict_explains_each_flag_what_is_unknown_and_points_korea_t
         ("utter_job_unknowns", "• có phải nộp tiền không, nộp khi nào, cho ai"),
         "utter_job_next_steps_abroad", "utter_job_next_steps_korea"]
     assert FollowupAction("action_escalate") not in events
-    assert SlotSet("job_country", None) in events and SlotSet("job_prefilled", None) in events
+    assert SlotSet("job_country", None) in events and SlotSet("job_volunteered", None) in events
 
 
 async def test_not_knowing_gives_not_enough_to_judge_and_what_to_ask() -> None:
