@@ -29,6 +29,7 @@ COUNTRY = [{"entity": "country", "value": "Campuchia"}]
     ("job_fee", "ko bit", "nlu_fallback", {"job_fee": "unknown"}),
     ("job_fee", "khong biet", "deny", {"job_fee": "unknown"}),
     ("job_fee", "chưa rõ", "deny", {"job_fee": "unknown"}),
+    ("job_passport_kept", "chua bit", "deny", {"job_passport_kept": "unknown"}),
     ("job_fee", "có", "affirm", {"job_fee": "upfront"}),
     ("job_fee", "k", "deny", {"job_fee": "none"}),
     ("job_fee", "ko can dat coc dau", "deny", {"job_fee": "none"}),
