@@ -6,10 +6,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_entity
-from actions.job_check import FLAG_SLOTS, prefill
-
-JOB_SLOTS = ["job_country", *FLAG_SLOTS.values(), "job_licensed_contract"]
+from actions.job_check import prefill
+from actions.job_rules import JOB_SLOTS
 
 
 class ActionPrefillJobCheck(Action):
@@ -22,7 +20,8 @@ class ActionPrefillJobCheck(Action):
         text = str(tracker.latest_message.get("text") or "")
         answers: dict[str, Any] = {slot: None for slot in JOB_SLOTS}
         if not text.startswith("/"):
-            answers.update(prefill(text))
-        answers["job_country"] = latest_entity(tracker, "country")
+            answers.update(prefill(text, tracker.latest_message.get("entities") or []))
         dispatcher.utter_message(response="utter_job_check_intro")
-        return [SlotSet(slot, value) for slot, value in answers.items()]
+        known = sorted(slot for slot, value in answers.items() if value is not None)
+        return [*(SlotSet(slot, value) for slot, value in answers.items()),
+                SlotSet("job_volunteered", known), SlotSet("job_check_stopped", False)]

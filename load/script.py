@@ -51,14 +51,15 @@ CONVERSATIONS: tuple[Conversation, ...] = (
         Turn("Cho tôi hỏi ở Đà Nẵng có chỗ nào hỗ trợ tâm lý không", expect=("Đà Nẵng",)),
         Turn("tạm biệt", expect=("bình an",)),
     )),
-    # A job offer checked question by question with the Có / Không buttons, ending in a verdict.
+    # A job offer checked question by question with the choice and Có / Không buttons, ending in a verdict.
     Conversation("job_check", 30, (
         Turn("co nguoi ru sang cam lam viec nhe luong cao", expect=("vài câu ngắn",)),
-        Turn(button="Có", expect=("nộp tiền trước",)),
-        Turn(button="Có", expect=("visa du lịch",)),
+        Turn(button="Người quen giới thiệu", expect=("nộp tiền",)),
+        Turn(button="Có, đòi nộp trước", expect=("visa du lịch",)),
         Turn(button="Không", expect=("hộ chiếu",)),
         Turn(button="Không", expect=("hợp đồng",)),
-        Turn(button="Chưa", expect=("Kết luận",)),
+        Turn(button="Chưa ký", expect=("giục đi gấp",)),
+        Turn(button="Không", expect=("Kết luận",)),
         Turn("cam on", expect=THANKS),
     )),
     # Danger: the safety numbers and a place in the human queue; then, while waiting, the emergency numbers again.

@@ -40,9 +40,9 @@ DOMESTIC_ONLY: Mapping[tuple[str, str], str] = MappingProxyType({
     ("articles/safe-migration.md", "section lead"): "preparing to go abroad, read before departure (vn-facts §7)",
     ("articles/victim-rights.md", "section nguoi-nuoc-ngoai"):
         "support for foreign victims who are in Vietnam (Law 53/2024 Art. 37(4)); Vietnamese abroad read the others",
-    ("responses/job_offer.yml", "responses.utter_job_next_steps"):
-        "the job-offer check's next steps, for an offer not yet taken (vn-facts §7); someone already abroad "
-        "and in trouble is escalated with utter_safety_abroad",
+    ("responses/job_offer.yml", "responses.utter_job_next_steps_domestic"):
+        "the job-offer check's next steps for work inside Vietnam (actions/job_verdict.py picks it only for a "
+        "domestic offer, read before leaving); every other scope's next steps carry the consular line",
 })
 
 # Parts of an article that never give a number to call: a source's title names a news story ("Số điện thoại 111

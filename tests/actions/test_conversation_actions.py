@@ -2,15 +2,12 @@ from __future__ import annotations
 
 import redis.asyncio
 from rasa_sdk import Tracker
-from rasa_sdk.events import AllSlotsReset, FollowupAction, SlotSet
+from rasa_sdk.events import AllSlotsReset, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.common
 from actions.delete_my_data import ActionDeleteMyData
 from actions.fallback import ActionFallback
-from actions.job_check import prefill, red_flags, verdict
-from actions.job_verdict import ActionJobVerdict
-from actions.prefill_job_check import ActionPrefillJobCheck
 from actions.welcome import ActionWelcome
 from bot import keys
 from bot.campaigns import CampaignStore, today, validated
@@ -115,57 +112,3 @@ async def test_fallback_rephrases_once_then_offers_a_human() -> None:
         await ActionFallback().run(dispatcher, fallback_tracker(intents), domain())
         answers.append(dispatcher.messages[0]["response"])
     assert answers == ["utter_default", "utter_offer_human", "utter_offer_human"]
-
-
-def test_prefill_reads_what_the_first_message_already_says() -> None:
-    assert prefill("co nguoi tren facebook ru sang cam lam viec nhe luong cao, bao ve may bay") == {
-        "job_recruited_online": True, "job_too_good": True}
-    assert prefill("Họ bảo không cần đặt cọc, đi visa du lịch, công ty giữ hộ chiếu giúp") == {
-        "job_fee_before": False, "job_tourist_visa": True, "job_passport_kept": True}
-    assert prefill("tôi muốn hỏi về công việc ở Nhật") == {}
-
-
-def test_verdicts() -> None:
-    legal = {"job_country": "Hàn Quốc", "job_licensed_contract": True}
-    assert verdict(red_flags(legal)) == "legal"
-    assert verdict(red_flags({"job_country": "Nhật Bản", "job_licensed_contract": False})) == "risky"
-    assert verdict(red_flags({"job_country": "Campuchia", "job_recruited_online": True})) == "scam"
-    assert verdict(red_flags({"job_country": "Đài Loan", "job_tourist_visa": True})) == "scam"
-    three = {"job_fee_before": True, "job_recruited_online": True, "job_licensed_contract": False}
-    assert verdict(red_flags(three)) == "scam"
-
-
-async def test_job_verdict_explains_each_flag_and_points_korea_to_colab() -> None:
-    slots = {"job_country": "Hàn Quốc", "job_recruited_online": True, "job_fee_before": False,
-             "job_tourist_visa": False, "job_passport_kept": False, "job_licensed_contract": False}
-    tracker = Tracker("tg:2", slots, {"intent": {"name": "deny"}, "text": "khong"},
-                      [{"event": "user", "text": "khong", "parse_data": {"intent": {"name": "deny"}}}], False, None,
-                      {}, "action_listen")
-    dispatcher = CollectingDispatcher()
-    events = await ActionJobVerdict().run(dispatcher, tracker, domain())
-    assert [m["response"] for m in dispatcher.messages] == [
-        "utter_job_verdict_risky", "utter_flag_recruited_online", "utter_flag_no_licensed_contract",
-        "utter_job_next_steps", "utter_job_next_steps_korea"]
-    assert FollowupAction("action_escalate") not in events
-    assert SlotSet("job_country", None) in events
-
-
-async def test_job_verdict_escalates_when_trafficking_is_already_happening() -> None:
-    text = "họ đã giữ hộ chiếu của tôi và không cho về"
-    tracker = Tracker("tg:3", {"job_country": "Campuchia"}, {"intent": {"name": "deny"}, "text": "khong"},
-                      [{"event": "user", "text": text, "parse_data": {"intent": {"name": "check_job_offer"}}}],
-                      False, None, {}, "action_listen")
-    events = await ActionJobVerdict().run(CollectingDispatcher(), tracker, domain())
-    assert events[-1] == FollowupAction("action_escalate")
-
-
-async def test_prefill_action_starts_a_fresh_check() -> None:
-    tracker = Tracker("tg:4", {"job_fee_before": True}, {
-        "intent": {"name": "check_job_offer"}, "text": "có người rủ sang Campuchia qua Zalo",
-        "entities": [{"entity": "country", "value": "Campuchia"}]}, [], False, None, {}, "action_listen")
-    dispatcher = CollectingDispatcher()
-    events = await ActionPrefillJobCheck().run(dispatcher, tracker, domain())
-    assert dispatcher.messages[0]["response"] == "utter_job_check_intro"
-    assert SlotSet("job_country", "Campuchia") in events
-    assert SlotSet("job_recruited_online", True) in events
-    assert SlotSet("job_fee_before", None) in events

@@ -7,13 +7,11 @@ import re
 
 import pytest
 
-from actions.job_check import FLAG_SLOTS
+from actions.job_rules import FLAGS, SCOPES, VERDICTS
 from bot.settings import PROJECT_ROOT
 from nlu import tables
 
 ACTIONS = PROJECT_ROOT / "actions"
-VERDICTS = ("scam", "risky", "legal")
-FLAGS = ("scam_region", *FLAG_SLOTS, "no_licensed_contract")
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +25,14 @@ def responses_named_in_actions() -> set[str]:
     named: set[str] = set()
     for file in ACTIONS.glob("*.py"):
         named |= set(re.findall(r'"(utter_[a-z0-9_]+)"', file.read_text(encoding="utf-8")))
-    # Names built at run time (actions/job_verdict.py): every verdict and every flag.
+    # Names built at run time (actions/job_verdict.py): every verdict, every flag, the next steps of every scope.
     named |= {f"utter_job_verdict_{verdict}" for verdict in VERDICTS} | {f"utter_flag_{flag}" for flag in FLAGS}
     # Safety messages chosen by sign and place (actions/escalate.py, actions/safety_answer.py).
     dialogue = tables.dialogue()
     chosen = [rule["response"] for rule in dialogue["safety_for_sign"]]
     chosen += [answer["response"] for answer in dialogue["answer_for_sign"].values() if "response" in answer]
     named |= {f"{response}_{place}" for response in chosen for place in ("vietnam", "abroad", "unknown")}
+    named |= {f"utter_job_next_steps_{scope}" for scope in SCOPES}
     return named
 
 
