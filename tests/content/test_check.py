@@ -161,8 +161,8 @@ BROKEN: dict[str, tuple[Callable[[Path], None], str, str]] = {
                                         "utter_moi[0].text: phone '1900 969 680' is not the phone of a verified"),
     "unknown number in an article": (append("articles/safe-phone.md", "\nGọi 0912 345 678.\n"), "safe-phone.md",
                                      "body: phone '0912 345 678' is not the phone of a verified"),
-    "emergency code not in the directory": (append("articles/safe-phone.md", "\nGọi 115.\n"), "safe-phone.md",
-                                            "phone '115' is not the phone of a verified"),
+    "emergency code not in the directory": (append("articles/safe-phone.md", "\nGọi 114.\n"), "safe-phone.md",
+                                            "phone '114' is not the phone of a verified"),
     "gateway text missing": (replace("gateway/messages.yml", "empty:", "trong:"), "messages.yml", "lacks empty"),
 }
 
