@@ -8,10 +8,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer_from_article import ActionAnswerFromArticle
-from actions.find_service import ActionFindService
-from actions.handle_location import ActionHandleLocation
 from actions.common import content
-from actions.find_service import service_type_buttons
+from actions.find_service import ActionFindService, service_type_buttons
+from actions.handle_location import ActionHandleLocation
 from actions.service_search import suggestions
 from tests.actions.recorded import domain, tracker_before
 
