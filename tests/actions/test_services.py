@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer_from_article import ActionAnswerFromArticle
 from actions.common import content
+from actions.fallback import ActionFallback
 from actions.find_service import ActionFindService, service_type_buttons
 from actions.handle_location import ActionHandleLocation
 from actions.service_search import suggestions
@@ -219,3 +220,22 @@ async def test_the_which_kind_question_carries_the_buttons() -> None:
     tracker.slots["service_type"] = None
     messages, _ = await run_search(tracker)
     assert messages[0]["buttons"] == service_type_buttons()
+
+
+async def test_a_message_not_understood_that_names_a_kind_of_help_is_searched_not_asked_again() -> None:
+    """"con tôi muốn đi học lại" can fall below the intent threshold; the schooling it names is still searched."""
+    tracker = search("con tôi muốn đi học lại", "schooling", "Quảng Trị")
+    tracker.latest_message["intent"] = {"name": "nlu_fallback", "confidence": 0.3}
+    dispatcher = CollectingDispatcher()
+    events = await ActionFallback().run(dispatcher, tracker, domain())
+    assert [m["response"] for m in dispatcher.messages] == ["utter_services_kind", "utter_always_111"]
+    assert "miễn học phí" in dispatcher.messages[0]["reach"]
+    assert events == [SlotSet("service_type", "schooling"), SlotSet("awaiting_location", False)]
+
+
+async def test_a_message_not_understood_without_a_kind_of_help_is_still_asked_again() -> None:
+    tracker = search("abc xyz", "schooling")
+    tracker.latest_message.update(intent={"name": "nlu_fallback", "confidence": 0.2}, entities=[])
+    dispatcher = CollectingDispatcher()
+    await ActionFallback().run(dispatcher, tracker, domain())
+    assert [m["response"] for m in dispatcher.messages] == ["utter_default"]
