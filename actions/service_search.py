@@ -29,6 +29,8 @@ def entry_text(entry: Any, labels: dict[str, str], distance_km: float | None = N
         lines.append(labels["hours"].format(hours=entry.hours))
     if entry.public_address:
         lines.append(labels["address"].format(address=entry.public_address))
+    if entry.website and not entry.phone:  # a centre whose page gives no current phone is reached through its page
+        lines.append(labels["website"].format(website=entry.website))
     if distance_km is not None:
         lines.append(labels["distance"].format(km=f"{distance_km:.0f}" if distance_km >= 10 else f"{distance_km:.1f}"))
     return "\n  ".join(lines)

@@ -185,6 +185,7 @@ async def test_the_kind_of_help_chosen_before_a_shared_location_survives_it() ->
                                                                 "utter_services_national", "utter_always_111"]
     assert dispatcher.messages[0]["where"] == "ở Hồ Chí Minh"
     assert dispatcher.messages[1]["text"].startswith("• Trung tâm Trợ giúp pháp lý nhà nước Thành phố Hồ Chí Minh")
+    assert "Trang web: http://www.sotuphap.hochiminhcity.gov.vn/" in dispatcher.messages[1]["text"]
     assert "1800 1233" in dispatcher.messages[2]["lines"]
     assert SlotSet("awaiting_location", False) in events
 
