@@ -240,3 +240,31 @@ async def test_a_message_not_understood_without_a_kind_of_help_is_still_asked_ag
     dispatcher = CollectingDispatcher()
     await ActionFallback().run(dispatcher, tracker, domain())
     assert [m["response"] for m in dispatcher.messages] == ["utter_default"]
+
+
+def typed_kind_then_point(named: bool) -> Tracker:
+    """"tro giup phap ly" typed (read as a question about rights, so the bot was not waiting for a place), then a
+    point shared in Hồ Chí Minh."""
+    tracker = tracker_before("find", "action_handle_location", metadata={"location": {"latitude": 10.78,
+                                                                                    "longitude": 106.70}})
+    earlier = [event for event in tracker.events if event.get("event") == "user"][-2]
+    earlier["text"] = "tro giup phap ly"
+    earlier["parse_data"] = {"intent": {"name": "ask_support_policy", "confidence": 0.44},
+                             "entities": [{"entity": "service_type", "value": "legal_aid"}] if named else []}
+    tracker.slots.update({"province": None, "location": None, "service_type": "legal_aid", "awaiting_location": False})
+    return tracker
+
+
+async def test_a_kind_of_help_typed_just_before_a_shared_point_is_searched_there() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandleLocation().run(dispatcher, typed_kind_then_point(named=True), domain())
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_services_found", None,
+                                                                "utter_services_national", "utter_always_111"]
+    assert "Trung tâm Trợ giúp pháp lý nhà nước Thành phố Hồ Chí Minh" in dispatcher.messages[1]["text"]
+    assert SlotSet("province", "Hồ Chí Minh") in events
+
+
+async def test_a_point_shared_after_something_else_is_noted_and_offers_the_menu() -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionHandleLocation().run(dispatcher, typed_kind_then_point(named=False), domain())
+    assert [m["response"] for m in dispatcher.messages] == ["utter_location_noted"]
