@@ -6,8 +6,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import answered_for_campaign, count_for_campaign, latest_entity, send, stored_location
+from actions.common import answered_for_campaign, content, count_for_campaign, latest_entity, send, stored_location
 from actions.service_search import reply_abroad, reply_in_vietnam
+
+
+def service_type_buttons() -> list[dict[str, str]]:
+    """One button per kind of help in gazetteer/service_types.yml, in its order: a new type gets its button there."""
+    return [{"title": kind.label, "payload": f'/find_service{{"service_type": "{kind.name}"}}'}
+            for kind in content().service_types.values()]
 
 
 class ActionFindService(Action):
@@ -23,13 +29,16 @@ class ActionFindService(Action):
         country = latest_entity(tracker, "country") or tracker.get_slot("country")
         # A place named in this message beats a point shared earlier.
         location = None if named_province else stored_location(tracker)
-        if country and not province and location is None:
+        # A point shared from abroad (a compound in Cambodia) is not a place to search in Vietnam.
+        shared_abroad = location is not None and not content().directory.in_vietnam(location.latitude,
+                                                                                       location.longitude)
+        if shared_abroad or (country and not province and location is None):
             reply_abroad(dispatcher, domain, country)
             await count_for_campaign(tracker, "service_search")
             await answered_for_campaign(tracker)
             return []
         if not service_type:
-            dispatcher.utter_message(response="utter_ask_service_type")
+            dispatcher.utter_message(response="utter_ask_service_type", buttons=service_type_buttons())
             return []
         if not province and location is None:
             send(dispatcher, domain, "utter_ask_where", request_location=True)

@@ -14,8 +14,19 @@ from actions.common import (
     latest_entity,
     send,
     shared_location,
+    user_turns,
 )
 from actions.service_search import reply_abroad, reply_in_vietnam, suggestions
+
+
+def kind_named_just_before(tracker: Tracker) -> bool:
+    """The person's previous message named a kind of help ("trợ giúp pháp lý", read as a question about rights):
+    a place or point sent right after it asks for that help there, not for a menu."""
+    turns = list(user_turns(tracker))
+    if len(turns) < 2 or not tracker.get_slot("service_type"):
+        return False
+    entities = (turns[-2].get("parse_data") or {}).get("entities") or []
+    return any(entity.get("entity") == "service_type" for entity in entities)
 
 
 class ActionHandleLocation(Action):
@@ -46,7 +57,7 @@ class ActionHandleLocation(Action):
             return [SlotSet("awaiting_location", False)]
         if province is None and point is None:
             return self._unknown_place(dispatcher, domain, tracker.latest_message.get("text") or "")
-        if tracker.get_slot("awaiting_location"):
+        if tracker.get_slot("awaiting_location") or kind_named_just_before(tracker):
             reply_in_vietnam(dispatcher, domain, service_type=tracker.get_slot("service_type"), province=province,
                              location=point)
             await count_for_campaign(tracker, "service_search")  # the search the person started with find_service

@@ -14,6 +14,9 @@ from nlu import tables
 from nlu.text import fold
 
 MAX_RESULTS = 3
+# A place further than this from a shared point is not "near you": a search would otherwise offer someone in Cà Mau
+# the only entry with coordinates, in Hà Nội.
+NEAR_KM = 60.0
 
 
 def entry_text(entry: Any, labels: dict[str, str], distance_km: float | None = None) -> str:
@@ -26,6 +29,8 @@ def entry_text(entry: Any, labels: dict[str, str], distance_km: float | None = N
         lines.append(labels["hours"].format(hours=entry.hours))
     if entry.public_address:
         lines.append(labels["address"].format(address=entry.public_address))
+    if entry.website and not entry.phone:  # a centre whose page gives no current phone is reached through its page
+        lines.append(labels["website"].format(website=entry.website))
     if distance_km is not None:
         lines.append(labels["distance"].format(km=f"{distance_km:.0f}" if distance_km >= 10 else f"{distance_km:.1f}"))
     return "\n  ".join(lines)
@@ -45,24 +50,51 @@ def reply_abroad(dispatcher: CollectingDispatcher, domain: dict[str, Any], count
 
 def reply_in_vietnam(dispatcher: CollectingDispatcher, domain: dict[str, Any], *, service_type: str | None,
                      province: str | None, location: Location | None) -> None:
-    directory = content().directory
+    """Verified local entries of the kind; where there is none, the kind of place to go to and how; the national
+    entries of the kind beside them (113, 1800 1233, 115, the consular line); and 111, always."""
     labels = dialogue()["entry_lines"]
-    if location is not None:
-        found = directory.near(location.latitude, location.longitude, type=service_type, limit=MAX_RESULTS)
-        lines = [entry_text(entry, labels, km) for entry, km in found]
-        where = labels["where_near"]
-    elif province:
-        entries = directory.in_province(province, type=service_type, limit=MAX_RESULTS)
-        lines = [entry_text(entry, labels) for entry in entries]
-        where = labels["where_province"].format(province=province)
-    else:
+    if location is None and not province:
         raise ValueError("a search needs a province or a location")
+    lines = local_lines(service_type, province, location, labels)
+    if location is not None and not province:
+        where = labels["where_near"]
+    else:
+        where = labels["where_province"].format(province=province)
+    kind = content().service_types.get(service_type or "")
     if lines:
         dispatcher.utter_message(response="utter_services_found", where=where)
         dispatcher.utter_message(text="\n".join(lines))
+    elif kind is not None:
+        dispatcher.utter_message(response="utter_services_kind", where=where, reach=kind.reach)
     else:
         dispatcher.utter_message(response="utter_services_none", where=where)
+    national = content().directory.national(service_type) if service_type else ()
+    if national:
+        dispatcher.utter_message(response="utter_services_national",
+                                 lines="\n".join(entry_text(entry, labels) for entry in national))
     dispatcher.utter_message(response="utter_always_111")
+
+
+def local_lines(service_type: str | None, province: str | None, location: Location | None,
+                labels: dict[str, str]) -> list[str]:
+    """Entries near a shared point (with their distance), then the rest of its province's; at most MAX_RESULTS.
+
+    Most entries have no coordinates (a centre's page gives an address, not a point), so a shared point also
+    searches the province it lies in: someone in Hồ Chí Minh who shares a location finds the city's legal aid centre.
+    """
+    directory = content().directory
+    lines: list[str] = []
+    shown: set[str] = set()
+    if location is not None:
+        for entry, km in directory.near(location.latitude, location.longitude, type=service_type, limit=MAX_RESULTS):
+            if km <= NEAR_KM:
+                lines.append(entry_text(entry, labels, km))
+                shown.add(entry.id)
+    if province:
+        for entry in directory.in_province(province, type=service_type, limit=MAX_RESULTS + len(shown)):
+            if entry.id not in shown and len(lines) < MAX_RESULTS:
+                lines.append(entry_text(entry, labels))
+    return lines
 
 
 @functools.lru_cache(maxsize=1)

@@ -19,8 +19,8 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from bot.content.geo import Geography, haversine_km, valid_coordinates
-from bot.content.models import STATUSES, Entry, Province, Status
-from bot.content.phones import canonical, phone_problem
+from bot.content.models import STATUSES, Entry, Province, ServiceType, Status
+from bot.content.phones import canonical, phone_problem, phones_in
 from nlu.text import fold
 
 ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -140,6 +140,28 @@ def parse_entry(raw: Any, file: str, vocabulary: Vocabulary) -> tuple[Entry | No
     ), []
 
 
+def parse_service_type(name: str, raw: Any) -> tuple[ServiceType | None, list[str]]:
+    """One kind of help of gazetteer/service_types.yml: a label, and a sourced, dated text on how to reach it."""
+    if not isinstance(raw, dict):
+        return None, [f"{name}: must be a mapping with label, phrases, reach, source_url, verified_at"]
+    reasons: list[str] = []
+    label, reach = (str(raw.get(field) or "").strip() for field in ("label", "reach"))
+    if not label:
+        reasons.append(f"{name} has no label")
+    if not reach:
+        reasons.append(f"{name} has no reach (how to reach this kind of place when no local entry is verified)")
+    sources, verified_at, provenance = _provenance(raw, "verified")
+    reasons += [f"{name}: {reason}" for reason in provenance]
+    if reasons or verified_at is None:
+        return None, reasons
+    return ServiceType(name, label, " ".join(reach.split()), tuple(sources), verified_at), []
+
+
+def unverified_phones(text: str, directory: Directory) -> list[str]:
+    """Phone numbers in a text shown to people that no verified directory entry holds."""
+    return [phone for phone in phones_in(text) if not directory.has_verified_phone(phone)]
+
+
 def _identity(text: Mapping[str, str | None], vocabulary: Vocabulary) -> list[str]:
     """id, type, status, and where the entry is: a current province, a country abroad, or neither (national)."""
     reasons: list[str] = []
@@ -255,6 +277,13 @@ class Directory:
 
     def verified(self) -> tuple[Entry, ...]:
         return self._verified
+
+    def national(self, type: str) -> tuple[Entry, ...]:
+        """Verified entries of `type` reachable from anywhere (113 for police, 1800 1233 for legal aid), in file order.
+
+        For `embassy` these are the consular protection lines, which serve Vietnamese citizens in every country.
+        """
+        return tuple(e for e in self._verified if e.national and e.type == type)
 
     def national_hotlines(self) -> tuple[Entry, ...]:
         """Lines to call from anywhere in Vietnam (111, 113), in file order."""

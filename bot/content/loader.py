@@ -16,11 +16,11 @@ from typing import Any
 import yaml
 
 from bot.content.articles import parse_article
-from bot.content.directory import Directory, Vocabulary, parse_entry
+from bot.content.directory import Directory, Vocabulary, parse_entry, parse_service_type, unverified_phones
 from bot.content.files import parse_yaml
 from bot.content.gateway import parse_gateway
 from bot.content.geo import Geography
-from bot.content.models import EXTRA_TYPES, Article, Entry, GatewayTexts, Problem, Province
+from bot.content.models import EXTRA_TYPES, Article, Entry, GatewayTexts, Problem, Province, ServiceType
 
 
 class ContentError(RuntimeError):
@@ -34,6 +34,7 @@ class Content:
     gateway: GatewayTexts
     provinces: tuple[str, ...]  # the 34 current names, in gazetteer order
     service_labels: Mapping[str, str]  # service type -> short Vietnamese label for buttons
+    service_types: Mapping[str, ServiceType]  # in file order: the order of the "which kind of help?" buttons
     countries: tuple[str, ...]  # Vietnamese country names the directory and the NLU share
 
 
@@ -128,10 +129,16 @@ def read_content(content_dir: Path) -> tuple[Content | None, list[Problem]]:
     provinces = _provinces(gazetteer / "provinces.yml", problems)
     countries_raw = _named_keys(gazetteer / "countries.yml", "countries", problems) or []
     countries = tuple(str(c["name"]) for c in countries_raw if isinstance(c, dict) and c.get("name"))
-    services = _named_keys(gazetteer / "service_types.yml", "service_types", problems) or {}
-    labels = {str(name): str((spec or {}).get("label") or "") for name, spec in services.items()}
-    problems += [Problem(gazetteer / "service_types.yml", f"{name} has no label")
-                 for name, label in labels.items() if not label]
+    services_path = gazetteer / "service_types.yml"
+    services = _named_keys(services_path, "service_types", problems) or {}
+    labels = {str(name): str((spec or {}).get("label") or "") if isinstance(spec, dict) else ""
+              for name, spec in services.items()}
+    service_types: dict[str, ServiceType] = {}
+    for name, spec in services.items():
+        service_type, reasons = parse_service_type(str(name), spec)
+        problems += [Problem(services_path, reason) for reason in reasons]
+        if service_type is not None:
+            service_types[service_type.name] = service_type
 
     vocabulary = Vocabulary({p.name: p for p in provinces}, frozenset(countries), frozenset((*labels, *EXTRA_TYPES)))
     entries = _directory_entries(content_dir / "directory", vocabulary, problems)
@@ -153,12 +160,16 @@ def read_content(content_dir: Path) -> tuple[Content | None, list[Problem]]:
 
     if gateway is None or not provinces:
         return None, problems
+    directory = Directory(entries, Geography(provinces))
+    problems += [Problem(services_path, f"{kind.name}: reach gives {phone}, which no verified directory entry holds")
+                 for kind in service_types.values() for phone in unverified_phones(kind.reach, directory)]
     content = Content(
-        directory=Directory(entries, Geography(provinces)),
+        directory=directory,
         articles=MappingProxyType(articles),
         gateway=gateway,
         provinces=tuple(p.name for p in provinces),
         service_labels=MappingProxyType(labels),
+        service_types=MappingProxyType(service_types),
         countries=countries,
     )
     return content, problems

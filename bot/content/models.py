@@ -116,6 +116,18 @@ def _one_or_list(values: tuple[str, ...]) -> str | list[str] | None:
 
 
 @dataclass(frozen=True)
+class ServiceType:
+    """A kind of help (gazetteer/service_types.yml): its button label, and how to reach that kind of place anywhere
+    in Vietnam when the directory has no verified local entry, with where that was read and when."""
+
+    name: str
+    label: str
+    reach: str
+    source_urls: tuple[str, ...]
+    verified_at: date
+
+
+@dataclass(frozen=True)
 class Source:
     title: str
     url: str

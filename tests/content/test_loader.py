@@ -14,7 +14,9 @@ SLUGS = {"danger-abroad", "danger-in-vietnam", "fake-job-signs", "check-agency",
          "victim-support",
          "never-pay-rescuers", "missing-family", "safe-phone", "safe-migration", "labour-trafficking"}
 VERIFIED = {"tong-dai-111", "cong-an-113", "bao-ho-cong-dan", "dolab-tra-cuu-doanh-nghiep", "colab-eps-han-quoc",
-            "tinnhiemmang-tra-cuu-website", "chongluadao-tra-cuu-website", "cap-cuu-115"}
+            "tinnhiemmang-tra-cuu-website", "chongluadao-tra-cuu-website"}
+# Added from vn-facts §8 (the December 2025 review), read on 2026-12-06.
+VERIFIED_FROM_SECTION_8 = {"tro-giup-phap-ly-1800-1233", "cap-cuu-115"}
 UNVERIFIED = {"dolab-duong-day-khieu-nai", "ngoi-nha-binh-yen", "quang-ninh-duong-day-mien-phi",
               "dai-su-quan-campuchia", "tong-lanh-su-quan-sihanoukville", "dai-su-quan-myanmar"}
 
@@ -23,7 +25,8 @@ def test_loads_everything(content: Content) -> None:
     assert len(content.provinces) == 34
     assert {"Hà Nội", "Hồ Chí Minh", "An Giang", "Huế"} <= set(content.provinces)
     assert set(content.service_labels) == {"shelter", "legal_aid", "psychological", "medical", "vocational_training",
-                                           "employment", "loan", "police", "embassy"}
+                                           "employment", "loan", "police", "embassy", "schooling",
+                                           "hardship_allowance"}
     assert content.service_labels["embassy"] == "Đại sứ quán, lãnh sự"
     assert {"Campuchia", "Myanmar", "Lào"} <= set(content.countries)
     assert set(content.articles) == SLUGS
@@ -48,10 +51,11 @@ def test_seed_is_verified_exactly_where_vn_facts_confirms(content: Content) -> N
     # test_directory_provinces.py.
     seed = [entry for entry in directory
             if not entry.file.startswith("directory/provinces/") or entry.id in VERIFIED | UNVERIFIED]
-    assert {entry.id for entry in seed if entry.verified} == VERIFIED
+    assert {entry.id for entry in seed if entry.verified} == VERIFIED | VERIFIED_FROM_SECTION_8
     assert {entry.id for entry in seed if not entry.verified} == UNVERIFIED
     for entry in (entry for entry in seed if entry.verified):
-        assert entry.source_urls and entry.verified_at is not None and entry.verified_at >= date(2026, 11, 29), entry.id
+        read = date(2026, 12, 6) if entry.id in VERIFIED_FROM_SECTION_8 else date(2026, 11, 29)
+        assert entry.source_urls and entry.verified_at == read, entry.id
         assert all(url.startswith("https://") for url in entry.source_urls)
     hotline = directory.by_id("tong-dai-111")
     assert hotline is not None and hotline.phones == ("111",) and len(hotline.source_urls) == 3

@@ -198,3 +198,20 @@ def test_several_entities_in_one_message() -> None:
     text = "Em quê ở Hoà Bình, bị đưa sang Campuchia, cần gặp đại sứ quán"
     assert found(text) == [("province", "Phú Thọ", "Hoà Bình"), ("country", "Campuchia", "Campuchia"),
                            ("service_type", "embassy", "đại sứ quán")]
+
+
+@pytest.mark.parametrize(("text", "values"), [
+    ("con toi muon di hoc lai", ["schooling"]),
+    ("con tôi muốn đi học lại", ["schooling"]),
+    ("can vay von lam an", ["loan"]),
+    ("cần vay vốn làm ăn", ["loan"]),
+    ("toi bi thuong can di vien", ["medical", "medical"]),
+    ("tôi bị thương cần đi viện", ["medical", "medical"]),
+    ("tôi cần trợ cấp khó khăn ban đầu", ["hardship_allowance"]),
+    ("tro cap kho khan ban dau", ["hardship_allowance"]),
+    ("muon di hoc nghe may", ["vocational_training"]),  # not schooling: "đi học nghề" is the longer phrase
+    ("tim noi hoc lai xe mien phi", ["vocational_training"]),  # "học lái xe", not "học lại"
+    ("không có gì ăn", ["shelter"]),
+])
+def test_every_kind_of_help_is_found_with_and_without_diacritics(text: str, values: list[str]) -> None:
+    assert [value for entity, value, _ in found(text) if entity == "service_type"] == values
