@@ -29,6 +29,12 @@ def test_the_abroad_texts_put_the_consular_line_first_and_never_give_a_short_cod
         assert CONSULAR in text and "111" in text and "113" in text
 
 
+def test_danger_while_waiting_names_the_ambulance_where_it_works() -> None:
+    # Someone waiting for a human who writes of an overdose or bleeding gets this text, not the bot's medical one.
+    assert "115" in NOTES.emergency
+    assert "115" not in NOTES.emergency_abroad and "cấp cứu của nước sở tại" in NOTES.emergency_abroad
+
+
 @pytest.mark.parametrize("first", ["cuu toi voi, toi dang o ben cam", "họ nhốt em ở Sihanoukville",
                                    "e dang o myanmar bi giu ho chieu"])
 async def test_rasa_down_on_a_first_message_from_abroad_gives_the_consular_line_first(

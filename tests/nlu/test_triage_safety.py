@@ -30,6 +30,8 @@ def signs(text: str) -> frozenset[str]:
     ("nó ngất xỉu, khó thở", "medical_emergency"),
     ("cần cấp cứu gấp", "medical_emergency"),
     ("can cap cuu gap", "medical_emergency"),
+    ("toi bi thuong can di vien", "medical_emergency"),
+    ("tôi bị thương, phải đi bệnh viện", "medical_emergency"),
     ("tôi bị mất máu", "medical_emergency"),
     # a child writing about themself
     ("em mới 15 tuổi", "minor_self"),

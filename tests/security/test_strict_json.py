@@ -37,7 +37,8 @@ def test_only_json_is_json(content_type: str, taken: bool) -> None:
 
 async def test_login_with_a_cross_site_content_type_is_415_and_locks_nobody(running: Running,
                                                                            redis_url: str) -> None:
-    await OperatorStore(running.redis, running.gateway.settings.secret_key, CHEAP_HASHER).add("lan", "operator", PASSWORD)
+    operators = OperatorStore(running.redis, running.gateway.settings.secret_key, CHEAP_HASHER)
+    await operators.add("lan", "operator", PASSWORD)
     before = await snapshot(redis_url)
     for attempt in range(12):  # more than the lockout's 5 failures
         body = json.dumps({"username": "lan", "password": f"sai-{attempt}"}).encode()
