@@ -91,6 +91,18 @@ async def test_a_real_report_about_someone_else_still_asks_what_would_help(actio
     assert [m.get("response") for m in dispatcher.messages[1:]] == ["utter_escalated", "utter_third_party_ask"]
 
 
+async def test_someone_afraid_of_the_police_is_not_asked_about_someone_else(action_redis: redis.asyncio.Redis) -> None:
+    # Read as a report ("đi chui sang cam" names a crossing), but the fear is the writer's own.
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_before("danger", "action_escalate", intent={"name": "report_suspected_trafficking"})
+    text = "toi di chui sang cam, gio so cong an lam khong dam bao"
+    tracker.events = [*tracker.events, {"event": "user", "text": text, "parse_data": {}}]
+    await ActionEscalate().run(dispatcher, tracker, domain())
+    assert dispatcher.messages[0]["custom"]["text"] in {
+        text_of(f"utter_safety_police_fear_{place}") for place in ("vietnam", "abroad", "unknown")}
+    assert "utter_third_party_ask" not in [m.get("response") for m in dispatcher.messages]
+
+
 async def test_a_fisherman_held_abroad_gets_the_consular_line_and_the_coast_guard_named(
         action_redis: redis.asyncio.Redis) -> None:
     dispatcher = CollectingDispatcher()
