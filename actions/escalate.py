@@ -101,7 +101,9 @@ class ActionEscalate(Action):
                  case.urgent, place)
         if place is not None:
             minutes = place * get_settings().minutes_per_waiting  # a rough figure, said as such ("khoảng")
-            dispatcher.utter_message(response="utter_escalated", place=place, minutes=minutes)
+            # A child was spoken to as "em" by the safety text: the queue line keeps the same voice.
+            queued = "utter_escalated_minor" if "minor_self" in risk.indicators else "utter_escalated"
+            dispatcher.utter_message(response=queued, place=place, minutes=minutes)
         if safety == REPORT_TEXT:  # what would help, as the reporter's choice (not to a child writing of themself)
             dispatcher.utter_message(response="utter_third_party_ask")
         return events

@@ -77,7 +77,8 @@ async def test_a_child_writing_of_themself_gets_the_child_line_not_the_report_qu
     assert text == text_of("utter_safety_minor_abroad")  # "o cam": Cambodia named, both routes given
     assert "111" in text and "bảo vệ trẻ em" in text and "không cần xin phép bố mẹ" in text
     assert "+84 981 84 84 84" in text
-    assert [m.get("response") for m in dispatcher.messages[1:]] == ["utter_escalated"]  # no "người đó ở đâu?"
+    # no "người đó ở đâu?", and the queue line speaks to the child as the safety text did ("em")
+    assert [m.get("response") for m in dispatcher.messages[1:]] == ["utter_escalated_minor"]
     case = await action_redis.hgetall(keys.case("rt-minor"))
     assert case["risk"] == "high"
     assert "Trẻ vị thành niên: người viết dưới 18 tuổi" in await reasons_of(action_redis, "rt-minor")
