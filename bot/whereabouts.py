@@ -2,7 +2,7 @@
 
 The texts the gateway and the console send on their own (Rasa down, danger while waiting, a long wait, nobody on
 duty, the chat closed) then give the consular line first: 111 and 113 cannot be dialled from a compound abroad.
-The signs are the ones the actions use (actions/escalate.py `whereabouts`): the last GPS point the person shared
+The signs are the ones the actions use (actions/common.py `whereabouts`): the last GPS point the person shared
 decides; without one, a country named in what they wrote, found by the NLU's own gazetteer (so "o ben cam",
 "sihanoukville" count). A wrong guess costs little: the abroad texts still give 111 and 113 after the consular line.
 """
