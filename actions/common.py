@@ -87,6 +87,10 @@ def latest_intent(tracker: Tracker) -> str:
     return str((tracker.latest_message.get("intent") or {}).get("name") or "")
 
 
+# The intent of a report about someone else: the places it names are theirs, not the writer's.
+REPORT_INTENT = "report_suspected_trafficking"
+
+
 def latest_entity(tracker: Tracker, entity: str) -> str | None:
     value = next(tracker.get_latest_entity_values(entity), None)
     return str(value) if value else None
@@ -114,11 +118,29 @@ def stored_location(tracker: Tracker) -> Location | None:
     return None
 
 
+def own_country(tracker: Tracker) -> str | None:
+    """The country the person said they are in: the latest one named, except in a report about someone else ("em
+    gái tôi sang Trung Quốc…" puts the sister in China, not the mother who writes). With no country in what was
+    said, the slot (set some other way)."""
+    reported = False
+    said = [tracker.latest_message, *(event.get("parse_data") or {} for event in reversed(tracker.events)
+                                      if event.get("event") == "user")]
+    for parse in said:
+        countries = [e.get("value") for e in parse.get("entities") or [] if e.get("entity") == "country"]
+        if not countries:
+            continue
+        if (parse.get("intent") or {}).get("name") != REPORT_INTENT:
+            return str(countries[-1])
+        reported = True
+    slot = tracker.get_slot("country")
+    return None if reported or not slot else str(slot)
+
+
 def whereabouts(tracker: Tracker) -> tuple[str, str | None]:
     """("abroad", country) / ("vietnam", province) / ("unknown", None), from what the conversation has said."""
     point = shared_location(tracker) or stored_location(tracker)
     directory = content().directory
-    country = latest_entity(tracker, "country") or tracker.get_slot("country")
+    country = own_country(tracker)
     if point is not None:
         if not directory.in_vietnam(point.latitude, point.longitude):
             return "abroad", country

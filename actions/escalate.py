@@ -9,6 +9,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
+    REPORT_INTENT,
     conversation_risk,
     count_for_campaign,
     dialogue,
@@ -24,7 +25,6 @@ from bot.queue import Case, HandoffQueue
 from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
-THIRD_PARTY = "report_suspected_trafficking"
 PHONE_SIGNS = frozenset({"phone_watched", "phone_hide"})
 REPORT_TEXT = "utter_safety_third_party"
 DANGER_TEXTS = {"abroad": "utter_safety_abroad", "vietnam": "utter_safety_vietnam"}
@@ -75,7 +75,7 @@ class ActionEscalate(Action):
         intents = [i for i in user_intents(tracker) if i]
         risk = conversation_risk().of(user_texts(tracker), intents)
         # Someone who said it is over ("giờ đã về nhà") and asks for a person gets no emergency text (issue #16).
-        safety = safety_response(risk.indicators, where[0], intent == THIRD_PARTY)
+        safety = safety_response(risk.indicators, where[0], intent == REPORT_INTENT)
         if not conversation_risk().over(risk):
             send(dispatcher, domain, safety, protect=True)
         if PHONE_SIGNS & risk.indicators:

@@ -6,7 +6,15 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import answered_for_campaign, content, count_for_campaign, latest_entity, send, stored_location
+from actions.common import (
+    answered_for_campaign,
+    content,
+    count_for_campaign,
+    latest_entity,
+    own_country,
+    send,
+    stored_location,
+)
 from actions.service_search import reply_abroad, reply_in_vietnam
 
 
@@ -26,7 +34,7 @@ class ActionFindService(Action):
         service_type = latest_entity(tracker, "service_type") or tracker.get_slot("service_type")
         named_province = latest_entity(tracker, "province")
         province = named_province or tracker.get_slot("province")
-        country = latest_entity(tracker, "country") or tracker.get_slot("country")
+        country = own_country(tracker)  # not a country named in a report about someone else
         # A place named in this message beats a point shared earlier.
         location = None if named_province else stored_location(tracker)
         # A point shared from abroad (a compound in Cambodia) is not a place to search in Vietnam.

@@ -197,6 +197,20 @@ async def test_someone_in_malaysia_asking_for_help_gets_the_consular_line_first(
     assert all("1800 1233" not in str(message) and "☎ 113" not in str(message) for message in messages)
 
 
+async def test_a_mother_whose_daughter_is_in_china_is_not_taken_for_someone_abroad() -> None:
+    # The country was named in a report about someone else: it is the daughter's, not the mother's.
+    tracker = search("toi can bao cong an", "police", country="Trung Quốc")
+    report = {"event": "user", "text": "con gai toi sang trung quoc lay chong, gio mat lien lac",
+              "parse_data": {"intent": {"name": "report_suspected_trafficking"},
+                             "entities": [{"entity": "country", "value": "Trung Quốc", "start": 16, "end": 27}]}}
+    tracker.events = [*tracker.events, report]
+    messages, _ = await run_search(tracker)
+    # Asked where she is (then the police of her province and 113), not sent to the consular line alone.
+    [asked] = messages
+    assert asked["custom"]["request_location"] is True
+    assert "+84 981 84 84 84" not in asked["custom"]["text"]
+
+
 def test_the_which_kind_buttons_cover_every_type_in_the_gazetteer() -> None:
     buttons = service_type_buttons()
     assert [b["title"] for b in buttons] == [kind.label for kind in content().service_types.values()]
