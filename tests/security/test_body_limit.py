@@ -192,8 +192,10 @@ async def test_after_the_body_waiting_for_a_disconnect_has_no_deadline() -> None
         assert (await receive())["type"] == "http.disconnect"
         await send({"type": "http.response.body", "body": b"bye"})
 
-    sent, took = await run_slow(stream, receive)
-    assert sent[0]["status"] == 200 and took >= 0.6
+    sent, _ = await run_slow(stream, receive)
+    # The stream saw its disconnect after twice the deadline and answered: no 408 cut it short. (No timed
+    # assertion: asyncio.sleep may wake a hair before the monotonic clock says 0.6 s.)
+    assert sent[0]["status"] == 200 and sent[-1].get("body") == b"bye" and calls == 2
 
 
 async def test_a_declared_oversize_body_sent_slowly_is_not_drained_past_the_deadline() -> None:
