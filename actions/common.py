@@ -136,6 +136,11 @@ def own_country(tracker: Tracker) -> str | None:
     return None if reported or not slot else str(slot)
 
 
+def placed(response: str, where: str) -> str:
+    """The variant of a response for where the person is (whereabouts): `_abroad`, `_vietnam` or `_unknown`."""
+    return f"{response}_{where if where in ('abroad', 'vietnam') else 'unknown'}"
+
+
 def whereabouts(tracker: Tracker) -> tuple[str, str | None]:
     """("abroad", country) / ("vietnam", province) / ("unknown", None), from what the conversation has said."""
     point = shared_location(tracker) or stored_location(tracker)

@@ -14,6 +14,7 @@ from actions.common import (
     count_for_campaign,
     dialogue,
     latest_intent,
+    placed,
     redis_client,
     send,
     user_intents,
@@ -47,11 +48,6 @@ def summary(intents: list[str], where: tuple[str, str | None], reasons: tuple[st
         parts.append(text["signs"].format(reasons="; ".join(reasons)))
     parts.append(text["turns"].format(count=turns, channel=channel))
     return ". ".join(parts) + "."
-
-
-def placed(response: str, where: str) -> str:
-    """The variant of a safety response for where the person is: `_abroad`, `_vietnam` or `_unknown`."""
-    return f"{response}_{where if where in ('abroad', 'vietnam') else 'unknown'}"
 
 
 def safety_response(signs: frozenset[str], where: str, report: bool) -> str:

@@ -13,10 +13,10 @@ from actions.common import (
     conversation_risk,
     dialogue,
     latest_intent,
+    placed,
     send,
     whereabouts,
 )
-from actions.escalate import placed
 
 
 class ActionSafetyAnswer(Action):

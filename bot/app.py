@@ -154,11 +154,16 @@ async def apply_zalo_event(gateway: Gateway, event: zalo.ZaloEvent) -> None:
         await gateway.accept(event.inbound, event.dedupe)
 
 
+def client_host(request: Request) -> str:
+    """The peer's address as the server saw it ("" when unknown): the web channel's rate limits and loopback check."""
+    return request.client.host if request.client else ""
+
+
 def web_refusal(request: Request) -> JSONResponse | None:
     """Why the local web channel does not answer this request, or None when it does (bot/channels/web.py)."""
     if not _gateway(request).settings.web_channel:
         return error(404, "the web channel is off (a development tool: CAUNOI_WEB_CHANNEL)")
-    if not is_local(request.client.host if request.client else None, request.headers):
+    if not is_local(client_host(request) or None, request.headers):
         return error(403, "the web channel answers only on this machine")
     return None
 
@@ -208,15 +213,14 @@ async def web_message(request: Request) -> JSONResponse:
             return error(400, "location must be {\"latitude\": -90..90, \"longitude\": -180..180}")
     gateway = _gateway(request)
     access = WebAccess(gateway.redis)
-    address = request.client.host if request.client else ""
     started: dict[str, str] = {}
     if isinstance(conversation_id, str):
         refused = await web_token_refusal(access, request, conversation_id)
         if refused is not None:
             return refused
-        wait = await access.allow(address, ("messages", MESSAGES))
+        wait = await access.allow(client_host(request), ("messages", MESSAGES))
     else:
-        wait = await access.allow(address, ("messages", MESSAGES), ("new", NEW_CONVERSATIONS))
+        wait = await access.allow(client_host(request), ("messages", MESSAGES), ("new", NEW_CONVERSATIONS))
         if not wait:
             conversation_id, token = await access.open()
             started = {"conversation_id": conversation_id, "token": token}
@@ -263,7 +267,7 @@ async def web_outbox(request: Request) -> JSONResponse:
     refused = await web_token_refusal(access, request, conversation_id)
     if refused is not None:
         return refused
-    wait = await access.allow(request.client.host if request.client else "", ("fetches", FETCHES))
+    wait = await access.allow(client_host(request), ("fetches", FETCHES))
     if wait:
         return too_many(wait)
     return web_answer({"messages": await gateway.web.collect(conversation_id)})
