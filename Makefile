@@ -21,7 +21,7 @@ train: $(STAMP)
 test: $(STAMP)
 	@$(CAUNOI) train
 	@PYTHONWARNINGS=ignore $(VENV)/bin/rasa data validate --domain domain --data data content/vi/nlu --config config.yml --quiet
-	@$(VENV)/bin/ruff check bot nlu actions tests load
+	@$(VENV)/bin/ruff check bot nlu actions evaluation bench tests load
 	@$(VENV)/bin/mypy
 	@$(VENV)/bin/python -m pytest -q
 
@@ -49,7 +49,7 @@ faults: $(STAMP)
 	@$(VENV)/bin/python -m pytest -q tests/faults/test_faults.py
 
 eval: $(STAMP)
-	@$(VENV)/bin/python -m nlu.evaluate
+	@$(VENV)/bin/python -m evaluation
 
 clean:
 	rm -rf $(VENV) $(LOAD_VENV) models run

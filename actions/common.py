@@ -13,11 +13,11 @@ import redis.asyncio
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import store
-from bot.campaigns import CampaignStore, today
 from bot.content import Content, load_content
 from bot.messages import Location
 from bot.settings import get_settings
+from bot.state import store
+from bot.state.campaigns import CampaignStore, today
 from nlu import tables
 from nlu.conversation import ConversationRisk
 
@@ -165,7 +165,8 @@ def campaign_code(tracker: Tracker) -> str | None:
 
 
 def campaigns() -> CampaignStore:
-    """The outreach campaigns (bot/campaigns.py), read from Redis at each use: supervisors add them at run time."""
+    """The outreach campaigns (bot/state/campaigns.py), read from Redis at each use: supervisors add them at run
+    time."""
     return CampaignStore(redis_client())
 
 
@@ -181,7 +182,8 @@ async def count_for_campaign(tracker: Tracker, metric: str) -> None:
 
 
 async def answered_for_campaign(tracker: Tracker) -> None:
-    """The conversation reached an answer (bot/campaigns.py, `answered`): counted once per conversation and campaign."""
+    """The conversation reached an answer (bot/state/campaigns.py, `answered`): counted once per conversation and
+    campaign."""
     code = tracker.get_slot("campaign")
     if not isinstance(code, str) or not code:
         return

@@ -9,9 +9,9 @@ from rasa_sdk.events import AllSlotsReset, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import dialogue, latest_intent, redis_client
-from bot.erase import request_erase
 from bot.privacy import log_id
-from bot.queue import HandoffQueue
+from bot.state.erase import request_erase
+from bot.state.queue import HandoffQueue
 
 log = logging.getLogger(__name__)
 

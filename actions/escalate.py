@@ -22,8 +22,8 @@ from actions.common import (
     whereabouts,
 )
 from bot.privacy import log_id
-from bot.queue import Case, HandoffQueue
 from bot.settings import get_settings
+from bot.state.queue import Case, HandoffQueue
 
 log = logging.getLogger(__name__)
 PHONE_SIGNS = frozenset({"phone_watched", "phone_hide"})

@@ -7,7 +7,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import operated_by
-from bot.campaign_material import LinkUnavailable, official_bot
+from bot.outreach.material import LinkUnavailable, official_bot
 from bot.settings import get_settings
 
 

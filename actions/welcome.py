@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import campaign_code, campaigns, operated_by, whereabouts
-from bot.campaigns import Campaign, today
+from bot.state.campaigns import Campaign, today
 
 log = logging.getLogger(__name__)
 

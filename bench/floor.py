@@ -23,12 +23,12 @@ from urllib.parse import urlencode
 import aiohttp
 import redis.asyncio
 
-from bot import one_write
+from bot.channels.splitting import join_replies
 from bot.channels.telegram_http import FORM
-from bot.channels.text import join_replies
+from bot.gateway import one_write
+from bot.gateway.rasa_client import to_outbounds
 from bot.internal_token import headers
 from bot.privacy import log_id
-from bot.rasa_client import to_outbounds
 from bot.settings import Secret
 
 Scope = dict[str, Any]

@@ -44,12 +44,13 @@ import httpx
 import psutil
 
 from bench.result import BenchResult
-from bot import model, one_write
+from bot.gateway import one_write
 from bot.internal_token import HEADER
 from bot.privacy import log_id
-from bot.sealed import new_key
+from bot.rasa_server import model
 from bot.settings import PROJECT_ROOT, get_settings
-from bot.store import free_port, private_store
+from bot.state.sealed import new_key
+from bot.state.store import free_port, private_store
 from tests.channels.botapi import TOKEN, text_update
 
 # Smaller runs while working on the gateway, e.g.:
@@ -84,10 +85,10 @@ def serve_gateway(port: int) -> None:
     import uvicorn
 
     from bot.app import create_app
-    from bot.delivery import Limits
-    from bot.gateway import GatewayOptions
+    from bot.gateway.delivery import Limits
+    from bot.gateway.parts import GatewayOptions
     from bot.logs import configure
-    from bot.ratelimit import Rate
+    from bot.state.ratelimit import Rate
 
     configure(get_settings())
     limits = Limits(Rate(100_000.0, burst=1000), GatewayOptions().telegram_limits.per_conversation)
@@ -329,7 +330,8 @@ def rasa_calls(log: Path) -> dict[str, list[float]]:
             entry = json.loads(line)
         except ValueError:
             continue
-        if entry.get("logger") in ("bot.dispatch", "bench.floor") and str(entry.get("message", "")).startswith("turn"):
+        turn = str(entry.get("message", "")).startswith("turn")
+        if entry.get("logger") in ("bot.gateway.dispatch", "bench.floor") and turn:
             calls[entry["conversation"]].append(float(entry["ms"]))
     return calls
 
@@ -400,7 +402,8 @@ async def _measure(stack: Stack) -> dict[str, Any]:
     # request. Idle connections are dropped before uvicorn's 5 s keep-alive ends them under a request.
     connector = aiohttp.TCPConnector(limit=CONVERSATIONS + CONTROL + 20, keepalive_timeout=4.0)
     gateway_process = psutil.Process(stack.gateway_pid)
-    # Requests leave in one write, as the gateway's own do (bot/one_write.py): otherwise the webhook's body would
+    # Requests leave in one write, as the gateway's own do (bot/gateway/one_write.py): otherwise the webhook's body
+    # would
     # reach the gateway whenever this process's busy loop got round to it, and that wait would count as the gateway's.
     async with one_write.session(connector, timeout=aiohttp.ClientTimeout(total=30.0)) as client:
         arrivals = Arrivals(stack.api)

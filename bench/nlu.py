@@ -21,8 +21,8 @@ from typing import Any
 import psutil
 
 from bench.result import BenchResult
-from nlu.evaluation import models
-from nlu.evaluation.testset import load_test_split
+from evaluation import pipelines
+from evaluation.testset import load_test_split
 
 WARM_UP = 50
 MIN_PARSES = 1000
@@ -70,15 +70,15 @@ def _rss_mb() -> float:
 
 
 def run() -> BenchResult:
-    models.quiet_rasa()
+    pipelines.quiet_rasa()
     lines = [example.text for example in load_test_split()]
     data: dict[str, Any] = {"test_lines": len(lines), "warm_up": WARM_UP, "models": {}}
     with tempfile.TemporaryDirectory(prefix="caunoi-bench-") as temporary:
         directory = Path(temporary)
-        default = models.default_pipeline(directory)
-        for trained in (models.train(models.our_pipeline(), directory),
-                        models.train_or_reuse(default, directory, models.MODEL_CACHE)):
-            agent = models.load(trained)
+        default = pipelines.default_pipeline(directory)
+        for trained in (pipelines.train(pipelines.our_pipeline(), directory),
+                        pipelines.train_or_reuse(default, directory, pipelines.MODEL_CACHE)):
+            agent = pipelines.load(trained)
             latency = measure(agent, lines)
             data["models"][trained.pipeline.name] = {
                 "training_seconds": round(trained.seconds, 1), "trained_at": trained.trained_at,

@@ -19,9 +19,9 @@ import httpx
 import psutil
 
 from bench.result import BenchResult
-from bot import model
+from bot.rasa_server import model
 from bot.settings import PROJECT_ROOT, get_settings
-from bot.store import free_port
+from bot.state.store import free_port
 
 MESSAGES = ["xin chào", "tôi cần tìm luật sư ở Nghệ An", "co nguoi ru sang cam lam viec nhe luong cao",
             "làm sao kiểm tra công ty xuất khẩu lao động", "cam on ban", "tạm biệt",

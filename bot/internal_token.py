@@ -3,7 +3,8 @@
 Rasa's REST channel and the action server would otherwise run any turn or action for whoever reaches their port
 (the same host, the compose network): a forged `/delete_my_data` then `/affirm` erased a person's conversation,
 a forged `action_escalate` queued an invented case. Both now answer only requests carrying this token in
-`HEADER` (bot/rasa_channel.py, bot/action_guard.py). It travels in the environment and in 0600 files, never on a
+`HEADER` (bot/rasa_server/rasa_channel.py, bot/rasa_server/action_guard.py). It travels in the environment and in 0600
+files, never on a
 command line, where `ps` shows it to every local user.
 """
 

@@ -131,21 +131,21 @@ class Settings:
     retention_days: int = 30
     # Days a conversation is kept after a handoff closed with one of these outcomes (others: retention_days).
     retention_by_outcome: tuple[tuple[str, int], ...] = (("referred", 90),)
-    purge_interval_seconds: int = 3600  # how often conversations past their period are erased (bot/retention.py)
+    purge_interval_seconds: int = 3600  # how often conversations past their period are erased (bot/state/retention.py)
     audit_retention_days: int = 365  # the console's audit log (who did what to which conversation) is trimmed after
     telegram_delete_on_erase: str = "sensitive"  # off | sensitive | all (bot/channels/telegram_cleanup.py)
     # Outgoing Telegram messages per second for the whole bot, shared by every gateway worker (Telegram allows about
     # 30; more only with paid broadcasts). The load test lifts it to measure the stack itself.
     telegram_messages_per_second: float = 30.0
     # CAUNOI_RASA_URLS: Rasa servers the gateway spreads conversations over, each conversation always to the same
-    # one (bot/rasa_client.py); empty = CAUNOI_RASA_URL only.
+    # one (bot/gateway/rasa_client.py); empty = CAUNOI_RASA_URL only.
     rasa_urls: tuple[str, ...] = ()
     minutes_per_waiting: int = 5  # the rough wait told to a person: this many minutes for each place in the queue
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     log_format: str = "json"  # CAUNOI_LOG_FORMAT: json (one object per line) or text (local work); bot/logs.py
-    max_webhook_bytes: int = 1024 * 1024  # CAUNOI_MAX_WEBHOOK_BYTES: request bodies on /webhooks/ (bot/middleware.py)
+    max_webhook_bytes: int = 1024 * 1024  # CAUNOI_MAX_WEBHOOK_BYTES: bodies on /webhooks/ (bot/gateway/middleware.py)
     max_api_bytes: int = 64 * 1024  # CAUNOI_MAX_API_BYTES: request bodies anywhere else (console API)
-    data_keys: tuple[Secret, ...] = ()  # CAUNOI_DATA_KEYS: the first seals texts at rest, all open (bot/sealed.py)
+    data_keys: tuple[Secret, ...] = ()  # CAUNOI_DATA_KEYS: the first seals, all open (bot/state/sealed.py)
     # CAUNOI_ORG_NAME: who runs this deployment, named in the welcome and when asked "bot này của ai";
     # "" = a neutral sentence with no name (never an invented one).
     org_name: str = ""

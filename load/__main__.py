@@ -35,9 +35,9 @@ from typing import Any
 import httpx
 import psutil
 
-from bot import model
+from bot.rasa_server import model
 from bot.settings import PROJECT_ROOT, get_settings
-from bot.store import free_port, private_store
+from bot.state.store import free_port, private_store
 from load.analysis import Arrived, Sample, Sent, Step, correlate, find_knee, step_stats
 from load.report import RunInfo, render, to_json
 from load.script import DEGRADED_FRAGMENT
@@ -202,7 +202,8 @@ def stack_env(redis_url: str, botapi: str, secret: str, plan: Plan) -> dict[str,
         "CAUNOI_SECRET_KEY": secrets.token_urlsafe(32), "CAUNOI_TELEGRAM_TOKEN": TOKEN,
         "CAUNOI_TELEGRAM_WEBHOOK_SECRET": secret, "CAUNOI_TELEGRAM_API_URL": f"{botapi}/bot",
         "CAUNOI_TELEGRAM_MESSAGES_PER_SECOND": f"{plan.telegram_rate:g}",
-        # A throw-away key for texts sealed at rest (bot/sealed.py): as in production, sealing is part of the cost.
+        # A throw-away key for texts sealed at rest (bot/state/sealed.py): as in production, sealing is part of the
+        # cost.
         "CAUNOI_DATA_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     })
     return env

@@ -71,7 +71,7 @@ async def test_a_turn_is_stored_asked_and_answered_in_order_once(
                                   headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
         assert answer.status_code == 200
     sent = await bot_api.wait_for("sendMessage", 2)
-    # The bot's first two texts go as one message, as the gateway joins them (bot/channels/text.py).
+    # The bot's first two texts go as one message, as the gateway joins them (bot/channels/splitting.py).
     assert [message["text"] for message in sent] == ["Chào bạn.\n\nBạn cần gì?", "Mình ở đây."]
     assert all(str(message["chat_id"]) == "7" for message in sent)
     assert [asked["message"] for asked in rasa[1]] == ["xin chào"]

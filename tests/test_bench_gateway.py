@@ -11,14 +11,14 @@ from bot.privacy import log_id
 
 def turn_line(chat: int, ms: float) -> str:
     conversation = log_id(f"tg:{chat}", SECRET_KEY)
-    return json.dumps({"logger": "bot.dispatch", "message": f"turn conversation={conversation} ms={ms}",
+    return json.dumps({"logger": "bot.gateway.dispatch", "message": f"turn conversation={conversation} ms={ms}",
                        "conversation": conversation, "ms": ms})
 
 
 def test_each_turn_loses_its_own_rasa_call(tmp_path: Path) -> None:
     log = tmp_path / "gateway.log"
     log.write_text("\n".join([
-        turn_line(1, 40.0), "not json at all", json.dumps({"logger": "bot.inbox", "message": "turn away"}),
+        turn_line(1, 40.0), "not json at all", json.dumps({"logger": "bot.gateway.inbox", "message": "turn away"}),
         turn_line(2, 100.0), turn_line(1, 60.5), turn_line(3, 10.0)]) + "\n", encoding="utf-8")
     through = Phase()
     through.by_chat.update({1: [52.0, 70.0], 2: [115.0], 3: [None, 30.0]})

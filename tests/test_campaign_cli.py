@@ -92,7 +92,7 @@ def test_the_qr_code_decodes_to_the_exact_link(tmp_path: Path, capsys: pytest.Ca
 def test_stats_show_small_counts_as_under_five(capsys: pytest.CaptureFixture[str], redis_url: str) -> None:
     import redis
 
-    from bot import keys
+    from bot.state import keys
 
     assert create() == 0
     client = redis.Redis.from_url(redis_url)

@@ -1,4 +1,4 @@
-"""The A5 poster (bot/campaign_poster.py): its QR code decodes to the exact link, it names the bot and 111, and the
+"""The A5 poster (bot/outreach/poster.py): its QR code decodes to the exact link, it names the bot and 111, and the
 PDF page is A5."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import re
 import pytest
 import zxingcpp
 
-from bot.campaign_material import LinkUnavailable
-from bot.campaign_poster import poster_image, poster_pdf
+from bot.outreach.material import LinkUnavailable
+from bot.outreach.poster import poster_image, poster_pdf
 
 LINK = "https://t.me/caunoi_test_bot?start=tet-2027_NA"
 

@@ -1,12 +1,12 @@
-"""Campaigns and their counts in a real Redis (bot/campaigns.py)."""
+"""Campaigns and their counts in a real Redis (bot/state/campaigns.py)."""
 
 from __future__ import annotations
 
 import pytest
 import redis.asyncio
 
-from bot import keys
-from bot.campaigns import CampaignError, CampaignStore, shown, shown_counts, validated
+from bot.state import keys
+from bot.state.campaigns import CampaignError, CampaignStore, shown, shown_counts, validated
 
 
 async def test_create_get_list_disable_and_the_greeting_by_date(redis_client: redis.asyncio.Redis) -> None:

@@ -1,4 +1,5 @@
-"""Key rotation (`caunoi keys rotate`, bot/rotation.py) against a real Redis: old data stays readable, is re-sealed
+"""Key rotation (`caunoi keys rotate`, bot/state/rotation.py) against a real Redis: old data stays readable, is
+re-sealed
 under the new key, values no key opens are kept, and nothing else is touched."""
 
 from __future__ import annotations
@@ -10,20 +11,19 @@ from collections.abc import Iterator
 import pytest
 import redis.asyncio
 
-from bot import keys
-from bot.buttons import ButtonMap
+from bot.channels.buttons import ButtonMap
 from bot.channels.web import WebSender
-from bot.channels.zalo_auth import SEALED_FIELDS
 from bot.cli import main
 from bot.console.notes import CaseNotes
-from bot.deadletters import DeadLetters
-from bot.inbox import Inbox
+from bot.gateway.inbox import Inbox
 from bot.messages import Button, Inbound, Location, Outbound
-from bot.queue import Case, HandoffQueue
-from bot.rotation import Rotation
-from bot.sealed import Sealer, new_key, process_sealer
 from bot.settings import Secret, get_settings
-from bot.transcript import Transcript
+from bot.state import keys
+from bot.state.deadletters import DeadLetters
+from bot.state.queue import Case, HandoffQueue
+from bot.state.rotation import Rotation
+from bot.state.sealed import Sealer, new_key, process_sealer
+from bot.state.transcript import Transcript
 
 OLD, NEW, LOST = new_key(), new_key(), new_key()
 TEXT = "em bị giữ hộ chiếu ở Campuchia"
@@ -76,7 +76,7 @@ async def read_everything(client: redis.asyncio.Redis, with_sealer: Sealer) -> l
     tracker = await client.get(keys.rasa_tracker("tg:1"))
     found += [json.loads(with_sealer.open(tracker))["events"][0]["text"]] if tracker else []
     zalo = await client.hgetall(keys.ZALO_TOKENS)
-    found += [with_sealer.open(zalo[name]) for name in SEALED_FIELDS if name in zalo]
+    found += [with_sealer.open(zalo[name]) for name in keys.ZALO_TOKENS_SEALED if name in zalo]
     return found
 
 

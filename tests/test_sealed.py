@@ -1,16 +1,16 @@
-"""Sealing message texts at rest (bot/sealed.py) and the CAUNOI_DATA_KEYS setting."""
+"""Sealing message texts at rest (bot/state/sealed.py) and the CAUNOI_DATA_KEYS setting."""
 
 from __future__ import annotations
 
 import pytest
 import redis.asyncio
 
-from bot import keys
-from bot.deadletters import DeadLetters
-from bot.queue import Case, HandoffQueue
-from bot.sealed import MARK, Sealer, Unreadable, new_key
 from bot.settings import Secret, SettingsError, from_environment
-from bot.transcript import Transcript
+from bot.state import keys
+from bot.state.deadletters import DeadLetters
+from bot.state.queue import Case, HandoffQueue
+from bot.state.sealed import MARK, Sealer, Unreadable, new_key
+from bot.state.transcript import Transcript
 
 TEXT = "cứu tôi với, bị giữ hộ chiếu ở Campuchia"
 

@@ -1,7 +1,7 @@
 """The narrow interfaces between channels and the rest of the gateway.
 
 `Sender` is all the dispatcher (and the operator console) needs: "send this to that conversation". Each channel
-implements the lower `Transport` — render one message, post one part — and `bot.delivery.Delivery` wraps it with
+implements the lower `Transport` — render one message, post one part — and `bot.gateway.delivery.Delivery` wraps it with
 rate limits, retries, dead letters and the transcript, so that every channel gets the same guarantees.
 """
 

@@ -35,13 +35,13 @@ from telegram.error import (
 )
 from telegram.ext import Application, ApplicationBuilder
 
-from bot.buttons import ButtonMap
 from bot.channels.base import ChatMessage, PermanentFailure, RetryLater, TemporaryFailure, Undeliverable
+from bot.channels.buttons import ButtonMap
+from bot.channels.notices import Notes
+from bot.channels.splitting import split_text
 from bot.channels.telegram_cleanup import ChatLog, clean_chat, safely
 from bot.channels.telegram_http import AiohttpRequest
-from bot.channels.text import split_text
 from bot.messages import Inbound, Location, Outbound
-from bot.notes import Notes
 from bot.settings import Secret, Settings
 
 log = logging.getLogger(__name__)

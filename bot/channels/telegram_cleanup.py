@@ -24,9 +24,9 @@ import redis.asyncio
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot import keys
 from bot.channels.base import ChatMessage
-from bot.notes import Notes
+from bot.channels.notices import Notes
+from bot.state import keys
 
 log = logging.getLogger(__name__)
 WINDOW_SECONDS = 48 * 3600

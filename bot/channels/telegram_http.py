@@ -22,7 +22,7 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from bot import one_write
+from bot.gateway import one_write
 
 KEEPALIVE_SECONDS = 4.0
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -11,7 +11,7 @@ a day after its last use.
 Replies are kept in a Redis list per conversation until the client collects them, so replies that arrive later
 (an operator's, for instance) are not lost between two requests. Buttons are registered like Telegram's, so a
 press (the client sends the button's payload back) resolves only to a button this conversation was offered.
-Waiting replies are sealed (bot/sealed.py) like every other message text in Redis.
+Waiting replies are sealed (bot/state/sealed.py) like every other message text in Redis.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from typing import Any
 
 import redis.asyncio
 
-from bot import keys
-from bot.buttons import ButtonMap
+from bot.channels.buttons import ButtonMap
 from bot.messages import Outbound
-from bot.ratelimit import Rate, RateLimiter
-from bot.sealed import Sealer, process_sealer
+from bot.state import keys
+from bot.state.ratelimit import Rate, RateLimiter
+from bot.state.sealed import Sealer, process_sealer
 
 CONVERSATION_ID = re.compile(r"web:[A-Za-z0-9_-]{8,64}")
 OUTBOX_TTL_SECONDS = 24 * 3600
@@ -98,7 +98,7 @@ class WebAccess:
 
 
 class WebSender:
-    """A `Transport` (for `bot.delivery.Delivery`) and, on its own, a `Sender` with no transcript."""
+    """A `Transport` (for `bot.gateway.delivery.Delivery`) and, on its own, a `Sender` with no transcript."""
 
     channel = "web"
     unfollows = False

@@ -1,7 +1,8 @@
 """Zalo Official Account: verifying and reading webhook events, posting customer-service messages.
 
 Buttons: the OA API's button templates are not documented anywhere we could verify, so options are sent as a
-numbered list under the text and a bare number in the person's next message picks one (bot/buttons.py). Location:
+numbered list under the text and a bare number in the person's next message picks one (bot/channels/buttons.py).
+Location:
 Zalo has no "send location" button for an OA, so a location request adds a short how-to to the text.
 Message text is cut at 2000 characters (the commonly cited limit for a CS message; unverified).
 """
@@ -18,12 +19,12 @@ from typing import Any
 
 import httpx
 
-from bot.buttons import ButtonMap
 from bot.channels.base import PermanentFailure, RetryLater, TemporaryFailure, Undeliverable
-from bot.channels.text import split_text
+from bot.channels.buttons import ButtonMap
+from bot.channels.notices import Notes
+from bot.channels.splitting import split_text
 from bot.channels.zalo_auth import TokenUnavailable, ZaloTokens
 from bot.messages import Inbound, Location, Outbound
-from bot.notes import Notes
 from bot.settings import Secret
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,8 @@ takes a Redis lock, re-reads the stored pair (another worker may have just refre
 call), calls Zalo, and stores the new pair with one HSET (atomic). Workers that find the lock taken wait for the
 pair to change. The pair in the environment seeds Redis once; setting a different pair there replaces it.
 
-Both tokens are sealed at rest (bot/sealed.py) like the conversations: whoever reads the Redis data must not be able
+Both tokens are sealed at rest (bot/state/sealed.py) like the conversations: whoever reads the Redis data must not be
+able
 to write to people as the OA. A pair stored before sealing still opens, and is sealed at its next refresh or by
 `caunoi keys rotate`.
 """
@@ -23,15 +24,14 @@ from collections.abc import Awaitable, Callable
 import httpx
 import redis.asyncio
 
-from bot import keys
-from bot.sealed import Sealer, Unreadable, process_sealer
 from bot.settings import Secret
+from bot.state import keys
+from bot.state.sealed import Sealer, Unreadable, process_sealer
 
 log = logging.getLogger(__name__)
 REFRESH_MARGIN_SECONDS = 15 * 60  # refresh this long before the access token expires
 LOCK_TTL_SECONDS = 30.0
 WAIT_FOR_OTHER_SECONDS = 20.0
-SEALED_FIELDS = ("access_token", "refresh_token")  # of keys.ZALO_TOKENS (bot/rotation.py reseals them)
 
 _SEED = """
 if redis.call('HGET', KEYS[1], 'seed') == ARGV[1] then return 0 end
@@ -124,7 +124,7 @@ class ZaloTokens:
         """The stored pair, opened, and its expiry."""
         stored: dict[str, str] = await self._redis.hgetall(keys.ZALO_TOKENS)
         try:
-            return {name: self._sealer.open(value) if name in SEALED_FIELDS else value
+            return {name: self._sealer.open(value) if name in keys.ZALO_TOKENS_SEALED else value
                     for name, value in stored.items()}
         except Unreadable:
             raise TokenUnavailable("the stored Zalo tokens are sealed with a key CAUNOI_DATA_KEYS no longer holds; "

@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     if args.command in STORE_COMMANDS:
-        from bot.store import adopt_local_run
+        from bot.state.store import adopt_local_run
 
         adopt_local_run(os.environ)  # no REDIS_URL: a running `caunoi run`'s store, if there is one
     try:

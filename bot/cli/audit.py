@@ -15,10 +15,10 @@ import sys
 import time
 from typing import Any
 
-from bot import store
 from bot.console.audit import AuditLog
 from bot.console.clock import parse_time
 from bot.settings import get_settings
+from bot.state import store
 
 
 def register(commands: Any) -> tuple[str, Any]:

@@ -1,4 +1,4 @@
-"""`caunoi campaign`: outreach campaigns, their bot links, QR codes and counts (bot/campaigns.py, in Redis).
+"""`caunoi campaign`: outreach campaigns, their bot links, QR codes and counts (bot/state/campaigns.py, in Redis).
 
 Usage:
     caunoi campaign create CODE --name NAME [--team T] [--place P] [--start YYYY-MM-DD] [--end YYYY-MM-DD]
@@ -9,11 +9,11 @@ Usage:
     caunoi campaign disable CODE         no more campaign greeting or counting (the link still reaches the bot)
     caunoi campaign link CODE            the Telegram link, the Zalo line and the verification sentence to print
     caunoi campaign qr CODE -o FILE      a QR code of the Telegram link, FILE ending in .png or .svg; .pdf makes a
-                                         printable A5 poster with it (bot/campaign_poster.py)
+                                         printable A5 poster with it (bot/outreach/poster.py)
     caunoi campaign stats [--csv]        counts per campaign per day; 1-4 shown as "<5"
 
 Telegram links carry the code (`https://t.me/<bot>?start=CODE`, CAUNOI_TELEGRAM_BOT_USERNAME). No Zalo OA link
-parameter could be verified, so on Zalo people type the code as their first message (bot/campaign_material.py).
+parameter could be verified, so on Zalo people type the code as their first message (bot/outreach/material.py).
 The console's supervisor page does the same (bot/console/outreach.py). Bad input exits with 2 and says what is wrong.
 """
 
@@ -27,13 +27,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot import store
-from bot.campaign_material import ZALO_NOTE, official_bot, qr_format, qr_image, verification, zalo_line
-from bot.campaign_material import telegram_link as make_link
-from bot.campaign_poster import poster_pdf
-from bot.campaigns import Campaign, CampaignError, CampaignStore, export_rows, validated
 from bot.console.audit import AuditLog
+from bot.outreach.material import ZALO_NOTE, official_bot, qr_format, qr_image, verification, zalo_line
+from bot.outreach.material import telegram_link as make_link
+from bot.outreach.poster import poster_pdf
 from bot.settings import get_settings
+from bot.state import store
+from bot.state.campaigns import Campaign, CampaignError, CampaignStore, export_rows, validated
 
 
 class Refused(Exception):

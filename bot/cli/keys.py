@@ -1,4 +1,4 @@
-"""`caunoi keys new|rotate`: the keys that seal message texts at rest (CAUNOI_DATA_KEYS, bot/sealed.py).
+"""`caunoi keys new|rotate`: the keys that seal message texts at rest (CAUNOI_DATA_KEYS, bot/state/sealed.py).
 
 Usage:
     caunoi keys new              print a fresh random key (put it first in CAUNOI_DATA_KEYS; it is a secret)
@@ -15,10 +15,10 @@ import asyncio
 import sys
 from typing import Any
 
-from bot import store
-from bot.rotation import Rotation
-from bot.sealed import Sealer, new_key
 from bot.settings import get_settings
+from bot.state import store
+from bot.state.rotation import Rotation
+from bot.state.sealed import Sealer, new_key
 
 
 def register(commands: Any) -> tuple[str, Any]:

@@ -3,12 +3,13 @@
 Our logging (bot/logs.py) is set up before the module is even imported, so warnings printed at import time are
 JSON lines too; and `coloredlogs.install()` is made a no-op, because Rasa calls it after applying
 `--logging-config-file` and it would swap our redacting handler for its own. `caunoi serve rasa|actions` starts this.
-Rasa also gets bot/rasa_patch.py (its action server answers validated without rebuilding the validator each time).
+Rasa also gets bot/rasa_server/rasa_patch.py (its action server answers validated without rebuilding the validator
+each time).
 
 The stack's token (CAUNOI_RASA_TOKEN, bot/internal_token.py) is read from the environment here: Rasa gets it as
 `--auth-token` added to its arguments inside this process (Rasa reads it from its command line only, and a
 command line is what `ps` shows every local user; /proc/PID/cmdline keeps the arguments we were started with),
-and the action server gets bot/action_guard.py as a plugin.
+and the action server gets bot/rasa_server/action_guard.py as a plugin.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def main() -> None:
     module, arguments = sys.argv[1], sys.argv[2:]
     settings = get_settings()
     if module == "rasa":
-        from bot import rasa_patch
+        from bot.rasa_server import rasa_patch
 
         rasa_patch.apply()
         if settings.rasa_token and arguments[:1] == ["run"]:
@@ -46,7 +47,7 @@ def main() -> None:
     if module == "rasa_sdk":
         from rasa_sdk.plugin import plugin_manager
 
-        from bot import action_guard
+        from bot.rasa_server import action_guard
 
         plugin_manager().register(action_guard)
     sys.argv = [module, *arguments]

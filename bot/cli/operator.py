@@ -20,11 +20,11 @@ import sys
 import time
 from typing import Any
 
-from bot import store
 from bot.console import signing
 from bot.console.audit import AuditLog
 from bot.console.operators import ROLES, OperatorError, OperatorStore, password_problem
 from bot.settings import get_settings
+from bot.state import store
 
 
 def register(commands: Any) -> tuple[str, Any]:

@@ -15,7 +15,7 @@ import logging
 import sys
 from typing import Any, BinaryIO, TextIO
 
-from bot import model
+from bot.rasa_server import model
 from bot.settings import get_settings
 from nlu.guard import forced_intent_prefix
 

@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot import model, store
-from bot.sealed import new_key
+from bot.cli.supervisor import Child, Supervisor, say
+from bot.rasa_server import model
 from bot.settings import PROJECT_ROOT, Settings, get_settings
-from bot.supervisor import Child, Supervisor, say
+from bot.state import store
+from bot.state.sealed import new_key
 
 
 def register(commands: Any) -> tuple[str, Any]:

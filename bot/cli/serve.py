@@ -15,15 +15,15 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from bot import model
-from bot.endpoints import rasa_endpoints
 from bot.internal_token import MISSING
 from bot.logs import configure, logging_config
-from bot.sealed import Sealer
+from bot.rasa_server import model
+from bot.rasa_server.endpoints import rasa_endpoints
 from bot.settings import PROJECT_ROOT, Settings, get_settings
+from bot.state.sealed import Sealer
 
 PROCESSES = ("rasa", "actions", "gateway")
-GATEWAY_CHANNEL = "bot.rasa_channel.GatewayInput"
+GATEWAY_CHANNEL = "bot.rasa_server.rasa_channel.GatewayInput"
 
 
 def register(commands: Any) -> tuple[str, Any]:
@@ -104,7 +104,8 @@ def handle(args: argparse.Namespace) -> int:
     # timeout_graceful_shutdown: the console's open event streams must not block a restart.
     # server_header=False: no "server: uvicorn" telling a scanner what to try (ASVS 14.3.3).
     # timeout_keep_alive: an idle connection is closed after 5 s; limit_concurrency: past CAUNOI_MAX_CONNECTIONS
-    # open connections, new requests get 503 at once instead of each holding memory (slow bodies: bot/middleware.py).
+    # open connections, new requests get 503 at once instead of each holding memory (slow bodies:
+    # bot/gateway/middleware.py).
     uvicorn.run("bot.app:create_app", factory=True, host=args.host or "127.0.0.1",
                 port=settings.http_port, log_level="warning", access_log=False, log_config=None,
                 server_header=False, ws="none", timeout_graceful_shutdown=5,

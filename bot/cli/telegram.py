@@ -25,7 +25,7 @@ from telegram import Bot
 from telegram.error import Conflict, InvalidToken, TelegramError
 
 from bot.channels.telegram import ALLOWED_UPDATES, POLL_SECONDS, build_application, parse_update, stop_bot
-from bot.gateway import Gateway
+from bot.gateway.parts import Gateway
 from bot.logs import configure
 from bot.settings import Settings, get_settings
 

@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any
 
-from bot import model
+from bot.rasa_server import model
 from bot.settings import get_settings
 
 

@@ -17,14 +17,14 @@ import redis.asyncio
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot import keys
 from bot.console.audit import AuditLog
 from bot.console.clock import Clock
 from bot.console.events import Presence, publish
 from bot.console.handoff import Handoffs
 from bot.content.console import ConsoleTexts
-from bot.queue import Case, HandoffQueue
 from bot.settings import ConsoleSettings
+from bot.state import keys
+from bot.state.queue import Case, HandoffQueue
 
 log = logging.getLogger(__name__)
 NOTICES_TTL_SECONDS = 2 * 24 * 3600

@@ -12,7 +12,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot import keys
 from bot.console.clock import iso, vietnam_day
 from bot.console.handoff import OUTCOMES
 from bot.console.http import (
@@ -30,7 +29,8 @@ from bot.console.location import whereabouts
 from bot.console.operators import PASSWORD_MAX, USERNAME, Operator
 from bot.console.services import ConsoleServices
 from bot.console.sessions import Session
-from bot.queue import Case, Transition
+from bot.state import keys
+from bot.state.queue import Case, Transition
 
 MESSAGE_MAX_CHARS = 4000
 NOTE_MAX_CHARS = 2000

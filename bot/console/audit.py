@@ -1,7 +1,7 @@
 """The audit log: who viewed, claimed, wrote to, transferred, closed which conversation, and when.
 
 An append-only Redis stream (nothing here edits it; the retention purge drops entries older than
-CAUNOI_AUDIT_RETENTION_DAYS, bot/retention.py), exported as JSON lines by `GET /api/audit` and
+CAUNOI_AUDIT_RETENTION_DAYS, bot/state/retention.py), exported as JSON lines by `GET /api/audit` and
 `caunoi audit export`. Entries carry ids, names, outcomes and counts — never message or note text.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 
 import redis.asyncio
 
-from bot import keys
 from bot.console.clock import Clock, iso
+from bot.state import keys
 
 Detail = str | int | float | bool | None
 PAGE = 500

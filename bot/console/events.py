@@ -1,6 +1,6 @@
 """Live updates for every console, whichever gateway worker they are connected to.
 
-Changes are published on one Redis pub/sub channel (`bot.queue.events_channel`): the queue scripts publish their
+Changes are published on one Redis pub/sub channel (`bot.state.queue.events_channel`): the queue scripts publish their
 own changes, the console publishes notes and alerts, and a watcher publishes transcript growth (the dispatcher
 appends to the transcript in whatever worker got the message). Each worker subscribes once and fans events out to
 its server-sent-event streams. Events carry ids and kinds, never message text: the browser fetches what changed.
@@ -17,9 +17,9 @@ from typing import Any
 
 import redis.asyncio
 
-from bot import keys
 from bot.console.clock import Clock
-from bot.queue import events_channel
+from bot.state import keys
+from bot.state.queue import events_channel
 
 log = logging.getLogger(__name__)
 Event = dict[str, Any]

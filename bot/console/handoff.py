@@ -1,6 +1,6 @@
 """What happens around a queue transition: the person is told, the audit log and the records are written.
 
-`HandoffQueue` (bot/queue.py) decides atomically who may do what; this module adds the side effects. Messages to
+`HandoffQueue` (bot/state/queue.py) decides atomically who may do what; this module adds the side effects. Messages to
 the person go through the gateway's sender for their channel (limits, retries, transcript), as `bot` turns.
 """
 
@@ -14,8 +14,6 @@ from typing import Any, Protocol
 import redis
 import redis.asyncio
 
-from bot import keys
-from bot.campaigns import CampaignStore
 from bot.console.audit import AuditLog
 from bot.console.clock import Clock, vietnam_day
 from bot.console.events import publish
@@ -25,10 +23,12 @@ from bot.console.rasa import RasaTracker
 from bot.content.console import ConsoleTexts
 from bot.messages import Outbound
 from bot.privacy import log_id
-from bot.queue import HandoffQueue, Transition
-from bot.retention import Retention
-from bot.transcript import Author
-from bot.whereabouts import Whereabouts
+from bot.state import keys
+from bot.state.campaigns import CampaignStore
+from bot.state.queue import HandoffQueue, Transition
+from bot.state.retention import Retention
+from bot.state.transcript import Author
+from bot.state.whereabouts import Whereabouts
 
 log = logging.getLogger(__name__)
 OUTCOMES = ("referred", "informed", "no_response", "false_alarm")
@@ -36,7 +36,7 @@ OUTCOME_DAYS_KEPT = 400
 
 
 class ConversationSender(Protocol):
-    """Sends to a conversation on its own channel and records it in the transcript (`bot.gateway.Gateway`)."""
+    """Sends to a conversation on its own channel and records it in the transcript (`bot.gateway.parts.Gateway`)."""
 
     async def send(self, conversation_id: str, message: Outbound, author: Author = "operator") -> bool: ...
 

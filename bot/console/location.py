@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.content import Directory
-from bot.whereabouts import shared_point
+from bot.state.whereabouts import shared_point
 
 
 def map_url(latitude: float, longitude: float) -> str:

@@ -2,7 +2,7 @@
 
 Both outlive a handoff (the next operator reads what the last one learnt) and expire with the transcript, after the
 retention period. Notes are never shown to the person and never enter logs or the audit log. Both are sealed
-(bot/sealed.py): a note or a free-text referral says as much about the person as their messages do.
+(bot/state/sealed.py): a note or a free-text referral says as much about the person as their messages do.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 
 import redis.asyncio
 
-from bot import keys
 from bot.console.clock import Clock
-from bot.retention import Retention, kept_keys
-from bot.sealed import Sealer, Unreadable, process_sealer
+from bot.state import keys
+from bot.state.retention import Retention, kept_keys
+from bot.state.sealed import Sealer, Unreadable, process_sealer
 
 NOTE_MAX_CHARS = 2000
 

@@ -22,10 +22,10 @@ import redis.asyncio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from bot import keys
 from bot.console.events import SESSIONS_ENDED, publish
 from bot.console.signing import FIELD, RecordSigner
 from bot.settings import Secret
+from bot.state import keys
 
 log = logging.getLogger(__name__)
 

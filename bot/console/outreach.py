@@ -6,10 +6,10 @@
     POST /api/campaigns/{code}/disable   no more greeting or counting
     GET  /api/campaigns/{code}/link      the Telegram link, the Zalo line, the official bot, the verification line
     GET  /api/campaigns/{code}/qr.png    the QR code of the Telegram link (also qr.svg), as a download
-    GET  /api/campaigns/{code}/poster.pdf  a printable A5 poster with the QR code (bot/campaign_poster.py)
+    GET  /api/campaigns/{code}/poster.pdf  a printable A5 poster with the QR code (bot/outreach/poster.py)
 
 A malformed code is 400, an unknown one 404, a deployment without an official bot username 409; changes and
-downloads of printed material go to the audit log. Links and QR codes come from bot/campaign_material.py.
+downloads of printed material go to the audit log. Links and QR codes come from bot/outreach/material.py.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.campaign_material import (
+from bot.console.api import Context
+from bot.console.http import NO_STORE, ApiError, json_body, ok
+from bot.outreach.material import (
     QR_FORMATS,
     ZALO_NOTE,
     LinkUnavailable,
@@ -32,10 +34,17 @@ from bot.campaign_material import (
     verification,
     zalo_line,
 )
-from bot.campaign_poster import FontMissing, poster_pdf
-from bot.campaigns import CODE, Campaign, CampaignError, CampaignStore, export_rows, shown_counts, totals, validated
-from bot.console.api import Context
-from bot.console.http import NO_STORE, ApiError, json_body, ok
+from bot.outreach.poster import FontMissing, poster_pdf
+from bot.state.campaigns import (
+    CODE,
+    Campaign,
+    CampaignError,
+    CampaignStore,
+    export_rows,
+    shown_counts,
+    totals,
+    validated,
+)
 
 FIELDS = ("code", "name", "team", "place", "start", "end", "greeting")
 

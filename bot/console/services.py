@@ -30,9 +30,9 @@ from bot.console.rasa import RasaTracker
 from bot.console.sessions import LoginLimiter, Sessions
 from bot.content import Content, load_content
 from bot.content.console import CannedReply, ConsoleTexts, canned_replies, console_texts
-from bot.gateway import Gateway
-from bot.sealed import Sealer
+from bot.gateway.parts import Gateway
 from bot.settings import Settings
+from bot.state.sealed import Sealer
 
 log = logging.getLogger(__name__)
 

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import redis.asyncio
 
-from bot import keys
 from bot.console.clock import Clock
 from bot.console.operators import Operator, OperatorStore
 from bot.console.signing import FIELD, RecordSigner
 from bot.settings import Secret
+from bot.state import keys
 
 log = logging.getLogger(__name__)
 

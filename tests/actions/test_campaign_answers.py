@@ -1,5 +1,5 @@
 """`answered` ("reached an answer") for a campaign: counted where the bot answers, once per conversation, and only for
-substantive answers (bot/campaigns.py says which)."""
+substantive answers (bot/state/campaigns.py says which)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answer_from_article import ActionAnswerFromArticle
 from actions.find_service import ActionFindService
 from actions.handle_location import ActionHandleLocation
-from bot import keys
-from bot.campaigns import CampaignStore, today, validated
 from bot.settings import get_settings
+from bot.state import keys
+from bot.state.campaigns import CampaignStore, today, validated
 from tests.actions.recorded import domain, tracker_before
 
 CODE = "cho-dem"

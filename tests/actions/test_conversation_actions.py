@@ -9,8 +9,8 @@ import actions.common
 from actions.delete_my_data import ActionDeleteMyData
 from actions.fallback import ActionFallback
 from actions.welcome import ActionWelcome
-from bot import keys
-from bot.campaigns import CampaignStore, today, validated
+from bot.state import keys
+from bot.state.campaigns import CampaignStore, today, validated
 from tests.actions.recorded import domain, tracker_before
 
 

@@ -8,8 +8,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import actions.common
 from actions.escalate import ActionEscalate
-from bot import keys
-from bot.sealed import process_sealer
+from bot.state import keys
+from bot.state.sealed import process_sealer
 from tests.actions.recorded import domain, tracker_before
 
 
@@ -28,7 +28,7 @@ async def test_danger_abroad_gets_the_consular_line_then_a_place_in_the_queue(
 
     case = await action_redis.hgetall(keys.case("rt-danger"))
     assert case["risk"] == "high" and case["channel"] == "web"
-    assert "Campuchia" not in case["summary"]  # sealed at rest (bot/sealed.py)
+    assert "Campuchia" not in case["summary"]  # sealed at rest (bot/state/sealed.py)
     case.update(summary=process_sealer().open(case["summary"]), reasons=process_sealer().open(case["reasons"]))
     reasons = json.loads(case["reasons"])
     assert "Bị giữ giấy tờ tùy thân (hộ chiếu, CCCD)" in reasons

@@ -10,8 +10,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.escalate import ActionEscalate
-from bot import keys
-from bot.sealed import process_sealer
+from bot.state import keys
+from bot.state.sealed import process_sealer
 from tests.actions.recorded import domain
 
 

@@ -10,9 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.escalate import ActionEscalate
 from actions.safety_answer import ActionSafetyAnswer
-from bot import keys
-from bot.queue import Case, HandoffQueue
-from bot.sealed import process_sealer
+from bot.state import keys
+from bot.state.queue import Case, HandoffQueue
+from bot.state.sealed import process_sealer
 from tests.actions.recorded import domain, tracker_before
 
 

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio
 
-from bot.delivery import RetryPolicy
-from bot.gateway import GatewayOptions
-from bot.inbox import InboxOptions
+from bot.gateway.delivery import RetryPolicy
+from bot.gateway.inbox import InboxOptions
+from bot.gateway.parts import GatewayOptions
 from bot.settings import Settings
 from tests.channels.botapi import TOKEN, FakeBotAPI
 from tests.channels.fakes import FakeRasa, FakeZalo

@@ -12,12 +12,12 @@ import httpx
 import redis.asyncio
 from asgi_lifespan import LifespanManager
 
-from bot import keys
 from bot.app import create_app
-from bot.delivery import Limits
-from bot.gateway import Gateway, GatewayOptions
-from bot.ratelimit import Rate
+from bot.gateway.delivery import Limits
+from bot.gateway.parts import Gateway, GatewayOptions
 from bot.settings import Settings
+from bot.state import keys
+from bot.state.ratelimit import Rate
 from tests.channels.fakes import FakeRasa
 
 WEBHOOK_SECRET = "test-secret_0123"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.channels.notices import Notes
 from bot.content import gateway_texts
-from bot.notes import Notes
-from bot.queue import Case, HandoffQueue
 from bot.settings import PROJECT_ROOT
+from bot.state.queue import Case, HandoffQueue
 from tests.channels.botapi import FakeBotAPI, message_update, text_update
 from tests.channels.fakes import FakeRasa
 from tests.channels.harness import Running

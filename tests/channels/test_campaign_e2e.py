@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 import actions.common
 from actions.escalate import ActionEscalate
 from actions.welcome import ActionWelcome
-from bot.campaigns import CampaignStore, today, validated
+from bot.state.campaigns import CampaignStore, today, validated
 from tests.actions.recorded import domain
 from tests.channels import test_zalo
 from tests.channels.botapi import FakeBotAPI, text_update
@@ -85,7 +85,7 @@ async def test_a_campaign_link_greets_escalates_and_counts_without_identifying_a
     await running.settle()
 
     texts = [m["text"] for m in bot_api.called("sendMessage")]
-    # The greeting and the welcome are one turn's texts: one message (bot/channels/text.py join_replies).
+    # The greeting and the welcome are one turn's texts: one message (bot/channels/splitting.py join_replies).
     welcome = actions.common.response_text(domain(), "utter_welcome", operated_by=actions.common.operated_by(domain()))
     assert texts[0] == f"{GREETING}\n\n{welcome}"
     assert rasa.slots == {"campaign": "tet-2027", "escalated": True}

@@ -8,12 +8,12 @@ from contextlib import AsyncExitStack
 
 import redis.asyncio
 
-from bot import keys
-from bot.deadletters import DeadLetters
-from bot.gateway import GatewayOptions
-from bot.inbox import PEEK_FRESH_SECONDS, Inbox, InboxOptions, InboxWorker
+from bot.gateway.inbox import PEEK_FRESH_SECONDS, Inbox, InboxOptions, InboxWorker
+from bot.gateway.parts import GatewayOptions
 from bot.messages import Inbound
 from bot.settings import Settings
+from bot.state import keys
+from bot.state.deadletters import DeadLetters
 from tests.channels.botapi import FakeBotAPI, text_update
 from tests.channels.fakes import FakeRasa
 from tests.channels.harness import run_gateway

@@ -9,17 +9,17 @@ from typing import Any
 import pytest
 import redis.asyncio
 
-from bot import keys
-from bot.buttons import ButtonMap, code_for
 from bot.channels.base import PermanentFailure
-from bot.channels.text import join_replies, split_text
-from bot.deadletters import DeadLetters
-from bot.delivery import Delivery, Limits, RetryPolicy
+from bot.channels.buttons import ButtonMap, code_for
+from bot.channels.splitting import join_replies, split_text
+from bot.gateway.delivery import Delivery, Limits, RetryPolicy
+from bot.gateway.rasa_client import to_outbounds
 from bot.messages import Button, Inbound, Location, Outbound, channel_of
-from bot.rasa_client import to_outbounds
-from bot.ratelimit import AHEAD_SECONDS, Rate, RateLimiter
 from bot.settings import SettingsError, from_environment
-from bot.transcript import Transcript
+from bot.state import keys
+from bot.state.deadletters import DeadLetters
+from bot.state.ratelimit import AHEAD_SECONDS, Rate, RateLimiter
+from bot.state.transcript import Transcript
 from tests.channels.harness import Sleeps
 
 
@@ -305,8 +305,8 @@ def test_channel_settings_fail_fast() -> None:
 
 
 def test_an_action_s_custom_message_carries_its_text_buttons_and_flags() -> None:
+    from bot.gateway.rasa_client import to_outbounds as convert
     from bot.messages import Button as B
-    from bot.rasa_client import to_outbounds as convert
 
     reply = {"custom": {"text": "Bạn đang ở đâu?", "buttons": [{"title": "Hà Nội", "payload": "/inform_location"}],
                         "request_location": True, "protect_content": True}}

@@ -8,9 +8,9 @@ from typing import Any
 import redis
 import redis.asyncio
 
-from bot import keys
 from bot.console.notes import CaseNotes
-from bot.queue import Case
+from bot.state import keys
+from bot.state.queue import Case
 from tests.channels.botapi import Behaviour, FakeBotAPI, message_update, text_update
 from tests.channels.fakes import FakeRasa
 from tests.channels.harness import Running

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 import redis.asyncio
 
-from bot import keys
-from bot.buttons import code_for
-from bot.gateway import GatewayOptions
-from bot.queue import Case, HandoffQueue
+from bot.channels.buttons import code_for
+from bot.gateway.parts import GatewayOptions
 from bot.settings import Settings
+from bot.state import keys
+from bot.state.queue import Case, HandoffQueue
 from tests.channels.botapi import Behaviour, FakeBotAPI, callback_update, message_update, text_update
 from tests.channels.fakes import FakeRasa
 from tests.channels.harness import Running, Sleeps, run_gateway

@@ -9,12 +9,12 @@ from typing import Any
 
 import redis.asyncio
 
-from bot import keys
+from bot.channels.notices import Notes
 from bot.content import gateway_texts
-from bot.gateway import GatewayOptions
+from bot.gateway.parts import GatewayOptions
 from bot.messages import Outbound
-from bot.notes import Notes
 from bot.settings import Settings
+from bot.state import keys
 from tests.channels.botapi import Behaviour, FakeBotAPI, text_update
 from tests.channels.fakes import FakeRasa
 from tests.channels.harness import Running, run_gateway

@@ -9,7 +9,7 @@ import redis.asyncio
 
 from bot.cli import main
 from bot.cli.telegram import poll_updates, set_webhook
-from bot.gateway import Gateway, GatewayOptions
+from bot.gateway.parts import Gateway, GatewayOptions
 from bot.settings import Settings
 from tests.channels.botapi import FakeBotAPI, text_update
 from tests.channels.fakes import FakeRasa

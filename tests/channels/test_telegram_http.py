@@ -14,7 +14,7 @@ from telegram.request import BaseRequest
 
 from bot.channels.telegram import stop_bot
 from bot.channels.telegram_http import AiohttpRequest
-from bot.store import free_port
+from bot.state.store import free_port
 from tests.channels.botapi import TOKEN, Behaviour, FakeBotAPI
 
 

@@ -13,12 +13,12 @@ import httpx
 import pytest
 import redis.asyncio
 
-from bot import keys
 from bot.channels.zalo import find_location, timestamp_problem
 from bot.channels.zalo_auth import TokenUnavailable, ZaloTokens
 from bot.messages import Location, Outbound
-from bot.sealed import Sealer, is_sealed, new_key
 from bot.settings import Secret
+from bot.state import keys
+from bot.state.sealed import Sealer, is_sealed, new_key
 from tests.channels.fakes import FakeRasa, FakeZalo
 from tests.channels.harness import ZALO_APP_ID, ZALO_OA_SECRET, Running, Sleeps
 

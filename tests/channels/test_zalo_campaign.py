@@ -1,4 +1,4 @@
-"""Zalo campaigns by typed code (bot/typed_campaign.py): the first message a person types, when it is exactly a
+"""Zalo campaigns by typed code (bot/outreach/typed_code.py): the first message a person types, when it is exactly a
 running campaign's code (any case), reaches the bot as a greeting with the campaign; nothing else does."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 import redis.asyncio
 
-from bot.campaigns import CampaignStore, validated
+from bot.state.campaigns import CampaignStore, validated
 from tests.channels.fakes import FakeRasa
 from tests.channels.harness import Running
 from tests.channels.test_zalo import CONVERSATION, deliver, event

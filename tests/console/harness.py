@@ -22,12 +22,12 @@ from starlette.routing import Route
 from bot import app as gateway_app
 from bot.console import ConsoleOptions, ConsoleServices, create_console_routes
 from bot.console.operators import Operator, OperatorStore
-from bot.delivery import Limits, RetryPolicy
-from bot.gateway import Gateway, GatewayOptions
-from bot.inbox import InboxOptions
-from bot.ratelimit import Rate
+from bot.gateway.delivery import Limits, RetryPolicy
+from bot.gateway.inbox import InboxOptions
+from bot.gateway.parts import Gateway, GatewayOptions
 from bot.settings import Settings
-from bot.store import free_port
+from bot.state.ratelimit import Rate
+from bot.state.store import free_port
 
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # tests only
 PASSWORD = "mat-khau-rat-dai-1"

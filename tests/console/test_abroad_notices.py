@@ -10,8 +10,8 @@ import pytest
 
 from bot.console import ConsoleOptions
 from bot.content.console import console_texts
-from bot.queue import Case
 from bot.settings import PROJECT_ROOT
+from bot.state.queue import Case
 from tests.channels.botapi import FakeBotAPI
 from tests.console.conftest import console_settings
 from tests.console.harness import CHEAP_HASHER, Console, FakeRasa, console_app, over_asgi

@@ -10,7 +10,7 @@ import pytest
 import redis.asyncio
 
 from bot.console import ConsoleOptions
-from bot.queue import Case, events_channel
+from bot.state.queue import Case, events_channel
 from tests.channels.botapi import FakeBotAPI
 from tests.console.conftest import console_settings
 from tests.console.harness import CHEAP_HASHER, Console, FakeRasa, console_app, over_asgi

@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from bot import keys
 from bot.console.http import COOKIE
 from bot.console.operators import Operator
 from bot.console.sessions import digest
-from bot.queue import Case
+from bot.state import keys
+from bot.state.queue import Case
 from tests.channels.botapi import FakeBotAPI
 from tests.console.harness import CHEAP_HASHER, PASSWORD, Console, FakeRasa
 

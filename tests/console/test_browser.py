@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
-from bot.campaigns import CampaignStore, validated
 from bot.console import ConsoleOptions
 from bot.console.clock import VIETNAM
-from bot.queue import Case
 from bot.settings import PROJECT_ROOT, Settings
+from bot.state.campaigns import CampaignStore, validated
+from bot.state.queue import Case
 from tests.channels.botapi import FakeBotAPI, message_update, text_update
 from tests.console.conftest import WEBHOOK_SECRET, console_settings
 from tests.console.harness import CHEAP_HASHER, PASSWORD, Console, FakeRasa, console_app, over_http

@@ -13,9 +13,9 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from bot.campaigns import CampaignStore, today, validated
-from bot.queue import Case
 from bot.settings import Settings
+from bot.state.campaigns import CampaignStore, today, validated
+from bot.state.queue import Case
 from tests.channels.botapi import FakeBotAPI
 from tests.console.conftest import console_settings
 from tests.console.harness import Console, FakeRasa, console_app, over_asgi

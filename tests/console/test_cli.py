@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from bot import keys
 from bot.cli import main
 from bot.settings import get_settings
+from bot.state import keys
 
 PASSWORD = "mot-mat-khau-dai"
 

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 
 from bot.console import ConsoleOptions
-from bot.queue import Case
 from bot.settings import Settings
+from bot.state.queue import Case
 from tests.channels.botapi import text_update
 from tests.console.conftest import WEBHOOK_SECRET
 from tests.console.harness import CHEAP_HASHER, FakeRasa, console_app, over_http

@@ -7,8 +7,8 @@ import json
 
 import redis.asyncio
 
-from bot import keys
-from bot.queue import Case, HandoffQueue, Transition, events_channel
+from bot.state import keys
+from bot.state.queue import Case, HandoffQueue, Transition, events_channel
 
 
 async def test_claim_is_atomic_under_concurrency(redis_client: redis.asyncio.Redis) -> None:

@@ -1,4 +1,5 @@
-"""Closing a handoff keeps the conversation for its outcome's period, counted from the close (bot/retention.py)."""
+"""Closing a handoff keeps the conversation for its outcome's period, counted from the close
+(bot/state/retention.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot import keys
-from bot.queue import Case
+from bot.state import keys
+from bot.state.queue import Case
 from tests.channels.botapi import FakeBotAPI
 from tests.console.conftest import console_settings
 from tests.console.harness import Console, FakeRasa, console_app, over_asgi

@@ -1,4 +1,5 @@
-"""bot/rasa_patch.py: the action server's answers are validated as Rasa validates them, the schema checked once."""
+"""bot/rasa_server/rasa_patch.py: the action server's answers are validated as Rasa validates them, the schema checked
+once."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 
-from bot import rasa_patch
+from bot.rasa_server import rasa_patch
 
 GOOD: dict[str, Any] = {"events": [{"event": "slot", "name": "province", "value": "hue"}],
                         "responses": [{"text": "Xin chào"}]}

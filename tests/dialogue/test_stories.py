@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import model
+from bot.rasa_server import model
 from bot.settings import PROJECT_ROOT, from_environment
 
 STORIES = PROJECT_ROOT / "tests" / "stories"

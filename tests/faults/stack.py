@@ -26,9 +26,9 @@ import psutil
 import redis
 from cryptography.fernet import Fernet
 
-from bot import keys
 from bot.settings import PROJECT_ROOT
-from bot.store import free_port
+from bot.state import keys
+from bot.state.store import free_port
 from tests.channels.botapi import TOKEN, FakeBotAPI, text_update
 
 WEBHOOK_SECRET = "fault-test_secret"
@@ -75,7 +75,8 @@ class FaultStack:
             "CAUNOI_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "CAUNOI_TELEGRAM_API_URL": api.url,
             "CAUNOI_SECRET_KEY": "fault-test-secret-key-0123456789",
-            "CAUNOI_DATA_KEYS": Fernet.generate_key().decode("ascii"),  # a REDIS_URL stack needs one (bot/sealed.py)
+            # a REDIS_URL stack needs one (bot/state/sealed.py)
+            "CAUNOI_DATA_KEYS": Fernet.generate_key().decode("ascii"),
             "RASA_TELEMETRY_ENABLED": "false",
         })
         stack = cls(workdir, api, redis_port, http_port, env)

@@ -16,11 +16,11 @@ import httpx
 import pytest
 import yaml
 
-from bot import keys
+from bot.channels.notices import Notes
 from bot.content import gateway_texts
-from bot.dispatch import BOT_UNAVAILABLE
-from bot.notes import Notes
+from bot.gateway.dispatch import BOT_UNAVAILABLE
 from bot.settings import PROJECT_ROOT
+from bot.state import keys
 from tests.channels.botapi import Behaviour, text_update
 from tests.faults.report import Report, Scenario
 from tests.faults.stack import FaultStack

@@ -30,11 +30,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot import keys
 from bot.console.operators import OperatorStore
-from bot.queue import Case, HandoffQueue
 from bot.settings import PROJECT_ROOT, Secret
-from bot.store import free_port
+from bot.state import keys
+from bot.state.queue import Case, HandoffQueue
+from bot.state.store import free_port
 from tests.channels.botapi import TOKEN, FakeBotAPI, text_update
 from tests.console.harness import CHEAP_HASHER, PASSWORD
 

@@ -1,4 +1,4 @@
-"""A Rasa turn while the action server is down counts as Rasa being unavailable (bot/actions_watch.py)."""
+"""A Rasa turn while the action server is down counts as Rasa being unavailable (bot/gateway/actions_watch.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from bot.actions_watch import ActionsWatchedRasa
+from bot.gateway.actions_watch import ActionsWatchedRasa
+from bot.gateway.rasa_client import RasaUnavailable
 from bot.messages import Outbound
-from bot.rasa_client import RasaUnavailable
 
 RASA = "http://rasa.test:5005"
 ACTIONS = "http://actions.test:5055"
@@ -102,7 +102,7 @@ async def test_turns_starting_together_share_one_health_check(monkeypatch: pytes
     assert await asyncio.gather(*turns) == [[Outbound("Chào bạn")]] * 10
     assert seen.count("health") == 1
     clock = [time.monotonic() + 100]  # later than the first check by far
-    monkeypatch.setattr("bot.actions_watch.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("bot.gateway.actions_watch.time.monotonic", lambda: clock[0])
     await rasa.send("tg:1", "xin chào", "telegram")
     clock[0] += 0.5
     await rasa.send("tg:1", "xin chào", "telegram")  # the check half a second ago still counts

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import redis.asyncio
 
-from bot import keys
-from bot.erase import conversation_keys, erase, erase_if_requested, request_erase
-from bot.queue import Case, HandoffQueue
+from bot.state import keys
+from bot.state.erase import conversation_keys, erase, erase_if_requested, request_erase
+from bot.state.queue import Case, HandoffQueue
 
 
 async def fill(client: redis.asyncio.Redis, conversation_id: str) -> None:
@@ -24,7 +24,7 @@ async def test_erase_leaves_nothing_about_the_conversation(redis_client: redis.a
     await redis_client.rpush(keys.inbox("tg:1"), "the message being processed")
     assert await erase(redis_client, "tg:1") >= len(conversation_keys("tg:1"))
     remaining = await redis_client.keys("*")
-    # Only the turn under way stays, for its worker to finish (bot/erase.py IN_FLIGHT).
+    # Only the turn under way stays, for its worker to finish (bot/state/erase.py IN_FLIGHT).
     assert [key for key in remaining if "tg:1" in key] == [keys.inbox("tg:1")]
     assert await redis_client.zscore(keys.QUEUE, "tg:1") is None
     assert await redis_client.zscore(keys.HELD, "tg:1") is None

@@ -9,9 +9,9 @@ import time
 import redis
 import redis.asyncio
 
-from bot.deadletters import DeadLetters
-from bot.inbox import Inbox, InboxOptions, InboxWorker
+from bot.gateway.inbox import Inbox, InboxOptions, InboxWorker
 from bot.messages import Inbound
+from bot.state.deadletters import DeadLetters
 
 # A lock that would take 30 s to expire: the tests finish long before, or they fail.
 OPTIONS = InboxOptions(lock_ttl=30.0, sweep_interval=0.05, shutdown_grace=1.0)

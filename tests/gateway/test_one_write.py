@@ -1,4 +1,4 @@
-"""bot/one_write.py: a request's head and body leave in one write, against a real server on a real socket.
+"""bot/gateway/one_write.py: a request's head and body leave in one write, against a real server on a real socket.
 
 The writes are counted where aiohttp hands them to the connection's transport, by the port they go to.
 """
@@ -14,7 +14,7 @@ from aiohttp import client_reqrep, web
 from aiohttp.http_writer import StreamWriter
 from aiohttp.test_utils import TestServer
 
-from bot import one_write
+from bot.gateway import one_write
 
 
 async def echo(request: web.Request) -> web.Response:
@@ -74,8 +74,8 @@ def plain(connector: aiohttp.BaseConnector) -> aiohttp.ClientSession:
 
 
 def test_this_aiohttp_is_the_one_the_swap_was_written_for() -> None:
-    # A new aiohttp may no longer split requests, or split them differently: recheck bot/one_write.py then.
-    assert one_write.SUPPORTED, f"aiohttp {aiohttp.__version__}: bot/one_write.py changes nothing on it"
+    # A new aiohttp may no longer split requests, or split them differently: recheck bot/gateway/one_write.py then.
+    assert one_write.SUPPORTED, f"aiohttp {aiohttp.__version__}: bot/gateway/one_write.py changes nothing on it"
 
 
 async def test_a_request_with_a_body_leaves_in_one_write(server: TestServer, writes: list[bytes]) -> None:

@@ -6,8 +6,8 @@ import asyncio
 
 import redis.asyncio
 
-from bot import keys
-from bot.queue import Case, HandoffQueue
+from bot.state import keys
+from bot.state.queue import Case, HandoffQueue
 
 
 async def test_higher_risk_first_then_longest_wait(redis_client: redis.asyncio.Redis) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis.asyncio
 
-from bot.queue import Case, HandoffQueue
+from bot.state.queue import Case, HandoffQueue
 
 
 async def test_an_urgent_case_goes_first_even_after_older_high_risk_cases(redis_client: redis.asyncio.Redis) -> None:

@@ -8,7 +8,7 @@ from collections import Counter
 import httpx
 import pytest
 
-from bot.rasa_client import RasaClient, RasaUnavailable, ranking
+from bot.gateway.rasa_client import RasaClient, RasaUnavailable, ranking
 from bot.settings import PROJECT_ROOT, SettingsError, from_environment
 
 SERVERS = ["http://rasa-a:5005", "http://rasa-b:5005", "http://rasa-c:5005"]

@@ -9,12 +9,12 @@ import time
 import pytest
 import redis.asyncio
 
-from bot import keys
-from bot.deadletters import DeadLetters
-from bot.endpoints import rasa_endpoints
-from bot.erase import erase
-from bot.retention import KeptTranscript, Periods, Purger, Retention
+from bot.rasa_server.endpoints import rasa_endpoints
 from bot.settings import SettingsError
+from bot.state import keys
+from bot.state.deadletters import DeadLetters
+from bot.state.erase import erase
+from bot.state.retention import KeptTranscript, Periods, Purger, Retention
 from tests.conftest import make_settings
 
 A, B, C = "tg:101", "zalo:202", "web:waiting-person"

@@ -19,9 +19,9 @@ import httpx
 import pytest
 import redis.asyncio
 
-from bot import keys
-from bot.queue import Case, HandoffQueue
 from bot.settings import Settings
+from bot.state import keys
+from bot.state.queue import Case, HandoffQueue
 from tests.channels.botapi import TOKEN, FakeBotAPI, text_update
 from tests.conftest import make_settings
 from tests.console.harness import Console, FakeRasa, console_app, over_asgi

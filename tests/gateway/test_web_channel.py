@@ -174,7 +174,7 @@ def test_chat_reads_vitri_as_a_location() -> None:
 
 async def test_a_waiting_person_can_withdraw_unless_the_same_message_shows_danger(
         chat: WebChat, backends: FakeBackends, redis_client: redis.asyncio.Redis) -> None:
-    from bot.queue import Case, HandoffQueue
+    from bot.state.queue import Case, HandoffQueue
 
     await chat.say(text="xin chào")
     assert chat.id is not None

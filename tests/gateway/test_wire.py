@@ -1,4 +1,4 @@
-"""bot/wire.py's aiohttp side against a real HTTP server, and a Rasa client on it."""
+"""bot/gateway/wire.py's aiohttp side against a real HTTP server, and a Rasa client on it."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.rasa_client import RasaClient, RasaUnavailable
-from bot.store import free_port
-from bot.wire import AiohttpWire, Failed, NotReached
+from bot.gateway.rasa_client import RasaClient, RasaUnavailable
+from bot.gateway.wire import AiohttpWire, Failed, NotReached
+from bot.state.store import free_port
 
 
 async def webhook(request: web.Request) -> web.Response:

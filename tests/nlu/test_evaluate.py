@@ -7,9 +7,9 @@ import re
 import pytest
 from rasa.shared.nlu.training_data.loading import load_data
 
-from nlu.evaluation import metrics
-from nlu.evaluation.models import NLU_DATA
-from nlu.evaluation.testset import load_test_split
+from evaluation import metrics
+from evaluation.pipelines import NLU_DATA
+from evaluation.testset import load_test_split
 from nlu.text import fold
 
 LABELS = frozenset({"greet", "deny", "report_danger"})

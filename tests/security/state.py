@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis.asyncio
 
-from bot import keys
+from bot.state import keys
 
 # What an authenticated request changes by design, whatever it asks: the session's last use, who is online, the
 # audit line of a view or a failed login, failed-login counters; and the console's background watcher of

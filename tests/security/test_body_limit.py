@@ -1,4 +1,4 @@
-"""bot/middleware.py BodyLimit: 413 past the limit, decided while the body streams in, before any route acts."""
+"""bot/gateway/middleware.py BodyLimit: 413 past the limit, decided while the body streams in, before any route acts."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import httpx
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from bot.middleware import DRAIN_FACTOR, BodyLimit, BodyLimits
+from bot.gateway.middleware import DRAIN_FACTOR, BodyLimit, BodyLimits
 
 LIMITS = BodyLimits(webhook_bytes=4096, api_bytes=1024)
 CHUNK = 512

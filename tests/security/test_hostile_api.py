@@ -14,7 +14,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from bot.console.operators import OperatorStore
-from bot.queue import Case
+from bot.state.queue import Case
 from tests.channels.harness import Running
 from tests.security.state import VOLATILE, changed, snapshot
 

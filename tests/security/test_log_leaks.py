@@ -26,7 +26,7 @@ from argon2 import PasswordHasher
 from bot.console.operators import OperatorStore
 from bot.logs import configure
 from bot.settings import PROJECT_ROOT, Secret, Settings
-from bot.store import free_port
+from bot.state.store import free_port
 from tests.channels.botapi import Behaviour, FakeBotAPI, text_update
 from tests.channels.fakes import FakeRasa
 from tests.channels.harness import ZALO_APP_ID, ZALO_OA_SECRET, Running
@@ -160,9 +160,9 @@ async def test_a_whole_run_logs_no_text_no_secret_and_no_raw_id(
     routes = {line.get("route") for line in parsed if line["logger"] == "bot.access"}
     assert {"/webhooks/telegram", "/webhooks/zalo", "/webhooks/web", "/api/login",
             "/api/conversations/{conversation_id}/claim"} <= routes
-    assert any(line["logger"] == "bot.dispatch" and "conversation" in line for line in parsed)
+    assert any(line["logger"] == "bot.gateway.dispatch" and "conversation" in line for line in parsed)
     assert any(line.get("exc_type") for line in parsed)  # the unreadable update, logged without its message
-    assert any(line["logger"] == "bot.delivery" for line in parsed)  # the Bot API's 5xx and the retry
+    assert any(line["logger"] == "bot.gateway.delivery" for line in parsed)  # the Bot API's 5xx and the retry
 
 
 async def test_the_scan_finds_a_text_a_secret_and_a_line_that_is_not_json(log_lines: io.StringIO) -> None:

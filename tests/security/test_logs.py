@@ -48,11 +48,12 @@ def lines(stream: io.StringIO) -> list[dict[str, object]]:
 
 def test_a_line_is_one_json_object_with_the_fields_given(captured: tuple[io.StringIO, Settings]) -> None:
     stream, _ = captured
-    logging.getLogger("bot.dispatch").info("turn", extra={"conversation": "ab12", "intent": "greet", "ms": 12.5})
+    turn = {"conversation": "ab12", "intent": "greet", "ms": 12.5}
+    logging.getLogger("bot.gateway.dispatch").info("turn", extra=turn)
     [line] = lines(stream)
     assert set(line) == {"time", "level", "logger", "message", "conversation", "intent", "ms"}
     assert (line["level"], line["logger"], line["message"], line["intent"], line["ms"]) == \
-        ("INFO", "bot.dispatch", "turn", "greet", 12.5)
+        ("INFO", "bot.gateway.dispatch", "turn", "greet", 12.5)
     assert str(line["time"]).endswith("Z")
 
 

@@ -14,10 +14,10 @@ import httpx
 import pytest
 import redis.asyncio
 
-from bot import model
 from bot.console.operators import OperatorStore
+from bot.rasa_server import model
 from bot.settings import PROJECT_ROOT, from_environment
-from bot.store import free_port
+from bot.state.store import free_port
 from tests.channels.botapi import FakeBotAPI, text_update
 from tests.security.leaks import CHAT, PASSWORD, TEXTS, WEBHOOK_SECRET, needles, scan
 from tests.security.test_log_leaks import CHEAP_HASHER, ZALO_SECRETS, secret_env

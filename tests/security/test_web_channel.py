@@ -13,12 +13,12 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from bot import keys
 from bot.app import create_app
 from bot.channels.web import NEW_CONVERSATIONS, TOKEN_TTL_SECONDS, WebSender
-from bot.gateway import GatewayOptions
+from bot.gateway.parts import GatewayOptions
 from bot.messages import Outbound
 from bot.settings import Settings
+from bot.state import keys
 from tests.channels.fakes import FakeRasa
 from tests.channels.harness import Running, WebChat
 from tests.conftest import make_settings

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import keys
+from bot.state import keys
 from tests.channels.fakes import FakeRasa, FakeZalo
 from tests.channels.harness import Running
 from tests.channels.test_zalo import CONVERSATION, deliver, event, now_ms

@@ -20,10 +20,11 @@ import pytest
 import redis
 from cryptography.fernet import Fernet
 
-from bot import keys, model
 from bot.internal_token import HEADER
+from bot.rasa_server import model
 from bot.settings import PROJECT_ROOT, from_environment
-from bot.store import free_port
+from bot.state import keys
+from bot.state.store import free_port
 from tests.conftest import TEST_REDIS_URL
 
 TOKEN = "internal-test-token-4b1f"

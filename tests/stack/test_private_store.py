@@ -15,11 +15,11 @@ import pytest
 import redis
 import redis.asyncio
 
-from bot import store as store_module
 from bot.cli import main
 from bot.console.operators import OperatorStore
 from bot.settings import Secret, get_settings
-from bot.store import adopt_local_run, port_in_use, private_store, published
+from bot.state import store as store_module
+from bot.state.store import adopt_local_run, port_in_use, private_store, published
 
 
 def server_on(port: int) -> psutil.Process:

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from bot.settings import PROJECT_ROOT
-from bot.store import free_port, port_in_use
+from bot.state.store import free_port, port_in_use
 
 CAUNOI = [sys.executable, "-m", "bot"]
 

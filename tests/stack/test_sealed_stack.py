@@ -12,9 +12,9 @@ import httpx
 import pytest
 import redis
 
-from bot import keys
-from bot.sealed import Sealer, new_key
 from bot.settings import PROJECT_ROOT, Secret
+from bot.state import keys
+from bot.state.sealed import Sealer, new_key
 from tests.channels.botapi import TOKEN, FakeBotAPI, text_update
 from tests.rawscan import hits
 from tests.stack.test_run import CAUNOI, stack_env, start_run

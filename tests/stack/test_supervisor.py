@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import free_port
-from bot.supervisor import MAX_RESTARTS, Child, Supervisor
+from bot.cli.supervisor import MAX_RESTARTS, Child, Supervisor
+from bot.state.store import free_port
 
 # Serves /health until `lifetime` seconds have passed, then exits with code 3 (a crash).
 SHORT_LIVED = textwrap.dedent("""

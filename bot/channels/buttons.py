@@ -1,0 +1,94 @@
+"""Buttons as the channels carry them: short codes (Telegram, web) and numbered choices (Zalo).
+
+Rasa's payloads (`/find_service{"service_type": "shelter"}`) are long and Telegram's callback_data holds 64 bytes,
+so a button travels as a short ASCII code derived from its payload, mapped back per conversation in Redis. The
+code is a hash, so rendering the same button twice (a retried send) gives the same code. Only codes the gateway
+itself handed to this conversation resolve: a forged or expired code is a no-op, never a forced intent.
+
+Zalo gets numbered options in the text instead (see bot/channels/zalo.py); a bare number answers them, and only
+in the very next message.
+
+What a code stands for is sealed (bot/state/sealed.py): a payload can carry what the person said (a province, a
+country).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import redis.asyncio
+
+from bot.messages import Button
+from bot.state import keys
+from bot.state.sealed import Sealer, Unreadable, process_sealer
+
+CODE_PREFIX = "b:"
+TTL_SECONDS = 14 * 24 * 3600  # a button in an old message stops working two weeks after it was last shown
+CHOICES_TTL_SECONDS = 24 * 3600
+
+_TAKE = """
+local raw = redis.call('GET', KEYS[1])
+redis.call('DEL', KEYS[1])
+return raw
+"""
+
+
+def code_for(payload: str) -> str:
+    return CODE_PREFIX + hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+
+
+class ButtonMap:
+    def __init__(self, client: redis.asyncio.Redis, sealer: Sealer | None = None):
+        self._redis = client
+        self._sealer = sealer or process_sealer()
+        self._take = client.register_script(_TAKE)
+
+    def _open(self, raw: str) -> Any:
+        try:
+            return json.loads(self._sealer.open(raw))
+        except Unreadable:  # as good as expired: the person is told the button no longer works
+            return None
+
+    async def codes(self, conversation_id: str, buttons: Sequence[Button]) -> list[str]:
+        """Registers the buttons for the conversation; their codes, in order."""
+        mapping = {code_for(button.payload): self._sealer.seal(json.dumps([button.payload, button.title],
+                                                                          ensure_ascii=False))
+                   for button in buttons}
+        if mapping:
+            key = keys.buttons(conversation_id)
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hset(key, mapping=mapping)
+                pipe.expire(key, TTL_SECONDS)
+                await pipe.execute()
+        return [code_for(button.payload) for button in buttons]
+
+    async def resolve(self, conversation_id: str, code: str) -> Button | None:
+        raw = await self._redis.hget(keys.buttons(conversation_id), code)
+        found = self._open(raw) if raw else None
+        if not found:
+            return None
+        payload, title = found
+        return Button(title=title, payload=payload)
+
+    async def offer(self, conversation_id: str, buttons: Sequence[Button]) -> None:
+        """Numbered choices (1, 2, …) for the person's next message."""
+        data = json.dumps([[button.payload, button.title] for button in buttons], ensure_ascii=False)
+        await self._redis.set(keys.choices(conversation_id), self._sealer.seal(data), ex=CHOICES_TTL_SECONDS)
+
+    async def take(self, conversation_id: str, text: str) -> Button | None:
+        """The choice a bare number picks; any message ends the offer, whether or not it picked one."""
+        raw = await self._take(keys=[keys.choices(conversation_id)])
+        number = text.strip().rstrip(".)")
+        if not raw or not number.isdigit():
+            return None
+        options = self._open(raw)
+        if not isinstance(options, list):
+            return None
+        index = int(number) - 1
+        if not 0 <= index < len(options):
+            return None
+        payload, title = options[index]
+        return Button(title=title, payload=payload)

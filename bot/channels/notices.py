@@ -1,0 +1,46 @@
+"""The gateway's own short messages (photos, old buttons, danger while waiting…), typed.
+
+They live in `content/<language>/gateway/messages.yml` and arrive through the one content loader
+(`bot.content.gateway_texts`); this only checks that every one the channels need is there, once, at start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from bot.content import ContentError, GatewayTexts
+
+
+@dataclass(frozen=True)
+class Notes:
+    degraded: str
+    empty: str
+    emergency: str
+    # The same two for a conversation that shows the person is abroad (bot/state/whereabouts.py): the consular line
+    # first.
+    degraded_abroad: str
+    emergency_abroad: str
+    text_only: str
+    private_only: str
+    button_expired: str
+    choose_by_number: str
+    location_button: str
+    location_request: str
+    location_hint_zalo: str
+    location_hint_web: str
+    location_unreadable: str
+    # Telegram, after an erase: what the bot deleted from the chat itself (bot/channels/telegram_cleanup.py).
+    chat_deleted: str
+    chat_deleted_bot: str
+    chat_deleted_person: str
+    chat_and: str
+    chat_not_deleted: str
+    chat_rest: str
+
+    @classmethod
+    def from_texts(cls, texts: GatewayTexts) -> Notes:
+        values = {"degraded": texts.degraded, "empty": texts.empty, **texts.extra}
+        missing = [item.name for item in fields(cls) if not str(values.get(item.name) or "").strip()]
+        if missing:
+            raise ContentError(f"gateway/messages.yml lacks {', '.join(missing)}")
+        return cls(**{item.name: str(values[item.name]).strip() for item in fields(cls)})

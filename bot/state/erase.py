@@ -1,0 +1,68 @@
+"""Deleting everything stored about one conversation, when the person asks ("xóa dữ liệu", /xoa).
+
+The delete action cannot do it itself: Rasa saves the whole tracker again at the end of that very turn. So the
+action leaves a request, and the gateway erases after the turn's replies are out (`erase_if_requested`).
+"""
+
+from __future__ import annotations
+
+import redis.asyncio
+
+from bot.state import keys
+
+REQUEST_TTL_SECONDS = 600
+
+
+async def request_erase(client: redis.asyncio.Redis, conversation_id: str) -> None:
+    await client.set(keys.erase_request(conversation_id), "1", ex=REQUEST_TTL_SECONDS)
+
+
+def conversation_keys(conversation_id: str) -> list[str]:
+    """Every key that can hold something about the conversation (the channel modules add theirs to bot.state.keys)."""
+    return [
+        keys.rasa_tracker(conversation_id),
+        keys.rasa_lock(conversation_id),
+        keys.transcript(conversation_id),
+        keys.case(conversation_id),
+        keys.conversation_mode(conversation_id),
+        keys.dev_outbox(conversation_id),
+        keys.erase_request(conversation_id),
+        keys.buttons(conversation_id),
+        keys.choices(conversation_id),
+        *(keys.noted(conversation_id, note) for note in keys.NOTES),
+        keys.assignee(conversation_id),
+        keys.case_notes(conversation_id),
+        keys.handoffs(conversation_id),
+        keys.notices(conversation_id),
+    ]
+
+
+# Messages still waiting to be processed and the lock of the worker processing them: they are the turn under way
+# (or newer messages), not stored history, and the worker needs them to finish in order.
+IN_FLIGHT = frozenset({"inbox", "inbox-lock"})
+
+
+async def erase(client: redis.asyncio.Redis, conversation_id: str) -> int:
+    """Deletes the conversation's data; returns how many keys held something.
+
+    Besides the keys this module knows, every key under the conversation's prefix goes, so a key added later by
+    another module is never left behind.
+    """
+    prefix = keys.conversation_prefix(conversation_id)
+    pattern = "".join("\\" + char if char in "*?[]\\" else char for char in prefix) + "*"
+    found = {key async for key in client.scan_iter(match=pattern, count=500)
+             if key[len(prefix):] not in IN_FLIGHT}
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.zrem(keys.QUEUE, conversation_id)
+        pipe.zrem(keys.HELD, conversation_id)
+        pipe.zrem(keys.RETENTION, conversation_id)  # nothing left to purge later
+        pipe.delete(*found.union(conversation_keys(conversation_id)))
+        removed_from_queue, removed_from_held, _, deleted = await pipe.execute()
+    return int(deleted) + int(removed_from_queue) + int(removed_from_held)
+
+
+async def erase_if_requested(client: redis.asyncio.Redis, conversation_id: str) -> bool:
+    if not await client.exists(keys.erase_request(conversation_id)):
+        return False
+    await erase(client, conversation_id)
+    return True

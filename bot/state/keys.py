@@ -1,0 +1,203 @@
+"""Every Redis key the gateway uses, in one place."""
+
+from __future__ import annotations
+
+PREFIX = "caunoi"
+
+
+def dev_outbox(conversation_id: str) -> str:
+    return f"{PREFIX}:dev:outbox:{conversation_id}"
+
+
+def web_token(conversation_id: str) -> str:
+    """The SHA-256 of the local web chat conversation's token (bot/channels/web.py)."""
+    return f"{PREFIX}:conv:{conversation_id}:web-token"
+
+
+def conversation_prefix(conversation_id: str) -> str:
+    """Every key about one conversation starts with this (erasing finds them all by it)."""
+    return f"{PREFIX}:conv:{conversation_id}:"
+
+
+def conversation_mode(conversation_id: str) -> str:
+    return f"{PREFIX}:conv:{conversation_id}:mode"
+
+
+def seen_update(channel: str, update_id: str) -> str:
+    return f"{PREFIX}:seen:{channel}:{update_id}"
+
+
+QUEUE = f"{PREFIX}:queue"
+
+
+def case(conversation_id: str) -> str:
+    return f"{PREFIX}:conv:{conversation_id}:case"
+
+
+def transcript(conversation_id: str) -> str:
+    return f"{PREFIX}:conv:{conversation_id}:transcript"
+
+
+# Ordered delivery: each conversation's waiting inbound messages, the conversations that have some, and the lock
+# that lets one worker at a time drain a conversation.
+def inbox(conversation_id: str) -> str:
+    return f"{PREFIX}:conv:{conversation_id}:inbox"
+
+
+def inbox_lock(conversation_id: str) -> str:
+    return f"{PREFIX}:conv:{conversation_id}:inbox-lock"
+
+
+INBOX_PENDING = f"{PREFIX}:inbox:pending"
+
+
+def buttons(conversation_id: str) -> str:
+    """Short button codes (Telegram callback_data, web) -> the payload and title they stand for."""
+    return f"{PREFIX}:conv:{conversation_id}:buttons"
+
+
+def choices(conversation_id: str) -> str:
+    """The numbered options offered in the last message (Zalo), valid for the next reply only."""
+    return f"{PREFIX}:conv:{conversation_id}:choices"
+
+
+def stopped(conversation_id: str) -> str:
+    """Set while nothing may be sent to the conversation (the person unfollowed the Zalo OA)."""
+    return f"{PREFIX}:conv:{conversation_id}:stopped"
+
+
+NOTES = ("private_only", "emergency")  # the notes bot/gateway/dispatch.py sends once in a while
+
+
+def noted(conversation_id: str, note: str) -> str:
+    """A one-time (or once-in-a-while) gateway note already sent to this conversation."""
+    return f"{PREFIX}:conv:{conversation_id}:noted:{note}"
+
+
+DEAD_LETTER_INDEX = f"{PREFIX}:dead:index"  # sorted set: entry id -> time
+DEAD_LETTER_ENTRIES = f"{PREFIX}:dead:entries"  # hash: entry id -> JSON
+
+
+def rate(name: str) -> str:
+    return f"{PREFIX}:rate:{name}"
+
+
+ZALO_TOKENS = f"{PREFIX}:zalo:tokens"
+ZALO_TOKENS_SEALED = ("access_token", "refresh_token")  # its fields sealed at rest (rotation reseals them)
+ZALO_REFRESH_LOCK = f"{PREFIX}:zalo:tokens:refresh-lock"
+
+
+def erase_request(conversation_id: str) -> str:
+    return f"{PREFIX}:conv:{conversation_id}:erase"
+
+
+# Retention (bot/state/retention.py): when each conversation is due to be erased, and its own period once a handoff
+# closed with an outcome.
+RETENTION = f"{PREFIX}:retention"  # sorted set: conversation -> time it is erased unless something happens first
+PURGE_LOCK = f"{PREFIX}:retention:purge-lock"  # one gateway worker purges per interval
+
+
+def retention_period(conversation_id: str) -> str:
+    """Seconds the conversation is kept after its last activity, when a closed handoff set a period of its own."""
+    return f"{PREFIX}:conv:{conversation_id}:retention"
+
+
+def chat_messages(conversation_id: str) -> str:
+    """Sorted set of the Telegram message ids (never texts) the bot may delete from the chat on an erase -> sent at."""
+    return f"{PREFIX}:conv:{conversation_id}:chat-messages"
+
+
+# Rasa's own keys, as bot/rasa_server/endpoints.py configures its Redis tracker and lock stores.
+TRACKER_PREFIX = "caunoitracker"
+LOCK_PREFIX = "caunoilock"
+
+
+def rasa_tracker(conversation_id: str) -> str:
+    return f"{TRACKER_PREFIX}:tracker:{conversation_id}"
+
+
+def rasa_lock(conversation_id: str) -> str:
+    return f"{LOCK_PREFIX}:lock:{conversation_id}"
+
+
+# Operator console (bot/console/).
+HELD = f"{PREFIX}:console:held"  # sorted set: conversations a human holds -> claimed at
+OPERATORS = f"{PREFIX}:operators"  # set of usernames
+ONLINE = f"{PREFIX}:console:online"  # sorted set: username -> last seen (console open)
+AUDIT = f"{PREFIX}:audit"  # append-only stream: who did what to which conversation, never message text
+TRANSCRIPT_LENGTHS = f"{PREFIX}:console:transcript-lengths"  # hash: watched conversation -> transcript length
+
+
+def events(db: int) -> str:
+    """Pub/sub channel of queue, transcript, note and alert events for the consoles. Pub/sub ignores database
+    numbers, so the channel names the database: deployments sharing one Redis server never hear each other."""
+    return f"{PREFIX}:console:events:{db}"
+
+
+def operator(username: str) -> str:
+    return f"{PREFIX}:operator:{username}"
+
+
+def session(token_digest: str) -> str:
+    return f"{PREFIX}:console:session:{token_digest}"
+
+
+def login_failures(kind: str, who: str) -> str:
+    """Failed logins in the current window, per `kind` ("user" or "ip")."""
+    return f"{PREFIX}:console:login-failures:{kind}:{who}"
+
+
+def assignee(conversation_id: str) -> str:
+    """The username of the operator who holds the conversation."""
+    return f"{PREFIX}:conv:{conversation_id}:operator"
+
+
+def case_notes(conversation_id: str) -> str:
+    """Operators' internal notes: kept across handoffs, never shown to the person."""
+    return f"{PREFIX}:conv:{conversation_id}:notes"
+
+
+def handoffs(conversation_id: str) -> str:
+    """Closed handoffs of the conversation: who, when, outcome, referral."""
+    return f"{PREFIX}:conv:{conversation_id}:handoffs"
+
+
+def notices(conversation_id: str) -> str:
+    """Hash of notices and alerts already sent for the current wait (field -> time), so each goes out once."""
+    return f"{PREFIX}:conv:{conversation_id}:notices"
+
+
+def viewed(username: str, conversation_id: str) -> str:
+    """Set while an operator's view of a conversation is already in the audit log (views are logged once a while)."""
+    return f"{PREFIX}:console:viewed:{username}:{conversation_id}"
+
+
+def outcomes(day: str) -> str:
+    """Hash outcome -> count of handoffs closed on `day` (YYYY-MM-DD, Vietnam time)."""
+    return f"{PREFIX}:stats:outcomes:{day}"
+
+
+# Outreach campaigns (bot/state/campaigns.py): aggregate counts only, never who.
+CAMPAIGNS = f"{PREFIX}:campaigns"  # set of campaign codes
+
+
+def campaign(code: str) -> str:
+    """Hash: the campaign's name, team, place, dates, greeting, active flag."""
+    return f"{PREFIX}:campaign:{code}"
+
+
+def campaign_counts(code: str, day: str) -> str:
+    """Hash metric -> count for the campaign on `day` (YYYY-MM-DD, Vietnam time)."""
+    return f"{PREFIX}:campaign:{code}:counts:{day}"
+
+
+def campaign_days(code: str) -> str:
+    """Set of the days the campaign has counts for."""
+    return f"{PREFIX}:campaign:{code}:days"
+
+
+def campaign_once(conversation_id: str, code: str, metric: str) -> str:
+    """Set once a campaign metric counted "at most once per conversation" (`answered`) has been counted for this
+    conversation. It lives under the conversation's prefix and expires with it (erasing removes it too): the daily
+    counts themselves never hold who."""
+    return f"{PREFIX}:conv:{conversation_id}:campaign-once:{code}:{metric}"
