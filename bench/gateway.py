@@ -44,7 +44,6 @@ import httpx
 import psutil
 
 from bench.result import BenchResult
-from bot.gateway import one_write
 from bot.internal_token import HEADER
 from bot.privacy import log_id
 from bot.rasa_server import model
@@ -116,6 +115,8 @@ class Stack:
     api: str
     gateway_pid: int
     logs: Path
+    versus: str = ""  # a second gateway, from another checkout (bench/compare.py); "" when none
+    versus_pid: int = 0
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], name: str, log: Path, timeout: float = 300.0) -> None:
@@ -134,11 +135,12 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], name: str, log: P
 
 
 @contextmanager
-def running_stack(floor: bool = False) -> Iterator[Stack]:
-    """Every process of the bench; with `floor`, bench/floor.py in the gateway's place."""
+def running_stack(floor: bool = False, versus: Path | None = None) -> Iterator[Stack]:
+    """Every process of the bench; with `floor`, bench/floor.py in the gateway's place; with `versus` (a checkout of
+    the project), a second gateway started from there, beside this one, on the same Redis, Rasa and Bot API double."""
     model_file, _ = model.train(get_settings(), quiet=True)
     with private_store() as store:
-        ports = {name: free_port() for name in ("rasa", "actions", "gateway", "api")}
+        ports = {name: free_port() for name in ("rasa", "actions", "gateway", "api", "versus")}
         env = {key: value for key, value in os.environ.items() if not key.startswith("CAUNOI_") and key != "REDIS_URL"}
         env.update({"REDIS_URL": store.url, "CAUNOI_SECRET_KEY": SECRET_KEY, "CAUNOI_DATA_KEYS": new_key(),
                     "CAUNOI_RASA_TOKEN": RASA_TOKEN,
@@ -155,19 +157,26 @@ def running_stack(floor: bool = False) -> Iterator[Stack]:
             "gateway": [*python, f"from bench.floor import serve; serve({ports['gateway']})" if floor
                         else f"from bench.gateway import serve_gateway; serve_gateway({ports['gateway']})"],
         }
-        logs = Path(tempfile.mkdtemp(prefix="caunoi-bench-"))
-        processes = {name: subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
-                                            stderr=(logs / f"{name}.log").open("wb"), start_new_session=True)
-                     for name, command in commands.items()}
+        folders = {name: PROJECT_ROOT for name in commands}
         checks = {"api": f"http://127.0.0.1:{ports['api']}/bot{TOKEN}/getMe",
                   "actions": f"http://127.0.0.1:{ports['actions']}/health",
                   "rasa": f"http://127.0.0.1:{ports['rasa']}/status?token={RASA_TOKEN}",
                   "gateway": f"http://127.0.0.1:{ports['gateway']}/readyz"}
+        if versus is not None:  # `python -c` imports the project from its working directory first: the other checkout
+            commands["versus"] = [*python, f"from bench.gateway import serve_gateway; serve_gateway({ports['versus']})"]
+            folders["versus"] = versus
+            checks["versus"] = f"http://127.0.0.1:{ports['versus']}/readyz"
+        logs = Path(tempfile.mkdtemp(prefix="caunoi-bench-"))
+        processes = {name: subprocess.Popen(command, env=env, cwd=folders[name], stdout=subprocess.DEVNULL,
+                                            stderr=(logs / f"{name}.log").open("wb"), start_new_session=True)
+                     for name, command in commands.items()}
         try:
             for name, url in checks.items():
                 _wait_until_up(url, processes[name], name, logs / f"{name}.log")
             yield Stack(f"http://127.0.0.1:{ports['rasa']}", f"http://127.0.0.1:{ports['gateway']}",
-                        f"http://127.0.0.1:{ports['api']}/bot{TOKEN}", processes["gateway"].pid, logs)
+                        f"http://127.0.0.1:{ports['api']}/bot{TOKEN}", processes["gateway"].pid, logs,
+                        f"http://127.0.0.1:{ports['versus']}" if versus is not None else "",
+                        processes["versus"].pid if versus is not None else 0)
         finally:
             for process in processes.values():
                 with suppress(ProcessLookupError):
@@ -402,10 +411,7 @@ async def _measure(stack: Stack) -> dict[str, Any]:
     # request. Idle connections are dropped before uvicorn's 5 s keep-alive ends them under a request.
     connector = aiohttp.TCPConnector(limit=CONVERSATIONS + CONTROL + 20, keepalive_timeout=4.0)
     gateway_process = psutil.Process(stack.gateway_pid)
-    # Requests leave in one write, as the gateway's own do (bot/gateway/one_write.py): otherwise the webhook's body
-    # would
-    # reach the gateway whenever this process's busy loop got round to it, and that wait would count as the gateway's.
-    async with one_write.session(connector, timeout=aiohttp.ClientTimeout(total=30.0)) as client:
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30.0)) as client:
         arrivals = Arrivals(stack.api)
         stop = asyncio.Event()
         follower = asyncio.create_task(arrivals.follow(client, stop))

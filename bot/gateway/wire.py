@@ -23,8 +23,6 @@ from typing import Any, Protocol
 import aiohttp
 import httpx
 
-from bot.gateway import one_write
-
 
 class NotReached(Exception):
     """The request never reached the server (connection refused or the host unknown)."""
@@ -64,7 +62,7 @@ class AiohttpWire:
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:  # opened on first use: it needs the running loop
             connector = aiohttp.TCPConnector(limit=self._pool_size, keepalive_timeout=self._keepalive)
-            self._session = one_write.session(connector)
+            self._session = aiohttp.ClientSession(connector=connector)
         return self._session
 
     async def request(self, method: str, url: str, *, timeout: float, json: Any = None,
