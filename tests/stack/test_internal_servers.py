@@ -7,6 +7,7 @@ REST channel (`/restart`, `/delete_my_data` then `/affirm`) and call any action 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from cryptography.fernet import Fernet
 
 from bot.internal_token import HEADER
 from bot.rasa_server import model
+from bot.rasa_server.rasa_patch import IN_USE
 from bot.settings import PROJECT_ROOT, from_environment
 from bot.state import keys
 from bot.state.store import free_port
@@ -36,6 +38,7 @@ class Servers:
     rasa: str
     actions: str
     pids: dict[str, int]
+    logs: dict[str, Path]  # what each process wrote on stderr (its log lines)
 
 
 def _ready(url: str) -> bool:
@@ -46,7 +49,7 @@ def _ready(url: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[Servers]:
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     redis_url = TEST_REDIS_URL
     env = {key: value for key, value in os.environ.items() if not key.startswith("CAUNOI_") and key != "REDIS_URL"}
     env.update(REDIS_URL=redis_url, CAUNOI_RASA_TOKEN=TOKEN, CAUNOI_DATA_KEYS=Fernet.generate_key().decode(),
@@ -56,8 +59,10 @@ def servers() -> Iterator[Servers]:
     if model.current_model(settings) is None:
         pytest.skip("no trained model matches the data (make train)")
     redis.Redis.from_url(redis_url).flushdb()
+    folder = tmp_path_factory.mktemp("internal-servers")
+    logs = {name: folder / f"{name}.log" for name in ("actions", "rasa")}
     processes = {name: subprocess.Popen([sys.executable, "-m", "bot", "serve", name], env=env, cwd=PROJECT_ROOT,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                        stdout=subprocess.DEVNULL, stderr=logs[name].open("wb"))
                  for name in ("actions", "rasa")}
     try:
         deadline = time.monotonic() + 240
@@ -65,7 +70,7 @@ def servers() -> Iterator[Servers]:
             assert time.monotonic() < deadline, "Rasa and the action server did not start in 240 s"
             assert all(p.poll() is None for p in processes.values()), "a server exited while starting"
             time.sleep(1.0)
-        yield Servers(settings.rasa_url, settings.actions_url, {name: p.pid for name, p in processes.items()})
+        yield Servers(settings.rasa_url, settings.actions_url, {name: p.pid for name, p in processes.items()}, logs)
     finally:
         for process in processes.values():
             process.terminate()
@@ -103,6 +108,24 @@ def test_the_gateways_turn_runs_and_rasa_reaches_the_action_server_with_the_toke
     client = redis.Redis.from_url(TEST_REDIS_URL)
     # action_escalate ran on the action server (called by Rasa with the token): the case is in the queue.
     assert client.zscore(keys.QUEUE, VICTIM) is not None
+
+
+def test_rasa_runs_with_the_patch_applied(servers: Servers) -> None:
+    """bot/rasa_server/rasa_patch.py, seen from the running server: the Rasa that `caunoi serve rasa` started says in
+    its own log that it validated an action server's answer with the patch's validator (not the patch called here)."""
+    answer = httpx.post(f"{servers.rasa}/webhooks/rest/webhook", headers={HEADER: TOKEN}, timeout=60.0,
+                        json={"sender": "tg:5550002", "message": "Cứu tôi, bị giữ hộ chiếu ở Campuchia"})
+    assert answer.status_code == 200 and answer.json(), answer.text  # action_escalate answered through Rasa
+    deadline = time.monotonic() + 10
+    while True:
+        lines = servers.logs["rasa"].read_text(encoding="utf-8", errors="replace").splitlines()
+        said = [json.loads(line) for line in lines if line.startswith("{")]
+        if any(entry.get("logger") == "bot.rasa_server.rasa_patch" and entry.get("message") == IN_USE
+               for entry in said) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)  # the log file is written by another process
+    assert any(entry.get("logger") == "bot.rasa_server.rasa_patch" and entry.get("message") == IN_USE
+               for entry in said), "Rasa served an action's answer without the patch"
 
 
 def test_the_token_is_on_no_command_line(servers: Servers) -> None:
