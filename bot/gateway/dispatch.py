@@ -26,7 +26,7 @@ from bot.channels.notices import Notes
 from bot.channels.splitting import join_replies
 from bot.content.console import console_texts
 from bot.gateway.delivery import Delivery
-from bot.gateway.rasa_client import RasaClient, RasaUnavailable
+from bot.gateway.rasa_client import RasaClient, RasaUnavailable, Turn
 from bot.messages import Button, Inbound, Outbound
 from bot.outreach.typed_code import may_be_typed_code, with_typed_campaign
 from bot.privacy import log_id
@@ -210,12 +210,10 @@ class Dispatcher:
             await sender.send(conversation, Outbound(self._notes.empty))
             return
         ahead = sender.take_slot(conversation)  # the first reply's place in the rate limits, taken while Rasa thinks
-        replies = join_replies(await self._ask_rasa(inbound, text, sender))
+        turn = await self._ask_rasa(inbound, text, sender)
         await recorded
-        await sender.send_all(conversation, replies, ahead=ahead)
-        # The delete action only leaves a request: Rasa saves the tracker again at the end of the turn
-        # (bot/state/erase.py).
-        if await self._redis.exists(keys.erase_request(conversation)):
+        await sender.send_all(conversation, join_replies(turn.replies), ahead=ahead)
+        if turn.erase:  # the delete action said so; Rasa has saved the tracker for this turn (bot/state/erase.py)
             await self._erase(conversation, sender)
 
     async def _erase(self, conversation: str, sender: Delivery) -> None:
@@ -248,21 +246,21 @@ class Dispatcher:
         await self._transcript.append(inbound.conversation_id, "person", label(kind, text) if kind != "command"
                                       else text, kind, at=inbound.received_at)
 
-    async def _ask_rasa(self, inbound: Inbound, text: str, sender: Delivery) -> list[Outbound]:
+    async def _ask_rasa(self, inbound: Inbound, text: str, sender: Delivery) -> Turn:
         conversation = inbound.conversation_id
         started = time.perf_counter()
         try:
             async with self._typing(sender, conversation):
-                replies = await self._rasa.send(conversation, text, inbound.channel, rasa_metadata(inbound))
+                turn = await self._rasa.send(conversation, text, inbound.channel, rasa_metadata(inbound))
         except RasaUnavailable as error:
             log.warning("rasa unavailable conversation=%s reason=%s", log_id(conversation, self._log_key), error)
             await self._escalate(inbound)
             degraded = self._notes.degraded_abroad if await self._abroad(inbound) else self._notes.degraded
-            return [Outbound(degraded, sensitive=True)]
+            return Turn([Outbound(degraded, sensitive=True)])
         intent = text.split("{", 1)[0] if text.startswith("/") else "text"
         log.info("turn conversation=%s channel=%s input=%s replies=%d ms=%.1f", log_id(conversation, self._log_key),
-                 inbound.channel, intent, len(replies), (time.perf_counter() - started) * 1000)
-        return replies
+                 inbound.channel, intent, len(turn.replies), (time.perf_counter() - started) * 1000)
+        return turn
 
     async def _abroad(self, inbound: Inbound) -> bool:
         """The conversation shows the person is abroad: the gateway's own numbers start with the consular line."""

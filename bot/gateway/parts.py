@@ -104,10 +104,9 @@ class Gateway:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def running(cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None,
-                      options: GatewayOptions | None = None) -> AsyncIterator[Gateway]:
-        """Builds every part, starts the inbox worker, and closes it all on exit.
-        `transport` replaces the network for Rasa (tests pass a mock); Telegram goes to CAUNOI_TELEGRAM_API_URL."""
+    async def running(cls, settings: Settings, options: GatewayOptions | None = None) -> AsyncIterator[Gateway]:
+        """Builds every part, starts the inbox worker, and closes it all on exit. Rasa and the action server are
+        reached at their settings' URLs, Telegram at CAUNOI_TELEGRAM_API_URL (tests start doubles there)."""
         options = options or GatewayOptions(telegram_limits=Limits(
             Rate(settings.telegram_messages_per_second, burst=5), Rate(1.0, burst=3)))
         log_key = settings.secret_key.reveal()
@@ -115,10 +114,9 @@ class Gateway:
         client = store.connect(settings)
         # Rasa drops a dead action server's messages without failing the turn: this client notices it.
         rasa = ActionsWatchedRasa(settings.rasa_url, settings.rasa_timeout_seconds, actions_url=settings.actions_url,
-                                  token=settings.rasa_token.reveal(),
-                                  transport=transport, servers=settings.rasa_urls)
+                                  token=settings.rasa_token.reveal(), servers=settings.rasa_urls)
         zalo_http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, transport=options.zalo_transport)
-        http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, transport=transport)
+        http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
         notes = Notes.from_texts(gateway_texts(settings.content_dir))
         retention = Retention(client, Periods.from_settings(settings))
         transcript = KeptTranscript(client, retention, settings.retention_days, sealer)

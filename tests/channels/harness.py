@@ -18,7 +18,7 @@ from bot.gateway.parts import Gateway, GatewayOptions
 from bot.settings import Settings
 from bot.state import keys
 from bot.state.ratelimit import Rate
-from tests.channels.fakes import FakeRasa
+from tests.channels.fakes import FakeRasa, backed_by, served
 
 WEBHOOK_SECRET = "test-secret_0123"
 ZALO_APP_ID = "1111222233334444"
@@ -98,9 +98,10 @@ class Running:
 @contextlib.asynccontextmanager
 async def run_gateway(settings: Settings, rasa: FakeRasa, options: GatewayOptions,
                       client: redis.asyncio.Redis) -> AsyncIterator[Running]:
-    app = create_app(settings, transport=rasa.transport(), options=options)
-    async with LifespanManager(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
-            yield Running(http, app.state.gateway, client)
+    async with served(rasa.handler) as rasa_url:
+        app = create_app(backed_by(settings, rasa_url), options=options)
+        async with LifespanManager(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
+                yield Running(http, app.state.gateway, client)
 
 

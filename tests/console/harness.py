@@ -28,6 +28,7 @@ from bot.gateway.parts import Gateway, GatewayOptions
 from bot.settings import Settings
 from bot.state.ratelimit import Rate
 from bot.state.store import free_port
+from tests.channels.fakes import backed_by, served
 
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # tests only
 PASSWORD = "mat-khau-rat-dai-1"
@@ -46,7 +47,7 @@ class FakeRasa:
 
     async def handler(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
-        if request.url.port == 5055 or path == "/status":
+        if path in ("/health", "/status"):
             return httpx.Response(200, json={"status": "ok"})
         if path == "/webhooks/rest/webhook":
             body = json.loads(request.content)
@@ -62,9 +63,6 @@ class FakeRasa:
                                                                                                      {})})
         return httpx.Response(404)
 
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handler)
-
     def messages(self, sender: str) -> list[str]:
         return [body["message"] for body in self.received if body["sender"] == sender]
 
@@ -77,15 +75,16 @@ def gateway_options() -> GatewayOptions:
 
 def console_app(settings: Settings, rasa: FakeRasa, options: ConsoleOptions | None = None) -> Starlette:
     options = options or ConsoleOptions(hasher=CHEAP_HASHER, heartbeat_seconds=0.5, sweep_seconds=3600)
-    options = ConsoleOptions(**{**options.__dict__, "rasa_transport": rasa.transport()})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with Gateway.running(settings, rasa.transport(), gateway_options()) as gateway, \
-                ConsoleServices.running(settings, gateway, options) as console:
-            app.state.gateway = gateway
-            app.state.console = console
-            yield
+        async with served(rasa.handler) as rasa_url:
+            backed = backed_by(settings, rasa_url)
+            async with Gateway.running(backed, gateway_options()) as gateway, \
+                    ConsoleServices.running(backed, gateway, options) as console:
+                app.state.gateway = gateway
+                app.state.console = console
+                yield
 
     routes = [
         Route("/webhooks/telegram", gateway_app.telegram_webhook, methods=["POST"]),

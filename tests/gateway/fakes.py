@@ -1,4 +1,5 @@
-"""A stand-in for Rasa and the action server behind httpx.MockTransport, recording what the gateway sent."""
+"""A stand-in for Rasa and the action server, recording what the gateway sent; served on a real socket
+(tests/channels/fakes.py `served`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ class FakeBackends:
     received: list[dict[str, Any]] = field(default_factory=list)
 
     def handler(self, request: httpx.Request) -> httpx.Response:
-        if request.url.port == 5055:
+        if request.url.path == "/health":  # the action server
             if not self.actions_up:
                 raise httpx.ConnectError("refused", request=request)
             return httpx.Response(200, json={"status": "ok"})
@@ -29,6 +30,3 @@ class FakeBackends:
             self.received.append(json.loads(request.content))
             return httpx.Response(200, json=self.replies)
         return httpx.Response(404)
-
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handler)

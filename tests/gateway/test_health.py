@@ -4,16 +4,18 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from bot.app import create_app
+from tests.channels.fakes import backed_by, served
 from tests.conftest import make_settings
 from tests.gateway.fakes import FakeBackends
 
 
 async def probe(settings_env: dict[str, str], backends: FakeBackends) -> httpx.Response:
-    app = create_app(make_settings(**settings_env), transport=backends.transport())
-    async with LifespanManager(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
-            assert (await http.get("/healthz")).json() == {"status": "ok"}
-            return await http.get("/readyz")
+    async with served(backends.handler) as url:
+        app = create_app(backed_by(make_settings(**settings_env), url))
+        async with LifespanManager(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
+                assert (await http.get("/healthz")).json() == {"status": "ok"}
+                return await http.get("/readyz")
 
 
 async def test_ready_when_everything_answers(redis_url: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -10,7 +11,9 @@ import redis.asyncio
 from asgi_lifespan import LifespanManager
 
 from bot.app import create_app
+from bot.console.audit import AuditLog
 from bot.settings import Settings
+from tests.channels.fakes import backed_by, served
 from tests.channels.harness import WebChat
 from tests.conftest import make_settings
 from tests.gateway.fakes import FakeBackends
@@ -30,10 +33,11 @@ def settings(redis_url: str) -> Settings:
 
 @pytest.fixture
 async def client(settings: Settings, backends: FakeBackends) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, transport=backends.transport())
-    async with LifespanManager(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
-            yield http
+    async with served(backends.handler) as url:
+        app = create_app(backed_by(settings, url))
+        async with LifespanManager(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
+                yield http
 
 
 @pytest.fixture
@@ -188,3 +192,6 @@ async def test_a_waiting_person_can_withdraw_unless_the_same_message_shows_dange
     assert await queue.mode(chat.id) == "bot" and await queue.place(chat.id) is None
     assert "rút bạn khỏi hàng chờ" in response.json()["messages"][0]["text"]
     assert backends.received == []  # neither message went to the bot
+    # The operators' audit log says the person left the queue (the queue's own step, whichever process saw it).
+    trail = [entry async for entry in AuditLog(redis_client, time.time).export()]
+    assert [(e["actor"], e["action"], e["conversation"]) for e in trail] == [("person", "withdraw", chat.id)]
