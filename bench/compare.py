@@ -9,13 +9,15 @@ by `git archive` into a temporary folder and run with this tree's Python environ
 bench/gateway.py's conversations, interleaved; both meet the same Rasa, action server, Redis, Bot API double and
 machine load, turn for turn, with Rasa's direct control group beside them. Reported per round, for each version:
 the whole turn (webhook call to last reply) at p50 / p95, the gateway's own time (the turn minus its Rasa call as
-that gateway logged it) and its CPU per message; then this tree minus the other ref.
+that gateway logged it) and its CPU per message; then this tree minus the other ref. Each ref compared against keeps
+a section of its own in reports/bench.md (`gateway_compare_<ref>`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import tarfile
 import tempfile
@@ -168,4 +170,4 @@ def run() -> BenchResult:
         "rounds' spread of either version is no difference; rounds where Rasa queues (its direct p95 far above its "
         "p50) or turns are lost measure the machine, not the gateways.",
     ]
-    return BenchResult("gateway_compare", data, markdown)
+    return BenchResult("gateway_compare_" + re.sub(r"\W", "_", REF), data, markdown)
