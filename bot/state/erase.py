@@ -5,7 +5,8 @@ action says it in its answer (`ERASE_PAYLOAD`, a custom payload Rasa passes on t
 and the gateway erases right after that turn's replies are out (bot/gateway/dispatch.py): no turn asks Redis whether
 an erase was requested. The action also notes the request here, with its time: if the gateway never sees the answer
 (it gave up waiting for Rasa, or died mid-turn), the scheduled purge (bot/state/retention.py) erases the
-conversation once that turn is long over (`unanswered_requests`).
+conversation once that turn is long over (`unanswered_requests`); only the Telegram chat's own messages stay then,
+as deleting them needs the gateway's bot.
 """
 
 from __future__ import annotations

@@ -203,10 +203,13 @@ class Purger:
         now = self._clock()
         erased: list[str] = []
         requested: list[str] = []
-        while asked := await unanswered_requests(self._redis, now, self._batch):  # each erase removes its request
+        while True:
+            asked = await unanswered_requests(self._redis, now, self._batch)
             for conversation_id in asked:
-                await erase(self._redis, conversation_id)
+                await erase(self._redis, conversation_id)  # which removes the request too
                 requested.append(conversation_id)
+            if len(asked) < self._batch:
+                break
         still_open = 0
         while True:
             due = await self._redis.zrangebyscore(keys.RETENTION, "-inf", now, start=0, num=self._batch)
