@@ -33,7 +33,7 @@ from bot.privacy import log_id
 from bot.state import keys
 from bot.state.deadletters import DeadLetters
 from bot.state.erase import erase
-from bot.state.queue import RISK_ORDER, Case, HandoffQueue, Mode, mode_of
+from bot.state.queue import RISK_ORDER, Case, HandoffQueue, Mode
 from bot.state.transcript import Transcript, label
 from bot.state.whereabouts import Whereabouts
 from nlu import tables
@@ -127,13 +127,12 @@ class Dispatcher:
             if not lock.locked() and self._locks.get(conversation_id) is lock:
                 del self._locks[conversation_id]
 
-    async def handle(self, inbound: Inbound, mode: str | None = None) -> None:
-        """Runs one message. `mode`: the value of the conversation's mode key if just read (the webhook reads it
-        while taking the conversation's lock, bot/gateway/inbox.py); None: read it now."""
+    async def handle(self, inbound: Inbound) -> None:
+        """Runs one message."""
         async with self._one_at_a_time(inbound.conversation_id):
-            await self._handle(inbound, mode)
+            await self._handle(inbound)
 
-    async def _handle(self, inbound: Inbound, known_mode: str | None) -> None:
+    async def _handle(self, inbound: Inbound) -> None:
         sender = self._senders[inbound.channel]
         conversation = inbound.conversation_id
         if inbound.ack and isinstance(sender.transport, Acknowledges):
@@ -153,12 +152,13 @@ class Dispatcher:
         # Any typed message ends an offer of numbered choices, whoever holds the conversation.
         choosing = sender.transport.numbered_choices and button is None and not inbound.intent \
             and inbound.location is None
+        # Who holds the conversation, read as the turn starts: an operator's claim a moment later is the next turn's.
         mode: Mode
         if choosing:
-            mode, taken = await asyncio.gather(self._mode(conversation, known_mode),
+            mode, taken = await asyncio.gather(self._queue.mode(conversation),
                                                self._buttons.take(conversation, inbound.text))
         else:
-            mode, taken = await self._mode(conversation, known_mode), None
+            mode, taken = await self._queue.mode(conversation), None
         # The person's message goes into the transcript while Rasa works on it: the inbox keeps the message until
         # the turn is over (nothing is lost), and it is recorded before anything is sent back (the operator reads
         # the conversation in order). Started only now, the recording runs once the request to Rasa has left.
@@ -172,9 +172,6 @@ class Dispatcher:
                 recorded.exception()
             raise
         await recorded  # a failed write fails the turn: the inbox tries the message again
-
-    async def _mode(self, conversation_id: str, known: str | None) -> Mode:
-        return mode_of(known) if known is not None else await self._queue.mode(conversation_id)
 
     async def _respond(self, inbound: Inbound, sender: Delivery, button: Button | None, mode: Mode,
                        recorded: asyncio.Future[Any]) -> None:

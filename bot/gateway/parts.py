@@ -33,7 +33,7 @@ from bot.gateway.inbox import Inbox, InboxOptions, InboxWorker
 from bot.gateway.rasa_client import RasaClient
 from bot.messages import Inbound, Outbound, channel_of
 from bot.settings import Settings
-from bot.state import keys, store
+from bot.state import store
 from bot.state.deadletters import DeadLetters
 from bot.state.queue import HandoffQueue
 from bot.state.ratelimit import Rate, RateLimiter
@@ -86,13 +86,12 @@ class Gateway:
     async def accept(self, inbound: Inbound, dedupe: str | None) -> bool:
         """Dedupes and queues a message, and has this worker start on it; False for a redelivery."""
         ttl = self.worker.lock_ttl if self.worker.accepting else None
-        queued, locked = await self.inbox.submit_and_lock(inbound, dedupe, ttl,
-                                                          peek=keys.conversation_mode(inbound.conversation_id))
+        queued, locked = await self.inbox.submit_and_lock(inbound, dedupe, ttl)
         if queued:
             self.worker.kick(inbound.conversation_id, locked)
             if locked is not None:
-                # The turn takes its first step before the webhook answers: with the conversation's mode read
-                # along with the lock, its request to Rasa leaves before the answer is written.
+                # The turn takes its first step (asking Redis who holds the conversation) before the webhook's
+                # answer is written, not after.
                 await asyncio.sleep(0)
         return queued
 
