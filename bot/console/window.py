@@ -21,7 +21,9 @@ from bot.channels.zalo import FREE_REPLIES, REPLY_WINDOW_SECONDS
 from bot.console.clock import iso
 from bot.state.transcript import Transcript
 
-READ_AT_ONCE = 50  # transcript entries read per step, newest first: the person's last message is usually near
+# Transcript entries read per step, newest first, each step four times the last: the person's last message is
+# usually among the newest few (each entry is unsealed to see who wrote it: reading few keeps the queue cheap).
+READ_FIRST = 5
 READ_AT_MOST = 300  # beyond this many entries since the person wrote, the window is long closed or unknown
 
 
@@ -66,13 +68,13 @@ def window_of(entries: Sequence[dict[str, Any]]) -> ReplyWindow | None:
 async def reply_window(transcript: Transcript, conversation_id: str) -> ReplyWindow | None:
     """The conversation's window, reading its transcript from the newest entry back (at most READ_AT_MOST)."""
     later: list[dict[str, Any]] = []
-    end = -1
+    end, step = -1, READ_FIRST
     while -end <= READ_AT_MOST:
-        start = end - READ_AT_ONCE + 1
+        start = max(end - step + 1, -READ_AT_MOST)
         entries = await transcript.read(conversation_id, start, end)
         found = window_of(entries + later)
-        if found is not None or len(entries) < READ_AT_ONCE:
+        if found is not None or len(entries) < end - start + 1:
             return found
         later = entries + later
-        end = start - 1
+        end, step = start - 1, step * 4
     return None

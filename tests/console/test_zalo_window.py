@@ -12,7 +12,7 @@ import redis.asyncio
 
 from bot.channels.zalo import REPLY_WINDOW_SECONDS
 from bot.console import ConsoleOptions
-from bot.console.window import READ_AT_ONCE, reply_window, window_of
+from bot.console.window import READ_AT_MOST, reply_window, window_of
 from bot.gateway.parts import GatewayOptions
 from bot.state import keys
 from bot.state.queue import Case
@@ -70,10 +70,16 @@ def test_the_window_counts_from_the_persons_newest_entry_of_any_kind() -> None:
 
 async def test_the_last_message_is_found_far_back(redis_client: redis.asyncio.Redis) -> None:
     transcript = Transcript(redis_client)
-    await transcript.append_many(PERSON, [Entry("person", "xin chào", at=START)] +
-                                 [Entry("bot", f"tin {n}", at=START + n) for n in range(READ_AT_ONCE * 2 + 7)])
-    window = await reply_window(transcript, PERSON)
-    assert window is not None and window.last_message_at == START and window.replies == READ_AT_ONCE * 2 + 7
+    for back in (0, 1, 4, 5, 6, 24, 25, 26, 150, READ_AT_MOST - 1):  # around the steps it reads by
+        conversation = f"zalo:far-{back}"
+        await transcript.append_many(conversation, [Entry("bot", "chào", at=START - 1), Entry("person", "xin chào",
+                                                    at=START)] + [Entry("bot", f"tin {n}", at=START + n)
+                                                                  for n in range(back)])
+        window = await reply_window(transcript, conversation)
+        assert window is not None and (window.last_message_at, window.replies) == (START, back), back
+    await transcript.append_many("zalo:too-far", [Entry("person", "xin chào", at=START)] +
+                                 [Entry("bot", "tin", at=START) for _ in range(READ_AT_MOST)])
+    assert await reply_window(transcript, "zalo:too-far") is None  # unknown: not refused, Zalo will say
     assert await reply_window(transcript, "zalo:nobody") is None
 
 
