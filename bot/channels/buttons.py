@@ -87,10 +87,17 @@ class ButtonMap:
         payload, title = found
         return Button(title=title, payload=payload)
 
-    async def offer(self, conversation_id: str, buttons: Sequence[Button]) -> None:
-        """Numbered choices (1, 2, …) for the person's next message."""
-        data = json.dumps([[button.payload, button.title] for button in buttons], ensure_ascii=False)
+    async def offer(self, conversation_id: str, buttons: Sequence[Button], extend: bool = False) -> int:
+        """Numbered choices for the person's next message; the number of the first. `extend`: after the choices
+        offered already (the rest of one message's options, sent on after the first part's)."""
+        offered: list[Any] = []
+        if extend:
+            raw = await self._redis.get(keys.choices(conversation_id))
+            found = self._open(raw) if raw else None
+            offered = found if isinstance(found, list) else []
+        data = json.dumps([*offered, *([button.payload, button.title] for button in buttons)], ensure_ascii=False)
         await self._redis.set(keys.choices(conversation_id), self._sealer.seal(data), ex=CHOICES_TTL_SECONDS)
+        return len(offered) + 1
 
     async def take(self, conversation_id: str, text: str) -> Button | None:
         """The button a typed message picks: a code handed to this conversation (a Zalo button's payload), or a bare

@@ -8,7 +8,9 @@ Zalo send that payload to the OA as a `user_send_text` message from the person, 
 `ButtonMap.take`. At most MAX_BUTTONS a message; more go on follow-up messages. Where each shape was checked:
 README.md ("Zalo message types") and tests/channels/fixtures/zalo_shapes.json.
 Numbers (CAUNOI_ZALO_CHOICES=numbers): options are a numbered list under the text and a bare number in the person's
-next message picks one, for an OA where the button attachment is refused.
+next message picks one, for an OA where the button attachment is refused. Should Zalo refuse a button message all
+the same (-201, -233), its options go out again as numbers at once, and so does every later message of that
+process: the person never loses a message to the shape of its buttons.
 Location: no OA button or template asks for a location (none among the documented button types), so a location
 request adds a short how-to to the text.
 Message text is cut at 2000 characters (the documented limit of a CS message's text, buttons or not).
@@ -48,6 +50,9 @@ FREE_REPLIES = 8
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 TOKEN_EXPIRED = -216
 RATE_LIMITED = -32
+# "<field> is invalid!", "message type is invalid or not support": the OA's plan or Zalo refusing the button
+# attachment itself. The options then go out again as numbers (and from then on, in this process).
+BUTTONS_REFUSED = (-201, -233)
 CANNOT_REPLY = {-213: "the person does not follow the OA", -230: "no interaction in the last 7 days",
                 -305: "the 48-hour reply window is closed", -311: "out of message quota", -211: "out of quota"}
 ATTACHMENT_EVENTS = {"user_send_image": "photo", "user_send_sticker": "sticker", "user_send_file": "file",
@@ -238,6 +243,7 @@ class ZaloTransport:
         self._buttons = buttons
         self._notes = notes
         self._numbered = choices == "numbers"
+        self._refused = False  # Zalo refused a button message: options go out numbered from then on
 
     def parts(self, message: Outbound) -> list[Outbound]:
         """The text (with the location how-to) in pieces; the options ride on the last one, as buttons (five to a
@@ -268,20 +274,30 @@ class ZaloTransport:
 
     async def post(self, conversation_id: str, part: Outbound) -> None:
         user_id = conversation_id.removeprefix("zalo:")
-        if part.buttons and not self._numbered:
+        if part.buttons and not self._numbered and not self._refused:
             codes = await self._buttons.codes(conversation_id, part.buttons)
             body = message_body(user_id, part.text, [(b.title, code) for b, code in zip(part.buttons, codes,
                                                                                          strict=True)])
-        else:
-            body = message_body(user_id, part.text)
-        token = await self._token()
-        error = await self._post(body, token)
-        if error == TOKEN_EXPIRED:
-            token = await self._token(stale=token)
-            error = await self._post(body, token)
+            error = await self._send(body)
+            if error not in BUTTONS_REFUSED:
+                return self._raise_for(error)
+            log.warning("zalo refused the buttons (error %s): options go out as numbers from now on", error)
+            self._refused = True
+        if part.buttons and not self._numbered:  # button parts, Zalo refusing buttons: their options numbered
+            # A "Hoặc chọn:" part continues the numbers of the part before it (the same message's options).
+            first = await self._buttons.offer(conversation_id, part.buttons,
+                                              extend=part.text == self._notes.more_choices)
+            error = await self._send(message_body(user_id, self._with_numbers(part, first)))
+            return self._raise_for(error)
+        error = await self._send(message_body(user_id, part.text))
+        if error == 0 and part.buttons:  # numbered parts: the list is in the text
+            await self._buttons.offer(conversation_id, part.buttons)
+        return self._raise_for(error)
+
+    @staticmethod
+    def _raise_for(error: int) -> None:
+        """Nothing for 0 (sent); else the `DeliveryError` for Zalo's error code."""
         if error == 0:
-            if part.buttons and self._numbered:
-                await self._buttons.offer(conversation_id, part.buttons)
             return
         if error == RATE_LIMITED:
             raise RetryLater("zalo -32 rate limited")
@@ -290,6 +306,23 @@ class ZaloTransport:
         if error == TOKEN_EXPIRED:
             raise TemporaryFailure("zalo -216: access token rejected after a refresh")
         raise PermanentFailure(f"zalo error {error}")
+
+    def _with_numbers(self, part: Outbound, first: int) -> str:
+        """A button part as text with its options numbered from `first`; the text is cut when all would not fit."""
+        options = "\n".join(f"{number}. {button.title}" for number, button in enumerate(part.buttons, first))
+        tail = f"{options}\n\n{self._notes.choose_by_number}"
+        room = MAX_TEXT - len(tail) - 2
+        text = part.text if len(part.text) <= room else part.text[: room - 1].rstrip() + "…"
+        return f"{text}\n\n{tail}"
+
+    async def _send(self, body: dict[str, Any]) -> int:
+        """Posts with the current token, once more with a fresh one when Zalo says it expired; Zalo's error code."""
+        token = await self._token()
+        error = await self._post(body, token)
+        if error == TOKEN_EXPIRED:
+            token = await self._token(stale=token)
+            error = await self._post(body, token)
+        return error
 
     async def _token(self, stale: str | None = None) -> str:
         try:

@@ -181,3 +181,29 @@ def test_the_choices_setting() -> None:
     with pytest.raises(SettingsError, match="CAUNOI_ZALO_CHOICES must be one of buttons, numbers"):
         from_environment({"CAUNOI_ZALO_CHOICES": "quick_replies"})
     assert "\nCAUNOI_ZALO_CHOICES=buttons\n" in (PROJECT_ROOT / ".env.example").read_text(encoding="utf-8")
+
+
+async def test_when_zalo_refuses_buttons_the_options_go_out_as_numbers(running: Running, rasa: FakeRasa,
+                                                                        zalo_api: FakeZalo) -> None:
+    # Not a documented outcome: an OA whose plan, or a Zalo change, refuses the attachment ("message type is invalid
+    # or not support"). The person must still get the options.
+    zalo_api.errors.append(-233)
+    countries = [{"title": f"Nơi {n}", "payload": f"nơi {n}"} for n in range(1, 8)]
+    rasa.replies = lambda message: [{"recipient_id": message["sender"], "text": "Ở đâu?", "buttons": countries}]
+    await deliver(running, event("user_send_text"))
+    await running.settle()
+    refused, first, second = zalo_api.sends
+    assert refused.json is not None and buttons_of(refused.json)
+    assert first.json == {"recipient": {"user_id": USER}, "message": {
+        "text": "Ở đâu?\n\n1. Nơi 1\n2. Nơi 2\n3. Nơi 3\n4. Nơi 4\n5. Nơi 5\n\n"
+                "Bạn trả lời bằng số tương ứng, hoặc cứ viết điều bạn cần."}}
+    assert second.json is not None and second.json["message"]["text"].startswith("Hoặc chọn:\n\n6. Nơi 6\n7. Nơi 7")
+    assert await running.gateway.dead_letters.read() == []
+
+    rasa.replies = lambda message: [{"recipient_id": message["sender"], "text": "Còn gì nữa?", "buttons": CHOICES}]
+    await deliver(running, event("user_send_text", text="7", msg_id="fake-msg-text-0002"))
+    await running.settle()
+    assert rasa.messages()[-1] == "nơi 7"  # numbers continue across the parts of one message
+    assert "attachment" not in zalo_api.sends[-1].json["message"]  # type: ignore[index]
+    assert zalo_api.sends[-1].json["message"]["text"].endswith(  # type: ignore[index]
+        "1. Nơi ở an toàn\n2. Tư vấn pháp lý\n\nBạn trả lời bằng số tương ứng, hoặc cứ viết điều bạn cần.")
