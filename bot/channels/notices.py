@@ -24,6 +24,7 @@ class Notes:
     private_only: str
     button_expired: str
     choose_by_number: str
+    more_choices: str  # Zalo: the text over buttons beyond the first message's five
     location_button: str
     location_request: str
     location_hint_zalo: str

@@ -31,6 +31,7 @@ class ConsoleTexts:
     withdrawn: str
     oncall_alert: str
     oncall_realert: str
+    zalo_window: str  # Zalo only, as a handoff starts: an answer can reach them only within 48 h of their last message
     # The texts with numbers, for a conversation that shows the person is abroad: the consular line first.
     closed_abroad: str
     long_wait_abroad: str

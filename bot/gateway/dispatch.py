@@ -21,7 +21,7 @@ from typing import Any
 import redis.asyncio
 
 from bot.channels.base import Acknowledges, CleansChat, ShowsTyping
-from bot.channels.buttons import ButtonMap
+from bot.channels.buttons import ButtonMap, is_code
 from bot.channels.notices import Notes
 from bot.channels.splitting import join_replies
 from bot.content.console import console_texts
@@ -150,7 +150,8 @@ class Dispatcher:
                 await self._transcript.append(conversation, "person", label("button", "(nút cũ)"), "button")
                 await sender.send(conversation, Outbound(self._notes.button_expired))
                 return
-        # Any typed message ends an offer of numbered choices, whoever holds the conversation.
+        # Any typed message ends an offer of numbered choices, whoever holds the conversation; on Zalo a tapped
+        # button comes back as a typed message too (its code), and is read here.
         choosing = sender.transport.numbered_choices and button is None and not inbound.intent \
             and inbound.location is None
         mode: Mode
@@ -162,8 +163,10 @@ class Dispatcher:
         # The person's message goes into the transcript while Rasa works on it: the inbox keeps the message until
         # the turn is over (nothing is lost), and it is recorded before anything is sent back (the operator reads
         # the conversation in order). Started only now, the recording runs once the request to Rasa has left.
+        # A tapped Zalo button is recorded as the button it is; a typed number stays what the person typed.
+        tapped = taken if taken is not None and is_code(inbound.text) else None
         recorded = asyncio.ensure_future(asyncio.gather(self._received(inbound, sender),
-                                                        self._record(inbound, button)))
+                                                        self._record(inbound, button or tapped)))
         try:
             await self._respond(inbound, sender, button or taken, mode, recorded)
         except BaseException:

@@ -144,8 +144,8 @@ class Gateway:
             tokens = ZaloTokens(client, zalo_http, settings.zalo_oauth_url, settings.zalo_app_id,
                                 settings.zalo_app_secret, settings.zalo_access_token, settings.zalo_refresh_token,
                                 sleep=options.sleep, sealer=sealer)
-            senders["zalo"] = delivery(ZaloTransport(zalo_http, settings.zalo_api_url, tokens, buttons, notes),
-                                       options.zalo_limits)
+            senders["zalo"] = delivery(ZaloTransport(zalo_http, settings.zalo_api_url, tokens, buttons, notes,
+                                                     settings.zalo_choices), options.zalo_limits)
         queue = HandoffQueue(client, sealer)
         whereabouts = Whereabouts(transcript, settings.content_dir)
         dispatcher = Dispatcher(rasa, senders, notes, client=client, queue=queue, transcript=transcript,

@@ -75,13 +75,15 @@ def gateway_options() -> GatewayOptions:
                           telegram_timeout=2.0)
 
 
-def console_app(settings: Settings, rasa: FakeRasa, options: ConsoleOptions | None = None) -> Starlette:
+def console_app(settings: Settings, rasa: FakeRasa, options: ConsoleOptions | None = None,
+                gateway_opts: GatewayOptions | None = None) -> Starlette:
+    """`gateway_opts`: the gateway's options when a test needs more than `gateway_options()` (a Zalo double)."""
     options = options or ConsoleOptions(hasher=CHEAP_HASHER, heartbeat_seconds=0.5, sweep_seconds=3600)
     options = ConsoleOptions(**{**options.__dict__, "rasa_transport": rasa.transport()})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with Gateway.running(settings, rasa.transport(), gateway_options()) as gateway, \
+        async with Gateway.running(settings, rasa.transport(), gateway_opts or gateway_options()) as gateway, \
                 ConsoleServices.running(settings, gateway, options) as console:
             app.state.gateway = gateway
             app.state.console = console
