@@ -34,6 +34,7 @@ KIND_LABELS = {
     "link": "[liên kết]",
     "location": "[vị trí]",
     "button": "[nút]",
+    "unreadable": "[tin nhắn không đọc được]",
 }
 
 
