@@ -134,9 +134,9 @@ def parse_update(data: Mapping[str, Any]) -> tuple[str | None, Inbound] | None:
     read: _Message | _Press | None
     try:
         read = _typed(Update.de_json(dict(data), None))
-    except Exception as error:  # what it says may hold the person's words: its name only
+    except Exception as error:  # logged by type and place (bot/logs.py never prints what an exception says)
         log.warning("telegram update read from its raw JSON: python-telegram-bot refused it (%s)",
-                    type(error).__name__)
+                    type(error).__name__, exc_info=True)
         read = _raw(kind, body, key)
     if read is None:
         log.warning("telegram update unreadable kind=%s: no chat to answer", kind)
@@ -222,7 +222,7 @@ def _typed(update: Update) -> _Message | _Press:
     return _Message(message.chat.id, message.chat.type == ChatType.PRIVATE, str(message.message_id),
                     text=message.text, caption=message.caption,
                     location=(location.latitude, location.longitude) if location is not None else None,
-                    attachment=next((kind for field, kind in ATTACHMENTS if getattr(message, field, None)), None))
+                    attachment=next((shown for field, shown in ATTACHMENTS if getattr(message, field, None)), None))
 
 
 def _raw(kind: str, body: Mapping[str, Any], key: str | None) -> _Message | _Press | None:
@@ -245,7 +245,7 @@ def _raw(kind: str, body: Mapping[str, Any], key: str | None) -> _Message | _Pre
     return _Message(chat_id, private, str(message_id) if message_id is not None else f"update:{key}",
                     text=body.get("text"), caption=body.get("caption"),
                     location=(location.get("latitude"), location.get("longitude")) if location else None,
-                    attachment=next((kind for field, kind in ATTACHMENTS if body.get(field)), None))
+                    attachment=next((shown for field, shown in ATTACHMENTS if body.get(field)), None))
 
 
 def _chat(chat: Mapping[str, Any], sender: Mapping[str, Any]) -> tuple[int | None, bool]:

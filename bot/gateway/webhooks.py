@@ -33,6 +33,7 @@ from bot.state.transcript import label
 
 log = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 10_000
+UNSUPPORTED = "unsupported"  # the transcript's kind for a message no adapter could read
 # A signed Zalo event older than this is refused: its first delivery's dedupe key (SEEN_TTL_SECONDS, counted from
 # when it arrived) covers every replay until then. An hour less, for clocks that disagree; Zalo retries within minutes.
 ZALO_REPLAY_WINDOW_SECONDS = SEEN_TTL_SECONDS - 3600
@@ -90,7 +91,7 @@ async def telegram_webhook(request: Request) -> JSONResponse:
     try:
         parsed = telegram.parse_update(data)
     except Exception as fault:  # ours, not the update's: its redelivery would fail the same way for hours
-        log.error("telegram update not read: %s", type(fault).__name__)  # its words may be in what it says
+        log.error("telegram update not read: %s", type(fault).__name__, exc_info=True)
         return JSONResponse({"ok": True, "ignored": True})
     if parsed is not None:
         dedupe, inbound = parsed
@@ -127,7 +128,7 @@ async def zalo_webhook(request: Request) -> JSONResponse:
     try:
         event = zalo.parse_event(data)
     except Exception as fault:  # ours: the person is still told, if we know who sent it
-        log.error("zalo event not read: %s", type(fault).__name__)  # its words may be in what it says
+        log.error("zalo event not read: %s", type(fault).__name__, exc_info=True)
         event = zalo.unreadable_event(data)
     if event is not None:
         await apply_zalo_event(gateway, event)
@@ -169,7 +170,7 @@ async def answer_unreadable(gateway: Gateway, inbound: Inbound, dedupe: str | No
         return
     log.warning("unreadable message answered conversation=%s channel=%s",
                 log_id(conversation, gateway.settings.secret_key.reveal()), inbound.channel)
-    await gateway.transcript.append(conversation, "person", label(UNREADABLE), UNREADABLE, at=inbound.received_at)
+    await gateway.transcript.append(conversation, "person", label(UNSUPPORTED), UNSUPPORTED, at=inbound.received_at)
     notes = Notes.from_texts(gateway_texts(gateway.settings.content_dir))
     abroad = gateway.whereabouts is not None and await gateway.whereabouts.abroad(conversation)
     await gateway.senders[inbound.channel].send(
