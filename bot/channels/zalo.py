@@ -135,7 +135,7 @@ def parse_event(data: Mapping[str, Any]) -> ZaloEvent | None:
     if not user:
         log.warning("zalo event without a sender name=%s: nobody to answer", name)
         return None
-    msg_id = message_id(message)
+    msg_id = real_msg_id(message)
     dedupe = event_key(name, user, msg_id, timestamp_of(data))
     conversation_id = f"zalo:{user}"
     base: dict[str, Any] = {"channel": "zalo", "conversation_id": conversation_id, "message_id": msg_id or dedupe}
@@ -155,7 +155,7 @@ def parse_event(data: Mapping[str, Any]) -> ZaloEvent | None:
     return ZaloEvent(dedupe, conversation_id, Inbound(**base, attachment=kind, text=text))
 
 
-def message_id(message: Mapping[str, Any]) -> str:
+def real_msg_id(message: Mapping[str, Any]) -> str:
     """The message's own id, "" when it has none that is one (Zalo's console sends the same words every time)."""
     value = message.get("msg_id")
     if isinstance(value, bool) or not isinstance(value, (str, int)):
