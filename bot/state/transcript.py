@@ -34,6 +34,8 @@ KIND_LABELS = {
     "link": "[liên kết]",
     "location": "[vị trí]",
     "button": "[nút]",
+    # A message from a person no channel adapter could read (not "unreadable": a stored value no key opens).
+    "unsupported": "[tin nhắn không đọc được]",
 }
 
 
