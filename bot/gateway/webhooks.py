@@ -18,22 +18,17 @@ from starlette.responses import JSONResponse
 
 from bot.channels import telegram, zalo
 from bot.channels.buttons import code_for
-from bot.channels.notices import UNREADABLE, Notes
 from bot.channels.web import CONVERSATION_ID, FETCHES, MESSAGES, NEW_CONVERSATIONS, WebAccess, bearer, is_local
-from bot.content import gateway_texts
 from bot.gateway import health
 from bot.gateway.inbox import SEEN_TTL_SECONDS
 from bot.gateway.middleware import BodyLimits
 from bot.gateway.parts import Gateway
 from bot.json_body import BadBody, parse_object, read_bytes, read_object
-from bot.messages import Inbound, Location, Outbound
-from bot.privacy import log_id
+from bot.messages import Inbound, Location
 from bot.state import keys
-from bot.state.transcript import label
 
 log = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 10_000
-UNSUPPORTED = "unsupported"  # the transcript's kind for a message no adapter could read
 # A signed Zalo event older than this is refused: its first delivery's dedupe key (SEEN_TTL_SECONDS, counted from
 # when it arrived) covers every replay until then. An hour less, for clocks that disagree; Zalo retries within minutes.
 ZALO_REPLAY_WINDOW_SECONDS = SEEN_TTL_SECONDS - 3600
@@ -95,7 +90,7 @@ async def telegram_webhook(request: Request) -> JSONResponse:
         return JSONResponse({"ok": True, "ignored": True})
     if parsed is not None:
         dedupe, inbound = parsed
-        await receive(gateway, inbound, dedupe)
+        await gateway.receive(inbound, dedupe)
     return JSONResponse({"ok": True})
 
 
@@ -148,33 +143,7 @@ async def apply_zalo_event(gateway: Gateway, event: zalo.ZaloEvent) -> None:
     elif event.following is True:
         await gateway.redis.delete(keys.stopped(event.conversation_id))
     if event.inbound is not None:
-        await receive(gateway, event.inbound, event.dedupe)
-
-
-async def receive(gateway: Gateway, inbound: Inbound, dedupe: str | None) -> None:
-    """A person's message from a platform webhook: queued for the inbox worker, or, when the channel could not read
-    it, answered here."""
-    if inbound.event == UNREADABLE:
-        await answer_unreadable(gateway, inbound, dedupe)
-    else:
-        await gateway.accept(inbound, dedupe)
-
-
-async def answer_unreadable(gateway: Gateway, inbound: Inbound, dedupe: str | None) -> None:
-    """A person wrote and nobody can tell what: never silence. They are told the bot could not read it, with the
-    emergency numbers (the consular line first when the conversation shows them abroad, bot/state/whereabouts.py),
-    and the operators see it in the transcript. Once per update, like any message: a redelivery stays quiet."""
-    conversation = inbound.conversation_id
-    if dedupe and not await gateway.redis.set(keys.seen_update(inbound.channel, dedupe), "1", nx=True,
-                                              ex=SEEN_TTL_SECONDS):
-        return
-    log.warning("unreadable message answered conversation=%s channel=%s",
-                log_id(conversation, gateway.settings.secret_key.reveal()), inbound.channel)
-    await gateway.transcript.append(conversation, "person", label(UNSUPPORTED), UNSUPPORTED, at=inbound.received_at)
-    notes = Notes.from_texts(gateway_texts(gateway.settings.content_dir))
-    abroad = gateway.whereabouts is not None and await gateway.whereabouts.abroad(conversation)
-    await gateway.senders[inbound.channel].send(
-        conversation, Outbound(notes.unreadable_abroad if abroad else notes.unreadable, sensitive=True))
+        await gateway.receive(event.inbound, event.dedupe)
 
 
 def client_host(request: Request) -> str:

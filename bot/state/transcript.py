@@ -21,6 +21,7 @@ from bot.state.sealed import Sealer, Unreadable, process_sealer
 
 Author = Literal["person", "bot", "operator", "system"]
 # How non-text messages appear in the transcript.
+UNSUPPORTED = "unsupported"  # the kind of a message from a person no channel adapter could read
 KIND_LABELS = {
     "photo": "[ảnh]",
     "voice": "[tin nhắn thoại]",
@@ -35,7 +36,7 @@ KIND_LABELS = {
     "location": "[vị trí]",
     "button": "[nút]",
     # A message from a person no channel adapter could read (not "unreadable": a stored value no key opens).
-    "unsupported": "[tin nhắn không đọc được]",
+    UNSUPPORTED: "[tin nhắn không đọc được]",
 }
 
 

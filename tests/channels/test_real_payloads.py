@@ -18,8 +18,8 @@ import pytest
 from bot.channels.notices import Notes
 from bot.channels.zalo import CONSOLE_MSG_ID
 from bot.content import gateway_texts
-from bot.gateway.webhooks import UNSUPPORTED
 from bot.settings import PROJECT_ROOT
+from bot.state.transcript import UNSUPPORTED
 from tests.channels.botapi import FakeBotAPI
 from tests.channels.fakes import FakeRasa, FakeZalo
 from tests.channels.harness import Running
