@@ -19,7 +19,7 @@ from bot.gateway.parts import GatewayOptions
 from bot.messages import Outbound
 from bot.settings import Settings
 from bot.state import keys
-from tests.channels.fakes import FakeRasa
+from harness.rasa import FakeRasa
 from tests.channels.harness import Running, WebChat
 from tests.conftest import make_settings
 from tests.security.state import changed, snapshot
