@@ -59,9 +59,14 @@ class RunningApp:
         console: ConsoleServices = self.app.state.console
         return console
 
-    def client(self) -> httpx.AsyncClient:
-        """A client of its own (its own cookies), closed with the app."""
-        client = httpx.AsyncClient(transport=self.transport, base_url=self.base_url, timeout=10.0)
+    def client(self, peer: tuple[str, int] | None = None) -> httpx.AsyncClient:
+        """A client of its own (its own cookies), closed with the app; over ASGI, `peer` is the address the app
+        sees the request come from."""
+        transport = self.transport
+        if peer is not None:
+            assert isinstance(transport, httpx.ASGITransport), "a real server sees this machine's own address"
+            transport = httpx.ASGITransport(app=self.app, client=peer)
+        client = httpx.AsyncClient(transport=transport, base_url=self.base_url, timeout=10.0)
         self.clients.append(client)
         return client
 

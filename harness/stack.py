@@ -70,7 +70,11 @@ class StackProcess:
     def exited(self) -> str | None:
         """Why waiting for this process is pointless (it has exited, saying this), or None while it runs."""
         code = self.popen.poll()
-        return None if code is None else f"{self.name} exited with code {code}:\n{self.tail()}"
+        if code is None:
+            return None
+        for reader in self._readers:  # its last lines may still be in the pipe
+            reader.join(timeout=5)
+        return f"{self.name} exited with code {code}:\n{self.tail()}"
 
     def wait_answering(self, url: str, timeout: float) -> None:
         """Until a GET of `url` answers 200 (/readyz: until the process is ready)."""
