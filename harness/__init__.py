@@ -10,8 +10,7 @@ and load/ (a support package, not a test package: nothing here is collected by p
 - `servers`: an ASGI app on a real port, in a thread or in this event loop;
 - `wait`: polling a condition until it holds or a deadline passes.
 
-What it may import: `bot` (the harness starts and reaches the product) and third-party libraries. Never `tests`,
-`bench` or `load`, which use it; and nothing in `bot`, `nlu`, `actions` or `evaluation` imports it
-(tests/house/imports.py holds both rules). Zalo's double stays beside the Zalo tests (tests/channels/fakes.py):
-they are its only users.
+What it may import: `bot` (the harness starts and reaches the product) and third-party libraries; never `tests`,
+and not `bench` or `load` either, which use it. Nothing in `bot` imports it. tests/house/imports.py holds the rules
+for `tests` and `bot`. Zalo's one double stays beside the Zalo tests (tests/channels/fakes.py), its only users.
 """
