@@ -1,5 +1,5 @@
 """The test harness: one double for each outside system and one way to start the stack, shared by tests/, bench/
-and load/ (a support package, not a test package: nothing here is collected by pytest or asserts on behaviour).
+and load/ (a support package, not a test package: pytest collects nothing here).
 
 - `botapi`: the Telegram Bot API double, a real HTTP server python-telegram-bot reaches through its `base_url`,
   with Telegram's update payloads (`python -m harness.botapi PORT` runs it in a process of its own);
