@@ -20,8 +20,9 @@ from bot.channels.zalo import CONSOLE_MSG_ID
 from bot.content import gateway_texts
 from bot.settings import PROJECT_ROOT
 from bot.state.transcript import UNSUPPORTED
-from tests.channels.botapi import FakeBotAPI
-from tests.channels.fakes import FakeRasa, FakeZalo
+from harness.botapi import FakeBotAPI
+from harness.rasa import FakeRasa
+from tests.channels.fakes import FakeZalo
 from tests.channels.harness import Running
 from tests.channels.test_zalo import deliver, now_ms
 

@@ -13,8 +13,8 @@ from bot.cli import main
 from bot.cli.telegram import poll_updates, set_webhook
 from bot.gateway.parts import Gateway, GatewayOptions
 from bot.settings import Settings
-from tests.channels.botapi import FakeBotAPI, text_update
-from tests.channels.fakes import FakeRasa
+from harness.botapi import FakeBotAPI, text_update
+from harness.rasa import FakeRasa
 from tests.channels.harness import WEBHOOK_SECRET
 from tests.conftest import make_settings
 

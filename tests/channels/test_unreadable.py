@@ -12,8 +12,9 @@ from bot.channels import zalo
 from bot.channels.notices import Notes
 from bot.content import gateway_texts
 from bot.settings import PROJECT_ROOT
-from tests.channels.botapi import FakeBotAPI, message_update, text_update
-from tests.channels.fakes import FakeRasa, FakeZalo
+from harness.botapi import FakeBotAPI, message_update, text_update
+from harness.rasa import FakeRasa
+from tests.channels.fakes import FakeZalo
 from tests.channels.harness import Running
 from tests.channels.test_zalo import CONVERSATION as ZALO_CONVERSATION
 from tests.channels.test_zalo import deliver, event
