@@ -15,8 +15,8 @@ from typing import Any, Generic, TypeVar
 
 import yaml
 
-# The deployment's language folder, named once for every process (bot/settings.py reads the same variable); the
-# folder beside the project when it is not set.
+# The deployment's language folder: the variable bot/settings.py reads for every other process (nlu/ may not import
+# it; tests/nlu/test_tables.py keeps the two readings equal), and the folder beside the project when it is not set.
 CONTENT_DIR_VARIABLE = "CAUNOI_CONTENT_DIR"
 PROJECT_CONTENT_DIR = Path(__file__).resolve().parents[2] / "content" / "vi"
 
@@ -111,7 +111,8 @@ class Reader(Generic[T]):
     def documents(self, content_dir: Path) -> dict[str, Any]:
         """The files as parsed, checked; TableError listing every problem."""
         documents, problems = self._documents(content_dir)
-        _, problems = (None, problems) if problems else self.parse(documents, content_dir)
+        if not problems:
+            _, problems = self.parse(documents, content_dir)
         if problems:
             raise TableError("\n".join(map(str, problems)))
         return documents
