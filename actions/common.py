@@ -14,25 +14,25 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.content import Content, load_content
+from bot.content.models import Dialogue
 from bot.messages import Location
 from bot.settings import get_settings
 from bot.state import store
 from bot.state.campaigns import CampaignStore, today
-from nlu import tables
 from nlu.conversation import ConversationRisk
 
 log = logging.getLogger(__name__)
 CAMPAIGN_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-@functools.lru_cache(maxsize=1)
-def dialogue() -> dict[str, Any]:
-    return tables.dialogue()
+def dialogue() -> Dialogue:
+    """What the actions say and weigh beyond whole responses (content/vi/dialogue.yml), loaded with the content."""
+    return content().dialogue
 
 
 @functools.lru_cache(maxsize=1)
 def conversation_risk() -> ConversationRisk:
-    return ConversationRisk(tables.triage_rules(), tables.teencode())
+    return ConversationRisk(content().triage, content().teencode)
 
 
 _redis: redis.asyncio.Redis | None = None
@@ -89,6 +89,9 @@ def latest_intent(tracker: Tracker) -> str:
 
 # The intent of a report about someone else: the places it names are theirs, not the writer's.
 REPORT_INTENT = "report_suspected_trafficking"
+JOB_FORM = "job_offer_form"
+# A country named under these intents is someone else's or a job's, not where the person is.
+ELSEWHERE_INTENTS = frozenset({REPORT_INTENT, "check_job_offer"})
 
 
 def latest_entity(tracker: Tracker, entity: str) -> str | None:
@@ -119,26 +122,35 @@ def stored_location(tracker: Tracker) -> Location | None:
 
 
 def own_country(tracker: Tracker) -> str | None:
-    """The country the person said they are in: the latest one named, except in a report about someone else ("em
-    gái tôi sang Trung Quốc…" puts the sister in China, not the mother who writes). With no country in what was
-    said, the slot (set some other way)."""
-    reported = False
-    said = [tracker.latest_message, *(event.get("parse_data") or {} for event in reversed(tracker.events)
-                                      if event.get("event") == "user")]
-    for parse in said:
+    """The country the person said they are in: the latest one named, except where it is someone else's or a job's
+    ("em gái tôi sang Trung Quốc…" puts the sister in China, not the mother who writes; "việc ở Campuchia lương cao"
+    and the job check's "Việc ở nước nào?" put the job there, not the person who asks). With no country in what was
+    said, the slot (set some other way), unless the country named was one of those."""
+    elsewhere = False
+    for parse, about_elsewhere in person_said(tracker):
         countries = [e.get("value") for e in parse.get("entities") or [] if e.get("entity") == "country"]
         if not countries:
             continue
-        if (parse.get("intent") or {}).get("name") != REPORT_INTENT:
+        if not about_elsewhere:
             return str(countries[-1])
-        reported = True
+        elsewhere = True
     slot = tracker.get_slot("country")
-    return None if reported or not slot else str(slot)
+    return None if elsewhere or not slot else str(slot)
 
 
-def placed(response: str, where: str) -> str:
-    """The variant of a response for where the person is (whereabouts): `_abroad`, `_vietnam` or `_unknown`."""
-    return f"{response}_{where if where in ('abroad', 'vietnam') else 'unknown'}"
+def person_said(tracker: Tracker) -> list[tuple[dict[str, Any], bool]]:
+    """What the person said, newest first: each parse, and whether it is about someone else or a job offer (a
+    report, a job check's first message, an answer while the job check's form was open)."""
+    loop: str | None = None
+    turns: list[tuple[dict[str, Any], str | None]] = []
+    for event in tracker.events:
+        if event.get("event") == "active_loop":
+            loop = event.get("name")
+        elif event.get("event") == "user":
+            turns.append((event.get("parse_data") or {}, loop))
+    turns.append((tracker.latest_message, (tracker.active_loop or {}).get("name")))  # again if in events: harmless
+    return [(parse, (parse.get("intent") or {}).get("name") in ELSEWHERE_INTENTS or active == JOB_FORM)
+            for parse, active in reversed(turns)]
 
 
 def whereabouts(tracker: Tracker) -> tuple[str, str | None]:

@@ -127,6 +127,9 @@ class Settings:
     rasa_timeout_seconds: float
     log_level: str
     zalo_app_secret: Secret = field(default_factory=lambda: Secret(""))
+    # CAUNOI_ZALO_CHOICES: how Zalo shows a message's options: "buttons" (tapped, bot/channels/zalo.py) or
+    # "numbers" (a numbered list answered with a number, for an OA where buttons are refused).
+    zalo_choices: str = "buttons"
     telegram_protect_safety: bool = True
     retention_days: int = 30
     # Days a conversation is kept after a handoff closed with one of these outcomes (others: retention_days).
@@ -368,6 +371,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> Settings:
         rasa_timeout_seconds=_float(env, "CAUNOI_RASA_TIMEOUT", 10.0),
         log_level=_choice(env, "CAUNOI_LOG_LEVEL", "info", ("debug", "info", "warning", "error", "critical")).upper(),
         zalo_app_secret=Secret(env.get("CAUNOI_ZALO_APP_SECRET", "")),
+        zalo_choices=_choice(env, "CAUNOI_ZALO_CHOICES", "buttons", ("buttons", "numbers")),
         telegram_protect_safety=_bool(env, "CAUNOI_TELEGRAM_PROTECT_SAFETY", True),
         retention_days=_int(env, "CAUNOI_RETENTION_DAYS", 30, 1, 3650),
         retention_by_outcome=_retention_by_outcome(env),

@@ -54,8 +54,9 @@ class Transport(Protocol):
     # Whether the platform tells the gateway that a person left (Zalo's unfollow event). Only then does a send first
     # look for the conversation's "stopped" mark; elsewhere that would be a Redis round trip before every reply.
     unfollows: bool
-    # Whether buttons travel as numbered options that a bare number in the next message picks (Zalo). Only then does
-    # a typed message first end the offer (a Redis round trip before the turn can go to Rasa).
+    # Whether a choice comes back as a message the person sends (Zalo: a bare number answering numbered options, or
+    # a tapped button's code). Only then is a typed message first read for one, which also ends any offer (a Redis
+    # round trip before the turn can go to Rasa).
     numbered_choices: bool
 
     def parts(self, message: Outbound) -> list[Outbound]: ...

@@ -1,10 +1,19 @@
 """Zalo Official Account: verifying and reading webhook events, posting customer-service messages.
 
-Buttons: the OA API's button templates are not documented anywhere we could verify, so options are sent as a
-numbered list under the text and a bare number in the person's next message picks one (bot/channels/buttons.py).
-Location:
-Zalo has no "send location" button for an OA, so a location request adds a short how-to to the text.
-Message text is cut at 2000 characters (the commonly cited limit for a CS message; unverified).
+Buttons (CAUNOI_ZALO_CHOICES=buttons, the default): a message with options is a customer-service message with a
+button attachment, `message.attachment = {"type": "template", "payload": {"buttons": [...]}}` beside its text, each
+option an `oa.query.hide` button whose payload is the option's short code (bot/channels/buttons.py). A tap makes
+Zalo send that payload to the OA as a `user_send_text` message from the person, hidden from the chat on their phone
+(nothing of their choices stays on screen, as with Telegram's inline keyboards); the dispatcher maps it back with
+`ButtonMap.take`. At most MAX_BUTTONS a message; more go on follow-up messages. Where each shape was checked:
+README.md ("Zalo message types") and tests/channels/fixtures/zalo_shapes.json.
+Numbers (CAUNOI_ZALO_CHOICES=numbers): options are a numbered list under the text and a bare number in the person's
+next message picks one, for an OA where the button attachment is refused. Should Zalo refuse a button message all
+the same (-201, -233), its options go out again as numbers at once, and so does every later message of that
+process: the person never loses a message to the shape of its buttons.
+Location: no OA button or template asks for a location (none among the documented button types), so a location
+request adds a short how-to to the text.
+Message text is cut at 2000 characters (the documented limit of a CS message's text, buttons or not).
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ import hashlib
 import hmac
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +30,7 @@ import httpx
 
 from bot.channels.base import PermanentFailure, RetryLater, TemporaryFailure, Undeliverable
 from bot.channels.buttons import ButtonMap
-from bot.channels.notices import Notes
+from bot.channels.notices import UNREADABLE, Notes
 from bot.channels.splitting import split_text
 from bot.channels.zalo_auth import TokenUnavailable, ZaloTokens
 from bot.messages import Inbound, Location, Outbound
@@ -29,15 +38,32 @@ from bot.settings import Secret
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 2000
+# Buttons on one message: no limit is documented; Zalo's own examples show five, and an integration notes "Zalo
+# limit: 5 buttons" (README.md). A title is cut at 100 characters (the documented limit for query buttons).
+MAX_BUTTONS = 5
+MAX_BUTTON_TITLE = 100
+CHOICES = ("buttons", "numbers")  # CAUNOI_ZALO_CHOICES
+# The reply window (channels.md, from Zalo's OA help centre): within 48 h of the person's last message the OA may
+# reply, 8 replies free; later, Zalo refuses with -305. The console shows it and refuses late replies.
+REPLY_WINDOW_SECONDS = 48 * 3600
+FREE_REPLIES = 8
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 TOKEN_EXPIRED = -216
 RATE_LIMITED = -32
+# "<field> is invalid!", "message type is invalid or not support": the OA's plan or Zalo refusing the button
+# attachment itself. The options then go out again as numbers (and from then on, in this process).
+BUTTONS_REFUSED = (-201, -233)
 CANNOT_REPLY = {-213: "the person does not follow the OA", -230: "no interaction in the last 7 days",
                 -305: "the 48-hour reply window is closed", -311: "out of message quota", -211: "out of quota"}
 ATTACHMENT_EVENTS = {"user_send_image": "photo", "user_send_sticker": "sticker", "user_send_file": "file",
                      "user_send_audio": "voice", "user_send_video": "video", "user_send_link": "link",
                      "user_send_gif": "gif", "user_send_business_card": "contact"}
 DELETE_COMMANDS = ("/xoa", "/xóa")
+# The `msg_id` of every event Zalo's developer console sends with "test webhook" (text "This is testing message",
+# the same sender each time): not an id. Keyed on it, every test after the first was dropped as a redelivery for 48
+# hours and a deployer testing the OA saw a dead bot; such events are told apart by their timestamp (`event_key`).
+CONSOLE_MSG_ID = "This is message id"
+_EVENT_NAME = re.compile(r"[a-z_]{1,40}")
 
 
 def verify_signature(raw_body: bytes, header: str | None, app_id: str, oa_secret: Secret, timestamp: str) -> bool:
@@ -105,41 +131,76 @@ class ZaloEvent:
 
 
 def parse_event(data: Mapping[str, Any]) -> ZaloEvent | None:
-    """The event as the gateway handles it; None for events it ignores (seen/received receipts, the OA's own)."""
+    """The event as the gateway handles it; None for events it ignores (seen/received receipts, the OA's own).
+
+    A person's message that cannot be read (no text in a text event) comes back as an `unreadable` event, which the
+    webhook answers with the emergency numbers; one without a sender cannot be answered and is only logged."""
     name = str(data.get("event_name") or "")
     if name in ("follow", "unfollow"):
         user = _id(data.get("follower")) or _id(data.get("sender"))
         if not user:
             return None
         conversation_id = f"zalo:{user}"
-        dedupe = f"{name}:{user}:{timestamp_of(data)}"
+        dedupe = event_key(name, user, "", timestamp_of(data))
         if name == "unfollow":
             return ZaloEvent(dedupe, conversation_id, following=False)
         greet = Inbound(channel="zalo", conversation_id=conversation_id, message_id=dedupe, text="[follow]",
                         intent="/greet")
         return ZaloEvent(dedupe, conversation_id, greet, following=True)
     if not name.startswith("user_send_"):
+        log.debug("zalo event ignored name=%s", name if _EVENT_NAME.fullmatch(name) else "other")
         return None
     user = _id(data.get("sender"))
     message = data.get("message") if isinstance(data.get("message"), dict) else {}
     assert isinstance(message, dict)
     if not user:
+        log.warning("zalo event without a sender name=%s: nobody to answer", name)
         return None
-    msg_id = str(message.get("msg_id") or "") or f"{name}:{user}:{timestamp_of(data)}"
+    msg_id = real_msg_id(message)
+    dedupe = event_key(name, user, msg_id, timestamp_of(data))
     conversation_id = f"zalo:{user}"
-    base: dict[str, Any] = {"channel": "zalo", "conversation_id": conversation_id, "message_id": msg_id}
+    base: dict[str, Any] = {"channel": "zalo", "conversation_id": conversation_id, "message_id": msg_id or dedupe}
     text = message.get("text") if isinstance(message.get("text"), str) else ""
     assert isinstance(text, str)
     if name == "user_send_text":
+        if not isinstance(message.get("text"), str):
+            return ZaloEvent(dedupe, conversation_id, Inbound(**base, event=UNREADABLE))
         if text.strip().lower() in DELETE_COMMANDS:
-            return ZaloEvent(msg_id, conversation_id, Inbound(**base, text=text.strip(), intent="/delete_my_data"))
-        return ZaloEvent(msg_id, conversation_id, Inbound(**base, text=text))
+            return ZaloEvent(dedupe, conversation_id, Inbound(**base, text=text.strip(), intent="/delete_my_data"))
+        return ZaloEvent(dedupe, conversation_id, Inbound(**base, text=text))
     if name == "user_send_location":
         location = find_location(message.get("attachments") or message)
         inbound = Inbound(**base, location=location) if location else Inbound(**base, event="location_unreadable")
-        return ZaloEvent(msg_id, conversation_id, inbound)
+        return ZaloEvent(dedupe, conversation_id, inbound)
     kind = ATTACHMENT_EVENTS.get(name, "file")
-    return ZaloEvent(msg_id, conversation_id, Inbound(**base, attachment=kind, text=text))
+    return ZaloEvent(dedupe, conversation_id, Inbound(**base, attachment=kind, text=text))
+
+
+def real_msg_id(message: Mapping[str, Any]) -> str:
+    """The message's own id, "" when it has none that is one (Zalo's console sends the same words every time)."""
+    value = message.get("msg_id")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return ""
+    value = str(value).strip()
+    return "" if value == CONSOLE_MSG_ID else value
+
+
+def event_key(name: str, user: str, msg_id: str, timestamp: str) -> str:
+    """What tells one event from another, for dedupe. A real `msg_id` names the message, so a redelivery has the same
+    key whatever else it carries; without one (the console's test events, an event that has no id) the event's
+    millisecond timestamp, which its signature covers, tells two events of one person apart."""
+    return f"{name}:{user}:{msg_id or timestamp}"
+
+
+def unreadable_event(data: Mapping[str, Any]) -> ZaloEvent | None:
+    """For an event the parser failed on: the sender, if one can be found, to be told their message was not read."""
+    user = _id(data.get("sender"))
+    name = str(data.get("event_name") or "")
+    if not user or not name.startswith("user_send_"):
+        return None
+    dedupe = event_key(name, user, "", timestamp_of(data))
+    return ZaloEvent(dedupe, f"zalo:{user}", Inbound(channel="zalo", conversation_id=f"zalo:{user}",
+                                                     message_id=dedupe, event=UNREADABLE))
 
 
 def _id(node: Any) -> str:
@@ -191,20 +252,56 @@ def _location(latitude: Any, longitude: Any) -> Location | None:
     return None
 
 
+def message_body(user_id: str, text: str, buttons: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+    """The JSON of one customer-service message: its text and, when given, (title, code) buttons that send the code
+    back hidden (`oa.query.hide`)."""
+    message: dict[str, Any] = {"text": text}
+    if buttons:
+        message["attachment"] = {"type": "template", "payload": {"buttons": [
+            {"title": _title(title), "type": "oa.query.hide", "payload": code} for title, code in buttons]}}
+    return {"recipient": {"user_id": user_id}, "message": message}
+
+
+def _title(title: str) -> str:
+    title = title.strip()
+    return title if len(title) <= MAX_BUTTON_TITLE else title[: MAX_BUTTON_TITLE - 1].rstrip() + "…"
+
+
 class ZaloTransport:
     channel = "zalo"
     unfollows = True
+    # Choices come back as messages the person sends, in both modes: a bare number, or a button's code.
     numbered_choices = True
 
-    def __init__(self, http: httpx.AsyncClient, api_url: str, tokens: ZaloTokens, buttons: ButtonMap, notes: Notes):
+    def __init__(self, http: httpx.AsyncClient, api_url: str, tokens: ZaloTokens, buttons: ButtonMap, notes: Notes,
+                 choices: str = "buttons"):
+        if choices not in CHOICES:
+            raise ValueError(f"choices must be one of {', '.join(CHOICES)}")
         self._http = http
         self._url = f"{api_url}/v3.0/oa/message/cs"
         self._tokens = tokens
         self._buttons = buttons
         self._notes = notes
+        self._numbered = choices == "numbers"
+        self._refused = False  # Zalo refused a button message: options go out numbered from then on
 
     def parts(self, message: Outbound) -> list[Outbound]:
-        """The text with its numbered options and location how-to, in pieces; the options ride on the last one."""
+        """The text (with the location how-to) in pieces; the options ride on the last one, as buttons (five to a
+        message, more on follow-ups) or as a numbered list in the text."""
+        if self._numbered:
+            return self._numbered_parts(message)
+        blocks = [message.text] if message.text else []
+        if message.request_location:
+            blocks.append(self._notes.location_hint_zalo)
+        text = "\n\n".join(blocks) or ("👇" if message.buttons else "")
+        pieces = [Outbound(piece, sensitive=message.sensitive) for piece in split_text(text, MAX_TEXT)]
+        groups = [message.buttons[start:start + MAX_BUTTONS] for start in range(0, len(message.buttons), MAX_BUTTONS)]
+        if groups:
+            pieces[-1] = Outbound(pieces[-1].text, groups[0], sensitive=message.sensitive)
+            pieces += [Outbound(self._notes.more_choices, group, sensitive=message.sensitive) for group in groups[1:]]
+        return pieces
+
+    def _numbered_parts(self, message: Outbound) -> list[Outbound]:
         blocks = [message.text] if message.text else []
         if message.buttons:
             blocks.append("\n".join(f"{number}. {button.title}" for number, button in enumerate(message.buttons, 1)))
@@ -216,15 +313,31 @@ class ZaloTransport:
         return pieces
 
     async def post(self, conversation_id: str, part: Outbound) -> None:
-        body = {"recipient": {"user_id": conversation_id.removeprefix("zalo:")}, "message": {"text": part.text}}
-        token = await self._token()
-        error = await self._post(body, token)
-        if error == TOKEN_EXPIRED:
-            token = await self._token(stale=token)
-            error = await self._post(body, token)
+        user_id = conversation_id.removeprefix("zalo:")
+        if part.buttons and not self._numbered and not self._refused:
+            codes = await self._buttons.codes(conversation_id, part.buttons)
+            body = message_body(user_id, part.text, [(b.title, code) for b, code in zip(part.buttons, codes,
+                                                                                         strict=True)])
+            error = await self._send(body)
+            if error not in BUTTONS_REFUSED:
+                return self._raise_for(error)
+            log.warning("zalo refused the buttons (error %s): options go out as numbers from now on", error)
+            self._refused = True
+        if part.buttons and not self._numbered:  # button parts, Zalo refusing buttons: their options numbered
+            # A "Hoặc chọn:" part continues the numbers of the part before it (the same message's options).
+            first = await self._buttons.offer(conversation_id, part.buttons,
+                                              extend=part.text == self._notes.more_choices)
+            error = await self._send(message_body(user_id, self._with_numbers(part, first)))
+            return self._raise_for(error)
+        error = await self._send(message_body(user_id, part.text))
+        if error == 0 and part.buttons:  # numbered parts: the list is in the text
+            await self._buttons.offer(conversation_id, part.buttons)
+        return self._raise_for(error)
+
+    @staticmethod
+    def _raise_for(error: int) -> None:
+        """Nothing for 0 (sent); else the `DeliveryError` for Zalo's error code."""
         if error == 0:
-            if part.buttons:
-                await self._buttons.offer(conversation_id, part.buttons)
             return
         if error == RATE_LIMITED:
             raise RetryLater("zalo -32 rate limited")
@@ -233,6 +346,23 @@ class ZaloTransport:
         if error == TOKEN_EXPIRED:
             raise TemporaryFailure("zalo -216: access token rejected after a refresh")
         raise PermanentFailure(f"zalo error {error}")
+
+    def _with_numbers(self, part: Outbound, first: int) -> str:
+        """A button part as text with its options numbered from `first`; the text is cut when all would not fit."""
+        options = "\n".join(f"{number}. {button.title}" for number, button in enumerate(part.buttons, first))
+        tail = f"{options}\n\n{self._notes.choose_by_number}"
+        room = MAX_TEXT - len(tail) - 2
+        text = part.text if len(part.text) <= room else part.text[: room - 1].rstrip() + "…"
+        return f"{text}\n\n{tail}"
+
+    async def _send(self, body: dict[str, Any]) -> int:
+        """Posts with the current token, once more with a fresh one when Zalo says it expired; Zalo's error code."""
+        token = await self._token()
+        error = await self._post(body, token)
+        if error == TOKEN_EXPIRED:
+            token = await self._token(stale=token)
+            error = await self._post(body, token)
+        return error
 
     async def _token(self, stale: str | None = None) -> str:
         try:

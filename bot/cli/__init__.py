@@ -14,6 +14,9 @@ Usage:
     caunoi audit export        the console's audit log as JSON lines
     caunoi campaign ACTION     outreach campaigns: create, list, disable, link, qr CODE -o FILE, stats [--csv]
     caunoi keys ACTION         keys for message texts at rest: new, rotate [--check]
+
+One module per command, named after it (`keys.py` is `caunoi keys`), and the local supervisor `caunoi run` uses.
+The top of the house: may import every room of `bot`; nothing in `bot` imports the CLI.
 """
 
 from __future__ import annotations

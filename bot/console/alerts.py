@@ -1,11 +1,12 @@
 """The periodic sweep over the queue: notices to people who wait, and alerts about high-risk conversations.
 
 Every gateway worker sweeps; each notice and alert is claimed with HSETNX on the conversation's `notices` hash
-before it is sent, so exactly one worker sends it. A person waiting is told once when no operator is online (with
-111 and the consular line, that first when they are abroad) and once when the wait passes
-CAUNOI_WAIT_NOTICE_MINUTES. A high-risk conversation alerts the on-call Telegram chat at once (consoles already rang
-on the queue event) and again, consoles too, every CAUNOI_HIGH_RISK_REALERT_MINUTES while nobody claims it.
-On-call alerts carry the risk level, the waiting time and a console link: no content, no id.
+before it is sent, so exactly one worker sends it. A person waiting on Zalo is first told, once, that an answer can
+reach them only within 48 hours of their last message (bot/console/window.py). A person waiting is told once when
+no operator is online (with 111 and the consular line, that first when they are abroad) and once when the wait
+passes CAUNOI_WAIT_NOTICE_MINUTES. A high-risk conversation alerts the on-call Telegram chat at once (consoles
+already rang on the queue event) and again, consoles too, every CAUNOI_HIGH_RISK_REALERT_MINUTES while nobody
+claims it. On-call alerts carry the risk level, the waiting time and a console link: no content, no id.
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ from telegram.error import TelegramError
 from bot.console.audit import AuditLog
 from bot.console.clock import Clock
 from bot.console.events import Presence, publish
-from bot.console.handoff import Handoffs
+from bot.console.handoff import NOTICES_TTL_SECONDS, Handoffs
+from bot.console.window import has_window
 from bot.content.console import ConsoleTexts
 from bot.settings import ConsoleSettings
 from bot.state import keys
 from bot.state.queue import Case, HandoffQueue
 
 log = logging.getLogger(__name__)
-NOTICES_TTL_SECONDS = 2 * 24 * 3600
 # Let the escalation's own answer (the place in the queue) arrive first.
 NOTICE_GRACE_SECONDS = 15.0
 
@@ -77,6 +78,9 @@ class Sweeper:
         waited = max(0.0, self._clock() - case.enqueued_at)
         if waited < NOTICE_GRACE_SECONDS:
             pass
+        elif has_window(case.conversation_id) and await self._queue.mode(case.conversation_id) == "waiting" \
+                and await self._handoffs.window_notice(case.conversation_id):
+            pass  # one notice a sweep: the others follow on the next ones
         elif nobody_online and await self._first(case, "nobody_online"):
             await self._tell(case, "nobody_online")
         elif waited >= self._wait_notice and await self._first(case, "long_wait"):

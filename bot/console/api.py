@@ -6,6 +6,7 @@ raise `ApiError` and become `{"error": reason}` with a 4xx status.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ from bot.console.location import whereabouts
 from bot.console.operators import PASSWORD_MAX, USERNAME, Operator
 from bot.console.services import ConsoleServices
 from bot.console.sessions import Session
+from bot.console.window import ReplyWindow, has_window, reply_window, window_of
 from bot.state import keys
 from bot.state.queue import Case, Transition
 
@@ -54,6 +56,25 @@ def case_json(case: Case, place: int | None = None) -> dict[str, Any]:
     return {"id": case.conversation_id, "channel": case.channel, "risk": case.risk, "reasons": list(case.reasons),
             "waiting_since": iso(case.enqueued_at), "campaign": case.campaign or None, "summary": case.summary,
             "place": place, "operator": case.operator or None, "claimed_at": iso(case.claimed_at)}
+
+
+def window_json(ctx: Context, window: ReplyWindow | None) -> dict[str, Any] | None:
+    """Zalo's reply window as the console shows it (bot/console/window.py); None before the person wrote."""
+    return window.json(ctx.services.options.clock()) if window else None
+
+
+async def read_window_json(ctx: Context, conversation_id: str) -> dict[str, Any] | None:
+    """The conversation's Zalo reply window, read from its transcript; None on other channels."""
+    if not has_window(conversation_id):
+        return None
+    return window_json(ctx, await reply_window(ctx.services.gateway.transcript, conversation_id))
+
+
+async def cases_json(ctx: Context, cases: list[Case], numbered: bool) -> list[dict[str, Any]]:
+    """The queue's cases, each with its Zalo reply window (read for the Zalo ones only, all at once)."""
+    windows = await asyncio.gather(*(read_window_json(ctx, case.conversation_id) for case in cases))
+    return [{**case_json(case, place if numbered else None), "reply_window": window}
+            for place, (case, window) in enumerate(zip(cases, windows, strict=True), start=1)]
 
 
 def operator_json(operator: Operator) -> dict[str, Any]:
@@ -110,8 +131,8 @@ async def queue(request: Request, ctx: Context) -> Response:
     handoff_queue = ctx.services.gateway.queue
     waiting = await handoff_queue.waiting()
     held = await handoff_queue.held()
-    return ok({"waiting": [case_json(case, place) for place, case in enumerate(waiting, start=1)],
-               "held": [case_json(case) for case in held]})
+    return ok({"waiting": await cases_json(ctx, waiting, numbered=True),
+               "held": await cases_json(ctx, held, numbered=False)})
 
 
 def transcript_json(entry: dict[str, Any]) -> dict[str, Any]:
@@ -144,6 +165,7 @@ async def conversation(request: Request, ctx: Context) -> Response:
         "operator": operator_json(holder) if holder else ({"username": holder_name} if holder_name else None),
         "mine": holder_name == ctx.operator.username,
         "location": whereabouts(transcript, slots, services.content.directory),
+        "reply_window": window_json(ctx, window_of(transcript)) if has_window(cid) else None,
         "transcript": [transcript_json(entry) for entry in transcript],
         "notes": [{**note, "at": iso(note.get("at"))} for note in notes],
         "history": [{**item, "closed_at": iso(item.get("closed_at")), "enqueued_at": iso(item.get("enqueued_at")),
@@ -172,6 +194,10 @@ async def claim(request: Request, ctx: Context) -> Response:
 async def send_message(request: Request, ctx: Context) -> Response:
     cid = conversation_id(request)
     text = text_field(await json_body(request), "text", MESSAGE_MAX_CHARS)
+    if has_window(cid) and await ctx.services.gateway.queue.holder(cid) == ctx.operator.username:
+        window = await reply_window(ctx.services.gateway.transcript, cid)
+        if window is not None and not window.open(ctx.services.options.clock()):
+            raise ApiError(409, window.refusal())  # Zalo would refuse it (-305): say so now, send nothing
     delivered = await ctx.services.handoffs.reply(cid, ctx.operator, text)
     if delivered is None:
         raise ApiError(409, "you do not hold this conversation")

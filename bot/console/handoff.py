@@ -19,6 +19,7 @@ from bot.console.events import publish
 from bot.console.notes import CaseNotes
 from bot.console.operators import Operator
 from bot.console.rasa import RasaTracker
+from bot.console.window import has_window
 from bot.content.console import ConsoleTexts
 from bot.messages import Outbound
 from bot.privacy import log_id
@@ -32,6 +33,8 @@ from bot.state.whereabouts import Whereabouts
 log = logging.getLogger(__name__)
 OUTCOMES = ("referred", "informed", "no_response", "false_alarm")
 OUTCOME_DAYS_KEPT = 400
+NOTICES_TTL_SECONDS = 2 * 24 * 3600  # the `notices` hash of one wait (bot/console/alerts.py claims its notices there)
+WINDOW_NOTICE = "zalo_window"
 
 
 class ConversationSender(Protocol):
@@ -64,7 +67,24 @@ class Handoffs:
         if transition.ok:
             await self._audit.record(operator.username, "claim", conversation_id)
             await self.tell(conversation_id, self.joined(operator))
+            await self.window_notice(conversation_id)  # claimed before the sweep told them
         return transition
+
+    async def window_notice(self, conversation_id: str) -> bool:
+        """Zalo only, once per handoff: an answer reaches the person only within 48 hours of their last message
+        (bot/console/window.py). Claimed on the conversation's `notices` hash, which a close or withdrawal clears,
+        so the sweep and a claim never both send it. True when sent."""
+        if not has_window(conversation_id):
+            return False
+        key = keys.notices(conversation_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hsetnx(key, WINDOW_NOTICE, f"{self._clock():.3f}")
+            pipe.expire(key, NOTICES_TTL_SECONDS)
+            first, _ = await pipe.execute()
+        if not first:
+            return False
+        await self._audit.record("system", "notice", conversation_id, notice=WINDOW_NOTICE)
+        return await self.tell(conversation_id, self._texts.zalo_window)
 
     async def _overridden(self, conversation_id: str, actor: Operator) -> str | None:
         """Who holds the conversation when a supervisor is about to act on it for them (the audit log names them)."""

@@ -12,9 +12,9 @@ from typing import Any
 
 import yaml
 
-from bot.content.files import parse_yaml
 from bot.content.loader import ContentError
 from bot.content.models import Problem
+from nlu.tables import parse_yaml
 
 CANNED_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,47}")
 CANNED_TEXT_LIMIT = 2000
@@ -31,6 +31,7 @@ class ConsoleTexts:
     withdrawn: str
     oncall_alert: str
     oncall_realert: str
+    zalo_window: str  # Zalo only, as a handoff starts: an answer can reach them only within 48 h of their last message
     # The texts with numbers, for a conversation that shows the person is abroad: the consular line first.
     closed_abroad: str
     long_wait_abroad: str

@@ -21,9 +21,10 @@ from typing import Any
 import redis.asyncio
 
 from bot.channels.base import Acknowledges, CleansChat, ShowsTyping
-from bot.channels.buttons import ButtonMap
+from bot.channels.buttons import ButtonMap, is_code
 from bot.channels.notices import Notes
 from bot.channels.splitting import join_replies
+from bot.content import load_content
 from bot.content.console import console_texts
 from bot.gateway.delivery import Delivery
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable, Turn
@@ -36,7 +37,6 @@ from bot.state.erase import erase
 from bot.state.queue import RISK_ORDER, Case, HandoffQueue, Mode
 from bot.state.transcript import Transcript, label
 from bot.state.whereabouts import Whereabouts
-from nlu import tables
 from nlu.conversation import ConversationRisk
 from nlu.guard import clean_typed_text
 from nlu.phrases import PhraseIndex, Syllables
@@ -74,8 +74,9 @@ class Withdrawal:
     """"thôi không cần nữa" while waiting: the person leaves the queue (phrases in content/vi/dialogue.yml)."""
 
     def __init__(self, content_dir: Path):
-        self._index: PhraseIndex[bool] = PhraseIndex((p, True, False) for p in tables.dialogue(content_dir)["withdraw"])
-        self._table = Table.build(**tables.teencode(content_dir))
+        content = load_content(content_dir)
+        self._index: PhraseIndex[bool] = PhraseIndex((p, True, False) for p in content.dialogue.withdraw)
+        self._table = Table.build(content.teencode.words, content.teencode.keep_doubles)
         self.reply = console_texts(content_dir).withdrawn
 
     def asked(self, text: str) -> bool:
@@ -91,7 +92,8 @@ def withdrawal(content_dir: Path) -> Withdrawal:
 def risk_reader(content_dir: Path) -> ConversationRisk:
     """nlu's triage on raw text, without Rasa (danger while waiting, the degraded path); one per content folder and
     process: building the phrase index takes most of a second."""
-    return ConversationRisk(tables.triage_rules(content_dir), tables.teencode(content_dir))
+    content = load_content(content_dir)
+    return ConversationRisk(content.triage, content.teencode)
 
 
 class Dispatcher:
@@ -149,7 +151,8 @@ class Dispatcher:
                 await self._transcript.append(conversation, "person", label("button", "(nút cũ)"), "button")
                 await sender.send(conversation, Outbound(self._notes.button_expired))
                 return
-        # Any typed message ends an offer of numbered choices, whoever holds the conversation.
+        # Any typed message ends an offer of numbered choices, whoever holds the conversation; on Zalo a tapped
+        # button comes back as a typed message too (its code), and is read here.
         choosing = sender.transport.numbered_choices and button is None and not inbound.intent \
             and inbound.location is None
         # Who holds the conversation, read as the turn starts: an operator's claim a moment later is the next turn's.
@@ -162,8 +165,10 @@ class Dispatcher:
         # The person's message goes into the transcript while Rasa works on it: the inbox keeps the message until
         # the turn is over (nothing is lost), and it is recorded before anything is sent back (the operator reads
         # the conversation in order). Started only now, the recording runs once the request to Rasa has left.
+        # A tapped Zalo button is recorded as the button it is; a typed number stays what the person typed.
+        tapped = taken if taken is not None and is_code(inbound.text) else None
         recorded = asyncio.ensure_future(asyncio.gather(self._received(inbound, sender),
-                                                        self._record(inbound, button)))
+                                                        self._record(inbound, button or tapped)))
         try:
             await self._respond(inbound, sender, button or taken, mode, recorded)
         except BaseException:

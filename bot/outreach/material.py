@@ -4,15 +4,17 @@ QR code. One place for each, used by `caunoi campaign link|qr` and by the consol
 Telegram: `https://t.me/<bot>?start=CODE` opens the bot and sends `/start CODE` (channels.md: payload <= 64 chars
 of A-Za-z0-9_-, which is exactly a campaign code).
 
-Zalo: what was checked (November 2026, in the references we could reach: channels.md, third-party SDK docs and
-examples of the OA webhook, Zalo's OA help pages): `user_send_text` events carry no field for a link or QR parameter;
-`follow` events carry a `source` field (our recorded fixture has "testing_webhook"), but no source we found says what
-values it takes for a real follow, or that a value of ours can be put into it through an OA link or QR code; and no
-page documents an OA link (zalo.me/<OA id>) parameter that reaches the webhook. Not verified either way: whether such
-a parameter exists. So Zalo campaigns work by a typed code instead: the poster says "nhắn mã CODE" to the OA,
-and a person's first typed message that is exactly a running campaign's code (any case) starts the conversation
-with that campaign (bot/gateway/dispatch.py). Numeric-only codes can clash with Zalo's numbered menu answers: avoid
-them.
+Zalo: what was checked (November 2026, again on 2026-12-07 for #22, in every reference we could reach: channels.md,
+Zalo's documented webhook examples as mirrored by integrations, SDK docs, public integrations' recorded payloads,
+Zalo's OA help pages). `follow` events carry a `source` field, and the values seen are "oa_profile" (Zalo's documented
+example), "zalo" (a follow recorded from a live OA in a public integration, 2025) and "testing_webhook" (the developer
+console's test): none names a link, a QR code or a value of ours. No page documents a parameter of an OA link or QR
+code (zalo.me/<OA id>) that reaches the `follow` or `user_send_text` event; integrations that append `?ref=` or
+`?text=` to it call it a prototype, or copy the text to the clipboard in case it does not arrive. So a Zalo campaign
+cannot be counted from the follow event, and works by a typed code instead: the poster says "nhắn mã CODE" to the
+OA, and a person's first typed message that is exactly a running campaign's code (any case) starts the conversation
+with that campaign (bot/outreach/typed_code.py). With CAUNOI_ZALO_CHOICES=numbers, numeric-only codes can clash with
+the numbered menu answers: avoid them.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import re
 from pathlib import Path
 from typing import Literal
 
+from bot.content import load_content
+from bot.content.models import Outreach
+from bot.settings import get_settings
 from bot.state.campaigns import CODE, CampaignError
-from nlu import tables
 
 QrFormat = Literal["png", "svg"]
 QR_FORMATS: tuple[QrFormat, ...] = ("png", "svg")
@@ -53,16 +57,19 @@ def telegram_link(username: str, code: str) -> str:
     return f"https://t.me/{official_bot(username)}?start={code}"
 
 
+def texts(content_dir: Path | None = None) -> Outreach:
+    """What outreach prints beside a link (content/vi/dialogue.yml `outreach`); the deployment's content by default."""
+    return load_content(content_dir or get_settings().content_dir).dialogue.outreach
+
+
 def verification(username: str, content_dir: Path | None = None) -> str:
     """The sentence printed next to every link and QR code, so people can tell the real bot from an impersonator."""
-    text: str = tables.dialogue(content_dir)["outreach"]["verification"]
-    return text.format(bot=official_bot(username))
+    return texts(content_dir).verification.format(bot=official_bot(username))
 
 
 def zalo_line(code: str, content_dir: Path | None = None) -> str:
     """What a poster says to Zalo users: message the code to the OA (content/vi/dialogue.yml)."""
-    text: str = tables.dialogue(content_dir)["outreach"]["zalo"]
-    return text.format(code=code)
+    return texts(content_dir).zalo.format(code=code)
 
 
 def qr_image(link: str, kind: QrFormat) -> bytes:

@@ -272,3 +272,32 @@ async def test_a_point_shared_after_something_else_is_noted_and_offers_the_menu(
     dispatcher = CollectingDispatcher()
     await ActionHandleLocation().run(dispatcher, typed_kind_then_point(named=False), domain())
     assert [m["response"] for m in dispatcher.messages] == ["utter_location_noted"]
+
+
+async def test_the_country_of_a_job_checked_is_not_taken_for_where_the_person_is() -> None:
+    # A job check about work in Cambodia ("Việc ở nước nào?" answered "campuchia"), then "Tìm nơi hỗ trợ": the person
+    # asking is in Vietnam as far as anyone knows, so they are asked where they are, not sent to the consular line.
+    tracker = search("/find_service", "shelter", country="Campuchia")
+    offer = {"event": "user", "text": "co nguoi moi di lam o nuoc ngoai luong cao",
+             "parse_data": {"intent": {"name": "check_job_offer"}, "entities": []}}
+    answer = {"event": "user", "text": "campuchia",
+              "parse_data": {"intent": {"name": "inform"},
+                             "entities": [{"entity": "country", "value": "Campuchia", "start": 0, "end": 9}]}}
+    tracker.events = [*tracker.events, offer, {"event": "active_loop", "name": "job_offer_form"}, answer,
+                      {"event": "active_loop", "name": None}]
+    messages, _ = await run_search(tracker)
+    [asked] = messages
+    assert asked["custom"]["request_location"] is True
+    assert "+84 981 84 84 84" not in asked["custom"]["text"]
+
+
+async def test_a_person_who_says_they_are_abroad_after_a_job_check_gets_the_consular_line() -> None:
+    tracker = search("toi dang o campuchia", "shelter", country="Campuchia")
+    tracker.latest_message["entities"] = [{"entity": "country", "value": "Campuchia", "start": 9, "end": 20}]
+    answer = {"event": "user", "text": "thai lan",
+              "parse_data": {"intent": {"name": "inform"},
+                             "entities": [{"entity": "country", "value": "Thái Lan", "start": 0, "end": 8}]}}
+    tracker.events = [*tracker.events, {"event": "active_loop", "name": "job_offer_form"}, answer,
+                      {"event": "active_loop", "name": None}]
+    messages, _ = await run_search(tracker)
+    assert "+84 981 84 84 84" in messages[0]["custom"]["text"]

@@ -1,104 +1,16 @@
-"""Stand-ins for Rasa (slow, down, recording order and overlap) and Zalo's two APIs.
-
-Each is written as an httpx handler (request -> response). Zalo's is reached through httpx.MockTransport, as the
-gateway's Zalo client is httpx; Rasa's is served on a real local socket (`served`), because the gateway reaches
-Rasa and the action server over aiohttp (bot/gateway/backends.py) and the tests must run that code.
-"""
+"""Zalo's two APIs (the OA message API and the OAuth server) behind httpx.MockTransport. The fake Rasa and the
+Telegram Bot API double are in harness/."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import inspect
 import json
-import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
-from aiohttp import web
-
-from bot.settings import Settings
-
-Replies = Callable[[dict[str, Any]], list[dict[str, Any]]]
-Handler = Callable[[httpx.Request], Awaitable[httpx.Response] | httpx.Response]
-
-
-@contextlib.asynccontextmanager
-async def served(handler: Handler, port: int = 0) -> AsyncIterator[str]:
-    """`handler` behind a real HTTP server on 127.0.0.1 (`port`, or a free one) in this event loop: its base URL.
-
-    A handler that raises an httpx error (a stand-in's way of saying that no answer comes: down, timed out) has the
-    connection dropped without an answer, and the client sees the server go away, as it would.
-    """
-    async def handle(request: web.BaseRequest) -> web.StreamResponse:
-        asked = httpx.Request(request.method, f"http://{request.host}{request.raw_path}",
-                              headers=list(request.headers.items()), content=await request.read())
-        try:
-            answer = handler(asked)
-            if inspect.isawaitable(answer):
-                answer = await answer
-        except httpx.HTTPError:
-            assert request.transport is not None
-            request.transport.abort()
-            return web.Response(status=500)  # never written: aiohttp sees the connection gone and moves on
-        return web.Response(status=answer.status_code, body=answer.content,
-                            content_type=answer.headers.get("content-type", "application/json").split(";")[0])
-
-    # A stalled answer is cut off when the stand-in stops, not waited for (aiohttp's default: 60 s).
-    runner = web.ServerRunner(web.Server(handle, access_log=None), shutdown_timeout=1.0)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
-
-
-def backed_by(settings: Settings, url: str) -> Settings:
-    """`settings` with Rasa and the action server both at `url` (one stand-in serves both: /health is the action
-    server's)."""
-    return replace(settings, rasa_url=url, actions_url=url, rasa_urls=())
-
-
-def echo(message: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"recipient_id": message["sender"], "text": f"Đã nhận: {message['message']}"}]
-
-
-@dataclass
-class FakeRasa:
-    replies: Replies = echo
-    delay: float = 0.0
-    down: bool = False
-    slow: bool = False  # no answer after `delay`, as when CAUNOI_RASA_TIMEOUT ends the call
-    received: list[dict[str, Any]] = field(default_factory=list)
-    spans: list[tuple[str, str, float, float]] = field(default_factory=list)  # sender, message, start, end
-
-    async def handler(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/health":  # the action server
-            return httpx.Response(200, json={"status": "ok"})
-        if request.url.path == "/status":
-            return httpx.Response(200, json={"model_file": "caunoi.tar.gz"})
-        if self.down:
-            raise httpx.ConnectError("refused", request=request)
-        body = json.loads(request.content)
-        started = time.monotonic()
-        if self.slow:
-            await asyncio.sleep(self.delay)
-            raise httpx.ReadTimeout("timed out", request=request)
-        self.received.append(body)
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        self.spans.append((body["sender"], body["message"], started, time.monotonic()))
-        return httpx.Response(200, json=self.replies(body))
-
-    def messages(self, sender: str | None = None) -> list[str]:
-        return [body["message"] for body in self.received if sender is None or body["sender"] == sender]
 
 
 @dataclass

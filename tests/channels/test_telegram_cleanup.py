@@ -16,8 +16,8 @@ from bot.messages import Outbound
 from bot.settings import Settings
 from bot.state import keys
 from bot.state.erase import ERASE_PAYLOAD
-from tests.channels.botapi import Behaviour, FakeBotAPI, text_update
-from tests.channels.fakes import FakeRasa
+from harness.botapi import Behaviour, FakeBotAPI, text_update
+from harness.rasa import FakeRasa
 from tests.channels.harness import Running, run_gateway
 
 CHAT = 515151

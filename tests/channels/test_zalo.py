@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,14 @@ import redis.asyncio
 
 from bot.channels.zalo import find_location, timestamp_problem
 from bot.channels.zalo_auth import TokenUnavailable, ZaloTokens
+from bot.gateway.parts import GatewayOptions
 from bot.messages import Location, Outbound
-from bot.settings import Secret
+from bot.settings import Secret, Settings
 from bot.state import keys
 from bot.state.sealed import Sealer, is_sealed, new_key
-from tests.channels.fakes import FakeRasa, FakeZalo
-from tests.channels.harness import ZALO_APP_ID, ZALO_OA_SECRET, Running, Sleeps
+from harness.rasa import FakeRasa
+from tests.channels.fakes import FakeZalo
+from tests.channels.harness import ZALO_APP_ID, ZALO_OA_SECRET, Running, Sleeps, run_gateway
 
 FIXTURES = Path(__file__).parent / "fixtures"
 USER = "7770000000000000001"
@@ -175,20 +178,25 @@ async def test_follow_greets_and_unfollow_stops_every_message(running: Running, 
     assert len(zalo_api.sends) == 2
 
 
-async def test_buttons_become_numbers_and_a_number_sends_the_payload(running: Running, rasa: FakeRasa,
-                                                                     zalo_api: FakeZalo) -> None:
-    rasa.replies = lambda message: [{"recipient_id": message["sender"], "text": "Bạn cần gì?", "buttons": [
-        {"title": "Nơi ở an toàn", "payload": SHELTER}, {"title": "Tư vấn pháp lý", "payload": "/find_service"}]}]
-    await deliver(running, event("user_send_text"))
-    await running.settle()
-    text = zalo_api.texts()[0]
-    assert "Bạn cần gì?\n\n1. Nơi ở an toàn\n2. Tư vấn pháp lý\n\n" in text and "trả lời bằng số" in text
+async def test_with_numbers_buttons_become_numbers_and_a_number_sends_the_payload(
+        channel_settings: Settings, options: GatewayOptions, redis_client: redis.asyncio.Redis, rasa: FakeRasa,
+        zalo_api: FakeZalo) -> None:
+    # CAUNOI_ZALO_CHOICES=numbers, the fallback (buttons: tests/channels/test_zalo_buttons.py).
+    numbers = replace(channel_settings, zalo_choices="numbers")
+    async with run_gateway(numbers, rasa, options, redis_client) as running:
+        rasa.replies = lambda message: [{"recipient_id": message["sender"], "text": "Bạn cần gì?", "buttons": [
+            {"title": "Nơi ở an toàn", "payload": SHELTER}, {"title": "Tư vấn pháp lý", "payload": "/find_service"}]}]
+        await deliver(running, event("user_send_text"))
+        await running.settle()
+        text = zalo_api.texts()[0]
+        assert "Bạn cần gì?\n\n1. Nơi ở an toàn\n2. Tư vấn pháp lý\n\n" in text and "trả lời bằng số" in text
+        assert "attachment" not in zalo_api.sends[0].json["message"]  # type: ignore[index]
 
-    rasa.replies = lambda message: []
-    await deliver(running, event("user_send_text", text=" 1 ", msg_id="fake-msg-text-0002"))
-    await deliver(running, event("user_send_text", text="2", msg_id="fake-msg-text-0003"))  # the offer is over
-    await running.settle()
-    assert rasa.messages()[1:] == [SHELTER, "2"]
+        rasa.replies = lambda message: []
+        await deliver(running, event("user_send_text", text=" 1 ", msg_id="fake-msg-text-0002"))
+        await deliver(running, event("user_send_text", text="2", msg_id="fake-msg-text-0003"))  # the offer is over
+        await running.settle()
+        assert rasa.messages()[1:] == [SHELTER, "2"]
 
 
 async def test_xoa_asks_to_delete_the_data(running: Running, rasa: FakeRasa) -> None:

@@ -4,28 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import AsyncIterator, Callable
 
-import httpx
 import pytest
+from aiohttp import web
 
 from bot.gateway.actions_watch import ActionsWatchedRasa
 from bot.gateway.rasa_client import RasaUnavailable, Turn
 from bot.messages import Outbound
 from bot.state.store import free_port
-from tests.channels.fakes import served
+from harness.servers import answering, dropped
 
-Health = Callable[[int], httpx.Response]  # the n-th health check (from 1) → its answer; raise for "no answer"
-
-
-def up(call: int) -> httpx.Response:
-    return httpx.Response(200, json={"status": "ok"})
+Health = Callable[[int], int]  # the n-th health check (from 1) → its HTTP status; 0: the connection drops
 
 
-def refused(call: int) -> httpx.Response:
-    raise httpx.ConnectError("connection refused")  # the stand-in drops the connection (tests/channels/fakes.py)
+def up(call: int) -> int:
+    return 200
+
+
+def refused(call: int) -> int:
+    return 0
 
 
 @contextlib.asynccontextmanager
@@ -35,18 +34,19 @@ async def client(replies: list[dict[str, str]] | None,
     'health'. Both are real local servers: the client is the aiohttp one production runs."""
     seen: list[str] = []
 
-    def actions(request: httpx.Request) -> httpx.Response:
-        assert request.url.path == "/health"
+    async def actions(request: web.BaseRequest) -> web.Response:
+        assert request.path == "/health"
         seen.append("health")
-        return health(seen.count("health"))
+        status = health(seen.count("health"))
+        return web.json_response({"status": "ok"}, status=status) if status else dropped(request)
 
-    def rasa(request: httpx.Request) -> httpx.Response:
+    async def rasa(request: web.BaseRequest) -> web.Response:
         seen.append("rasa")
-        sender = json.loads(request.content)["sender"]
-        return httpx.Response(200, json=[{"recipient_id": sender, **reply} for reply in (replies or [])])
+        sender = (await request.json())["sender"]
+        return web.json_response([{"recipient_id": sender, **reply} for reply in (replies or [])])
 
-    async with served(actions) as actions_url, contextlib.AsyncExitStack() as stack:
-        rasa_url = await stack.enter_async_context(served(rasa)) if replies is not None \
+    async with answering(actions) as actions_url, contextlib.AsyncExitStack() as stack:
+        rasa_url = await stack.enter_async_context(answering(rasa)) if replies is not None \
             else f"http://127.0.0.1:{free_port()}"
         watched = ActionsWatchedRasa(rasa_url, 5.0, actions_url=actions_url)
         try:
@@ -88,7 +88,7 @@ async def test_an_empty_turn_with_the_action_server_up_stays_empty() -> None:
 
 
 async def test_an_action_server_error_status_counts_as_down() -> None:
-    async with client([{"text": "ok"}], lambda call: httpx.Response(503)) as (rasa, _):
+    async with client([{"text": "ok"}], lambda call: 503) as (rasa, _):
         with pytest.raises(RasaUnavailable, match="action server answered 503"):
             await rasa.send("tg:1", "xin chào", "telegram")
 

@@ -11,13 +11,13 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import httpx
 import pytest
+from aiohttp import web
 
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable, ranking
 from bot.settings import PROJECT_ROOT, SettingsError, from_environment
 from bot.state.store import free_port
-from tests.channels.fakes import served
+from harness.servers import answering
 
 SERVERS = ["http://rasa-a:5005", "http://rasa-b:5005", "http://rasa-c:5005"]
 IDS = [f"tg:{n}" for n in range(3000)]
@@ -66,17 +66,17 @@ class Farm:
         async with contextlib.AsyncExitStack() as stack:
             for name, url in self.urls.items():
                 if name not in refusing:
-                    await stack.enter_async_context(served(functools.partial(self._handle, name, name in stalling),
-                                                           port=int(url.rsplit(":", 1)[1])))
+                    await stack.enter_async_context(answering(functools.partial(self._handle, name, name in stalling),
+                                                              port=int(url.rsplit(":", 1)[1])))
             yield
 
-    async def _handle(self, name: str, stalling: bool, request: httpx.Request) -> httpx.Response:
+    async def _handle(self, name: str, stalling: bool, request: web.BaseRequest) -> web.Response:
         self.reached.append(name)
         if stalling:
             await asyncio.sleep(1.0)
-        if request.url.path == "/status":
-            return httpx.Response(200, json={})
-        return httpx.Response(200, json=[{"recipient_id": "x", "text": f"from {name}"}])
+        if request.path == "/status":
+            return web.json_response({})
+        return web.json_response([{"recipient_id": "x", "text": f"from {name}"}])
 
 
 async def test_turns_of_a_conversation_go_to_its_server() -> None:

@@ -8,10 +8,6 @@ REST channel (`/restart`, `/delete_my_data` then `/affirm`) and call any action 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +20,10 @@ from cryptography.fernet import Fernet
 from bot.internal_token import HEADER
 from bot.rasa_server import model
 from bot.rasa_server.rasa_patch import IN_USE
-from bot.settings import PROJECT_ROOT, from_environment
+from bot.settings import from_environment
 from bot.state import keys
-from bot.state.store import free_port
+from harness.stack import stack_env, started
+from harness.wait import until
 from tests.conftest import TEST_REDIS_URL
 
 TOKEN = "internal-test-token-4b1f"
@@ -38,47 +35,26 @@ class Servers:
     rasa: str
     actions: str
     pids: dict[str, int]
-    logs: dict[str, Path]  # what each process wrote on stderr (its log lines)
-
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2.0).status_code == 200
-    except httpx.HTTPError:
-        return False
+    rasa_said: list[str]  # what the Rasa process wrote (its log lines), as it writes them
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+def servers() -> Iterator[Servers]:
     redis_url = TEST_REDIS_URL
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CAUNOI_") and key != "REDIS_URL"}
-    env.update(REDIS_URL=redis_url, CAUNOI_RASA_TOKEN=TOKEN, CAUNOI_DATA_KEYS=Fernet.generate_key().decode(),
-               CAUNOI_SECRET_KEY="internal-servers-secret", RASA_TELEMETRY_ENABLED="false",
-               CAUNOI_RASA_URL=f"http://127.0.0.1:{free_port()}", CAUNOI_ACTIONS_URL=f"http://127.0.0.1:{free_port()}")
+    env = stack_env(REDIS_URL=redis_url, CAUNOI_RASA_TOKEN=TOKEN, CAUNOI_DATA_KEYS=Fernet.generate_key().decode(),
+                    CAUNOI_SECRET_KEY="internal-servers-secret")
     settings = from_environment(env)
     if model.current_model(settings) is None:
         pytest.skip("no trained model matches the data (make train)")
     redis.Redis.from_url(redis_url).flushdb()
-    folder = tmp_path_factory.mktemp("internal-servers")
-    logs = {name: folder / f"{name}.log" for name in ("actions", "rasa")}
-    processes = {name: subprocess.Popen([sys.executable, "-m", "bot", "serve", name], env=env, cwd=PROJECT_ROOT,
-                                        stdout=subprocess.DEVNULL, stderr=logs[name].open("wb"))
-                 for name in ("actions", "rasa")}
     try:
-        deadline = time.monotonic() + 240
-        while not (_ready(f"{settings.rasa_url}/") and _ready(f"{settings.actions_url}/health")):
-            assert time.monotonic() < deadline, "Rasa and the action server did not start in 240 s"
-            assert all(p.poll() is None for p in processes.values()), "a server exited while starting"
-            time.sleep(1.0)
-        yield Servers(settings.rasa_url, settings.actions_url, {name: p.pid for name, p in processes.items()}, logs)
+        with started() as stack:
+            processes = {name: stack.serve(name, env, keep=name == "rasa") for name in ("actions", "rasa")}
+            stack.wait_answering(f"{settings.actions_url}/health", 240)
+            stack.wait_answering(f"{settings.rasa_url}/", 240)
+            yield Servers(settings.rasa_url, settings.actions_url,
+                          {name: process.pid for name, process in processes.items()}, processes["rasa"].lines)
     finally:
-        for process in processes.values():
-            process.terminate()
-        for process in processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
         redis.Redis.from_url(redis_url).flushdb()
 
 
@@ -116,16 +92,13 @@ def test_rasa_runs_with_the_patch_applied(servers: Servers) -> None:
     answer = httpx.post(f"{servers.rasa}/webhooks/rest/webhook", headers={HEADER: TOKEN}, timeout=60.0,
                         json={"sender": "tg:5550002", "message": "Cứu tôi, bị giữ hộ chiếu ở Campuchia"})
     assert answer.status_code == 200 and answer.json(), answer.text  # action_escalate answered through Rasa
-    deadline = time.monotonic() + 10
-    while True:
-        lines = servers.logs["rasa"].read_text(encoding="utf-8", errors="replace").splitlines()
-        said = [json.loads(line) for line in lines if line.startswith("{")]
-        if any(entry.get("logger") == "bot.rasa_server.rasa_patch" and entry.get("message") == IN_USE
-               for entry in said) or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)  # the log file is written by another process
-    assert any(entry.get("logger") == "bot.rasa_server.rasa_patch" and entry.get("message") == IN_USE
-               for entry in said), "Rasa served an action's answer without the patch"
+
+    def patched() -> bool:
+        said = [json.loads(line) for line in list(servers.rasa_said) if line.startswith("{")]
+        return any(entry.get("logger") == "bot.rasa_server.rasa_patch" and entry.get("message") == IN_USE
+                   for entry in said)
+
+    until(patched, 10, "Rasa's log to say the patch validated the action's answer")  # written by another process
 
 
 def test_the_token_is_on_no_command_line(servers: Servers) -> None:

@@ -28,6 +28,7 @@ function say(node, error) {
 }
 
 function translate(reason) {
+  if (/reply window closed/.test(reason)) return 'Không gửi được: đã quá 48 giờ kể từ tin nhắn cuối của người dùng, Zalo không cho gửi nữa. Hãy chờ người dùng nhắn lại.';
   if (/already hold/.test(reason)) return 'Bạn đang giữ cuộc trò chuyện này.';
   if (/holds this conversation/.test(reason)) return `Cuộc trò chuyện đã có người nhận (${reason.split(' ')[0]}).`;
   if (/do not hold/.test(reason)) return 'Bạn không giữ cuộc trò chuyện này.';

@@ -2,7 +2,7 @@
 
 import { api, conversationPath } from './api.js';
 import { $, el, fill } from './dom.js';
-import { AUTHOR, OUTCOME, RISK, STATE, channelOf, time, waitedSince } from './format.js';
+import { AUTHOR, OUTCOME, RISK, STATE, channelOf, time, waitedSince, windowLeft } from './format.js';
 
 function entry(item) {
   return el('li', { class: `from-${item.from}` },
@@ -22,6 +22,18 @@ function location(place) {
     el('a', { href: place.map_url, target: '_blank', rel: 'noopener noreferrer', id: 'map-link', text: `Bản đồ OpenStreetMap (${place.latitude.toFixed(4)}, ${place.longitude.toFixed(4)})` }));
 }
 
+// Zalo only: how long an answer can still reach the person, and the replies sent since they last wrote.
+function replyWindow(reply) {
+  if (!reply) return '—';
+  const closed = !reply.open;
+  return el('span', {},
+    el('span', { id: 'reply-window', class: closed ? 'window-closed' : 'window-open', dataset: { until: reply.closes_at },
+      title: `Tin cuối của người dùng: ${time(reply.last_message_at)} · hết hạn lúc ${time(reply.closes_at)}`,
+      text: windowLeft(reply.closes_at) }),
+    el('span', { class: 'window-note', text: ` · đã gửi ${reply.replies}/${reply.free_replies} tin trả lời miễn phí` }),
+    closed ? el('span', { class: 'window-note', text: ' · chờ người dùng nhắn lại' }) : null);
+}
+
 function facts(data) {
   const item = data.case;
   const rows = [
@@ -29,6 +41,7 @@ function facts(data) {
     ['Nguy cơ', item ? el('span', { class: `risk-text-${item.risk}`, text: RISK[item.risk] || item.risk }) : '—'],
     ['Dấu hiệu', item && item.reasons.length ? item.reasons.join('\n') : '—'],
     ['Kênh', channelOf(data.id)],
+    ...(channelOf(data.id) === 'Zalo' ? [['Hạn trả lời (Zalo, 48 giờ)', replyWindow(data.reply_window)]] : []),
     ['Chiến dịch', (item && item.campaign) || '—'],
     ['Vị trí', location(data.location)],
     ['Chờ từ', item ? `${time(item.waiting_since)}` : '—'],

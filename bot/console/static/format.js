@@ -28,11 +28,21 @@ export function waitedSince(iso) {
   return duration((Date.now() - new Date(iso).getTime()) / 1000);
 }
 
+// Zalo's reply window (bot/console/window.py): an answer reaches the person only within 48 hours of their last message.
+export function windowLeft(iso) {
+  const seconds = (new Date(iso).getTime() - Date.now()) / 1000;
+  return seconds > 0 ? `còn ${duration(seconds)} để trả lời` : 'đã hết hạn trả lời';
+}
+
 export function channelOf(id) {
   return CHANNEL[String(id).split(':', 1)[0]] || id;
 }
 
-// The waiting times on screen tick every second.
+// The waiting times and reply windows on screen tick every second.
 export function tick() {
   for (const node of document.querySelectorAll('[data-since]')) node.textContent = waitedSince(node.dataset.since);
+  for (const node of document.querySelectorAll('[data-until]')) {
+    node.textContent = windowLeft(node.dataset.until);
+    node.classList.toggle('window-closed', new Date(node.dataset.until).getTime() <= Date.now());
+  }
 }

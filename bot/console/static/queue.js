@@ -1,7 +1,15 @@
 // The queue: who waits, highest risk first, then the longest wait; and the conversations operators hold.
 
 import { $, el, fill } from './dom.js';
-import { RISK, channelOf, waitedSince, time } from './format.js';
+import { RISK, channelOf, waitedSince, time, windowLeft } from './format.js';
+
+// Zalo: the reply window left, on the conversation's row (bot/console/window.py).
+function windowBadge(item) {
+  const reply = item.reply_window;
+  if (!reply) return null;
+  return el('span', { class: `badge ${reply.open ? 'window-open' : 'window-closed'}`, dataset: { until: reply.closes_at },
+    title: 'Zalo: chỉ trả lời được trong 48 giờ kể từ tin cuối của người dùng', text: windowLeft(reply.closes_at) });
+}
 
 function waitingRow(item, index, selected, open) {
   return el('li', {
@@ -13,6 +21,7 @@ function waitingRow(item, index, selected, open) {
   el('span', { class: 'wait', title: `Chờ từ ${time(item.waiting_since)}`, dataset: { since: item.waiting_since }, text: waitedSince(item.waiting_since) }),
   el('span', { class: 'reasons' },
     el('span', { class: 'badge', text: channelOf(item.id) }),
+    windowBadge(item),
     item.campaign ? el('span', { class: 'badge', text: `Chiến dịch: ${item.campaign}` }) : null,
     (item.reasons || []).join(' · ') || 'Không có dấu hiệu cụ thể'),
   el('span', { class: 'since', text: time(item.waiting_since) }),
@@ -25,7 +34,7 @@ function heldRow(item, me, open) {
     el('span', { class: 'place', text: '•' }),
     el('span', { class: `risk risk-text-${item.risk}`, text: RISK[item.risk] || item.risk }),
     el('span', { class: 'wait', text: time(item.claimed_at) }),
-    el('span', { class: 'reasons' }, el('span', { class: 'badge', text: channelOf(item.id) }), `${who} đang hỗ trợ`),
+    el('span', { class: 'reasons' }, el('span', { class: 'badge', text: channelOf(item.id) }), windowBadge(item), `${who} đang hỗ trợ`),
     el('span', { class: 'since' }));
 }
 
