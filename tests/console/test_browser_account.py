@@ -8,6 +8,7 @@ once only), and changes her own password (a common one refused first; her other 
 from __future__ import annotations
 
 import base64
+import re
 import time
 
 import pyotp
@@ -140,3 +141,58 @@ async def password_change(page: Page, console: Console, recovery_code: str) -> N
     await expect(page.locator("#login-view")).to_be_hidden()
     assert await console.services.operators.verify("hoa", NEW_PASSWORD) is not None
     assert await console.services.operators.verify("hoa", PASSWORD) is None
+
+
+async def test_a_supervisor_requires_the_second_factor_and_an_operator_must_enrol_first(
+        settings: Settings, rasa: FakeRasa, bot_api: FakeBotAPI) -> None:
+    async with over_http(console_app(settings, rasa, OPTIONS)) as console:
+        await console.operator("hoa")
+        await console.operator("lan", role="supervisor")
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            try:
+                page = await (await browser.new_context(locale="vi-VN")).new_page()
+                await page.goto(f"{console.base_url}/console/")
+                await page.fill("#login-username", "lan")
+                await page.fill("#login-password", PASSWORD)
+                await page.click("#login-submit")
+                await page.click("#nav-account")
+                await expect(page.locator("#require-2fa-label")).to_be_visible()
+                await page.check("#require-2fa")
+                # Lan has none herself: from now on she too may only enrol (and log out).
+                await expect(page.locator("#enrol-needed")).to_be_visible()
+                assert await console.services.operators.second_factor_required()
+                await log_out(page)
+
+                # hoa has no second factor: the console keeps her on her account page until she enrols.
+                await log_in(page, console)
+                await expect(page.locator("#account-view")).to_be_visible()
+                await expect(page.locator("#enrol-needed")).to_be_visible()
+                await page.click("#nav-queue")
+                await expect(page.locator("#account-view")).to_be_visible()
+                await expect(page.locator("#queue-view")).to_be_hidden()
+                await page.click("#totp-start")
+                await expect(page.locator("#totp-secret")).to_have_text(re.compile(r"^[A-Z2-7]{32}$"))
+                secret = (await page.locator("#totp-secret").text_content() or "").strip()
+                await page.fill("#totp-code", pyotp.TOTP(secret).now())
+                await page.click("#totp-confirm")
+                await expect(page.locator("#recovery-codes li")).to_have_count(10)
+                await expect(page.locator("#enrol-needed")).to_be_hidden()
+                await page.click("#nav-queue")
+                await expect(page.locator("#queue-view")).to_be_visible()
+
+                # Sign out everywhere else: another session of hoa's ends, this one goes on.
+                other = console.client()
+                codes = [(await page.locator("#recovery-codes li").nth(n).text_content() or "") for n in range(2)]
+                assert (await other.post("/api/login", json={"username": "hoa", "password": PASSWORD,
+                                                             "code": codes[0]})).status_code == 200
+                await page.click("#nav-account")
+                await expect(page.locator("#sessions-list li")).to_have_count(2)
+                await page.click("#end-sessions")
+                await expect(page.locator("#sessions-status")).to_contain_text("Các phiên khác đã kết thúc")
+                await expect(page.locator("#sessions-list li")).to_have_count(1)
+                assert (await other.get("/api/me")).status_code == 401
+                await page.click("#nav-queue")
+                await expect(page.locator("#queue-view")).to_be_visible()
+            finally:
+                await browser.close()

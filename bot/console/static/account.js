@@ -74,6 +74,7 @@ export function wireAccount(changed, handle) {
   $('require-2fa').addEventListener('change', async () => {
     try {
       await api('POST', '/api/settings/second-factor', { required: $('require-2fa').checked });
+      await changed(await api('GET', '/api/me'));  // the supervisor's own account may now have to enrol too
     } catch (error) {
       handle(error, 'totp-error');
     }

@@ -142,6 +142,7 @@ wireAccount(async (me) => {
   state.me = me;
   setCsrf(me.csrf_token);
   if (wasEnrolling && !me.must_enrol) await loggedIn(me);
+  else if (!wasEnrolling && me.must_enrol) await loggedIn(me);  // closes the event stream, keeps the account page
   else await renderAccount(me);
 }, handle);
 
