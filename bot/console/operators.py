@@ -325,10 +325,11 @@ class OperatorStore:
 
     async def reset_second_factor(self, username: str) -> bool:
         """Removes the authenticator and the recovery codes (a lost phone); the operator enrols again at the next
-        log-in. Their sessions end. False for an unknown operator."""
+        log-in. Their sessions end. False for an unknown operator, or a refused record: unlike a password reset, this
+        does not sign a record again (its role or password hash may be what was edited)."""
         done = await self._update(username, lambda record: {
             "totp": "", "recovery": "", "totp_step": "0",
-            "generation": str(int(record.get("generation") or 0) + 1)}, signed_only=False)
+            "generation": str(int(record.get("generation") or 0) + 1)})
         if done:
             await publish(self._redis, {"type": SESSIONS_ENDED})
         return done

@@ -96,6 +96,8 @@ async def test_removing_the_second_factor_in_redis_breaks_the_record(console: Co
     await enrol(hoa)
     await console.gateway.redis.hdel(keys.operator("hoa"), "totp", "totp_step", "recovery")
     assert await log_in(console, "hoa") == 401  # not a way round the second factor: the account is refused
+    store = OperatorStore(console.gateway.redis, console.gateway.settings.secret_key, CHEAP_HASHER)
+    assert not await store.reset_second_factor("hoa")  # nor does reset-2fa sign the edited record again
 
 
 async def test_reset_2fa_for_a_lost_phone_ends_sessions_and_is_audited(console: Console) -> None:

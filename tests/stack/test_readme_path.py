@@ -92,8 +92,8 @@ def telegram() -> Iterator[FakeBotAPI]:
 @pytest.mark.stack
 def test_from_a_fresh_clone_to_a_claimed_conversation_following_the_readme(telegram: FakeBotAPI) -> None:
     commands = readme_commands()
-    assert not LOCAL_RUN.exists() or "make run" not in commands, \
-        "run/local.json exists: is a `make run` of your own running? stop it before this test"
+    assert commands[0] == "make run"
+    assert not LOCAL_RUN.exists(), "run/local.json exists: is a `make run` of your own running? stop it first"
     env = {key: value for key, value in os.environ.items() if not key.startswith("CAUNOI_") and key != "REDIS_URL"}
     env.update({"CAUNOI_HTTP_PORT": str(free_port()), "CAUNOI_RASA_URL": f"http://127.0.0.1:{free_port()}",
                 "CAUNOI_ACTIONS_URL": f"http://127.0.0.1:{free_port()}", "TERM": "dumb"})
