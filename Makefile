@@ -21,7 +21,7 @@ train: $(STAMP)
 test: $(STAMP)
 	@$(CAUNOI) train
 	@PYTHONWARNINGS=ignore $(VENV)/bin/rasa data validate --domain domain --data data content/vi/nlu --config config.yml --quiet
-	@$(VENV)/bin/ruff check bot nlu actions evaluation bench tests load
+	@$(VENV)/bin/ruff check bot nlu actions evaluation bench tests load harness
 	@$(VENV)/bin/mypy
 	@$(VENV)/bin/python -m pytest -q
 

@@ -19,7 +19,6 @@ from actions.common import (
 )
 from bot.content.models import Article, Section
 from bot.content.questions import Questions
-from nlu import tables
 
 # "Xem thêm" buttons ask for an article the way a question does: this intent's rule runs this action, and the
 # entities `article` and `section` say which one (domain/articles.yml).
@@ -33,7 +32,7 @@ def payload(slug: str, section_id: str = "") -> str:
 
 @functools.lru_cache(maxsize=1)
 def questions() -> Questions:
-    return Questions(content().articles, tables.teencode())
+    return Questions(content().articles, content().teencode)
 
 
 def article_parts(domain: dict[str, Any], article: Article, section: Section) -> list[str]:
@@ -49,7 +48,7 @@ def more_buttons(article: Article, shown: Section) -> list[dict[str, str]]:
     overview = [{"title": article.button, "payload": payload(article.slug)}] if shown.id else []
     buttons = overview + [{"title": section.title, "payload": payload(article.slug, section.id)}
                           for section in article.parts if section.id != shown.id]
-    label = dialogue()["articles"]["more"]
+    label = dialogue().articles.more
     buttons += [{"title": label.format(title=articles[slug].button), "payload": payload(slug)}
                 for slug in article.related if slug in articles]
     return buttons
@@ -86,12 +85,12 @@ class ActionAnswerFromArticle(Action):
         if asked is not None and asked in articles:  # a button: exactly what it names
             article = articles[asked]
             return article, article.section(latest_entity(tracker, "section") or "") or article.lead
-        mapped = dialogue()["article_for_intent"].get(latest_intent(tracker))
+        mapped = dialogue().article_for_intent.get(latest_intent(tracker))
         place = questions().find(str(tracker.latest_message.get("text") or ""), prefer=mapped)
         if place is not None:
             article = articles[place[0]]
             return article, article.section(place[1]) or article.lead
-        if mapped in articles:
+        if mapped is not None and mapped in articles:
             return articles[mapped], articles[mapped].lead
         return None
 

@@ -14,25 +14,25 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.content import Content, load_content
+from bot.content.models import Dialogue
 from bot.messages import Location
 from bot.settings import get_settings
 from bot.state import store
 from bot.state.campaigns import CampaignStore, today
-from nlu import tables
 from nlu.conversation import ConversationRisk
 
 log = logging.getLogger(__name__)
 CAMPAIGN_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-@functools.lru_cache(maxsize=1)
-def dialogue() -> dict[str, Any]:
-    return tables.dialogue()
+def dialogue() -> Dialogue:
+    """What the actions say and weigh beyond whole responses (content/vi/dialogue.yml), loaded with the content."""
+    return content().dialogue
 
 
 @functools.lru_cache(maxsize=1)
 def conversation_risk() -> ConversationRisk:
-    return ConversationRisk(tables.triage_rules(), tables.teencode())
+    return ConversationRisk(content().triage, content().teencode)
 
 
 _redis: redis.asyncio.Redis | None = None
@@ -151,11 +151,6 @@ def person_said(tracker: Tracker) -> list[tuple[dict[str, Any], bool]]:
     turns.append((tracker.latest_message, (tracker.active_loop or {}).get("name")))  # again if in events: harmless
     return [(parse, (parse.get("intent") or {}).get("name") in ELSEWHERE_INTENTS or active == JOB_FORM)
             for parse, active in reversed(turns)]
-
-
-def placed(response: str, where: str) -> str:
-    """The variant of a response for where the person is (whereabouts): `_abroad`, `_vietnam` or `_unknown`."""
-    return f"{response}_{where if where in ('abroad', 'vietnam') else 'unknown'}"
 
 
 def whereabouts(tracker: Tracker) -> tuple[str, str | None]:

@@ -27,22 +27,22 @@ class ActionDeleteMyData(Action):
         if latest_intent(tracker) != "affirm":
             dispatcher.utter_message(response="utter_delete_cancelled")
             return [SlotSet("confirming_delete", False)]
-        labels = dialogue()["deleted"]
+        labels = dialogue().deleted
         messages = sum(1 for event in tracker.events if event.get("event") in ("user", "bot"))
-        what = [labels["messages"].format(count=messages)] if messages else []
+        what = [labels.messages.format(count=messages)] if messages else []
         if tracker.get_slot("location"):
-            what.append(labels["location"])
+            what.append(labels.location)
         if tracker.get_slot("campaign"):
-            what.append(labels["campaign"])
+            what.append(labels.campaign)
         try:
             client = redis_client()
             if await HandoffQueue(client).place(tracker.sender_id) is not None:
-                what.append(labels["queue"])
+                what.append(labels.queue)
             await request_erase(client, tracker.sender_id)
         except (redis.RedisError, OSError) as error:
             log.error("erase request failed conversation=%s reason=%s", log_id(tracker.sender_id),
                       type(error).__name__)
             dispatcher.utter_message(response="utter_delete_failed")
             return [SlotSet("confirming_delete", False)]
-        dispatcher.utter_message(response="utter_deleted", what=", ".join(what) or labels["nothing"])
+        dispatcher.utter_message(response="utter_deleted", what=", ".join(what) or labels.nothing)
         return [AllSlotsReset(), SlotSet("confirming_delete", False)]

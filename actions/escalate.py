@@ -14,13 +14,13 @@ from actions.common import (
     count_for_campaign,
     dialogue,
     latest_intent,
-    placed,
     redis_client,
     send,
     user_intents,
     user_texts,
     whereabouts,
 )
+from bot.content.dialogue import placed
 from bot.privacy import log_id
 from bot.settings import get_settings
 from bot.state.queue import Case, HandoffQueue
@@ -34,28 +34,28 @@ DANGER_TEXTS = {"abroad": "utter_safety_abroad", "vietnam": "utter_safety_vietna
 def summary(intents: list[str], where: tuple[str, str | None], reasons: tuple[str, ...], turns: int,
             channel: str) -> str:
     """One paragraph for the operator, from what the bot understood — never the person's own words."""
-    text = dialogue()["summary"]
-    known = [text["intents"][intent] for intent in dict.fromkeys(intents) if intent in text["intents"]]
+    text = dialogue().summary
+    known = [text.intents[intent] for intent in dict.fromkeys(intents) if intent in text.intents]
     place, name = where
-    parts = known or [text["default"]]
+    parts = known or [text.default]
     if place == "abroad":
-        parts.append(text["where_abroad"].format(country=name or "?"))
+        parts.append(text.where_abroad.format(country=name or "?"))
     elif place == "vietnam" and name:
-        parts.append(text["where_province"].format(province=name))
+        parts.append(text.where_province.format(province=name))
     else:
-        parts.append(text["where_unknown"])
+        parts.append(text.where_unknown)
     if reasons:
-        parts.append(text["signs"].format(reasons="; ".join(reasons)))
-    parts.append(text["turns"].format(count=turns, channel=channel))
+        parts.append(text.signs.format(reasons="; ".join(reasons)))
+    parts.append(text.turns.format(count=turns, channel=channel))
     return ". ".join(parts) + "."
 
 
 def safety_response(signs: frozenset[str], where: str, report: bool) -> str:
     """The safety message the signs call for (content/vi/dialogue.yml `safety_for_sign`, first match), else the
     plain danger message for the place; for a report about someone else, its own message unless a sign overrides it."""
-    for rule in dialogue()["safety_for_sign"]:
-        if signs & set(rule["signs"]) and (rule.get("over_report") or not report):
-            return placed(rule["response"], where)
+    for rule in dialogue().safety_for_sign:
+        if signs & set(rule.signs) and (rule.over_report or not report):
+            return placed(rule.response, where)
     return REPORT_TEXT if report else DANGER_TEXTS.get(where, "utter_safety_unknown")
 
 

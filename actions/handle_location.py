@@ -63,7 +63,7 @@ class ActionHandleLocation(Action):
             await count_for_campaign(tracker, "service_search")  # the search the person started with find_service
             await answered_for_campaign(tracker)
             return [*events, SlotSet("province", province), SlotSet("awaiting_location", False)]
-        place = province or dialogue()["entry_lines"]["shared_point"]
+        place = province or dialogue().entry_lines.shared_point
         dispatcher.utter_message(response="utter_location_noted", place=place)
         return [*events, SlotSet("province", province)]
 

@@ -8,8 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from actions.common import dialogue
-from nlu import tables
+from actions.common import content, dialogue
 from nlu.phrases import PhraseIndex, Syllables
 from nlu.text import Table, fold, normalise
 
@@ -37,16 +36,15 @@ class Tables:
 
 @functools.lru_cache(maxsize=1)
 def _tables() -> Tables:
-    rules = dialogue()["job_check"]
-    phrases = [(phrase, Found(slot, str(value), rank), False)
-               for slot, values in rules["phrases"].items()
+    rules = dialogue().job_check
+    phrases = [(phrase, Found(slot, value, rank), False)
+               for slot, values in rules.phrases.items()
                for rank, (value, listed) in enumerate(values.items()) for phrase in listed]
-    accented_only = set(rules["answers_accented_only"])
-    answers = [(phrase, str(kind), phrase in accented_only)
-               for kind, listed in rules["answers"].items() for phrase in listed]
-    teencode = tables.teencode()
-    return Tables(PhraseIndex(phrases), PhraseIndex(answers), Table.build(teencode["words"], teencode["keep_doubles"]),
-                  frozenset(fold(word) for word in rules["negations"]), dict(rules["when_negated"]))
+    accented_only = set(rules.answers_accented_only)
+    answers = [(phrase, kind, phrase in accented_only) for kind, listed in rules.answers.items() for phrase in listed]
+    teencode = content().teencode
+    return Tables(PhraseIndex(phrases), PhraseIndex(answers), Table.build(teencode.words, teencode.keep_doubles),
+                  frozenset(fold(word) for word in rules.negations), rules.when_negated)
 
 
 def _syllables(text: str) -> Syllables:
@@ -94,15 +92,15 @@ def _says_unknown(message: Syllables) -> bool:
 def place(entities: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """The place of the job from the NLU's entities: a country (Thailand named beside another one is the route, not
     the place), or any province of Vietnam."""
-    rules = dialogue()["job_check"]
+    rules = dialogue().job_check
     countries = [str(e["value"]) for e in entities if e.get("entity") == "country" and e.get("value")]
     provinces = [e for e in entities if e.get("entity") == "province"]
     if countries:
-        beyond = [country for country in countries if country != rules["thailand"]]
+        beyond = [country for country in countries if country != rules.thailand]
         if beyond and len(beyond) < len(countries):
             return {"job_country": beyond[0], "job_transit": YES}
         return {"job_country": countries[0]}
-    return {"job_country": str(rules["domestic"])} if provinces else {}
+    return {"job_country": rules.domestic} if provinces else {}
 
 
 def prefill(text: str, entities: Iterable[Mapping[str, Any]] = ()) -> dict[str, str]:
@@ -116,7 +114,7 @@ def answer(slot: str, text: str, intent: str, entities: Iterable[Mapping[str, An
     The asked slot always gets a value: what was said, else a plain yes/no where the question is a yes/no one, else
     "unknown" — free text that answers nothing is recorded as unknown and the check moves on.
     """
-    rules = dialogue()["job_check"]
+    rules = dialogue().job_check
     message = _syllables(text)
     values = {**found_in(text), **place(entities)}
     if slot in values:
@@ -124,8 +122,8 @@ def answer(slot: str, text: str, intent: str, entities: Iterable[Mapping[str, An
     opening = _opening(message)
     if opening not in (YES, NO) and intent in ("affirm", "deny"):
         opening = YES if intent == "affirm" else NO  # a button payload ("/affirm") or a yes the table lacks
-    if opening in (YES, NO) and slot not in rules["open_questions"] and not _says_unknown(message):
-        values[slot] = rules["yes_no"].get(slot, {}).get(opening, opening)
+    if opening in (YES, NO) and slot not in rules.open_questions and not _says_unknown(message):
+        values[slot] = rules.yes_no.get(slot, {}).get(opening, opening)
     else:
         values[slot] = UNKNOWN
     return values

@@ -34,7 +34,7 @@ class ActionJobVerdict(Action):
             dispatcher.utter_message(response="utter_job_unknowns", items="\n".join(f"• {item}" for item in unknown))
         where = scope(slots)
         dispatcher.utter_message(response=f"utter_job_next_steps_{where}")
-        if where == "abroad" and slots["job_country"] == dialogue()["job_check"]["korea"]:
+        if where == "abroad" and slots["job_country"] == dialogue().job_check.korea:
             dispatcher.utter_message(response="utter_job_next_steps_korea")
         await count_for_campaign(tracker, "job_check")
         await answered_for_campaign(tracker)

@@ -13,10 +13,10 @@ from actions.common import (
     conversation_risk,
     dialogue,
     latest_intent,
-    placed,
     send,
     whereabouts,
 )
+from bot.content.dialogue import placed
 
 
 class ActionSafetyAnswer(Action):
@@ -30,10 +30,10 @@ class ActionSafetyAnswer(Action):
         text = str(tracker.latest_message.get("text") or "")
         signs = conversation_risk().of([text]).indicators
         sign = conversation_risk().triage.answered(signs, latest_intent(tracker))
-        answer = dialogue()["answer_for_sign"].get(sign) if sign else None
-        article = content().articles.get(answer["article"]) if answer and "article" in answer else None
-        if answer and "response" in answer:
-            send(dispatcher, domain, placed(answer["response"], whereabouts(tracker)[0]), protect=True)
+        answer = dialogue().answer_for_sign.get(sign) if sign else None
+        article = content().articles.get(answer.article) if answer and answer.article else None
+        if answer and answer.response:
+            send(dispatcher, domain, placed(answer.response, whereabouts(tracker)[0]), protect=True)
         elif article is not None:
             place = questions().find(text, prefer=article.slug)
             section = (article.section(place[1]) if place and place[0] == article.slug else None) or article.lead

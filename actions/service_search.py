@@ -9,8 +9,8 @@ from typing import Any
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import content, dialogue, send
+from bot.content.models import EntryLines
 from bot.messages import Location
-from nlu import tables
 from nlu.text import fold
 
 MAX_RESULTS = 3
@@ -19,20 +19,20 @@ MAX_RESULTS = 3
 NEAR_KM = 60.0
 
 
-def entry_text(entry: Any, labels: dict[str, str], distance_km: float | None = None) -> str:
+def entry_text(entry: Any, labels: EntryLines, distance_km: float | None = None) -> str:
     """A directory entry as a person sees it; a confidential entry (a shelter) never shows its address."""
     service_labels = content().service_labels
     lines = [f"• {entry.name} ({service_labels.get(entry.type, entry.type)})"]
     if entry.phone:
-        lines.append(labels["phone"].format(phone=entry.phone))
+        lines.append(labels.phone.format(phone=entry.phone))
     if entry.hours:
-        lines.append(labels["hours"].format(hours=entry.hours))
+        lines.append(labels.hours.format(hours=entry.hours))
     if entry.public_address:
-        lines.append(labels["address"].format(address=entry.public_address))
+        lines.append(labels.address.format(address=entry.public_address))
     if entry.website and not entry.phone:  # a centre whose page gives no current phone is reached through its page
-        lines.append(labels["website"].format(website=entry.website))
+        lines.append(labels.website.format(website=entry.website))
     if distance_km is not None:
-        lines.append(labels["distance"].format(km=f"{distance_km:.0f}" if distance_km >= 10 else f"{distance_km:.1f}"))
+        lines.append(labels.distance.format(km=f"{distance_km:.0f}" if distance_km >= 10 else f"{distance_km:.1f}"))
     return "\n  ".join(lines)
 
 
@@ -42,7 +42,7 @@ def reply_abroad(dispatcher: CollectingDispatcher, domain: dict[str, Any], count
         send(dispatcher, domain, "utter_services_abroad_unknown", protect=True)
         return
     send(dispatcher, domain, "utter_services_abroad", protect=True, country=country)
-    labels = dialogue()["entry_lines"]
+    labels = dialogue().entry_lines
     embassies = [entry for entry in content().directory.abroad(country) if entry.country == country]
     for entry in embassies[:MAX_RESULTS]:
         dispatcher.utter_message(text=entry_text(entry, labels))
@@ -52,14 +52,14 @@ def reply_in_vietnam(dispatcher: CollectingDispatcher, domain: dict[str, Any], *
                      province: str | None, location: Location | None) -> None:
     """Verified local entries of the kind; where there is none, the kind of place to go to and how; the national
     entries of the kind beside them (113, 1800 1233, 115, the consular line); and 111, always."""
-    labels = dialogue()["entry_lines"]
+    labels = dialogue().entry_lines
     if location is None and not province:
         raise ValueError("a search needs a province or a location")
     lines = local_lines(service_type, province, location, labels)
     if location is not None and not province:
-        where = labels["where_near"]
+        where = labels.where_near
     else:
-        where = labels["where_province"].format(province=province)
+        where = labels.where_province.format(province=province)
     kind = content().service_types.get(service_type or "")
     if lines:
         dispatcher.utter_message(response="utter_services_found", where=where)
@@ -76,7 +76,7 @@ def reply_in_vietnam(dispatcher: CollectingDispatcher, domain: dict[str, Any], *
 
 
 def local_lines(service_type: str | None, province: str | None, location: Location | None,
-                labels: dict[str, str]) -> list[str]:
+                labels: EntryLines) -> list[str]:
     """Entries near a shared point (with their distance), then the rest of its province's; at most MAX_RESULTS.
 
     Most entries have no coordinates (a centre's page gives an address, not a point), so a shared point also
@@ -101,9 +101,9 @@ def local_lines(service_type: str | None, province: str | None, location: Locati
 def place_names() -> dict[str, str]:
     """Every province name, former name and alias (folded) → the current province."""
     names: dict[str, str] = {}
-    for province in tables.gazetteer()["provinces"]["provinces"]:
-        for surface in [province["name"], *province.get("former", ()), *province.get("aliases", ())]:
-            names.setdefault(fold(surface.lower()), province["name"])
+    for province in content().gazetteer.provinces:
+        for surface in [province.name, *province.former, *province.aliases]:
+            names.setdefault(fold(surface.lower()), province.name)
     return names
 
 

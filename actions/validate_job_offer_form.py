@@ -8,7 +8,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import conversation_risk, dialogue, user_texts
 from actions.job_check import NO, UNKNOWN, YES, answer, is_stop
-from actions.job_rules import JOB_SLOTS, QUESTIONS, questions
+from actions.job_rules import JOB_SLOTS, questions
+from bot.content.dialogue import QUESTIONS
 
 REQUESTED = "requested_slot"
 FORM = "job_offer_form"
@@ -55,8 +56,8 @@ class ValidateJobOfferForm(Action):
 def shows_danger(tracker: Tracker) -> bool:
     if tracker.get_slot("escalated"):
         return False
-    rules = dialogue()["job_check"]
+    rules = dialogue().job_check
     intent = tracker.latest_message.get("intent") or {}
-    sure = float(intent.get("confidence") or 0.0) >= float(rules["interrupt_confidence"])
-    return (sure and intent.get("name") in rules["interrupt_intents"]) or \
+    sure = float(intent.get("confidence") or 0.0) >= rules.interrupt_confidence
+    return (sure and intent.get("name") in rules.interrupt_intents) or \
         conversation_risk().of(user_texts(tracker)).level == "high"

@@ -28,19 +28,17 @@ import os
 import random
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import httpx
 import psutil
 
 from bench.result import BenchResult
@@ -48,10 +46,11 @@ from bot.gateway import one_write
 from bot.internal_token import HEADER
 from bot.privacy import log_id
 from bot.rasa_server import model
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import get_settings
 from bot.state.sealed import new_key
 from bot.state.store import free_port, private_store
-from tests.channels.botapi import TOKEN, text_update
+from harness.botapi import TOKEN, text_update
+from harness.stack import stack_env, started
 
 # Smaller runs while working on the gateway, e.g.:
 #   BENCH_GATEWAY_CONVERSATIONS=50 BENCH_GATEWAY_THINK_S=2 python -m bench gateway
@@ -118,67 +117,27 @@ class Stack:
     logs: Path
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], name: str, log: Path, timeout: float = 300.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            last = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
-            raise RuntimeError(f"{name} exited with {process.returncode} before it was ready: " + " | ".join(last))
-        try:
-            if httpx.get(url, timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{name} not ready after {timeout:.0f} s")
-
-
 @contextmanager
 def running_stack(floor: bool = False) -> Iterator[Stack]:
     """Every process of the bench; with `floor`, bench/floor.py in the gateway's place."""
     model_file, _ = model.train(get_settings(), quiet=True)
-    with private_store() as store:
-        ports = {name: free_port() for name in ("rasa", "actions", "gateway", "api")}
-        env = {key: value for key, value in os.environ.items() if not key.startswith("CAUNOI_") and key != "REDIS_URL"}
-        env.update({"REDIS_URL": store.url, "CAUNOI_SECRET_KEY": SECRET_KEY, "CAUNOI_DATA_KEYS": new_key(),
-                    "CAUNOI_RASA_TOKEN": RASA_TOKEN,
-                    "CAUNOI_RASA_URL": f"http://127.0.0.1:{ports['rasa']}",
-                    "CAUNOI_ACTIONS_URL": f"http://127.0.0.1:{ports['actions']}",
-                    "CAUNOI_HTTP_PORT": str(ports["gateway"]), "CAUNOI_TELEGRAM_TOKEN": TOKEN,
-                    "CAUNOI_TELEGRAM_WEBHOOK_SECRET": SECRET,
-                    "CAUNOI_TELEGRAM_API_URL": f"http://127.0.0.1:{ports['api']}/bot"})
-        python = [sys.executable, "-c"]
-        commands = {
-            "api": [*python, f"from tests.channels.botapi import serve; serve({ports['api']})"],
-            "actions": [sys.executable, "-m", "bot", "serve", "actions"],
-            "rasa": [sys.executable, "-m", "bot", "serve", "rasa", "--model", str(model_file)],
-            "gateway": [*python, f"from bench.floor import serve; serve({ports['gateway']})" if floor
-                        else f"from bench.gateway import serve_gateway; serve_gateway({ports['gateway']})"],
-        }
+    with private_store() as store, started() as processes:
+        api_port = free_port()
+        env = stack_env(REDIS_URL=store.url, CAUNOI_SECRET_KEY=SECRET_KEY, CAUNOI_DATA_KEYS=new_key(),
+                        CAUNOI_RASA_TOKEN=RASA_TOKEN, CAUNOI_TELEGRAM_TOKEN=TOKEN,
+                        CAUNOI_TELEGRAM_WEBHOOK_SECRET=SECRET, CAUNOI_TELEGRAM_API_URL=f"http://127.0.0.1:{api_port}/bot")
+        rasa, gateway = env["CAUNOI_RASA_URL"], f"http://127.0.0.1:{env['CAUNOI_HTTP_PORT']}"
         logs = Path(tempfile.mkdtemp(prefix="caunoi-bench-"))
-        processes = {name: subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
-                                            stderr=(logs / f"{name}.log").open("wb"), start_new_session=True)
-                     for name, command in commands.items()}
-        checks = {"api": f"http://127.0.0.1:{ports['api']}/bot{TOKEN}/getMe",
-                  "actions": f"http://127.0.0.1:{ports['actions']}/health",
-                  "rasa": f"http://127.0.0.1:{ports['rasa']}/status?token={RASA_TOKEN}",
-                  "gateway": f"http://127.0.0.1:{ports['gateway']}/readyz"}
-        try:
-            for name, url in checks.items():
-                _wait_until_up(url, processes[name], name, logs / f"{name}.log")
-            yield Stack(f"http://127.0.0.1:{ports['rasa']}", f"http://127.0.0.1:{ports['gateway']}",
-                        f"http://127.0.0.1:{ports['api']}/bot{TOKEN}", processes["gateway"].pid, logs)
-        finally:
-            for process in processes.values():
-                with suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-            for process in processes.values():
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    with suppress(ProcessLookupError):
-                        os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(timeout=5)
+        processes.bot_api(api_port, log=logs / "api.log")  # waits until it answers
+        actions = processes.serve("actions", env, log=logs / "actions.log")
+        serving = processes.serve("rasa", env, "--model", str(model_file), log=logs / "rasa.log")
+        server = (f"from bench.floor import serve; serve({env['CAUNOI_HTTP_PORT']})" if floor
+                  else f"from bench.gateway import serve_gateway; serve_gateway({env['CAUNOI_HTTP_PORT']})")
+        process = processes.start("gateway", [sys.executable, "-c", server], env, log=logs / "gateway.log")
+        actions.wait_answering(f"{env['CAUNOI_ACTIONS_URL']}/health", 300)
+        serving.wait_answering(f"{rasa}/status?token={RASA_TOKEN}", 300)
+        process.wait_answering(f"{gateway}/readyz", 300)
+        yield Stack(rasa, gateway, f"http://127.0.0.1:{api_port}/bot{TOKEN}", process.pid, logs)
 
 
 @dataclass

@@ -7,10 +7,6 @@ tree (supervisor, Rasa, action server, gateway, Redis) every 0.2 s. Stops it wit
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from typing import Any
@@ -18,10 +14,11 @@ from typing import Any
 import httpx
 import psutil
 
+import harness.stack
 from bench.result import BenchResult
 from bot.rasa_server import model
-from bot.settings import PROJECT_ROOT, get_settings
-from bot.state.store import free_port
+from bot.settings import get_settings
+from harness.stack import stack_env
 
 MESSAGES = ["xin chào", "tôi cần tìm luật sư ở Nghệ An", "co nguoi ru sang cam lam viec nhe luong cao",
             "làm sao kiểm tra công ty xuất khẩu lao động", "cam on ban", "tạm biệt",
@@ -81,47 +78,41 @@ def run() -> BenchResult:
     training_started = time.monotonic()
     _, trained = model.train(get_settings(), quiet=True)
     training_s = round(time.monotonic() - training_started) if trained else 0
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CAUNOI_") and key != "REDIS_URL"}
-    env.update({"CAUNOI_HTTP_PORT": str(port), "CAUNOI_RASA_URL": f"http://127.0.0.1:{free_port()}",
-                "CAUNOI_ACTIONS_URL": f"http://127.0.0.1:{free_port()}"})
+    env = stack_env()
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=PROJECT_ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    sampler = MemorySampler(process.pid)
-    sampler.start()
-    base = f"http://127.0.0.1:{port}"
-    first_answer = None
-    latencies: list[float] = []
-    try:
-        with httpx.Client(base_url=base, timeout=30) as client:
-            # Until Rasa is up the gateway answers in degraded mode (and queues the conversation for a human):
-            # only the trained welcome counts, each attempt from a new conversation. The web channel allows an
-            # address only a few new conversations a minute, so attempts start once /readyz says Rasa answers.
-            while first_answer is None and time.monotonic() - started < 300:
-                try:
-                    if client.get("/readyz").status_code != 200:
-                        time.sleep(0.5)
-                        continue
-                    reply = client.post("/webhooks/web", json={"text": "xin chào"})
-                    texts = [m["text"] for m in reply.json().get("messages", [])] if reply.status_code == 200 else []
-                    if texts and texts[0].startswith(WELCOME):
-                        first_answer = time.monotonic() - started
-                        break
-                except (httpx.HTTPError, ValueError):
-                    pass
-                time.sleep(0.5)
-            conversations: dict[int, tuple[str, str]] = {}
-            for turn in range(40):
-                latencies.append(timed_turn(client, conversations, turn % 4, MESSAGES[turn % len(MESSAGES)]))
-    finally:
-        process.send_signal(signal.SIGINT)
+    with harness.stack.started() as processes:
+        run = processes.run(env)
+        sampler = MemorySampler(run.pid)
+        sampler.start()
+        base = f"http://127.0.0.1:{env['CAUNOI_HTTP_PORT']}"
+        first_answer = None
+        latencies: list[float] = []
         try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        sampler.stop.set()
-        sampler.join(timeout=2)
+            with httpx.Client(base_url=base, timeout=30) as client:
+                # Until Rasa is up the gateway answers in degraded mode (and queues the conversation for a human):
+                # only the trained welcome counts, each attempt from a new conversation. The web channel allows an
+                # address only a few new conversations a minute, so attempts start once /readyz says Rasa answers.
+                while first_answer is None and time.monotonic() - started < 300:
+                    try:
+                        if client.get("/readyz").status_code != 200:
+                            time.sleep(0.5)
+                            continue
+                        reply = client.post("/webhooks/web", json={"text": "xin chào"})
+                        texts = [m["text"] for m in reply.json().get("messages", [])] \
+                            if reply.status_code == 200 else []
+                        if texts and texts[0].startswith(WELCOME):
+                            first_answer = time.monotonic() - started
+                            break
+                    except (httpx.HTTPError, ValueError):
+                        pass
+                    time.sleep(0.5)
+                conversations: dict[int, tuple[str, str]] = {}
+                for turn in range(40):
+                    latencies.append(timed_turn(client, conversations, turn % 4, MESSAGES[turn % len(MESSAGES)]))
+        finally:
+            run.stop(timeout=60)  # Ctrl-C, as a person stops it
+            sampler.stop.set()
+            sampler.join(timeout=2)
     latencies.sort()
     data: dict[str, Any] = {
         "training_before_start_s": training_s,

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from bot.console import ConsoleServices, create_console_routes
+from bot.console import ConsoleOptions, ConsoleServices, create_console_routes
 from bot.gateway.middleware import AccessLog, BodyLimit, BodyLimits, SecurityHeaders
 from bot.gateway.parts import Gateway, GatewayOptions
 from bot.gateway.webhooks import healthz, readyz, redis_down, telegram_webhook, web_message, web_outbox, zalo_webhook
@@ -23,16 +23,17 @@ from bot.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTransport | None = None,
-               options: GatewayOptions | None = None) -> Starlette:
-    """The gateway app. `transport` replaces the network for calls to Rasa (tests pass a mock)."""
+               options: GatewayOptions | None = None, console: ConsoleOptions | None = None) -> Starlette:
+    """The gateway app. `transport` replaces the network for calls to Rasa (tests pass a mock); `options` and
+    `console` are the gateway's and the console's (tests shorten their timings)."""
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with Gateway.running(settings, transport, options) as gateway, \
-                ConsoleServices.running(settings, gateway) as console:
+                ConsoleServices.running(settings, gateway, console) as services:
             app.state.gateway = gateway
-            app.state.console = console
+            app.state.console = services
             yield
 
     routes = [

@@ -4,7 +4,7 @@
     LOAD_QUICK=1 make load                     # a smoke run: 5 and 10 conversations, ~2 minutes
     LOAD_GATEWAY_WORKERS=2 LOAD_RASA_SERVERS=2 LOAD_REPORT=reports/load-2x2.md make load
 
-Starts, all on free ports: a private Redis, the Bot API double (load/botapi.py), `caunoi run` with the double as
+Starts, all on free ports: a private Redis, the Bot API double (harness/botapi.py), `caunoi run` with the double as
 CAUNOI_TELEGRAM_API_URL, and any extra gateway workers and Rasa servers (`caunoi serve`, each gateway routing
 conversations to Rasa servers by CAUNOI_RASA_URLS). Then locust from `.venv-load` (load/locustfile.py), sampling
 the resident memory of every process of the stack and the load average every 2 s. Stops everything at the end.
@@ -17,16 +17,13 @@ that the stack, not Telegram's ~30/s, is measured).
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,9 +32,12 @@ from typing import Any
 import httpx
 import psutil
 
+import harness.stack
 from bot.rasa_server import model
 from bot.settings import PROJECT_ROOT, get_settings
 from bot.state.store import free_port, private_store
+from harness.stack import stack_env
+from harness.wait import GaveUp
 from load.analysis import Arrived, Sample, Sent, Step, correlate, find_knee, step_stats
 from load.report import RunInfo, render, to_json
 from load.script import DEGRADED_FRAGMENT
@@ -88,7 +88,7 @@ def role_of(command: list[str]) -> str:
     line = " ".join(command)
     if "locust" in line:
         return "locust"
-    if "load.botapi" in line:
+    if "harness.botapi" in line:
         return "botapi double"
     if "redis-server" in line or line.startswith("redis-"):  # and the children it forks (AOF rewrite, snapshots)
         return "redis"
@@ -136,18 +136,6 @@ class Sampler(threading.Thread):
             self.samples.append(Sample(time.monotonic(), os.getloadavg()[0], rss, cpu))
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], what: str, timeout: float = READY_TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"load: {what} exited with code {process.returncode}; see {WORK}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=2.0).status_code == 200:
-                return
-        time.sleep(0.5)
-    raise SystemExit(f"load: {what} not ready after {timeout:.0f} s; see {WORK}")
-
-
 def redis_pid(url: str) -> int | None:
     port = int(url.rsplit(":", 1)[1].split("/")[0])
     for connection in psutil.net_connections(kind="tcp"):
@@ -156,57 +144,16 @@ def redis_pid(url: str) -> int | None:
     return None
 
 
-class Processes:
-    """Everything this run started, stopped in reverse order however the run ends."""
-
-    def __init__(self) -> None:
-        self.started: list[tuple[str, subprocess.Popen[bytes]]] = []
-
-    def start(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        with (WORK / f"{name}.log").open("ab") as log:
-            process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
-        self.started.append((name, process))
-        return process
-
-    def stop_all(self) -> None:
-        for _, process in reversed(self.started):
-            if process.poll() is None:
-                # caunoi run stops its children on SIGINT, as on Ctrl-C; the others stop on SIGTERM.
-                process.send_signal(signal.SIGINT)
-        for _, process in reversed(self.started):
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
-@contextlib.contextmanager
-def processes() -> Iterator[Processes]:
-    running = Processes()
-    try:
-        yield running
-    finally:
-        running.stop_all()
-
-
-def stack_env(redis_url: str, botapi: str, secret: str, plan: Plan) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("CAUNOI_", "LOAD_")) and key != "REDIS_URL"}
-    env.update({
-        "REDIS_URL": redis_url, "RASA_TELEMETRY_ENABLED": "false", "CAUNOI_LOG_LEVEL": "WARNING",
-        "CAUNOI_HTTP_PORT": str(free_port()), "CAUNOI_RASA_URL": f"http://127.0.0.1:{free_port()}",
-        "CAUNOI_ACTIONS_URL": f"http://127.0.0.1:{free_port()}", "CAUNOI_RASA_TOKEN": secrets.token_urlsafe(16),
-        "CAUNOI_SECRET_KEY": secrets.token_urlsafe(32), "CAUNOI_TELEGRAM_TOKEN": TOKEN,
-        "CAUNOI_TELEGRAM_WEBHOOK_SECRET": secret, "CAUNOI_TELEGRAM_API_URL": f"{botapi}/bot",
-        "CAUNOI_TELEGRAM_MESSAGES_PER_SECOND": f"{plan.telegram_rate:g}",
+def load_env(redis_url: str, botapi: str, secret: str, plan: Plan) -> dict[str, str]:
+    return stack_env(
+        REDIS_URL=redis_url, CAUNOI_LOG_LEVEL="WARNING", CAUNOI_RASA_TOKEN=secrets.token_urlsafe(16),
+        CAUNOI_SECRET_KEY=secrets.token_urlsafe(32), CAUNOI_TELEGRAM_TOKEN=TOKEN,
+        CAUNOI_TELEGRAM_WEBHOOK_SECRET=secret, CAUNOI_TELEGRAM_API_URL=f"{botapi}/bot",
+        CAUNOI_TELEGRAM_MESSAGES_PER_SECOND=f"{plan.telegram_rate:g}",
         # A throw-away key for texts sealed at rest (bot/state/sealed.py): as in production, sealing is part of the
         # cost.
-        "CAUNOI_DATA_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-    })
-    return env
+        CAUNOI_DATA_KEYS=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    )
 
 
 def read_log(path: Path) -> tuple[list[Sent], list[tuple[int, float]], float | None]:
@@ -239,37 +186,44 @@ def main() -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     for stale in WORK.glob("*.log"):
         stale.unlink()
+    try:
+        return run(plan, model_file)
+    except GaveUp as error:  # a process of the stack exited, or was not ready in time
+        print(f"load: {error}\nsee {WORK}", file=sys.stderr)
+        return 1
+
+
+def run(plan: Plan, model_file: Path) -> int:
     secret = secrets.token_urlsafe(24)
     load_before = os.getloadavg()
     began = time.monotonic()
-    with private_store() as store, processes() as running:
+    with private_store() as store, harness.stack.started() as running:
         botapi_port = free_port()
         botapi = f"http://127.0.0.1:{botapi_port}"
-        double = running.start("botapi", [sys.executable, "-m", "load.botapi", str(botapi_port)], dict(os.environ))
-        wait_ready(f"{botapi}/load/replies?chat=0&wait=0", double, "the Bot API double")
-        env = stack_env(store.url, botapi, secret, plan)
+        double = running.bot_api(botapi_port, log=WORK / "botapi.log")
+        env = load_env(store.url, botapi, secret, plan)
         rasa_urls = [env["CAUNOI_RASA_URL"], *(f"http://127.0.0.1:{free_port()}"
                                                for _ in range(plan.rasa_servers - 1))]
         if len(rasa_urls) > 1:
             env["CAUNOI_RASA_URLS"] = ",".join(rasa_urls)
         print(f"load: starting the stack ({plan.gateways} gateway worker(s), {plan.rasa_servers} Rasa server(s))",
               flush=True)
-        stack = running.start("caunoi-run", [sys.executable, "-m", "bot", "run"], env)
+        stack = running.run(env, log=WORK / "caunoi-run.log")
         gateways = [f"http://127.0.0.1:{env['CAUNOI_HTTP_PORT']}"]
-        readiness = [(f"{gateways[0]}/readyz", stack, "caunoi run")]
+        readiness = [(f"{gateways[0]}/readyz", stack)]
         for index, url in enumerate(rasa_urls[1:], start=2):
-            extra = running.start(f"rasa-{index}", [sys.executable, "-m", "bot", "serve", "rasa", "--model",
-                                                    str(model_file)], {**env, "CAUNOI_RASA_URL": url})
-            readiness.append((f"{url}/status?token={env['CAUNOI_RASA_TOKEN']}", extra, f"rasa-{index}"))
+            extra = running.serve("rasa", {**env, "CAUNOI_RASA_URL": url}, "--model", str(model_file),
+                                  log=WORK / f"rasa-{index}.log")
+            readiness.append((f"{url}/status?token={env['CAUNOI_RASA_TOKEN']}", extra))
         for index in range(2, plan.gateways + 1):
             port = free_port()
-            extra = running.start(f"gateway-{index}", [sys.executable, "-m", "bot", "serve", "gateway"],
-                                  {**env, "CAUNOI_HTTP_PORT": str(port)})
+            extra = running.serve("gateway", {**env, "CAUNOI_HTTP_PORT": str(port)},
+                                  log=WORK / f"gateway-{index}.log")
             gateways.append(f"http://127.0.0.1:{port}")
-            readiness.append((f"{gateways[-1]}/readyz", extra, f"gateway-{index}"))
-        for url, process, name in readiness:
-            wait_ready(url, process, name)
-        roots = [process.pid for _, process, _ in readiness] + [double.pid]
+            readiness.append((f"{gateways[-1]}/readyz", extra))
+        for url, process in readiness:
+            process.wait_answering(url, READY_TIMEOUT)
+        roots = [process.pid for _, process in readiness] + [double.pid]
         pid = redis_pid(store.url)
         if pid is not None:
             roots.append(pid)
@@ -288,10 +242,11 @@ def main() -> int:
                       "LOAD_TIMEOUT": f"{plan.timeout:g}", "LOAD_LOG": str(log_path)}
         locust = running.start("locust", [str(LOCUST), "-f", str(PROJECT_ROOT / "load" / "locustfile.py"),
                                           "--headless", "--only-summary", "--loglevel", "WARNING",
-                                          "--host", gateways[0], "--csv", str(WORK / "locust")], locust_env)
+                                          "--host", gateways[0], "--csv", str(WORK / "locust")], locust_env,
+                               log=WORK / "locust.log")
         sampler.roots.append(locust.pid)
         try:
-            locust.wait(timeout=len(plan.steps) * plan.step_seconds + 180)
+            locust.popen.wait(timeout=len(plan.steps) * plan.step_seconds + 180)
         except subprocess.TimeoutExpired:
             print("load: locust did not stop in time; stopping it", file=sys.stderr)
         # locust stops people mid-conversation: give their last messages the full timeout to be answered, so

@@ -6,17 +6,17 @@ person's messages, so that test stories (which carry no parse data) are judged e
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
+from nlu.tables import Teencode, TriageRules
 from nlu.text import Table, normalise
 from nlu.triage import Risk, Triage
 
 
 class ConversationRisk:
-    def __init__(self, triage_rules: Mapping[str, Any], teencode: Mapping[str, Any]):
+    def __init__(self, triage_rules: TriageRules, teencode: Teencode):
         self._triage = Triage(triage_rules)
-        self._table = Table.build(teencode["words"], teencode["keep_doubles"])
+        self._table = Table.build(teencode.words, teencode.keep_doubles)
 
     @property
     def triage(self) -> Triage:

@@ -20,14 +20,12 @@ from nlu.text import normalise
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class GazetteerEntityExtractor(DataComponent, EntityExtractorMixin):
-    def __init__(self, config: dict[str, Any], data: dict[str, Any], model_storage: ModelStorage,
-                 resource: Resource) -> None:
-        super().__init__(config, data, model_storage, resource)
-        self._gazetteer = Gazetteer(data["provinces"], data["countries"], data["service_types"])
+    reader = tables.GAZETTEER
 
-    @classmethod
-    def read_content(cls) -> dict[str, Any]:
-        return tables.gazetteer()
+    def __init__(self, config: dict[str, Any], documents: dict[str, Any], model_storage: ModelStorage,
+                 resource: Resource) -> None:
+        super().__init__(config, documents, model_storage, resource)
+        self._gazetteer = Gazetteer(tables.GAZETTEER.of(documents))
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

@@ -29,6 +29,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from nlu import tables
 from nlu.conversation import ConversationRisk
+from nlu.persisted import content_config, dump_documents, read_documents
 
 DATA_FILE = "escalation.json"
 
@@ -48,25 +49,29 @@ class EscalationPolicy(Policy):
             # Intents whose escalation already answers every sign (content/vi/dialogue.yml `safety_for_sign`).
             "escalating_intents": ["report_danger", "report_suspected_trafficking", "express_distress",
                                    "request_human"],
+            **content_config(),
         }
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 execution_context: ExecutionContext, data: dict[str, Any] | None = None, **kwargs: Any) -> None:
+                 execution_context: ExecutionContext, documents: dict[str, Any] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(config, model_storage, resource, execution_context)
-        self._data = data or {"triage": tables.triage_rules(), "teencode": tables.teencode()}
-        self._risk = ConversationRisk(self._data["triage"], self._data["teencode"])
+        # Read from content when trained (the triage rules and teencode files), from the model when loaded.
+        self._documents = documents or {**read_documents(tables.TRIAGE, self.config),
+                                        **read_documents(tables.TEENCODE, self.config)}
+        self._risk = ConversationRisk(tables.TRIAGE.of(self._documents), tables.TEENCODE.of(self._documents))
 
     def train(self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / DATA_FILE).write_text(json.dumps(self._data, ensure_ascii=False), encoding="utf-8")
+            (directory / DATA_FILE).write_text(dump_documents(self._documents), encoding="utf-8")
         return self._resource
 
     @classmethod
     def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> EscalationPolicy:
         with model_storage.read_from(resource) as directory:
-            data = json.loads((directory / DATA_FILE).read_text(encoding="utf-8"))
-        return cls(config, model_storage, resource, execution_context, data=data)
+            documents = json.loads((directory / DATA_FILE).read_text(encoding="utf-8"))
+        return cls(config, model_storage, resource, execution_context, documents=documents)
 
     def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
                                      rule_only_data: dict[str, Any] | None = None, **kwargs: Any) -> PolicyPrediction:

@@ -1,6 +1,6 @@
 """Places, countries and kinds of service, found by dictionary in what people write.
 
-Built from `content/vi/gazetteer/{provinces,countries,service_types}.yml`. Every province name, pre-2025 name and
+Built from the typed gazetteer (nlu/tables/places.py, `content/vi/gazetteer/`). Every province name, pre-2025 name and
 alias resolves to one of the 34 current provinces; countries resolve to their Vietnamese name. The longest phrase
 wins ("Lào Cai" the province over "Lào" the country); words that are also everyday words or given names ("Huế",
 "Cam", "Anh") count only right after a word such as "ở", "sang", "tỉnh"; listed non-places ("cam kết",
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from nlu.phrases import PhraseIndex, Syllables, syllables_of
+from nlu.tables import GazetteerTables, NameRules
 from nlu.text import Normalised, fold
 
 
@@ -38,24 +38,24 @@ def _folded(words: Iterable[str]) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(fold(s) for s in syllables_of(word)) for word in words)
 
 
-def _context_rules(section: Mapping[str, Any]) -> tuple[dict[str, tuple[tuple[str, ...], ...]], set[str], set[str]]:
+def _context_rules(rules: NameRules) -> tuple[dict[str, tuple[tuple[str, ...], ...]], set[str], set[str]]:
     """(context by folded name, names needing context only when unaccented, accented-only names)."""
-    before = _folded(section.get("before") or ())
+    before = _folded(rules.before)
     contexts: dict[str, tuple[tuple[str, ...], ...]] = {}
-    for word in section.get("words") or ():
+    for word in rules.words:
         contexts[" ".join(syllables_of(word))] = before
-    for word in section.get("words_if_unaccented") or ():
+    for word in rules.words_if_unaccented:
         contexts[" ".join(syllables_of(word))] = before
-    for word, own in (section.get("strict") or {}).items():
+    for word, own in rules.strict.items():
         contexts[" ".join(syllables_of(word))] = _folded(own)
-    unaccented_only = {" ".join(syllables_of(w)) for w in section.get("words_if_unaccented") or ()}
-    accented_only = {" ".join(syllables_of(w)) for w in section.get("accented_only") or ()}
+    unaccented_only = {" ".join(syllables_of(w)) for w in rules.words_if_unaccented}
+    accented_only = {" ".join(syllables_of(w)) for w in rules.accented_only}
     return contexts, unaccented_only, accented_only
 
 
-def _entries(entity: str, names: Mapping[str, Iterable[str]], data: Mapping[str, Any]) -> list[tuple[str, Item, bool]]:
-    contexts, unaccented_only, accented_only = _context_rules(data.get("needs_context") or {})
-    ambiguous = {" ".join(syllables_of(word)) for word in data.get("ambiguous") or ()}
+def _entries(entity: str, names: Mapping[str, Iterable[str]], rules: NameRules) -> list[tuple[str, Item, bool]]:
+    contexts, unaccented_only, accented_only = _context_rules(rules)
+    ambiguous = {" ".join(syllables_of(word)) for word in rules.ambiguous}
     entries: list[tuple[str, Item, bool]] = []
     for value, surfaces in names.items():
         for surface in dict.fromkeys(surfaces):
@@ -64,24 +64,22 @@ def _entries(entity: str, names: Mapping[str, Iterable[str]], data: Mapping[str,
                 continue
             item = Item(entity, value, contexts.get(key, ()), key in unaccented_only)
             entries.append((surface, item, key in accented_only))
-    entries += [(phrase, Item(entity, "", blocked=True), False) for phrase in data.get("not_places") or ()]
+    entries += [(phrase, Item(entity, "", blocked=True), False) for phrase in rules.not_places]
     return entries
 
 
 class Gazetteer:
-    def __init__(self, provinces: Mapping[str, Any], countries: Mapping[str, Any], services: Mapping[str, Any]):
-        province_names = {p["name"]: [p["name"], *p.get("former", ()), *p.get("aliases", ())]
-                          for p in provinces["provinces"]}
-        country_names = {c["name"]: [c["name"], *c.get("aliases", ()), *c.get("places", ())]
-                         for c in countries["countries"]}
-        service_names = {value: spec.get("phrases", ()) for value, spec in services["service_types"].items()}
+    def __init__(self, tables: GazetteerTables):
+        province_names = {p.name: [p.name, *p.former, *p.aliases] for p in tables.provinces}
+        country_names = {c.name: [c.name, *c.aliases, *c.places] for c in tables.countries}
+        service_names = {kind.name: kind.phrases for kind in tables.service_types}
         self.provinces = tuple(province_names)
         self.countries = tuple(country_names)
         self.service_types = tuple(service_names)
         self._index: PhraseIndex[Item] = PhraseIndex(
-            _entries("province", province_names, provinces)
-            + _entries("country", country_names, countries)
-            + _entries("service_type", service_names, services)
+            _entries("province", province_names, tables.province_rules)
+            + _entries("country", country_names, tables.country_rules)
+            + _entries("service_type", service_names, tables.service_rules)
         )
 
     @staticmethod

@@ -1,7 +1,8 @@
 """Rasa component: puts a normalised view of the message text beside the text (which it leaves as written).
 
 NFC, one tone-mark placement, letters typed three or more times collapsed, teencode and abbreviations expanded
-from `content/vi/normalise/teencode.yml`, lower case — with each character's offsets in the original kept.
+from `content/vi/normalise/teencode.yml` (nlu/tables/teencode.py), lower case — with each character's offsets in the
+original kept.
 """
 
 from __future__ import annotations
@@ -30,14 +31,13 @@ def normalised_view(message: Message) -> Normalised | None:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
 class VietnameseNormaliser(DataComponent):
-    def __init__(self, config: dict[str, Any], data: dict[str, Any], model_storage: ModelStorage,
-                 resource: Resource) -> None:
-        super().__init__(config, data, model_storage, resource)
-        self._table = Table.build(data["words"], data["keep_doubles"])
+    reader = tables.TEENCODE
 
-    @classmethod
-    def read_content(cls) -> dict[str, Any]:
-        return tables.teencode()
+    def __init__(self, config: dict[str, Any], documents: dict[str, Any], model_storage: ModelStorage,
+                 resource: Resource) -> None:
+        super().__init__(config, documents, model_storage, resource)
+        teencode = tables.TEENCODE.of(documents)
+        self._table = Table.build(teencode.words, teencode.keep_doubles)
 
     def normalise(self, text: str) -> Normalised:
         return normalise(text, self._table)

@@ -27,14 +27,12 @@ RISK = "risk"
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class RiskAssessor(DataComponent):
-    def __init__(self, config: dict[str, Any], data: dict[str, Any], model_storage: ModelStorage,
-                 resource: Resource) -> None:
-        super().__init__(config, data, model_storage, resource)
-        self._triage = Triage(data)
+    reader = tables.TRIAGE
 
-    @classmethod
-    def read_content(cls) -> dict[str, Any]:
-        return tables.triage_rules()
+    def __init__(self, config: dict[str, Any], documents: dict[str, Any], model_storage: ModelStorage,
+                 resource: Resource) -> None:
+        super().__init__(config, documents, model_storage, resource)
+        self._triage = Triage(tables.TRIAGE.of(documents))
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

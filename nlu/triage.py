@@ -1,22 +1,22 @@
 """How urgent is this? Risk from the intent and from signs of trafficking in the words, as data-driven rules.
 
-The rules are `content/vi/triage/indicators.yml`: levels per intent, indicator phrases (ILO forced-labour
-indicators and the exploitation purposes of Law 53/2024), and combinations (a minor with any exploitation sign,
-two medium signs together). Indicators found in earlier turns of a conversation can be passed in, so that signs
-add up across turns ("passport kept" now, "can't leave" later).
+The rules are `content/vi/triage/indicators.yml` (typed by nlu/tables/indicators.py): levels per intent, indicator
+phrases (ILO forced-labour indicators and the exploitation purposes of Law 53/2024), and combinations (a minor with
+any exploitation sign, two medium signs together). Indicators found in earlier turns of a conversation can be
+passed in, so that signs add up across turns ("passport kept" now, "can't leave" later).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from nlu.phrases import PhraseIndex, Syllables
+from nlu.tables import Combination, Indicator, Past, TriageRules
+from nlu.tables.indicators import ANY_EXPLOITATION, LEVELS
 from nlu.text import Normalised
-
-LEVELS = ("none", "low", "medium", "high")
 
 
 def level_rank(level: str) -> int:
@@ -37,15 +37,7 @@ NO_RISK = Risk("none", (), frozenset())
 
 
 @dataclass(frozen=True)
-class Indicator:
-    id: str
-    level: str
-    reason: str
-    regex: re.Pattern[str] | None
-
-
-@dataclass(frozen=True)
-class Past:
+class PastMarkers:
     """Past, not present: in a message that says it is over ("giờ đã về nhà") and nothing says it still goes on,
     the signs found are one indicator of what happened (`indicator`), unless one of `unless` is among them."""
 
@@ -54,10 +46,10 @@ class Past:
     unless: frozenset[str]
 
     @classmethod
-    def of(cls, spec: Mapping[str, Any]) -> Past:
-        markers = [(p, True, False) for p in spec.get("over") or ()]
-        markers += [(p, False, False) for p in spec.get("still") or ()]
-        return cls(spec.get("indicator"), PhraseIndex(markers), frozenset(spec.get("unless") or ()))
+    def of(cls, rule: Past) -> PastMarkers:
+        markers = [(p, True, False) for p in rule.over]
+        markers += [(p, False, False) for p in rule.still]
+        return cls(rule.indicator, PhraseIndex(markers), frozenset(rule.unless))
 
     def recast(self, found: frozenset[str], message: Syllables) -> frozenset[str]:
         if self.indicator is None or not found or found & self.unless:
@@ -67,29 +59,21 @@ class Past:
 
 
 class Triage:
-    def __init__(self, rules: Mapping[str, Any]):
-        self._intents = {name: (spec["level"], spec["reason"]) for name, spec in (rules.get("intents") or {}).items()}
-        self._indicators: dict[str, Indicator] = {}
+    def __init__(self, rules: TriageRules):
+        self._intents = {name: (graded.level, graded.reason) for name, graded in rules.intents.items()}
+        self._indicators: dict[str, Indicator] = {spec.id: spec for spec in rules.indicators}
+        self._patterns = {spec.id: re.compile(spec.pattern) for spec in rules.indicators if spec.pattern}
         phrases: list[tuple[str, tuple[str, bool], bool]] = []
-        for spec in rules["indicators"]:
-            pattern = spec.get("regex") or spec.get("minor_age_regex") or spec.get("hours_regex")
-            self._indicators[spec["id"]] = Indicator(spec["id"], spec["level"], spec["reason"],
-                                                     re.compile(pattern) if pattern else None)
-            phrases += [(p, (spec["id"], False), False) for p in spec.get("phrases") or ()]
-            phrases += [(p, (spec["id"], False), True) for p in spec.get("phrases_accented_only") or ()]
-            phrases += [(p, (spec["id"], True), False) for p in spec.get("exclude") or ()]
+        for spec in rules.indicators:
+            phrases += [(p, (spec.id, False), False) for p in spec.phrases]
+            phrases += [(p, (spec.id, False), True) for p in spec.phrases_accented_only]
+            phrases += [(p, (spec.id, True), False) for p in spec.exclude]
         self._phrases: PhraseIndex[tuple[str, bool]] = PhraseIndex(phrases)
-        self._exploitation = frozenset(rules.get("exploitation") or ())
-        self._past = Past.of(rules.get("past") or {})
-        self._combinations = list(rules.get("combinations") or ())
-        self.urgent = frozenset(rules.get("urgent") or ())
-        self._answered = [(spec["sign"], frozenset(spec.get("unless_intents") or ()))
-                          for spec in rules.get("answered") or ()]
-        unknown = (self.urgent | {sign for sign, _ in self._answered}) - self._indicators.keys()
-        if unknown:
-            raise ValueError(f"unknown indicators in urgent/answered: {sorted(unknown)}")
-        for level, _ in [*self._intents.values(), *((i.level, None) for i in self._indicators.values())]:
-            level_rank(level)  # an unknown level fails when the rules load, not on a person's message
+        self._exploitation = frozenset(rules.exploitation)
+        self._past = PastMarkers.of(rules.past)
+        self._combinations: tuple[Combination, ...] = rules.combinations
+        self.urgent = frozenset(rules.urgent)  # the table checked that every sign it names is an indicator
+        self._answered = [(answer.sign, frozenset(answer.unless_intents)) for answer in rules.answered]
 
     @property
     def past_indicator(self) -> str | None:
@@ -106,7 +90,7 @@ class Triage:
             indicator for start, end, indicator in hits
             if not any(s <= start and end <= e and i == indicator for s, e, i in excluded)
         }
-        found |= {i.id for i in self._indicators.values() if i.regex is not None and i.regex.search(view.folded)}
+        found |= {name for name, pattern in self._patterns.items() if pattern.search(view.folded)}
         return self._past.recast(frozenset(found), message)
 
     def assess(self, view: Normalised, intent: str | None, earlier: Collection[str] = ()) -> Risk:
@@ -132,17 +116,17 @@ class Triage:
     def _combined(self, indicators: frozenset[str]) -> list[tuple[str, str]]:
         results = []
         for rule in self._combinations:
-            if "all_of" in rule:
+            if rule.all_of:
                 holds = all(
-                    bool(indicators & self._exploitation) if part == "any_exploitation" else part in indicators
-                    for part in rule["all_of"]
+                    bool(indicators & self._exploitation) if part == ANY_EXPLOITATION else part in indicators
+                    for part in rule.all_of
                 )
             else:
-                floor = level_rank(rule.get("of_level", "medium"))
-                ignored = set(rule.get("not_counting") or ())
+                floor = level_rank(rule.of_level)
+                ignored = set(rule.not_counting)
                 count = sum(1 for i in indicators if i in self._indicators and i not in ignored
                             and level_rank(self._indicators[i].level) >= floor)
-                holds = count >= int(rule["count_at_least"])
+                holds = count >= rule.count_at_least
             if holds:
-                results.append((rule["level"], rule["reason"]))
+                results.append((rule.level, rule.reason))
         return results

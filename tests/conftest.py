@@ -11,7 +11,7 @@ import redis.asyncio
 
 from bot.settings import Settings, from_environment
 from bot.state.sealed import new_key
-from tests.channels.botapi import FakeBotAPI
+from harness.botapi import FakeBotAPI
 
 TEST_REDIS_URL = os.environ.get("CAUNOI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 # Message texts are sealed at rest with CAUNOI_DATA_KEYS (bot/state/sealed.py): one random key for the whole test run,

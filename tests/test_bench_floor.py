@@ -4,48 +4,44 @@ logged for the bench. Its numbers stand for "any gateway on this stack" in repor
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import redis.asyncio
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 from asgi_lifespan import LifespanManager
 
 from bench.floor import Floor
 from bench.gateway import rasa_calls
 from bot.privacy import log_id
-from tests.channels.botapi import TOKEN, FakeBotAPI, text_update
+from harness.botapi import TOKEN, FakeBotAPI, text_update
+from harness.rasa import FakeRasa
 
 SECRET = "floor-secret"
 
 
-@pytest.fixture
-async def rasa() -> AsyncIterator[tuple[str, list[dict[str, object]]]]:
-    asked: list[dict[str, object]] = []
-
-    async def webhook(request: web.Request) -> web.Response:
-        body = await request.json()
-        asked.append(body)
-        return web.json_response([{"recipient_id": body["sender"], "text": "Chào bạn."},
-                                  {"recipient_id": body["sender"], "text": "Bạn cần gì?",
-                                   "buttons": [{"title": "Hỏi", "payload": "/ask"}]},
-                                  {"recipient_id": body["sender"], "text": "Mình ở đây."}])
-
-    app = web.Application()
-    app.router.add_post("/webhooks/rest/webhook", webhook)
-    server = TestServer(app, host="127.0.0.1")
-    async with server:
-        yield str(server.make_url("")).rstrip("/"), asked
+def three_replies(turn: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"recipient_id": turn["sender"], "text": "Chào bạn."},
+            {"recipient_id": turn["sender"], "text": "Bạn cần gì?", "buttons": [{"title": "Hỏi", "payload": "/ask"}]},
+            {"recipient_id": turn["sender"], "text": "Mình ở đây."}]
 
 
 @pytest.fixture
-async def floor(redis_url: str, bot_api: FakeBotAPI, rasa: tuple[str, list[dict[str, object]]],
+def rasa() -> Iterator[FakeRasa]:
+    """Served on a real port: the floor asks Rasa with aiohttp, not through an httpx transport."""
+    server = FakeRasa(replies=three_replies)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def floor(redis_url: str, bot_api: FakeBotAPI, rasa: FakeRasa,
                 monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
     for name, value in {"CAUNOI_TELEGRAM_WEBHOOK_SECRET": SECRET, "CAUNOI_SECRET_KEY": "k", "REDIS_URL": redis_url,
-                        "CAUNOI_RASA_URL": rasa[0], "CAUNOI_TELEGRAM_API_URL": bot_api.url,
+                        "CAUNOI_RASA_URL": rasa.url, "CAUNOI_TELEGRAM_API_URL": bot_api.url,
                         "CAUNOI_TELEGRAM_TOKEN": TOKEN}.items():
         monkeypatch.setenv(name, value)
     app = Floor()
@@ -63,7 +59,7 @@ async def test_a_forged_webhook_is_refused_and_nothing_is_stored(floor: httpx.As
 
 
 async def test_a_turn_is_stored_asked_and_answered_in_order_once(
-        floor: httpx.AsyncClient, bot_api: FakeBotAPI, rasa: tuple[str, list[dict[str, object]]],
+        floor: httpx.AsyncClient, bot_api: FakeBotAPI, rasa: FakeRasa,
         redis_client: redis.asyncio.Redis, capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     update = text_update(7, "xin chào")
     for _ in range(2):  # Telegram delivering the same update twice
@@ -74,7 +70,7 @@ async def test_a_turn_is_stored_asked_and_answered_in_order_once(
     # The bot's first two texts go as one message, as the gateway joins them (bot/channels/splitting.py).
     assert [message["text"] for message in sent] == ["Chào bạn.\n\nBạn cần gì?", "Mình ở đây."]
     assert all(str(message["chat_id"]) == "7" for message in sent)
-    assert [asked["message"] for asked in rasa[1]] == ["xin chào"]
+    assert rasa.messages() == ["xin chào"]
     assert await redis_client.exists(f"floor:seen:{update['update_id']}")
     log = tmp_path / "gateway.log"  # what the bench reads to take each turn's Rasa call out of its time
     log.write_text(capfd.readouterr().err, encoding="utf-8")

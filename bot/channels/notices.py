@@ -10,6 +10,10 @@ from dataclasses import dataclass, fields
 
 from bot.content import ContentError, GatewayTexts
 
+# The event of a message from a person that the channel could not read (a shape python-telegram-bot or the Zalo
+# parser refuses, content no adapter knows): the webhook answers it with `unreadable` (bot/gateway/webhooks.py).
+UNREADABLE = "unreadable"
+
 
 @dataclass(frozen=True)
 class Notes:
@@ -30,6 +34,10 @@ class Notes:
     location_hint_zalo: str
     location_hint_web: str
     location_unreadable: str
+    # A message the gateway could not read at all: it says so, with the emergency numbers (the consular line first
+    # for someone abroad), since nobody knows what it said.
+    unreadable: str
+    unreadable_abroad: str
     # Telegram, after an erase: what the bot deleted from the chat itself (bot/channels/telegram_cleanup.py).
     chat_deleted: str
     chat_deleted_bot: str

@@ -11,6 +11,8 @@ import contextlib
 import hmac
 import logging
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +21,6 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
-    Message,
     ReplyKeyboardMarkup,
     Update,
 )
@@ -37,7 +38,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.channels.base import ChatMessage, PermanentFailure, RetryLater, TemporaryFailure, Undeliverable
 from bot.channels.buttons import ButtonMap
-from bot.channels.notices import Notes
+from bot.channels.notices import UNREADABLE, Notes
 from bot.channels.splitting import split_text
 from bot.channels.telegram_cleanup import ChatLog, clean_chat, safely
 from bot.channels.telegram_http import AiohttpRequest
@@ -45,14 +46,41 @@ from bot.messages import Inbound, Location, Outbound
 from bot.settings import Secret, Settings
 
 log = logging.getLogger(__name__)
+# The update kinds the gateway reads: Telegram is asked for these only (set-webhook, getUpdates). Any other kind that
+# still arrives (a webhook set by another tool, a subscription left from before) is dropped before it is parsed.
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+# Every kind an Update can carry, by its field name: what the log may name of an update it ignores.
+UPDATE_KINDS = frozenset({
+    "message", "edited_message", "channel_post", "edited_channel_post", "business_connection", "business_message",
+    "edited_business_message", "deleted_business_messages", "message_reaction", "message_reaction_count",
+    "inline_query", "chosen_inline_result", "callback_query", "shipping_query", "pre_checkout_query",
+    "purchased_paid_media", "poll", "poll_answer", "my_chat_member", "chat_member", "chat_join_request", "chat_boost",
+    "removed_chat_boost"})
 POLL_SECONDS = 30
 _COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]+)(?:@[A-Za-z0-9_]+)?(?:\s+(?P<argument>.*))?$", re.S)
+_INTEGER = re.compile(r"-?\d{1,20}")
 CAMPAIGN_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-# Message content the bot cannot read, in the order python-telegram-bot's Message exposes it.
+# Message content the bot cannot read, in the order python-telegram-bot's Message exposes it (the JSON field name,
+# which is also the attribute's, and the kind the transcript shows).
 ATTACHMENTS = (("animation", "gif"), ("photo", "photo"), ("voice", "voice"), ("video_note", "video"),
                ("video", "video"), ("audio", "audio"), ("sticker", "sticker"), ("document", "document"),
                ("contact", "contact"), ("poll", "poll"), ("dice", "dice"))
+# What only a person puts in a message, besides ATTACHMENTS: a message with none of it and one of SERVICE is a
+# service message (members joining, a pin, a new title, a payment…), which nobody wrote and nobody is answered for.
+CONTENT = frozenset({"text", "caption", "location", "venue", "game", "story", "paid_media", "checklist", "giveaway",
+                     *(field for field, _ in ATTACHMENTS)})
+SERVICE = frozenset({
+    "new_chat_members", "new_chat_member", "new_chat_participant", "left_chat_member", "left_chat_participant",
+    "new_chat_title", "new_chat_photo", "delete_chat_photo", "group_chat_created", "supergroup_chat_created",
+    "channel_chat_created", "message_auto_delete_timer_changed", "migrate_to_chat_id", "migrate_from_chat_id",
+    "pinned_message", "successful_payment", "refunded_payment", "users_shared", "user_shared", "chat_shared", "gift",
+    "unique_gift", "connected_website", "write_access_allowed", "passport_data", "proximity_alert_triggered",
+    "boost_added", "chat_background_set", "checklist_tasks_done", "checklist_tasks_added",
+    "direct_message_price_changed", "paid_message_price_changed", "forum_topic_created", "forum_topic_edited",
+    "forum_topic_closed", "forum_topic_reopened", "general_forum_topic_hidden", "general_forum_topic_unhidden",
+    "giveaway_created", "giveaway_completed", "video_chat_scheduled", "video_chat_started", "video_chat_ended",
+    "video_chat_participants_invited", "voice_chat_scheduled", "voice_chat_started", "voice_chat_ended",
+    "voice_chat_participants_invited", "web_app_data"})
 
 
 def file_url(api_url: str) -> str:
@@ -84,41 +112,151 @@ def verify_secret(received: str | None, secret: Secret) -> bool:
     return hmac.compare_digest(received.encode(), secret.reveal().encode())
 
 
-def parse_update(data: dict[str, Any]) -> tuple[str, Inbound] | None:
-    """(dedupe key, message) for an update the bot handles, None for anything it ignores."""
-    update = Update.de_json(data, None)
-    key = str(update.update_id)
-    if update.callback_query is not None:
-        query = update.callback_query
-        chat = query.message.chat if query.message is not None else None
-        if chat is not None and chat.type != ChatType.PRIVATE:
-            return None
-        chat_id = chat.id if chat is not None else query.from_user.id
-        return key, Inbound(channel="telegram", conversation_id=f"tg:{chat_id}", message_id=f"cb:{query.id}",
-                            button=query.data or "-", ack=query.id)
-    message = update.message or update.edited_message  # an edit is read as a new message
-    if message is None:
+def parse_update(data: Mapping[str, Any]) -> tuple[str | None, Inbound] | None:
+    """(dedupe key, message) for an update a person sent; None for anything the gateway does not answer.
+
+    Kinds the gateway does not handle and service messages are recognised in the raw JSON and dropped before any
+    parsing. python-telegram-bot refuses an update that lacks a field it requires, and real updates do (`is_bot` in
+    every example of Telegram's own webhook guide, `file_unique_id` on media sent before Bot API 4.5): such an update
+    is read from its raw JSON instead, and goes on like any other. A message from a person that neither can read
+    comes back as an `unreadable` event, which the webhook answers with the emergency numbers. Nothing of the update
+    goes to the log but its kind and the name of what refused it.
+    """
+    kind = next((name for name in ALLOWED_UPDATES if isinstance(data.get(name), dict)), None)
+    if kind is None:
+        log.debug("telegram update ignored kind=%s", _kind_name(data))
         return None
-    conversation_id = f"tg:{message.chat.id}"
-    base = {"channel": "telegram", "conversation_id": conversation_id, "message_id": str(message.message_id)}
-    if message.chat.type != ChatType.PRIVATE:
-        return key, Inbound(**base, event="not_private")  # type: ignore[arg-type]
-    inbound = _read_message(message, base)
+    body: Mapping[str, Any] = data[kind]
+    if kind != "callback_query" and not (CONTENT & body.keys()) and SERVICE & body.keys():
+        return None  # a service message: nobody wrote it
+    update_id = _integer(data.get("update_id"))
+    key = str(update_id) if update_id is not None else None
+    read: _Message | _Press | None
+    try:
+        read = _typed(Update.de_json(dict(data), None))
+    except Exception as error:  # logged by type and place (bot/logs.py never prints what an exception says)
+        log.warning("telegram update read from its raw JSON: python-telegram-bot refused it (%s)",
+                    type(error).__name__, exc_info=True)
+        read = _raw(kind, body, key)
+    if read is None:
+        log.warning("telegram update unreadable kind=%s: no chat to answer", kind)
+        return None
+    inbound = read.inbound()
     return (key, inbound) if inbound is not None else None
 
 
-def _read_message(message: Message, base: dict[str, Any]) -> Inbound | None:
-    if message.location is not None:
-        latitude, longitude = message.location.latitude, message.location.longitude
-        if -90 <= latitude <= 90 and -180 <= longitude <= 180:
-            return Inbound(**base, location=Location(latitude, longitude))
-        return Inbound(**base, event="location_unreadable")
-    if message.text is not None:
-        return _read_text(message.text, base)
-    for attribute, kind in ATTACHMENTS:
-        if getattr(message, attribute, None):
-            return Inbound(**base, attachment=kind, text=message.caption or "")
-    return None  # service messages (pins, joins…): nothing the person wrote
+def _kind_name(data: Mapping[str, Any]) -> str:
+    return next((name for name in data if name in UPDATE_KINDS), "unknown")
+
+
+def _integer(value: Any) -> int | None:
+    """A Telegram id or count as sent (a JSON number; a numeric string is read too), None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        return int(value)
+    return None
+
+
+@dataclass(frozen=True)
+class _Message:
+    """What the gateway reads of a message, from python-telegram-bot's types or from the raw JSON."""
+
+    chat_id: int
+    private: bool
+    message_id: str
+    text: Any = None
+    caption: Any = None
+    location: tuple[Any, Any] | None = None  # (latitude, longitude) as sent
+    attachment: str | None = None
+
+    def inbound(self) -> Inbound:
+        base: dict[str, Any] = {"channel": "telegram", "conversation_id": f"tg:{self.chat_id}",
+                                "message_id": self.message_id}
+        if not self.private:
+            return Inbound(**base, event="not_private")
+        if self.location is not None:
+            location = _location(*self.location)
+            return Inbound(**base, location=location) if location else Inbound(**base, event="location_unreadable")
+        if isinstance(self.text, str):
+            return _read_text(self.text, base)
+        if self.attachment:
+            return Inbound(**base, attachment=self.attachment,
+                           text=self.caption if isinstance(self.caption, str) else "")
+        return Inbound(**base, event=UNREADABLE)  # written by a person, in a shape nothing here reads
+
+
+@dataclass(frozen=True)
+class _Press:
+    """A button press: the chat it came from (the person's own when the message is gone), the query and its data."""
+
+    chat_id: int
+    private: bool
+    query_id: str
+    data: str
+
+    def inbound(self) -> Inbound | None:
+        if not self.private:
+            return None
+        return Inbound(channel="telegram", conversation_id=f"tg:{self.chat_id}", message_id=f"cb:{self.query_id}",
+                       button=self.data or "-", ack=self.query_id or None)
+
+
+def _location(latitude: Any, longitude: Any) -> Location | None:
+    if not all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in (latitude, longitude)):
+        return None
+    if -90 <= latitude <= 90 and -180 <= longitude <= 180:
+        return Location(float(latitude), float(longitude))
+    return None
+
+
+def _typed(update: Update) -> _Message | _Press:
+    if update.callback_query is not None:
+        query = update.callback_query
+        chat = query.message.chat if query.message is not None else None
+        return _Press(chat.id if chat is not None else query.from_user.id,
+                      chat is None or chat.type == ChatType.PRIVATE, query.id, query.data or "")
+    message = update.message or update.edited_message  # an edit is read as a new message
+    assert message is not None  # parse_update only asks for updates that carry one
+    location = message.location
+    return _Message(message.chat.id, message.chat.type == ChatType.PRIVATE, str(message.message_id),
+                    text=message.text, caption=message.caption,
+                    location=(location.latitude, location.longitude) if location is not None else None,
+                    attachment=next((shown for field, shown in ATTACHMENTS if getattr(message, field, None)), None))
+
+
+def _raw(kind: str, body: Mapping[str, Any], key: str | None) -> _Message | _Press | None:
+    """The same, read from the JSON itself: only what the gateway uses, each field checked for its type. The chat
+    is the message's, else the sender's (a private chat has the person's id); without a type, a positive id is a
+    person's private chat (groups and channels have negative ids)."""
+    sender = _mapping(body.get("from"))
+    if kind == "callback_query":
+        message = _mapping(body.get("message"))
+        chat_id, private = _chat(_mapping(message.get("chat")), sender)
+        query_id = body.get("id")
+        data = body.get("data")
+        return _Press(chat_id, private, str(query_id) if isinstance(query_id, (str, int)) else "",
+                      data if isinstance(data, str) else "") if chat_id is not None else None
+    chat_id, private = _chat(_mapping(body.get("chat")), sender)
+    if chat_id is None:
+        return None
+    message_id = _integer(body.get("message_id"))
+    location = _mapping(body.get("location"))
+    return _Message(chat_id, private, str(message_id) if message_id is not None else f"update:{key}",
+                    text=body.get("text"), caption=body.get("caption"),
+                    location=(location.get("latitude"), location.get("longitude")) if location else None,
+                    attachment=next((shown for field, shown in ATTACHMENTS if body.get(field)), None))
+
+
+def _chat(chat: Mapping[str, Any], sender: Mapping[str, Any]) -> tuple[int | None, bool]:
+    chat_id = _integer(chat.get("id")) or _integer(sender.get("id"))
+    chat_type = chat.get("type")
+    private = chat_type == ChatType.PRIVATE if isinstance(chat_type, str) else chat_id is not None and chat_id > 0
+    return chat_id, private
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _read_text(text: str, base: dict[str, Any]) -> Inbound:

@@ -30,7 +30,7 @@ import httpx
 
 from bot.channels.base import PermanentFailure, RetryLater, TemporaryFailure, Undeliverable
 from bot.channels.buttons import ButtonMap
-from bot.channels.notices import Notes
+from bot.channels.notices import UNREADABLE, Notes
 from bot.channels.splitting import split_text
 from bot.channels.zalo_auth import TokenUnavailable, ZaloTokens
 from bot.messages import Inbound, Location, Outbound
@@ -59,6 +59,11 @@ ATTACHMENT_EVENTS = {"user_send_image": "photo", "user_send_sticker": "sticker",
                      "user_send_audio": "voice", "user_send_video": "video", "user_send_link": "link",
                      "user_send_gif": "gif", "user_send_business_card": "contact"}
 DELETE_COMMANDS = ("/xoa", "/xóa")
+# The `msg_id` of every event Zalo's developer console sends with "test webhook" (text "This is testing message",
+# the same sender each time): not an id. Keyed on it, every test after the first was dropped as a redelivery for 48
+# hours and a deployer testing the OA saw a dead bot; such events are told apart by their timestamp (`event_key`).
+CONSOLE_MSG_ID = "This is message id"
+_EVENT_NAME = re.compile(r"[a-z_]{1,40}")
 
 
 def verify_signature(raw_body: bytes, header: str | None, app_id: str, oa_secret: Secret, timestamp: str) -> bool:
@@ -126,41 +131,76 @@ class ZaloEvent:
 
 
 def parse_event(data: Mapping[str, Any]) -> ZaloEvent | None:
-    """The event as the gateway handles it; None for events it ignores (seen/received receipts, the OA's own)."""
+    """The event as the gateway handles it; None for events it ignores (seen/received receipts, the OA's own).
+
+    A person's message that cannot be read (no text in a text event) comes back as an `unreadable` event, which the
+    webhook answers with the emergency numbers; one without a sender cannot be answered and is only logged."""
     name = str(data.get("event_name") or "")
     if name in ("follow", "unfollow"):
         user = _id(data.get("follower")) or _id(data.get("sender"))
         if not user:
             return None
         conversation_id = f"zalo:{user}"
-        dedupe = f"{name}:{user}:{timestamp_of(data)}"
+        dedupe = event_key(name, user, "", timestamp_of(data))
         if name == "unfollow":
             return ZaloEvent(dedupe, conversation_id, following=False)
         greet = Inbound(channel="zalo", conversation_id=conversation_id, message_id=dedupe, text="[follow]",
                         intent="/greet")
         return ZaloEvent(dedupe, conversation_id, greet, following=True)
     if not name.startswith("user_send_"):
+        log.debug("zalo event ignored name=%s", name if _EVENT_NAME.fullmatch(name) else "other")
         return None
     user = _id(data.get("sender"))
     message = data.get("message") if isinstance(data.get("message"), dict) else {}
     assert isinstance(message, dict)
     if not user:
+        log.warning("zalo event without a sender name=%s: nobody to answer", name)
         return None
-    msg_id = str(message.get("msg_id") or "") or f"{name}:{user}:{timestamp_of(data)}"
+    msg_id = real_msg_id(message)
+    dedupe = event_key(name, user, msg_id, timestamp_of(data))
     conversation_id = f"zalo:{user}"
-    base: dict[str, Any] = {"channel": "zalo", "conversation_id": conversation_id, "message_id": msg_id}
+    base: dict[str, Any] = {"channel": "zalo", "conversation_id": conversation_id, "message_id": msg_id or dedupe}
     text = message.get("text") if isinstance(message.get("text"), str) else ""
     assert isinstance(text, str)
     if name == "user_send_text":
+        if not isinstance(message.get("text"), str):
+            return ZaloEvent(dedupe, conversation_id, Inbound(**base, event=UNREADABLE))
         if text.strip().lower() in DELETE_COMMANDS:
-            return ZaloEvent(msg_id, conversation_id, Inbound(**base, text=text.strip(), intent="/delete_my_data"))
-        return ZaloEvent(msg_id, conversation_id, Inbound(**base, text=text))
+            return ZaloEvent(dedupe, conversation_id, Inbound(**base, text=text.strip(), intent="/delete_my_data"))
+        return ZaloEvent(dedupe, conversation_id, Inbound(**base, text=text))
     if name == "user_send_location":
         location = find_location(message.get("attachments") or message)
         inbound = Inbound(**base, location=location) if location else Inbound(**base, event="location_unreadable")
-        return ZaloEvent(msg_id, conversation_id, inbound)
+        return ZaloEvent(dedupe, conversation_id, inbound)
     kind = ATTACHMENT_EVENTS.get(name, "file")
-    return ZaloEvent(msg_id, conversation_id, Inbound(**base, attachment=kind, text=text))
+    return ZaloEvent(dedupe, conversation_id, Inbound(**base, attachment=kind, text=text))
+
+
+def real_msg_id(message: Mapping[str, Any]) -> str:
+    """The message's own id, "" when it has none that is one (Zalo's console sends the same words every time)."""
+    value = message.get("msg_id")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return ""
+    value = str(value).strip()
+    return "" if value == CONSOLE_MSG_ID else value
+
+
+def event_key(name: str, user: str, msg_id: str, timestamp: str) -> str:
+    """What tells one event from another, for dedupe. A real `msg_id` names the message, so a redelivery has the same
+    key whatever else it carries; without one (the console's test events, an event that has no id) the event's
+    millisecond timestamp, which its signature covers, tells two events of one person apart."""
+    return f"{name}:{user}:{msg_id or timestamp}"
+
+
+def unreadable_event(data: Mapping[str, Any]) -> ZaloEvent | None:
+    """For an event the parser failed on: the sender, if one can be found, to be told their message was not read."""
+    user = _id(data.get("sender"))
+    name = str(data.get("event_name") or "")
+    if not user or not name.startswith("user_send_"):
+        return None
+    dedupe = event_key(name, user, "", timestamp_of(data))
+    return ZaloEvent(dedupe, f"zalo:{user}", Inbound(channel="zalo", conversation_id=f"zalo:{user}",
+                                                     message_id=dedupe, event=UNREADABLE))
 
 
 def _id(node: Any) -> str:

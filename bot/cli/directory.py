@@ -36,11 +36,11 @@ import yaml
 
 from bot.cli.content import display_path
 from bot.content.directory import FIELDS, REQUIRED, Vocabulary, parse_entry
-from bot.content.files import parse_yaml
 from bot.content.geo import valid_coordinates
 from bot.content.loader import Content, read_content
 from bot.content.models import EXTRA_TYPES, Entry
 from bot.settings import get_settings
+from nlu.tables import parse_yaml
 
 LISTS = ("phone", "source_url")  # cells that may hold several values, separated by ";"
 TRUE, FALSE = ("true", "yes", "1", "có", "x"), ("false", "no", "0", "không", "")

@@ -18,11 +18,13 @@ import asyncio
 import contextlib
 import logging
 import sys
+import warnings
 from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import Bot
 from telegram.error import Conflict, InvalidToken, TelegramError
+from telegram.warnings import PTBUserWarning
 
 from bot.channels.telegram import ALLOWED_UPDATES, POLL_SECONDS, build_application, parse_update, stop_bot
 from bot.gateway.parts import Gateway
@@ -30,6 +32,9 @@ from bot.logs import configure
 from bot.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+READ_MARGIN = 10.0  # seconds beyond the long poll's own before a getUpdates read gives up
+# do_api_request warns that Bot.get_updates exists; the raw answer is why it is not used (raw_updates).
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning)
 
 
 def register(commands: Any) -> tuple[str, Any]:
@@ -107,8 +112,7 @@ async def poll_updates(gateway: Gateway, bot: Bot, stop: asyncio.Event, poll_sec
     offset: int | None = None
     failures = 0
     while not stop.is_set():
-        fetch = asyncio.ensure_future(bot.get_updates(offset=offset, timeout=poll_seconds,
-                                                      allowed_updates=list(ALLOWED_UPDATES)))
+        fetch = asyncio.ensure_future(raw_updates(bot, offset, poll_seconds))
         stopped = asyncio.ensure_future(stop.wait())
         done, _ = await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
         if fetch not in done:
@@ -130,8 +134,24 @@ async def poll_updates(gateway: Gateway, bot: Bot, stop: asyncio.Event, poll_sec
             continue
         failures = 0
         for update in updates:
+            if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+                continue
             # Telegram forgets an update once a later offset is asked for: queue it first (dedupe makes it safe).
-            parsed = parse_update(update.to_dict())
+            try:
+                parsed = parse_update(update)
+            except Exception as fault:  # ours, not the update's: as the webhook does, say so and go on
+                log.error("telegram update not read: %s", type(fault).__name__, exc_info=True)
+                parsed = None
             if parsed is not None:
-                await gateway.accept(parsed[1], parsed[0])
-            offset = update.update_id + 1
+                await gateway.receive(parsed[1], parsed[0])
+            offset = update["update_id"] + 1
+
+
+async def raw_updates(bot: Bot, offset: int | None, poll_seconds: int) -> list[Any]:
+    """getUpdates as JSON, read by the webhook's own parser: `Bot.get_updates` would parse them with
+    python-telegram-bot, which refuses real updates that lack a field (and would stop the loop with them)."""
+    kwargs: dict[str, Any] = {"timeout": poll_seconds, "allowed_updates": list(ALLOWED_UPDATES)}
+    if offset is not None:
+        kwargs["offset"] = offset
+    updates = await bot.do_api_request("getUpdates", api_kwargs=kwargs, read_timeout=poll_seconds + READ_MARGIN)
+    return updates if isinstance(updates, list) else []

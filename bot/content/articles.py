@@ -24,8 +24,8 @@ from typing import Any
 import yaml
 
 from bot.content.directory import ID, is_http_url
-from bot.content.files import parse_yaml
 from bot.content.models import Article, Section, Source
+from nlu.tables import parse_yaml
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n?(.*)\Z", re.DOTALL)
 FIELDS = ("title", "summary", "sources", "verified_at", "related", "button", "sections")

@@ -23,10 +23,11 @@ import yaml
 
 from bot.content.abroad import abroad_problems
 from bot.content.console import console_problems
-from bot.content.files import parse_yaml
+from bot.content.dialogue import PLACES, placed
 from bot.content.loader import Content, read_content
 from bot.content.models import Problem
 from bot.content.phones import OUTDATED, canonical, phone_problem, phones_in
+from nlu.tables import parse_yaml
 from nlu.text import fold
 
 ARTICLE_BODY_LIMIT = 1200  # characters of what one answer shows (an article, or one section): 1–2 chat messages
@@ -73,6 +74,7 @@ def check_content(content_dir: Path, today: date | None = None) -> list[Problem]
         problems += abroad_problems(_shown_texts(content, content_dir), content.directory, content_dir)
         problems += _false_claims(content, content_dir)
         problems += _unreachable(content, content_dir)
+        problems += _dialogue_responses(content, content_dir)
     problems += console_problems(content_dir)
     problems += _outdated(content_dir)
     return problems
@@ -189,24 +191,11 @@ def _claims(content_dir: Path) -> list[tuple[re.Pattern[str], str, str]]:
 
 def _unreachable(content: Content, content_dir: Path) -> list[Problem]:
     """Articles no intent (dialogue.yml article_for_intent), sign (answer_for_sign), button payload or chain of
-    related: links reaches."""
+    related: links reaches. (The loader reports the dialogue's links to articles that do not exist.)"""
     problems: list[Problem] = []
-    roots: list[str] = []
-    dialogue_path = content_dir / "dialogue.yml"
-    try:
-        document = parse_yaml(dialogue_path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        document = {}
-    # Articles are reached by an intent (article_for_intent) or by a triage sign answered on its own (answer_for_sign).
-    mapped = [(f"article_for_intent.{intent}", slug)
-              for intent, slug in (document.get("article_for_intent") or {}).items()]
-    mapped += [(f"answer_for_sign.{sign}", answer["article"])
-               for sign, answer in (document.get("answer_for_sign") or {}).items()
-               if isinstance(answer, dict) and "article" in answer]
-    for where, slug in mapped:
-        roots.append(str(slug))
-        if slug not in content.articles:
-            problems.append(Problem(dialogue_path, f"{where}: no article {slug!r}"))
+    dialogue = content.dialogue
+    roots = [*dialogue.article_for_intent.values(),
+             *(answer.article for answer in dialogue.answer_for_sign.values() if answer.article)]
     for path, where, slug, section in _button_articles(content_dir):
         roots.append(slug)
         article = content.articles.get(slug)
@@ -226,6 +215,26 @@ def _unreachable(content: Content, content_dir: Path) -> list[Problem]:
                          "button in a response and no related: link of a reachable article leads to it")
                  for slug in sorted(set(content.articles) - reached)]
     return problems
+
+
+def _dialogue_responses(content: Content, content_dir: Path) -> list[Problem]:
+    """The safety responses dialogue.yml names (one variant per place) are responses of content/<language>/responses:
+    Rasa refuses to send a response it does not have, at the moment someone in danger needs it."""
+    defined: set[str] = set()
+    for path in sorted((content_dir / "responses").rglob("*.yml")):
+        try:
+            document = parse_yaml(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # Rasa reports unreadable responses
+        responses = document.get("responses") if isinstance(document, dict) else None
+        defined |= set(responses) if isinstance(responses, dict) else set()
+    dialogue = content.dialogue
+    named = [(f"safety_for_sign {number}", rule.response)
+             for number, rule in enumerate(dialogue.safety_for_sign, start=1)]
+    named += [(f"answer_for_sign.{sign}", answer.response) for sign, answer in dialogue.answer_for_sign.items()
+              if answer.response]
+    return [Problem(content_dir / "dialogue.yml", f"{where}: response {placed(response, place)} is not in responses/")
+            for where, response in named for place in PLACES if placed(response, place) not in defined]
 
 
 def _button_articles(content_dir: Path) -> Iterator[tuple[Path, str, str, str]]:

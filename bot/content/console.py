@@ -12,9 +12,9 @@ from typing import Any
 
 import yaml
 
-from bot.content.files import parse_yaml
 from bot.content.loader import ContentError
 from bot.content.models import Problem
+from nlu.tables import parse_yaml
 
 CANNED_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,47}")
 CANNED_TEXT_LIMIT = 2000

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from bot.content.geo import Geography, haversine_km, valid_coordinates
 from bot.content.models import STATUSES, Entry, Province, ServiceType, Status
 from bot.content.phones import canonical, phone_problem, phones_in
+from nlu.tables import iso_date, strings
 from nlu.text import fold
 
 ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -62,31 +63,6 @@ class Vocabulary:
 def is_http_url(value: str) -> bool:
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value
-
-
-def _strings(value: Any) -> list[str] | None:
-    """A field that may hold one string or a list of them (phones, sources); None when it is neither.
-
-    Numbers are refused: YAML reads an unquoted 02412345670 as an octal integer and drops the 0 of others.
-    """
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value.strip()] if value.strip() else []
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return [v.strip() for v in value if v.strip()]
-    return None
-
-
-def _date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
 
 
 def _number(value: Any) -> float | None:
@@ -140,21 +116,21 @@ def parse_entry(raw: Any, file: str, vocabulary: Vocabulary) -> tuple[Entry | No
     ), []
 
 
-def parse_service_type(name: str, raw: Any) -> tuple[ServiceType | None, list[str]]:
-    """One kind of help of gazetteer/service_types.yml: a label, and a sourced, dated text on how to reach it."""
-    if not isinstance(raw, dict):
-        return None, [f"{name}: must be a mapping with label, phrases, reach, source_url, verified_at"]
+def service_type_problems(kind: ServiceType) -> list[str]:
+    """What a kind of help of gazetteer/service_types.yml lacks before it may be shown: a label, and a sourced, dated
+    text on how to reach it (nlu/tables read the file; the NLU needs only its phrases)."""
     reasons: list[str] = []
-    label, reach = (str(raw.get(field) or "").strip() for field in ("label", "reach"))
-    if not label:
-        reasons.append(f"{name} has no label")
-    if not reach:
-        reasons.append(f"{name} has no reach (how to reach this kind of place when no local entry is verified)")
-    sources, verified_at, provenance = _provenance(raw, "verified")
-    reasons += [f"{name}: {reason}" for reason in provenance]
-    if reasons or verified_at is None:
-        return None, reasons
-    return ServiceType(name, label, " ".join(reach.split()), tuple(sources), verified_at), []
+    if not kind.label:
+        reasons.append(f"{kind.name} has no label")
+    if not kind.reach:
+        reasons.append(f"{kind.name} has no reach (how to reach this kind of place when no local entry is verified)")
+    reasons += [f"{kind.name}: source_url {url!r} must be an http(s):// address"
+                for url in kind.source_urls if not is_http_url(url)]
+    if not kind.source_urls:
+        reasons.append(f"{kind.name}: a verified entry needs source_url")
+    if kind.verified_at is None:
+        reasons.append(f"{kind.name}: a verified entry needs verified_at")
+    return reasons
 
 
 def unverified_phones(text: str, directory: Directory) -> list[str]:
@@ -189,7 +165,7 @@ def _identity(text: Mapping[str, str | None], vocabulary: Vocabulary) -> list[st
 def _contacts(raw: Mapping[str, Any], text: Mapping[str, str | None]) -> tuple[list[str], list[str]]:
     """(phones, reasons): phones valid for where the entry is, and at least one way to reach it."""
     reasons: list[str] = []
-    phones = _strings(raw.get("phone"))
+    phones = strings(raw.get("phone"))
     if phones is None:
         reasons.append("phone must be text in quotes, or a list of them")
         phones = []
@@ -209,12 +185,12 @@ def _contacts(raw: Mapping[str, Any], text: Mapping[str, str | None]) -> tuple[l
 def _provenance(raw: Mapping[str, Any], status: str | None) -> tuple[list[str], date | None, list[str]]:
     """(sources, verified_at, reasons): a verified entry must say where it was read and when."""
     reasons: list[str] = []
-    sources = _strings(raw.get("source_url"))
+    sources = strings(raw.get("source_url"))
     if sources is None:
         reasons.append("source_url must be an address, or a list of them")
         sources = []
     reasons += [f"source_url {url!r} must be an http(s):// address" for url in sources if not is_http_url(url)]
-    verified_at = _date(raw.get("verified_at"))
+    verified_at = iso_date(raw.get("verified_at"))
     if raw.get("verified_at") not in (None, "") and verified_at is None:
         reasons.append(f"verified_at {raw.get('verified_at')!r} must be a date, YYYY-MM-DD")
     if status == "verified":

@@ -7,8 +7,8 @@ from types import MappingProxyType
 
 import yaml
 
-from bot.content.files import parse_yaml
 from bot.content.models import GatewayTexts
+from nlu.tables import parse_yaml
 
 REQUIRED = ("degraded", "empty")
 NOT_TEXT = ("verified_at",)  # bookkeeping in the same file, not something to send

@@ -1,7 +1,9 @@
 """The one way into `content/<language>/`: `load_content(dir)` reads and validates it all, once per process.
 
-Actions and the gateway get typed models from here and never open a content file themselves. `read_content` is the
-same reading without raising, for `caunoi content check`, which wants every problem rather than the first.
+Actions, the gateway, the console and outreach get typed models from here and never open a content file themselves.
+`read_content` is the same reading without raising, for `caunoi content check`, which wants every problem rather
+than the first. The language tables the NLU is built from (teencode, the gazetteer, the triage rules) are read by
+nlu/tables, which the components inside Rasa use too; here they join the rest, so there is one reader per file.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from typing import Any
 import yaml
 
 from bot.content.articles import parse_article
-from bot.content.directory import Directory, Vocabulary, parse_entry, parse_service_type, unverified_phones
-from bot.content.files import parse_yaml
+from bot.content.dialogue import dialogue_problems, parse_dialogue
+from bot.content.directory import Directory, Vocabulary, parse_entry, service_type_problems, unverified_phones
 from bot.content.gateway import parse_gateway
 from bot.content.geo import Geography
-from bot.content.models import EXTRA_TYPES, Article, Entry, GatewayTexts, Problem, Province, ServiceType
+from bot.content.models import EXTRA_TYPES, Article, Dialogue, Entry, GatewayTexts, Problem, ServiceType
+from nlu.tables import GAZETTEER, TEENCODE, TRIAGE, GazetteerTables, Teencode, TriageRules, parse_yaml
 
 
 class ContentError(RuntimeError):
@@ -36,6 +39,10 @@ class Content:
     service_labels: Mapping[str, str]  # service type -> short Vietnamese label for buttons
     service_types: Mapping[str, ServiceType]  # in file order: the order of the "which kind of help?" buttons
     countries: tuple[str, ...]  # Vietnamese country names the directory and the NLU share
+    gazetteer: GazetteerTables  # what the NLU finds places and kinds of help by (nlu/tables/places.py)
+    teencode: Teencode
+    triage: TriageRules
+    dialogue: Dialogue
 
 
 def load_content(content_dir: Path) -> Content:
@@ -61,37 +68,6 @@ def _yaml(path: Path, problems: list[Problem]) -> Any:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         problems.append(Problem(path, f"cannot read: {error}"))
         return None
-
-
-def _provinces(path: Path, problems: list[Problem]) -> list[Province]:
-    raw = _yaml(path, problems)
-    items = raw.get("provinces") if isinstance(raw, dict) else None
-    if not isinstance(items, list):
-        if raw is not None:
-            problems.append(Problem(path, "must hold provinces: [...]"))
-        return []
-    provinces: list[Province] = []
-    for item in items:
-        try:
-            bbox = tuple(float(v) for v in item["bbox"])
-            centroid = tuple(float(v) for v in item["centroid"])
-            if len(bbox) != 4 or len(centroid) != 2:
-                raise ValueError("bbox needs 4 numbers, centroid 2")
-            former, aliases = tuple(map(str, item.get("former") or ())), tuple(map(str, item.get("aliases") or ()))
-            provinces.append(Province(str(item["name"]), (bbox[0], bbox[1], bbox[2], bbox[3]),
-                                      (centroid[0], centroid[1]), former, aliases))
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            name = item.get("name") if isinstance(item, dict) else item
-            problems.append(Problem(path, f"province {name!r}: needs name, bbox [4 numbers], centroid [2] ({error})"))
-    return provinces
-
-
-def _named_keys(path: Path, section: str, problems: list[Problem]) -> Any:
-    raw = _yaml(path, problems)
-    value = raw.get(section) if isinstance(raw, dict) else None
-    if value is None and raw is not None:
-        problems.append(Problem(path, f"must hold {section}:"))
-    return value
 
 
 def _directory_entries(folder: Path, vocabulary: Vocabulary, problems: list[Problem]) -> list[Entry]:
@@ -125,20 +101,23 @@ def _directory_entries(folder: Path, vocabulary: Vocabulary, problems: list[Prob
 def read_content(content_dir: Path) -> tuple[Content | None, list[Problem]]:
     """Reads everything; gives the content (None if a part could not be built) and every problem found."""
     problems: list[Problem] = []
-    gazetteer = content_dir / "gazetteer"
-    provinces = _provinces(gazetteer / "provinces.yml", problems)
-    countries_raw = _named_keys(gazetteer / "countries.yml", "countries", problems) or []
-    countries = tuple(str(c["name"]) for c in countries_raw if isinstance(c, dict) and c.get("name"))
-    services_path = gazetteer / "service_types.yml"
-    services = _named_keys(services_path, "service_types", problems) or {}
-    labels = {str(name): str((spec or {}).get("label") or "") if isinstance(spec, dict) else ""
-              for name, spec in services.items()}
+    gazetteer, found = GAZETTEER.read(content_dir)
+    problems += found
+    teencode, found = TEENCODE.read(content_dir)
+    problems += found
+    triage, found = TRIAGE.read(content_dir)
+    problems += found
+    provinces = gazetteer.provinces if gazetteer else ()
+    countries = tuple(country.name for country in gazetteer.countries) if gazetteer else ()
+    kinds = gazetteer.service_types if gazetteer else ()
+    labels = {kind.name: kind.label for kind in kinds}
+    services_path = content_dir / "gazetteer" / "service_types.yml"
     service_types: dict[str, ServiceType] = {}
-    for name, spec in services.items():
-        service_type, reasons = parse_service_type(str(name), spec)
+    for kind in kinds:
+        reasons = service_type_problems(kind)
         problems += [Problem(services_path, reason) for reason in reasons]
-        if service_type is not None:
-            service_types[service_type.name] = service_type
+        if not reasons:
+            service_types[kind.name] = kind
 
     vocabulary = Vocabulary({p.name: p for p in provinces}, frozenset(countries), frozenset((*labels, *EXTRA_TYPES)))
     entries = _directory_entries(content_dir / "directory", vocabulary, problems)
@@ -158,7 +137,13 @@ def read_content(content_dir: Path) -> tuple[Content | None, list[Problem]]:
     gateway, reasons = parse_gateway(gateway_path)
     problems += [Problem(gateway_path, reason) for reason in reasons]
 
-    if gateway is None or not provinces:
+    dialogue_path = content_dir / "dialogue.yml"
+    dialogue, reasons = parse_dialogue(dialogue_path)
+    problems += [Problem(dialogue_path, reason) for reason in reasons]
+    if dialogue is not None and triage is not None:
+        problems += [Problem(dialogue_path, reason) for reason in dialogue_problems(dialogue, triage, articles)]
+
+    if gateway is None or gazetteer is None or teencode is None or triage is None or dialogue is None:
         return None, problems
     directory = Directory(entries, Geography(provinces))
     problems += [Problem(services_path, f"{kind.name}: reach gives {phone}, which no verified directory entry holds")
@@ -171,5 +156,9 @@ def read_content(content_dir: Path) -> tuple[Content | None, list[Problem]]:
         service_labels=MappingProxyType(labels),
         service_types=MappingProxyType(service_types),
         countries=countries,
+        gazetteer=gazetteer,
+        teencode=teencode,
+        triage=triage,
+        dialogue=dialogue,
     )
     return content, problems

@@ -1,6 +1,9 @@
 """The typed shapes of everything under `content/<language>/` that the bot shows or searches.
 
 Frozen, so that the one loaded `Content` can be shared by every request of a process without anyone changing it.
+The gazetteer's shapes (`Province`, `ServiceType`) and `Problem` are nlu/tables' (read there, because the NLU runs
+inside Rasa and is built from the same files), and named here too so that the assistant finds all its models in one
+place.
 """
 
 from __future__ import annotations
@@ -8,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
+
+from nlu.tables import Problem as Problem
+from nlu.tables import Province as Province
+from nlu.tables import ServiceType as ServiceType
 
 Status = Literal["verified", "unverified"]
 STATUSES: tuple[Status, ...] = ("verified", "unverified")
@@ -20,32 +26,6 @@ STATUSES: tuple[Status, ...] = ("verified", "unverified")
 # all of them). `website`: a place to look something up (the DOLAB list of licensed enterprises, scam-site
 # lookups); nobody asks for "a website" as a service, actions pick these by id.
 EXTRA_TYPES: tuple[str, ...] = ("hotline", "website")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in the content: the file, and what is wrong with it in a sentence."""
-
-    file: Path
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.message}"
-
-
-@dataclass(frozen=True)
-class Province:
-    """One of the 34 provinces since 1/7/2025, with the rough geometry of gazetteer/provinces.yml."""
-
-    name: str
-    bbox: tuple[float, float, float, float]  # lat_min, lon_min, lat_max, lon_max
-    centroid: tuple[float, float]
-    former: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
-
-    def contains(self, lat: float, lon: float) -> bool:
-        lat_min, lon_min, lat_max, lon_max = self.bbox
-        return lat_min <= lat <= lat_max and lon_min <= lon <= lon_max
 
 
 @dataclass(frozen=True)
@@ -116,18 +96,6 @@ def _one_or_list(values: tuple[str, ...]) -> str | list[str] | None:
 
 
 @dataclass(frozen=True)
-class ServiceType:
-    """A kind of help (gazetteer/service_types.yml): its button label, and how to reach that kind of place anywhere
-    in Vietnam when the directory has no verified local entry, with where that was read and when."""
-
-    name: str
-    label: str
-    reach: str
-    source_urls: tuple[str, ...]
-    verified_at: date
-
-
-@dataclass(frozen=True)
 class Source:
     title: str
     url: str
@@ -191,3 +159,122 @@ class GatewayTexts:
     empty: str
     # Any further texts in gateway/messages.yml, so a channel can add one without a model change.
     extra: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+# dialogue.yml: what the actions, the gateway and outreach say and weigh beyond whole responses.
+
+
+@dataclass(frozen=True)
+class EntryLines:
+    """Lines of a directory entry as the service finder shows them."""
+
+    phone: str  # {phone}
+    hours: str  # {hours}
+    address: str  # {address}
+    website: str  # {website}
+    distance: str  # {km}
+    where_province: str  # {province}
+    where_near: str
+    shared_point: str
+
+
+@dataclass(frozen=True)
+class ArticleLabels:
+    more: str  # {title}: a "xem thêm" button
+
+
+@dataclass(frozen=True)
+class Poster:
+    title: str
+    invitation: str
+    scan: str  # {bot}
+    emergency: str
+
+
+@dataclass(frozen=True)
+class Outreach:
+    """What outreach teams print beside a campaign's link and QR code."""
+
+    verification: str  # {bot}
+    zalo: str  # {code}
+    poster: Poster
+
+
+@dataclass(frozen=True)
+class DeletedLabels:
+    """What "Đã xóa: …" lists."""
+
+    messages: str  # {count}
+    location: str
+    queue: str
+    campaign: str
+    nothing: str
+
+
+@dataclass(frozen=True)
+class SummaryTexts:
+    """The operator's one-paragraph summary (only what the bot understood, never the person's words)."""
+
+    intents: Mapping[str, str]
+    default: str
+    where_abroad: str  # {country}
+    where_province: str  # {province}
+    where_unknown: str
+    signs: str  # {reasons}
+    turns: str  # {count} {channel}
+
+
+@dataclass(frozen=True)
+class JobCheck:
+    """The job-offer check's questions, phrases and weights (actions/job_check.py reads, job_rules.py weighs)."""
+
+    scam_region: tuple[str, ...]
+    korea: str
+    thailand: str
+    domestic: str  # job_country's value for work inside Vietnam
+    questions: Mapping[str, tuple[str, ...]]  # by kind of offer, in the order asked
+    max_questions: int
+    phrases: Mapping[str, Mapping[str, tuple[str, ...]]]  # slot -> value -> phrases; the first value listed wins
+    when_negated: Mapping[str, str]
+    negations: tuple[str, ...]
+    answers: Mapping[str, tuple[str, ...]]  # stop, unknown, no, yes -> whole answers
+    answers_accented_only: tuple[str, ...]
+    yes_no: Mapping[str, Mapping[str, str]]  # question -> {"yes": value, "no": value}
+    open_questions: tuple[str, ...]
+    interrupt_intents: tuple[str, ...]
+    interrupt_confidence: float
+    strong_flags: tuple[str, ...]
+    scam_at: int
+    unclear_at: int
+    unknown_labels: Mapping[str, str]  # question -> what to ask the recruiter
+
+
+@dataclass(frozen=True)
+class SafetyRule:
+    """A safety message in place of the plain danger message when one of `signs` is found."""
+
+    signs: tuple[str, ...]
+    response: str  # + _vietnam, _abroad or _unknown
+    over_report: bool = False  # also in place of the message for a report about someone else
+
+
+@dataclass(frozen=True)
+class SignAnswer:
+    """What a sign answered on its own gets: a response (+ the place suffix) or a guidance article."""
+
+    response: str | None = None
+    article: str | None = None
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    entry_lines: EntryLines
+    article_for_intent: Mapping[str, str]
+    articles: ArticleLabels
+    outreach: Outreach
+    deleted: DeletedLabels
+    summary: SummaryTexts
+    job_check: JobCheck
+    withdraw: tuple[str, ...]  # "I no longer want to wait", while waiting for a person
+    safety_for_sign: tuple[SafetyRule, ...]  # first match wins
+    answer_for_sign: Mapping[str, SignAnswer]

@@ -7,18 +7,18 @@ with and without diacritics), so "co duoc boi thuong khong" and "có được b�
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from bot.content.models import Article
 from nlu.phrases import PhraseIndex, Syllables
+from nlu.tables import Teencode
 from nlu.text import Table, normalise
 
 Place = tuple[str, str]  # (article slug, section id)
 
 
 class Questions:
-    def __init__(self, articles: Mapping[str, Article], teencode: Mapping[str, Any]):
-        self._table = Table.build(teencode["words"], teencode["keep_doubles"])
+    def __init__(self, articles: Mapping[str, Article], teencode: Teencode):
+        self._table = Table.build(teencode.words, teencode.keep_doubles)
         self._index: PhraseIndex[Place] = PhraseIndex(
             (phrase, (slug, section.id), False)
             for slug, article in articles.items() for section in article.sections for phrase in section.asks)

@@ -24,6 +24,7 @@ from bot.channels.base import Acknowledges, CleansChat, ShowsTyping
 from bot.channels.buttons import ButtonMap, is_code
 from bot.channels.notices import Notes
 from bot.channels.splitting import join_replies
+from bot.content import load_content
 from bot.content.console import console_texts
 from bot.gateway.delivery import Delivery
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable
@@ -36,7 +37,6 @@ from bot.state.erase import erase
 from bot.state.queue import RISK_ORDER, Case, HandoffQueue, Mode, mode_of
 from bot.state.transcript import Transcript, label
 from bot.state.whereabouts import Whereabouts
-from nlu import tables
 from nlu.conversation import ConversationRisk
 from nlu.guard import clean_typed_text
 from nlu.phrases import PhraseIndex, Syllables
@@ -74,8 +74,9 @@ class Withdrawal:
     """"thôi không cần nữa" while waiting: the person leaves the queue (phrases in content/vi/dialogue.yml)."""
 
     def __init__(self, content_dir: Path):
-        self._index: PhraseIndex[bool] = PhraseIndex((p, True, False) for p in tables.dialogue(content_dir)["withdraw"])
-        self._table = Table.build(**tables.teencode(content_dir))
+        content = load_content(content_dir)
+        self._index: PhraseIndex[bool] = PhraseIndex((p, True, False) for p in content.dialogue.withdraw)
+        self._table = Table.build(content.teencode.words, content.teencode.keep_doubles)
         self.reply = console_texts(content_dir).withdrawn
 
     def asked(self, text: str) -> bool:
@@ -91,7 +92,8 @@ def withdrawal(content_dir: Path) -> Withdrawal:
 def risk_reader(content_dir: Path) -> ConversationRisk:
     """nlu's triage on raw text, without Rasa (danger while waiting, the degraded path); one per content folder and
     process: building the phrase index takes most of a second."""
-    return ConversationRisk(tables.triage_rules(content_dir), tables.teencode(content_dir))
+    content = load_content(content_dir)
+    return ConversationRisk(content.triage, content.teencode)
 
 
 class Dispatcher:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -19,7 +20,7 @@ import redis.asyncio
 from telegram.ext import Application
 
 from bot.channels.buttons import ButtonMap
-from bot.channels.notices import Notes
+from bot.channels.notices import UNREADABLE, Notes
 from bot.channels.telegram import TelegramTransport, build_application, start_bot, stop_bot
 from bot.channels.telegram_cleanup import ChatLog
 from bot.channels.web import WebSender
@@ -29,9 +30,10 @@ from bot.content import gateway_texts
 from bot.gateway.actions_watch import ActionsWatchedRasa
 from bot.gateway.delivery import Delivery, Limits, RetryPolicy, Sleep
 from bot.gateway.dispatch import Dispatcher, risk_reader, withdrawal
-from bot.gateway.inbox import Inbox, InboxOptions, InboxWorker
+from bot.gateway.inbox import SEEN_TTL_SECONDS, Inbox, InboxOptions, InboxWorker
 from bot.gateway.rasa_client import RasaClient
 from bot.messages import Inbound, Outbound, channel_of
+from bot.privacy import log_id
 from bot.settings import Settings
 from bot.state import keys, store
 from bot.state.deadletters import DeadLetters
@@ -39,11 +41,13 @@ from bot.state.queue import HandoffQueue
 from bot.state.ratelimit import Rate, RateLimiter
 from bot.state.retention import KeptTranscript, Periods, Purger, Retention
 from bot.state.sealed import Sealer
-from bot.state.transcript import Author, Transcript
+from bot.state.transcript import UNSUPPORTED, Author, Transcript, label
 from bot.state.whereabouts import Whereabouts
 
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
+
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class GatewayOptions:
@@ -95,6 +99,30 @@ class Gateway:
                 # along with the lock, its request to Rasa leaves before the answer is written.
                 await asyncio.sleep(0)
         return queued
+
+    async def receive(self, inbound: Inbound, dedupe: str | None) -> None:
+        """A person's message from a platform (webhook or `caunoi telegram poll`): queued for the inbox worker, or,
+        when the channel could not read it, answered at once."""
+        if inbound.event == UNREADABLE:
+            await self._answer_unreadable(inbound, dedupe)
+        else:
+            await self.accept(inbound, dedupe)
+
+    async def _answer_unreadable(self, inbound: Inbound, dedupe: str | None) -> None:
+        """A person wrote and nobody can tell what: never silence. They are told the bot could not read it, with the
+        emergency numbers (the consular line first when the conversation shows them abroad, bot/state/whereabouts.py),
+        and the operators see it in the transcript. Once per update, like any message: a redelivery stays quiet."""
+        conversation = inbound.conversation_id
+        if dedupe and not await self.redis.set(keys.seen_update(inbound.channel, dedupe), "1", nx=True,
+                                               ex=SEEN_TTL_SECONDS):
+            return
+        log.warning("unreadable message answered conversation=%s channel=%s",
+                    log_id(conversation, self.settings.secret_key.reveal()), inbound.channel)
+        await self.transcript.append(conversation, "person", label(UNSUPPORTED), UNSUPPORTED, at=inbound.received_at)
+        notes = Notes.from_texts(gateway_texts(self.settings.content_dir))
+        abroad = self.whereabouts is not None and await self.whereabouts.abroad(conversation)
+        await self.senders[inbound.channel].send(
+            conversation, Outbound(notes.unreadable_abroad if abroad else notes.unreadable, sensitive=True))
 
     async def send(self, conversation_id: str, message: Outbound, author: Author = "operator") -> bool:
         """Sends to a conversation on its own channel, with the usual limits, retries and transcript.

@@ -85,12 +85,12 @@ async def telegram_webhook(request: Request) -> JSONResponse:
         return data
     try:
         parsed = telegram.parse_update(data)
-    except Exception:  # an update we cannot read would be redelivered for hours: drop it, say so in the log
-        log.exception("unreadable telegram update")
+    except Exception as fault:  # ours, not the update's: its redelivery would fail the same way for hours
+        log.error("telegram update not read: %s", type(fault).__name__, exc_info=True)
         return JSONResponse({"ok": True, "ignored": True})
     if parsed is not None:
         dedupe, inbound = parsed
-        await gateway.accept(inbound, dedupe)
+        await gateway.receive(inbound, dedupe)
     return JSONResponse({"ok": True})
 
 
@@ -122,9 +122,9 @@ async def zalo_webhook(request: Request) -> JSONResponse:
         return error(400, "the event's timestamp is not the one its signature covers")
     try:
         event = zalo.parse_event(data)
-    except Exception:
-        log.exception("unreadable zalo event")
-        return JSONResponse({"ok": True, "ignored": True})
+    except Exception as fault:  # ours: the person is still told, if we know who sent it
+        log.error("zalo event not read: %s", type(fault).__name__, exc_info=True)
+        event = zalo.unreadable_event(data)
     if event is not None:
         await apply_zalo_event(gateway, event)
     return JSONResponse({"ok": True})
@@ -143,7 +143,7 @@ async def apply_zalo_event(gateway: Gateway, event: zalo.ZaloEvent) -> None:
     elif event.following is True:
         await gateway.redis.delete(keys.stopped(event.conversation_id))
     if event.inbound is not None:
-        await gateway.accept(event.inbound, event.dedupe)
+        await gateway.receive(event.inbound, event.dedupe)
 
 
 def client_host(request: Request) -> str:

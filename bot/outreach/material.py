@@ -24,8 +24,10 @@ import re
 from pathlib import Path
 from typing import Literal
 
+from bot.content import load_content
+from bot.content.models import Outreach
+from bot.settings import get_settings
 from bot.state.campaigns import CODE, CampaignError
-from nlu import tables
 
 QrFormat = Literal["png", "svg"]
 QR_FORMATS: tuple[QrFormat, ...] = ("png", "svg")
@@ -55,16 +57,19 @@ def telegram_link(username: str, code: str) -> str:
     return f"https://t.me/{official_bot(username)}?start={code}"
 
 
+def texts(content_dir: Path | None = None) -> Outreach:
+    """What outreach prints beside a link (content/vi/dialogue.yml `outreach`); the deployment's content by default."""
+    return load_content(content_dir or get_settings().content_dir).dialogue.outreach
+
+
 def verification(username: str, content_dir: Path | None = None) -> str:
     """The sentence printed next to every link and QR code, so people can tell the real bot from an impersonator."""
-    text: str = tables.dialogue(content_dir)["outreach"]["verification"]
-    return text.format(bot=official_bot(username))
+    return texts(content_dir).verification.format(bot=official_bot(username))
 
 
 def zalo_line(code: str, content_dir: Path | None = None) -> str:
     """What a poster says to Zalo users: message the code to the OA (content/vi/dialogue.yml)."""
-    text: str = tables.dialogue(content_dir)["outreach"]["zalo"]
-    return text.format(code=code)
+    return texts(content_dir).zalo.format(code=code)
 
 
 def qr_image(link: str, kind: QrFormat) -> bytes:

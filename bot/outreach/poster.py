@@ -13,9 +13,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.outreach.material import official_bot, qr_image, telegram_link, verification, zalo_line
+from bot.outreach.material import official_bot, qr_image, telegram_link, texts, verification, zalo_line
 from bot.state.campaigns import CampaignError
-from nlu import tables
 
 DPI = 300
 A5_MM = (148, 210)
@@ -61,7 +60,7 @@ def wrapped(text: str, face: ImageFont.FreeTypeFont, width: int) -> list[str]:
 
 def poster_image(username: str, code: str, content_dir: Path | None = None) -> Image.Image:
     """The poster as an image (tests decode its QR code); LinkUnavailable without an official bot username."""
-    texts = tables.dialogue(content_dir)["outreach"]["poster"]
+    poster = texts(content_dir).poster
     link = telegram_link(username, code)
     bot = official_bot(username)
     page = Image.new("RGB", SIZE, "white")
@@ -77,16 +76,16 @@ def poster_image(username: str, code: str, content_dir: Path | None = None) -> I
             y += round(face.size * 1.25)
         y += gap
 
-    block(texts["title"], font(130, bold=True), ACCENT, gap=40)
-    block(texts["invitation"], font(62, bold=True), gap=50)
+    block(poster.title, font(130, bold=True), ACCENT, gap=40)
+    block(poster.invitation, font(62, bold=True), gap=50)
     qr = Image.open(io.BytesIO(qr_image(link, "png"))).convert("RGB")
     side = 980
     qr = qr.resize((side, side), Image.Resampling.NEAREST)  # whole modules stay sharp
     page.paste(qr, ((SIZE[0] - side) // 2, y))
     y += side + 30
-    block(texts["scan"].format(bot=bot), font(50, bold=True), gap=40)
+    block(poster.scan.format(bot=bot), font(50, bold=True), gap=40)
     block(zalo_line(code, content_dir), font(42), gap=50)
-    block(texts["emergency"], font(58, bold=True), ACCENT, gap=50)
+    block(poster.emergency, font(58, bold=True), ACCENT, gap=50)
     block(verification(username, content_dir), font(34))
     return page
 

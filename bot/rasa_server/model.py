@@ -8,6 +8,7 @@ model current?" is a file lookup and an unchanged project never retrains.
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -85,7 +86,10 @@ def train(settings: Settings, force: bool = False, quiet: bool = False) -> tuple
         "--fixed-model-name", target.name.removesuffix(".tar.gz"),
         "--force",
     ]
-    result = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=quiet, text=True)
+    # The NLU components read their language tables from the folder they are given (nlu/tables/files.py): the one
+    # these settings name, like the NLU data above and the fingerprint.
+    environment = {**os.environ, "CAUNOI_CONTENT_DIR": str(settings.content_dir)}
+    result = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=quiet, text=True, env=environment)
     if result.returncode != 0 or not target.exists():
         detail = (result.stderr or "")[-2000:] if quiet else ""
         raise TrainingFailed(f"rasa train failed with code {result.returncode}. {detail}".strip())

@@ -21,6 +21,7 @@ from bot.state.sealed import Sealer, Unreadable, process_sealer
 
 Author = Literal["person", "bot", "operator", "system"]
 # How non-text messages appear in the transcript.
+UNSUPPORTED = "unsupported"  # the kind of a message from a person no channel adapter could read
 KIND_LABELS = {
     "photo": "[ảnh]",
     "voice": "[tin nhắn thoại]",
@@ -34,6 +35,8 @@ KIND_LABELS = {
     "link": "[liên kết]",
     "location": "[vị trí]",
     "button": "[nút]",
+    # A message from a person no channel adapter could read (not "unreadable": a stored value no key opens).
+    UNSUPPORTED: "[tin nhắn không đọc được]",
 }
 
 

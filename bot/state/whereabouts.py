@@ -21,7 +21,6 @@ import redis
 from bot.content import Directory, load_content
 from bot.messages import Inbound
 from bot.state.transcript import Transcript
-from nlu import tables
 from nlu.gazetteer import Gazetteer
 from nlu.text import Table, normalise
 
@@ -46,10 +45,10 @@ class Places:
     """The gazetteer and the map, as the gateway reads them (built once per content folder and process)."""
 
     def __init__(self, content_dir: Path):
-        data = tables.gazetteer(content_dir)
-        self._gazetteer = Gazetteer(data["provinces"], data["countries"], data["service_types"])
-        self._table = Table.build(**tables.teencode(content_dir))
-        self._directory: Directory = load_content(content_dir).directory
+        content = load_content(content_dir)
+        self._gazetteer = Gazetteer(content.gazetteer)
+        self._table = Table.build(content.teencode.words, content.teencode.keep_doubles)
+        self._directory: Directory = content.directory
 
     def abroad(self, texts: Iterable[str], point: tuple[float, float] | None) -> bool:
         if point is not None:

@@ -11,10 +11,11 @@ from rasa_sdk.events import ActionExecutionRejected, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.job_check import answer, is_stop, prefill
-from actions.job_rules import JOB_SLOTS, QUESTIONS, questions, red_flags, verdict
+from actions.job_rules import JOB_SLOTS, questions, red_flags, verdict
 from actions.job_verdict import ActionJobVerdict
 from actions.prefill_job_check import ActionPrefillJobCheck
 from actions.validate_job_offer_form import ValidateJobOfferForm
+from bot.content.dialogue import QUESTIONS
 from tests.actions.recorded import domain
 
 COUNTRY = [{"entity": "country", "value": "Campuchia"}]

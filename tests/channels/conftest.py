@@ -11,8 +11,9 @@ from bot.gateway.delivery import RetryPolicy
 from bot.gateway.inbox import InboxOptions
 from bot.gateway.parts import GatewayOptions
 from bot.settings import Settings
-from tests.channels.botapi import TOKEN, FakeBotAPI
-from tests.channels.fakes import FakeRasa, FakeZalo
+from harness.botapi import TOKEN, FakeBotAPI
+from harness.rasa import FakeRasa
+from tests.channels.fakes import FakeZalo
 from tests.channels.harness import FAST, WEBHOOK_SECRET, ZALO_APP_ID, ZALO_OA_SECRET, Running, Sleeps, run_gateway
 from tests.conftest import make_settings
 

@@ -1,57 +1,16 @@
-"""Stand-ins behind httpx.MockTransport: Rasa (slow, down, recording order and overlap) and Zalo's two APIs."""
+"""Zalo's two APIs (the OA message API and the OAuth server) behind httpx.MockTransport. The fake Rasa and the
+Telegram Bot API double are in harness/."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
-
-Replies = Callable[[dict[str, Any]], list[dict[str, Any]]]
-
-
-def echo(message: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"recipient_id": message["sender"], "text": f"Đã nhận: {message['message']}"}]
-
-
-@dataclass
-class FakeRasa:
-    replies: Replies = echo
-    delay: float = 0.0
-    down: bool = False
-    slow: bool = False  # answers with a read timeout, as httpx would after CAUNOI_RASA_TIMEOUT
-    received: list[dict[str, Any]] = field(default_factory=list)
-    spans: list[tuple[str, str, float, float]] = field(default_factory=list)  # sender, message, start, end
-
-    async def handler(self, request: httpx.Request) -> httpx.Response:
-        if request.url.port == 5055:
-            return httpx.Response(200, json={"status": "ok"})
-        if request.url.path == "/status":
-            return httpx.Response(200, json={"model_file": "caunoi.tar.gz"})
-        if self.down:
-            raise httpx.ConnectError("refused", request=request)
-        body = json.loads(request.content)
-        started = time.monotonic()
-        if self.slow:
-            await asyncio.sleep(self.delay)
-            raise httpx.ReadTimeout("timed out", request=request)
-        self.received.append(body)
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        self.spans.append((body["sender"], body["message"], started, time.monotonic()))
-        return httpx.Response(200, json=self.replies(body))
-
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handler)
-
-    def messages(self, sender: str | None = None) -> list[str]:
-        return [body["message"] for body in self.received if sender is None or body["sender"] == sender]
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""What the channel tests share: a running gateway app reached over ASGI, and an injected sleep."""
+"""What the channel tests share, over harness/: the gateway app running with the channel settings' doubles, its
+platform webhooks, an injected sleep, and the web channel's chat."""
 
 from __future__ import annotations
 
@@ -10,20 +11,16 @@ from typing import Any
 
 import httpx
 import redis.asyncio
-from asgi_lifespan import LifespanManager
 
-from bot.app import create_app
-from bot.gateway.delivery import Limits
 from bot.gateway.parts import Gateway, GatewayOptions
 from bot.settings import Settings
-from bot.state import keys
-from bot.state.ratelimit import Rate
-from tests.channels.fakes import FakeRasa
+from harness.app import FAST, RunningApp, gateway_app, over_asgi
+from harness.rasa import FakeRasa
 
 WEBHOOK_SECRET = "test-secret_0123"
 ZALO_APP_ID = "1111222233334444"
 ZALO_OA_SECRET = "fake-oa-secret-key"
-FAST = Limits(Rate(10_000.0, burst=100), Rate(10_000.0, burst=100))
+__all__ = ["FAST", "WEBHOOK_SECRET", "ZALO_APP_ID", "ZALO_OA_SECRET", "Running", "Sleeps", "WebChat", "run_gateway"]
 
 
 @dataclass
@@ -64,9 +61,13 @@ class WebChat:
 
 @dataclass
 class Running:
+    app: RunningApp
     http: httpx.AsyncClient
-    gateway: Gateway
     redis: redis.asyncio.Redis
+
+    @property
+    def gateway(self) -> Gateway:
+        return self.app.gateway
 
     async def telegram(self, update: dict[str, Any], secret: str | None = WEBHOOK_SECRET) -> httpx.Response:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
@@ -83,24 +84,11 @@ class Running:
 
     async def settle(self) -> None:
         """Waits until the gateway has processed everything it queued."""
-        for _ in range(200):
-            await self.gateway.worker.idle()
-            if not await self.gateway.inbox.pending():
-                return
-            await asyncio.sleep(0.01)
-        pending = await self.gateway.inbox.pending()
-        locks = {c: await self.redis.pttl(keys.inbox_lock(c)) for c in pending}
-        lengths = {c: await self.redis.llen(keys.inbox(c)) for c in pending}
-        raise AssertionError(f"the inbox did not drain: locks {locks} lengths {lengths} "
-                             f"active {self.gateway.worker._active}")
+        await self.app.settle()
 
 
 @contextlib.asynccontextmanager
 async def run_gateway(settings: Settings, rasa: FakeRasa, options: GatewayOptions,
                       client: redis.asyncio.Redis) -> AsyncIterator[Running]:
-    app = create_app(settings, transport=rasa.transport(), options=options)
-    async with LifespanManager(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
-            yield Running(http, app.state.gateway, client)
-
-
+    async with over_asgi(gateway_app(settings, rasa, options)) as app:
+        yield Running(app, app.client(), client)

@@ -9,8 +9,8 @@ from bot.channels.notices import Notes
 from bot.content import gateway_texts
 from bot.settings import PROJECT_ROOT
 from bot.state.queue import Case, HandoffQueue
-from tests.channels.botapi import FakeBotAPI, message_update, text_update
-from tests.channels.fakes import FakeRasa
+from harness.botapi import FakeBotAPI, message_update, text_update
+from harness.rasa import FakeRasa
 from tests.channels.harness import Running
 
 NOTES = Notes.from_texts(gateway_texts(PROJECT_ROOT / "content" / "vi"))

@@ -4,11 +4,9 @@ as the first message does the same."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 import redis.asyncio
 from rasa_sdk import Tracker
@@ -18,10 +16,11 @@ import actions.common
 from actions.escalate import ActionEscalate
 from actions.welcome import ActionWelcome
 from bot.state.campaigns import CampaignStore, today, validated
+from harness.botapi import FakeBotAPI, text_update
+from harness.rasa import FakeRasa
 from tests.actions.recorded import domain
 from tests.channels import test_zalo
-from tests.channels.botapi import FakeBotAPI, text_update
-from tests.channels.fakes import FakeRasa, FakeZalo
+from tests.channels.fakes import FakeZalo
 from tests.channels.harness import Running
 
 CHAT = 515151
@@ -30,32 +29,28 @@ GREETING = "Chào bạn! Nhóm tình nguyện Tết 2027 gửi đến bạn kên
 
 
 @dataclass
-class ActionRasa(FakeRasa):
-    """Rasa as far as these two turns go: /greet runs action_welcome, anything else action_escalate."""
+class Actions:
+    """What Rasa answers as far as these two turns go: /greet runs action_welcome, anything else action_escalate."""
 
     slots: dict[str, Any] = field(default_factory=lambda: {"campaign": None, "escalated": None})
     events: list[dict[str, Any]] = field(default_factory=list)
 
-    async def handler(self, request: httpx.Request) -> httpx.Response:
-        if request.url.port == 5055 or request.url.path == "/status":
-            return await super().handler(request)
-        body = json.loads(request.content)
-        self.received.append(body)
-        greet = body["message"] == "/greet"
+    async def __call__(self, turn: dict[str, Any]) -> list[dict[str, Any]]:
+        greet = turn["message"] == "/greet"
         intent = {"name": "greet" if greet else "report_danger", "confidence": 1.0}
-        message = {"text": body["message"], "intent": intent, "entities": [], "metadata": body.get("metadata") or {}}
-        self.events.append({"event": "user", "text": body["message"], "parse_data": message,
-                            "input_channel": body.get("input_channel")})
-        tracker = Tracker(body["sender"], dict(self.slots), message, list(self.events), False, None, {},
+        message = {"text": turn["message"], "intent": intent, "entities": [], "metadata": turn.get("metadata") or {}}
+        self.events.append({"event": "user", "text": turn["message"], "parse_data": message,
+                            "input_channel": turn.get("input_channel")})
+        tracker = Tracker(turn["sender"], dict(self.slots), message, list(self.events), False, None, {},
                           "action_listen")
         dispatcher = CollectingDispatcher()
         action = ActionWelcome() if greet else ActionEscalate()
         for event in await action.run(dispatcher, tracker, domain()):
             if event.get("event") == "slot":
                 self.slots[event["name"]] = event["value"]
-        replies = [{"recipient_id": body["sender"], "text": rendered(m)} for m in dispatcher.messages]
+        replies = [{"recipient_id": turn["sender"], "text": rendered(m)} for m in dispatcher.messages]
         self.events += [{"event": "bot", "text": reply["text"]} for reply in replies]
-        return httpx.Response(200, json=replies)
+        return replies
 
 
 def rendered(message: dict[str, Any]) -> str:
@@ -68,12 +63,17 @@ def rendered(message: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def rasa() -> FakeRasa:
-    return ActionRasa()
+def played() -> Actions:
+    return Actions()
+
+
+@pytest.fixture
+def rasa(played: Actions) -> FakeRasa:
+    return FakeRasa(replies=played)
 
 
 async def test_a_campaign_link_greets_escalates_and_counts_without_identifying_anyone(
-        running: Running, rasa: ActionRasa, bot_api: FakeBotAPI, redis_client: redis.asyncio.Redis,
+        running: Running, played: Actions, bot_api: FakeBotAPI, redis_client: redis.asyncio.Redis,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(actions.common, "_redis", redis_client)
     store = CampaignStore(redis_client)
@@ -88,7 +88,7 @@ async def test_a_campaign_link_greets_escalates_and_counts_without_identifying_a
     # The greeting and the welcome are one turn's texts: one message (bot/channels/splitting.py join_replies).
     welcome = actions.common.response_text(domain(), "utter_welcome", operated_by=actions.common.operated_by(domain()))
     assert texts[0] == f"{GREETING}\n\n{welcome}"
-    assert rasa.slots == {"campaign": "tet-2027", "escalated": True}
+    assert played.slots == {"campaign": "tet-2027", "escalated": True}
     assert (await running.gateway.queue.case(f"tg:{CHAT}")).campaign == "tet-2027"  # type: ignore[union-attr]
 
     assert (await store.counts("tet-2027"))[today()] == {"started": 1, "answered": 0, "job_check": 0,
@@ -103,7 +103,7 @@ async def test_a_campaign_link_greets_escalates_and_counts_without_identifying_a
 
 
 async def test_on_zalo_the_code_typed_first_greets_and_counts(
-        running: Running, rasa: ActionRasa, zalo_api: FakeZalo, redis_client: redis.asyncio.Redis,
+        running: Running, played: Actions, zalo_api: FakeZalo, redis_client: redis.asyncio.Redis,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(actions.common, "_redis", redis_client)
     store = CampaignStore(redis_client)
@@ -114,5 +114,5 @@ async def test_on_zalo_the_code_typed_first_greets_and_counts(
     await running.settle()
 
     assert zalo_api.texts()[0].startswith(GREETING)
-    assert rasa.slots["campaign"] == "tet-2027"
+    assert played.slots["campaign"] == "tet-2027"
     assert (await store.counts("tet-2027"))[today()]["started"] == 1

@@ -14,8 +14,8 @@ from bot.messages import Inbound
 from bot.settings import Settings
 from bot.state import keys
 from bot.state.deadletters import DeadLetters
-from tests.channels.botapi import FakeBotAPI, text_update
-from tests.channels.fakes import FakeRasa
+from harness.botapi import FakeBotAPI, text_update
+from harness.rasa import FakeRasa
 from tests.channels.harness import run_gateway
 
 FAST = InboxOptions(lock_ttl=0.3, sweep_interval=0.02, shutdown_grace=1.0)

@@ -11,8 +11,8 @@ import redis.asyncio
 from bot.console.notes import CaseNotes
 from bot.state import keys
 from bot.state.queue import Case
-from tests.channels.botapi import Behaviour, FakeBotAPI, message_update, text_update
-from tests.channels.fakes import FakeRasa
+from harness.botapi import Behaviour, FakeBotAPI, message_update, text_update
+from harness.rasa import FakeRasa
 from tests.channels.harness import Running
 from tests.conftest import TEST_REDIS_URL
 from tests.rawscan import hits

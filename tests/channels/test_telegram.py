@@ -15,8 +15,8 @@ from bot.gateway.parts import GatewayOptions
 from bot.settings import Settings
 from bot.state import keys
 from bot.state.queue import Case, HandoffQueue
-from tests.channels.botapi import Behaviour, FakeBotAPI, callback_update, message_update, text_update
-from tests.channels.fakes import FakeRasa
+from harness.botapi import Behaviour, FakeBotAPI, callback_update, message_update, text_update
+from harness.rasa import FakeRasa
 from tests.channels.harness import Running, Sleeps, run_gateway
 
 CHAT = 424242

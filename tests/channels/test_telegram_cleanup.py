@@ -15,8 +15,8 @@ from bot.gateway.parts import GatewayOptions
 from bot.messages import Outbound
 from bot.settings import Settings
 from bot.state import keys
-from tests.channels.botapi import Behaviour, FakeBotAPI, text_update
-from tests.channels.fakes import FakeRasa
+from harness.botapi import Behaviour, FakeBotAPI, text_update
+from harness.rasa import FakeRasa
 from tests.channels.harness import Running, run_gateway
 
 CHAT = 515151

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 
 import pytest
 import redis.asyncio
@@ -11,10 +13,12 @@ from bot.cli import main
 from bot.cli.telegram import poll_updates, set_webhook
 from bot.gateway.parts import Gateway, GatewayOptions
 from bot.settings import Settings
-from tests.channels.botapi import FakeBotAPI, text_update
-from tests.channels.fakes import FakeRasa
+from harness.botapi import FakeBotAPI, text_update
+from harness.rasa import FakeRasa
 from tests.channels.harness import WEBHOOK_SECRET
 from tests.conftest import make_settings
+
+REAL = Path(__file__).parent / "fixtures" / "real" / "telegram"
 
 
 async def test_set_webhook_keeps_pending_updates_and_sends_the_secret(channel_settings: Settings,
@@ -66,3 +70,29 @@ async def test_poll_feeds_updates_through_the_same_path(channel_settings: Settin
     assert rasa.received[0]["metadata"]["campaign"] == "poll_test"
     offsets = [int(call.get("offset") or 0) for call in bot_api.called("getUpdates")]
     assert offsets[0] == 0 and offsets[-1] == second["update_id"] + 1
+
+
+async def test_poll_reads_real_updates_python_telegram_bot_refuses(channel_settings: Settings, bot_api: FakeBotAPI,
+                                                                 rasa: FakeRasa, options: GatewayOptions,
+                                                                 redis_client: redis.asyncio.Redis) -> None:
+    # Telegram's own guide's text update has no `from.is_bot`: Bot.get_updates raised on it and polling stopped.
+    # A game in a private chat is nothing the gateway reads: the person is still answered, with the numbers.
+    guide, game = (json.loads((REAL / name).read_text(encoding="utf-8")) for name in ("guide_text.json",
+                                                                                       "aiogram_game.json"))
+    guide["message"]["text"] = "xin chào"
+    bot_api.updates.extend([guide, game])
+    stop = asyncio.Event()
+    async with Gateway.running(channel_settings, rasa.transport(), options) as gateway:
+        assert gateway.telegram is not None
+        task = asyncio.create_task(poll_updates(gateway, gateway.telegram.bot, stop, poll_seconds=0))
+        await bot_api.wait_for("sendMessage", 2)
+        calls = len(bot_api.called("getUpdates"))
+        await bot_api.wait_for("getUpdates", calls + 1)  # the next fetch asks past both
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    assert rasa.messages() == ["xin chào"]
+    chat = str(game["message"]["chat"]["id"])
+    notices = [call for call in bot_api.called("sendMessage") if str(call["chat_id"]) == chat]
+    assert len(notices) == 1 and "113" in notices[0]["text"]
+    offsets = [int(call.get("offset") or 0) for call in bot_api.called("getUpdates")]
+    assert offsets[-1] == game["update_id"] + 1

@@ -15,7 +15,7 @@ from telegram.request import BaseRequest
 from bot.channels.telegram import stop_bot
 from bot.channels.telegram_http import AiohttpRequest
 from bot.state.store import free_port
-from tests.channels.botapi import TOKEN, Behaviour, FakeBotAPI
+from harness.botapi import TOKEN, Behaviour, FakeBotAPI
 
 
 def request(timeout: float = 2.0) -> AiohttpRequest:

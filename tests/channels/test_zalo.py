@@ -21,7 +21,8 @@ from bot.messages import Location, Outbound
 from bot.settings import Secret, Settings
 from bot.state import keys
 from bot.state.sealed import Sealer, is_sealed, new_key
-from tests.channels.fakes import FakeRasa, FakeZalo
+from harness.rasa import FakeRasa
+from tests.channels.fakes import FakeZalo
 from tests.channels.harness import ZALO_APP_ID, ZALO_OA_SECRET, Running, Sleeps, run_gateway
 
 FIXTURES = Path(__file__).parent / "fixtures"

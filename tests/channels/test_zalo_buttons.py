@@ -13,7 +13,8 @@ import pytest
 from bot.channels.buttons import code_for, is_code
 from bot.channels.zalo import MAX_BUTTON_TITLE, MAX_BUTTONS, MAX_TEXT, message_body
 from bot.settings import PROJECT_ROOT, SettingsError, from_environment
-from tests.channels.fakes import FakeRasa, FakeZalo
+from harness.rasa import FakeRasa
+from tests.channels.fakes import FakeZalo
 from tests.channels.harness import Running
 from tests.channels.test_zalo import CONVERSATION, SHELTER, USER, deliver, event, now_ms
 

@@ -8,7 +8,7 @@ from typing import Any
 import redis.asyncio
 
 from bot.state.campaigns import CampaignStore, validated
-from tests.channels.fakes import FakeRasa
+from harness.rasa import FakeRasa
 from tests.channels.harness import Running
 from tests.channels.test_zalo import CONVERSATION, deliver, event
 

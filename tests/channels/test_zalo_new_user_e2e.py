@@ -9,17 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 import redis.asyncio
-from asgi_lifespan import LifespanManager
 
 from bot.app import create_app
 from bot.channels.buttons import is_code
@@ -27,8 +23,9 @@ from bot.gateway.delivery import RetryPolicy
 from bot.gateway.inbox import InboxOptions
 from bot.gateway.parts import GatewayOptions
 from bot.rasa_server import model
-from bot.settings import PROJECT_ROOT, Settings
-from bot.state.store import free_port
+from bot.settings import Settings
+from harness.app import over_asgi
+from harness.stack import stack_env, started
 from tests.channels.fakes import FakeZalo
 from tests.channels.harness import FAST, ZALO_APP_ID, ZALO_OA_SECRET, Running
 from tests.channels.test_zalo import CONVERSATION, deliver, event
@@ -47,35 +44,18 @@ class Stack:
     actions_url: str
 
 
-def env_for(rasa_url: str, actions_url: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CAUNOI_") and key != "REDIS_URL"}
-    env.update(REDIS_URL=TEST_REDIS_URL, CAUNOI_RASA_URL=rasa_url, CAUNOI_ACTIONS_URL=actions_url,
-               CAUNOI_RASA_TOKEN=RASA_TOKEN, CAUNOI_DATA_KEYS=os.environ["CAUNOI_DATA_KEYS"],
-               CAUNOI_SECRET_KEY="test-secret-key", CAUNOI_LOG_LEVEL="WARNING")
-    return env
-
-
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
     """Rasa (the trained model) and the action server, started as `caunoi serve` starts them."""
-    urls = Stack(f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}")
-    env = env_for(urls.rasa_url, urls.actions_url)
     if model.current_model(make_settings()) is None:
         pytest.skip("no trained model matches the data (caunoi train)")
-    processes = [subprocess.Popen([sys.executable, "-m", "bot", "serve", name], env=env, cwd=PROJECT_ROOT,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for name in ("actions", "rasa")]
-    try:
-        yield urls
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    env = stack_env(REDIS_URL=TEST_REDIS_URL, CAUNOI_RASA_TOKEN=RASA_TOKEN,
+                    CAUNOI_DATA_KEYS=os.environ["CAUNOI_DATA_KEYS"], CAUNOI_SECRET_KEY="test-secret-key",
+                    CAUNOI_LOG_LEVEL="WARNING")
+    with started() as processes:
+        for name in ("actions", "rasa"):
+            processes.serve(name, env)
+        yield Stack(env["CAUNOI_RASA_URL"], env["CAUNOI_ACTIONS_URL"])
 
 
 @contextlib.asynccontextmanager
@@ -83,15 +63,13 @@ async def gateway(settings: Settings, zalo_api: FakeZalo, client: redis.asyncio.
     options = GatewayOptions(zalo_transport=zalo_api.transport(), retry=RetryPolicy(attempts=3, base_delay=0.01),
                              zalo_limits=FAST, telegram_limits=FAST,
                              inbox=InboxOptions(lock_ttl=30.0, sweep_interval=0.05, shutdown_grace=5.0))
-    app = create_app(settings, None, options)  # no stand-in: the gateway calls the real Rasa
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway",
-                                     timeout=60.0) as http:
-            deadline = time.monotonic() + 240
-            while (await http.get("/readyz")).status_code != 200:  # Redis, Rasa (model loaded), actions
-                assert time.monotonic() < deadline, "Rasa and the action server were not ready in 240 s"
-                await asyncio.sleep(1.0)
-            yield Running(http, app.state.gateway, client)
+    async with over_asgi(create_app(settings, None, options)) as app:  # no stand-in: the gateway calls the real Rasa
+        http = app.client()
+        deadline = time.monotonic() + 240
+        while (await http.get("/readyz")).status_code != 200:  # Redis, Rasa (model loaded), actions
+            assert time.monotonic() < deadline, "Rasa and the action server were not ready in 240 s"
+            await asyncio.sleep(1.0)
+        yield Running(app, http, client)
 
 
 def sent_since(zalo_api: FakeZalo, start: int) -> list[dict[str, Any]]:

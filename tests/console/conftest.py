@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.settings import Settings
-from tests.channels.botapi import TOKEN, FakeBotAPI
+from harness.botapi import TOKEN, FakeBotAPI
+from harness.rasa import FakeRasa
 from tests.conftest import make_settings
-from tests.console.harness import Console, FakeRasa, console_app, over_asgi
+from tests.console.harness import Console, console_app, over_asgi
 
 WEBHOOK_SECRET = "console-test-secret"
 

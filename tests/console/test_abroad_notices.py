@@ -12,9 +12,10 @@ from bot.console import ConsoleOptions
 from bot.content.console import console_texts
 from bot.settings import PROJECT_ROOT
 from bot.state.queue import Case
-from tests.channels.botapi import FakeBotAPI
+from harness.botapi import FakeBotAPI
+from harness.rasa import FakeRasa
 from tests.console.conftest import console_settings
-from tests.console.harness import CHEAP_HASHER, Console, FakeRasa, console_app, over_asgi
+from tests.console.harness import CHEAP_HASHER, Console, console_app, over_asgi
 
 NOW = time.time()
 TEXTS = console_texts((PROJECT_ROOT / "content" / "vi").resolve())

@@ -11,9 +11,10 @@ import redis.asyncio
 
 from bot.console import ConsoleOptions
 from bot.state.queue import Case, events_channel
-from tests.channels.botapi import FakeBotAPI
+from harness.botapi import FakeBotAPI
+from harness.rasa import FakeRasa
 from tests.console.conftest import console_settings
-from tests.console.harness import CHEAP_HASHER, Console, FakeRasa, console_app, over_asgi
+from tests.console.harness import CHEAP_HASHER, Console, console_app, over_asgi
 
 ONCALL = "-1001234567890"
 NOW = time.time()

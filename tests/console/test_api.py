@@ -13,8 +13,9 @@ from bot.console.operators import Operator
 from bot.console.sessions import digest
 from bot.state import keys
 from bot.state.queue import Case
-from tests.channels.botapi import FakeBotAPI
-from tests.console.harness import CHEAP_HASHER, PASSWORD, Console, FakeRasa
+from harness.botapi import FakeBotAPI
+from harness.rasa import FakeRasa
+from tests.console.harness import CHEAP_HASHER, PASSWORD, Console
 
 PERSON = "tg:424242"
 XSS = '<script>alert("x")</script><img src=x onerror="alert(1)"> & "quotes"'

@@ -10,7 +10,6 @@ Screenshots of the views go to a temporary folder, or to reports/screenshots/ wi
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import tempfile
@@ -26,9 +25,11 @@ from bot.console.clock import VIETNAM
 from bot.settings import PROJECT_ROOT, Settings
 from bot.state.campaigns import CampaignStore, validated
 from bot.state.queue import Case
-from tests.channels.botapi import FakeBotAPI, message_update, text_update
+from harness.botapi import FakeBotAPI, message_update, text_update
+from harness.rasa import FakeRasa
+from harness.wait import until_async
 from tests.console.conftest import WEBHOOK_SECRET, console_settings
-from tests.console.harness import CHEAP_HASHER, PASSWORD, Console, FakeRasa, console_app, over_http
+from tests.console.harness import CHEAP_HASHER, PASSWORD, Console, console_app, over_http
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -66,22 +67,12 @@ async def telegram(console: Console, update: dict[str, Any]) -> None:
     assert response.status_code == 200
 
 
-async def settle(console: Console) -> None:
-    for _ in range(300):
-        await console.gateway.worker.idle()
-        if not await console.gateway.inbox.pending():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the inbox did not drain")
-
-
 async def sent_to_person(bot_api: FakeBotAPI, count: int) -> list[str]:
-    for _ in range(500):
-        texts = [c["text"] for c in bot_api.called("sendMessage") if str(c["chat_id"]) == str(PERSON_CHAT)]
-        if len(texts) >= count:
-            return texts
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"fewer than {count} messages reached the person")
+    def texts() -> list[str] | None:
+        sent = [c["text"] for c in bot_api.called("sendMessage") if str(c["chat_id"]) == str(PERSON_CHAT)]
+        return sent if len(sent) >= count else None
+
+    return await until_async(texts, 10, f"{count} messages to reach the person")
 
 
 async def prepare(console: Console) -> None:
@@ -100,7 +91,7 @@ async def prepare(console: Console) -> None:
     await telegram(console, text_update(PERSON_CHAT, "Cứu tôi, họ lấy hộ chiếu và không cho tôi về"))
     await telegram(console, message_update(PERSON_CHAT, location={"latitude": 21.0064, "longitude": 107.2925}))
     await telegram(console, text_update(PERSON_CHAT, XSS))
-    await settle(console)
+    await console.settle()
     await console.gateway.queue.enqueue(Case(
         PERSON, "telegram", "high", ("Bị giữ giấy tờ tuỳ thân", "Bị giam giữ, không được về"),
         "Người dùng cần giúp đỡ khẩn cấp. Đang ở tỉnh Quảng Ninh. Dấu hiệu: bị giữ giấy tờ; bị giam giữ.",
@@ -193,7 +184,7 @@ async def operator_session(page: Page, console: Console, rasa: FakeRasa, bot_api
     await expect(transcript).to_contain_text("Tôi đang trốn trong nhà vệ sinh", timeout=10_000)
     elapsed = time.monotonic() - started
     print(f"\nperson's message on the operator's screen after {elapsed * 1000:.0f} ms")
-    await settle(console)
+    await console.settle()
     assert len(rasa.received) == asked_before
     assert "Tôi đang trốn" not in str(rasa.received)
 
@@ -220,7 +211,7 @@ async def operator_session(page: Page, console: Console, rasa: FakeRasa, bot_api
 
     # The person's next message goes to the bot again.
     await telegram(console, text_update(PERSON_CHAT, "cảm ơn nhiều"))
-    await settle(console)
+    await console.settle()
     assert rasa.messages(PERSON)[-1] == "cảm ơn nhiều"
     await page.click("#logout")
     await expect(page.locator("#login-view")).to_be_visible()

@@ -15,9 +15,10 @@ import pyotp
 import pytest
 
 from bot.settings import Settings
-from tests.channels.botapi import FakeBotAPI
+from harness.botapi import FakeBotAPI
+from harness.rasa import FakeRasa
 from tests.console.conftest import console_settings
-from tests.console.harness import PASSWORD, Console, FakeRasa, console_app, over_http
+from tests.console.harness import PASSWORD, Console, console_app, over_http
 from tests.console.test_browser import ARGS, CHROMIUM, OPTIONS, async_playwright
 
 if async_playwright is not None:

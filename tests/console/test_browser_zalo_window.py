@@ -12,7 +12,7 @@ from bot.gateway.parts import GatewayOptions
 from bot.settings import Settings
 from bot.state.queue import Case
 from bot.state.transcript import Entry
-from tests.channels.botapi import FakeBotAPI
+from harness.botapi import FakeBotAPI
 from tests.channels.fakes import FakeZalo
 from tests.console.conftest import console_settings
 from tests.console.harness import CHEAP_HASHER, PASSWORD, Console, FakeRasa, console_app, gateway_options, over_http

@@ -16,9 +16,10 @@ from PIL import Image
 from bot.settings import Settings
 from bot.state.campaigns import CampaignStore, today, validated
 from bot.state.queue import Case
-from tests.channels.botapi import FakeBotAPI
+from harness.botapi import FakeBotAPI
+from harness.rasa import FakeRasa
 from tests.console.conftest import console_settings
-from tests.console.harness import Console, FakeRasa, console_app, over_asgi
+from tests.console.harness import Console, console_app, over_asgi
 
 PERSON = "tg:555"
 BOT = "caunoi_test_bot"

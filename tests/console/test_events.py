@@ -15,9 +15,10 @@ import httpx
 from bot.console import ConsoleOptions
 from bot.settings import Settings
 from bot.state.queue import Case
-from tests.channels.botapi import text_update
+from harness.botapi import text_update
+from harness.rasa import FakeRasa
 from tests.console.conftest import WEBHOOK_SECRET
-from tests.console.harness import CHEAP_HASHER, FakeRasa, console_app, over_http
+from tests.console.harness import CHEAP_HASHER, console_app, over_http
 
 OPTIONS = ConsoleOptions(hasher=CHEAP_HASHER, heartbeat_seconds=0.3, watch_seconds=0.1, sweep_seconds=3600)
 

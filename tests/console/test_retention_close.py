@@ -10,9 +10,10 @@ import pytest
 
 from bot.state import keys
 from bot.state.queue import Case
-from tests.channels.botapi import FakeBotAPI
+from harness.botapi import FakeBotAPI
+from harness.rasa import FakeRasa
 from tests.console.conftest import console_settings
-from tests.console.harness import Console, FakeRasa, console_app, over_asgi
+from tests.console.harness import Console, console_app, over_asgi
 
 PERSON = "tg:737373"
 DAY = 24 * 3600

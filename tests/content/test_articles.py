@@ -10,7 +10,6 @@ import pytest
 from bot.content import Content
 from bot.content.articles import parse_article
 from bot.content.questions import Questions
-from nlu import tables
 
 HEAD = """---
 title: Một bài
@@ -102,7 +101,7 @@ def test_victim_support_and_rights_have_a_short_section_for_each_right(content: 
 
 @pytest.fixture(scope="module")
 def questions(content: Content) -> Questions:
-    return Questions(content.articles, tables.teencode())
+    return Questions(content.articles, content.teencode)
 
 
 @pytest.mark.parametrize(("question", "place"), [

@@ -164,6 +164,14 @@ BROKEN: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "emergency code not in the directory": (append("articles/safe-phone.md", "\nGọi 114.\n"), "safe-phone.md",
                                             "phone '114' is not the phone of a verified"),
     "gateway text missing": (replace("gateway/messages.yml", "empty:", "trong:"), "messages.yml", "lacks empty"),
+    # The language tables the NLU is built from are read by nlu/tables and checked with everything else.
+    "a misspelt sign in the triage rules": (replace("triage/indicators.yml", "  - sign: phone_hide\n",
+                                                    "  - sign: phone_hidden\n"), "indicators.yml",
+                                            "answered: 'phone_hidden' is not an indicator"),
+    "a province without its centre": (replace("gazetteer/provinces.yml", "    centroid: [10.01, 105.08]\n", ""),
+                                      "provinces.yml", "province 'An Giang': needs name, bbox [4 numbers]"),
+    "teencode that is not a mapping": (replace("normalise/teencode.yml", "\nwords:\n", "\nwords: [ko]\nold:\n"),
+                                       "teencode.yml", "words must be a mapping"),
 }
 
 

@@ -7,9 +7,10 @@ import re
 
 import pytest
 
-from actions.job_rules import FLAGS, SCOPES, VERDICTS
+from actions.job_rules import VERDICTS
+from bot.content import load_content
+from bot.content.dialogue import FLAGS, PLACES, SCOPES, placed
 from bot.settings import PROJECT_ROOT
-from nlu import tables
 
 ACTIONS = PROJECT_ROOT / "actions"
 
@@ -28,10 +29,10 @@ def responses_named_in_actions() -> set[str]:
     # Names built at run time (actions/job_verdict.py): every verdict, every flag, the next steps of every scope.
     named |= {f"utter_job_verdict_{verdict}" for verdict in VERDICTS} | {f"utter_flag_{flag}" for flag in FLAGS}
     # Safety messages chosen by sign and place (actions/escalate.py, actions/safety_answer.py).
-    dialogue = tables.dialogue()
-    chosen = [rule["response"] for rule in dialogue["safety_for_sign"]]
-    chosen += [answer["response"] for answer in dialogue["answer_for_sign"].values() if "response" in answer]
-    named |= {f"{response}_{place}" for response in chosen for place in ("vietnam", "abroad", "unknown")}
+    dialogue = load_content(PROJECT_ROOT / "content" / "vi").dialogue
+    chosen = [rule.response for rule in dialogue.safety_for_sign]
+    chosen += [answer.response for answer in dialogue.answer_for_sign.values() if answer.response]
+    named |= {placed(response, place) for response in chosen for place in PLACES}
     named |= {f"utter_job_next_steps_{scope}" for scope in SCOPES}
     return named
 

@@ -14,7 +14,6 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SlotSet, 
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.settings import PROJECT_ROOT
-from nlu import tables
 from nlu.escalation_policy import EscalationPolicy
 
 
@@ -26,9 +25,9 @@ def domain() -> Domain:
 @pytest.fixture
 def policy(tmp_path: Any) -> EscalationPolicy:
     storage = LocalModelStorage(tmp_path)
-    data = {"triage": tables.triage_rules(), "teencode": tables.teencode()}
+    # As Rasa trains it: the rules read from the content folder its configuration names (none: the deployment's).
     return EscalationPolicy(EscalationPolicy.get_default_config(), storage, Resource("escalation"),
-                            ExecutionContext(GraphSchema({}), "test"), data=data)
+                            ExecutionContext(GraphSchema({}), "test"))
 
 
 def user(text: str, intent: str) -> list[Event]:

@@ -1,5 +1,6 @@
-"""The real stack for the fault tests, with handles to hurt it: `caunoi run` against a Redis this module starts
-(AOF on, in a temporary folder, never the machine's shared Redis), Telegram through the Bot API double.
+"""The real stack for the fault tests, with handles to hurt it: `caunoi run` (started by harness/stack.py) against a
+Redis this module starts (AOF on, in a temporary folder, never the machine's shared Redis), Telegram through the Bot
+API double.
 
     with FaultStack.start(tmp_dir) as stack:
         stack.say(4201, "xin chào")           # a Telegram update through the webhook; waits until it was processed
@@ -10,14 +11,10 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +26,9 @@ from cryptography.fernet import Fernet
 from bot.settings import PROJECT_ROOT
 from bot.state import keys
 from bot.state.store import free_port
-from tests.channels.botapi import TOKEN, FakeBotAPI, text_update
+from harness.botapi import TOKEN, FakeBotAPI, text_update
+from harness.stack import CAUNOI, Stack, StackProcess, stack_env, started
+from harness.wait import until
 
 WEBHOOK_SECRET = "fault-test_secret"
 OPERATOR = "lan"
@@ -49,12 +48,10 @@ class FaultStack:
     workdir: Path
     api: FakeBotAPI
     redis_port: int
-    http_port: int
     env: dict[str, str]
+    processes: Stack
     redis_process: subprocess.Popen[bytes] | None = None
-    run: subprocess.Popen[str] | None = None
-    output: list[str] = field(default_factory=list)
-    _reader: threading.Thread | None = None
+    run: StackProcess | None = None
 
     # -- start and stop ---------------------------------------------------------------------------------------------
 
@@ -63,32 +60,28 @@ class FaultStack:
     def start(cls, workdir: Path) -> Iterator[FaultStack]:
         api = FakeBotAPI()
         api.start()
-        redis_port, http_port = free_port(), free_port()
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith("CAUNOI_") and key != "REDIS_URL"}
-        env.update({
-            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-            "CAUNOI_HTTP_PORT": str(http_port),
-            "CAUNOI_RASA_URL": f"http://127.0.0.1:{free_port()}",
-            "CAUNOI_ACTIONS_URL": f"http://127.0.0.1:{free_port()}",
-            "CAUNOI_TELEGRAM_TOKEN": TOKEN,
-            "CAUNOI_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "CAUNOI_TELEGRAM_API_URL": api.url,
-            "CAUNOI_SECRET_KEY": "fault-test-secret-key-0123456789",
+        redis_port = free_port()
+        env = stack_env(
+            REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+            CAUNOI_TELEGRAM_TOKEN=TOKEN,
+            CAUNOI_TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            CAUNOI_TELEGRAM_API_URL=api.url,
+            CAUNOI_SECRET_KEY="fault-test-secret-key-0123456789",
             # a REDIS_URL stack needs one (bot/state/sealed.py)
-            "CAUNOI_DATA_KEYS": Fernet.generate_key().decode("ascii"),
-            "RASA_TELEMETRY_ENABLED": "false",
-        })
-        stack = cls(workdir, api, redis_port, http_port, env)
-        try:
-            stack.start_redis()
-            stack._add_operator()
-            stack._start_run()
-            yield stack
-        finally:
-            stack._stop_run()
-            stack.kill_redis(signal.SIGTERM)
-            api.stop()
+            CAUNOI_DATA_KEYS=Fernet.generate_key().decode("ascii"),
+        )
+        with started() as processes:
+            stack = cls(workdir, api, redis_port, env, processes)
+            try:
+                stack.start_redis()
+                stack._add_operator()
+                stack.run = processes.run(env, keep=True)
+                stack.run.wait_said("caunoi: ready:", STARTUP_SECONDS)
+                yield stack
+            finally:
+                processes.stop(timeout=40)
+                stack.kill_redis(signal.SIGTERM)
+                api.stop()
 
     def start_redis(self) -> None:
         """redis-server with AOF as docker-compose runs it; restarted on the same folder it finds its data there."""
@@ -97,13 +90,13 @@ class FaultStack:
              "--appendfsync", "everysec", "--save", "", "--dir", str(self.workdir), "--logfile",
              str(self.workdir / "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
+
+        def answers() -> bool:
             with contextlib.suppress(redis.RedisError):
-                if self.redis().ping():
-                    return
-            time.sleep(0.05)
-        raise StackFailed("the test's redis-server did not answer")
+                return bool(self.redis().ping())
+            return False
+
+        until(answers, 15, "the test's redis-server to answer")
 
     def kill_redis(self, sig: int = signal.SIGKILL) -> None:
         process = self.redis_process
@@ -116,45 +109,21 @@ class FaultStack:
         return redis.Redis(port=self.redis_port, decode_responses=True, socket_connect_timeout=1, socket_timeout=5)
 
     def _add_operator(self) -> None:
-        result = subprocess.run([sys.executable, "-m", "bot", "operator", "add", OPERATOR, "--role", "supervisor",
+        result = subprocess.run([*CAUNOI, "operator", "add", OPERATOR, "--role", "supervisor",
                                  "--password-stdin"], input=OPERATOR_PASSWORD, env=self.env, text=True,
                                 capture_output=True, timeout=60, cwd=PROJECT_ROOT)
         if result.returncode != 0:
             raise StackFailed(f"caunoi operator add failed: {result.stderr}")
 
-    def _start_run(self) -> None:
-        self.run = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=self.env, cwd=PROJECT_ROOT,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                    start_new_session=True)
-        self._reader = threading.Thread(target=self._read_output, daemon=True)
-        self._reader.start()
-        self.wait_until(lambda: any(line.startswith("caunoi: ready:") for line in self.output), STARTUP_SECONDS,
-                        "the stack to start")
-
-    def _read_output(self) -> None:
-        assert self.run is not None and self.run.stdout is not None
-        for line in self.run.stdout:  # drained all the time: a full pipe would block the supervisor
-            self.output.append(line)
-
-    def _stop_run(self) -> None:
-        if self.run is not None and self.run.poll() is None:
-            os.killpg(self.run.pid, signal.SIGINT)
-            try:
-                self.run.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.run.pid, signal.SIGKILL)
-                self.run.wait()
-
     # -- watching it ------------------------------------------------------------------------------------------------
 
+    @property
+    def output(self) -> list[str]:
+        """What `caunoi run` printed so far."""
+        return self.run.lines if self.run is not None else []
+
     def wait_until(self, condition: Any, timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if self.run is not None and self.run.poll() is not None:
-                raise StackFailed(f"`caunoi run` exited while waiting for {what}:\n{''.join(self.output[-20:])}")
-            if time.monotonic() > deadline:
-                raise StackFailed(f"gave up waiting for {what} after {timeout:.0f} s:\n{''.join(self.output[-20:])}")
-            time.sleep(0.2)
+        until(condition, timeout, what, every=0.2, stop=self.run.exited if self.run is not None else None)
 
     def child(self, name: str) -> psutil.Process:
         """The running process of one child of `caunoi run`: the child of its supervisor listening on its port."""
@@ -193,7 +162,7 @@ class FaultStack:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}"
+        return f"http://127.0.0.1:{self.env['CAUNOI_HTTP_PORT']}"
 
     def deliver(self, update: dict[str, Any]) -> int:
         """Posts one update as Telegram would; the HTTP status Telegram would see (anything but 2xx: it retries)."""

@@ -21,7 +21,7 @@ from bot.content import gateway_texts
 from bot.gateway.dispatch import BOT_UNAVAILABLE
 from bot.settings import PROJECT_ROOT
 from bot.state import keys
-from tests.channels.botapi import Behaviour, text_update
+from harness.botapi import Behaviour, text_update
 from tests.faults.report import Report, Scenario
 from tests.faults.stack import FaultStack
 from tests.stack.test_run import welcome

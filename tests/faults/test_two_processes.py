@@ -2,40 +2,33 @@
 
 The same check as tests/gateway/test_two_workers.py, across processes: updates spread over both (some delivered to
 both at once, as a redelivery would be) reach Rasa once each and are answered once each, in the order written.
-Rasa and the action server are one small HTTP stand-in (echoes; /status and /health answer 200). And of two
-operators claiming one conversation through the two processes at the same moment, exactly one wins.
+Rasa and the action server are the fake Rasa served on a real port (it echoes; /status and /health answer 200).
+And of two operators claiming one conversation through the two processes at the same moment, exactly one wins.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import random
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
 import redis
 import redis.asyncio
-import uvicorn
 from cryptography.fernet import Fernet
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from bot.console.operators import OperatorStore
-from bot.settings import PROJECT_ROOT, Secret
+from bot.settings import Secret
 from bot.state import keys
 from bot.state.queue import Case, HandoffQueue
 from bot.state.store import free_port
-from tests.channels.botapi import TOKEN, FakeBotAPI, text_update
+from harness.botapi import TOKEN, FakeBotAPI, text_update
+from harness.rasa import FakeRasa
+from harness.stack import stack_env, started
+from harness.wait import until_async
 from tests.console.harness import CHEAP_HASHER, PASSWORD
 
 pytestmark = pytest.mark.stack
@@ -45,98 +38,36 @@ MESSAGES = 5
 FIRST_CHAT = 990_000
 
 
-class EchoRasa:
-    """Rasa's REST channel (echo after a short random pause) and health endpoints, served from a thread."""
-
-    def __init__(self) -> None:
-        self.turns: list[tuple[str, str]] = []
-        self._lock = threading.Lock()
-        self.port = free_port()
-        app = Starlette(routes=[Route("/webhooks/rest/webhook", self._turn, methods=["POST"]),
-                                Route("/status", self._ok), Route("/health", self._ok)])
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                     lifespan="off", access_log=False, ws="none", loop="asyncio"))
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            assert time.monotonic() < deadline, "the Rasa stand-in did not start"
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=5)
-
-    async def _ok(self, request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
-    async def _turn(self, request: Request) -> JSONResponse:
-        body = json.loads(await request.body())
-        with self._lock:
-            self.turns.append((body["sender"], body["message"]))
-        await asyncio.sleep(random.uniform(0.0, 0.01))
-        return JSONResponse([{"recipient_id": body["sender"], "text": f"Đã nhận: {body['message']}"}])
-
-
 @pytest.fixture
-def rasa() -> Iterator[EchoRasa]:
-    server = EchoRasa()
+def rasa() -> Iterator[FakeRasa]:
+    """Echoes after a short random pause; also the action server (/health)."""
+    server = FakeRasa(jitter=0.01)
     server.start()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def gateways(redis_url: str, bot_api: FakeBotAPI, rasa: EchoRasa, tmp_path: Path) -> Iterator[list[tuple[str, Path]]]:
+def gateways(redis_url: str, bot_api: FakeBotAPI, rasa: FakeRasa, tmp_path: Path) -> Iterator[list[tuple[str, Path]]]:
     """Two gateway processes; each is its base URL and its log file."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CAUNOI_") and key != "REDIS_URL"}
-    env.update({"REDIS_URL": redis_url, "CAUNOI_RASA_URL": rasa.url, "CAUNOI_ACTIONS_URL": rasa.url,
-                "CAUNOI_TELEGRAM_TOKEN": TOKEN, "CAUNOI_TELEGRAM_API_URL": bot_api.url,
-                "CAUNOI_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET, "CAUNOI_SECRET_KEY": "two-processes-secret-key",
-                "CAUNOI_RASA_TOKEN": "two-processes-rasa-token",
-                "CAUNOI_DATA_KEYS": Fernet.generate_key().decode("ascii")})
-    running: list[tuple[subprocess.Popen[bytes], str, Path]] = []
-    try:
+    env = stack_env(REDIS_URL=redis_url, CAUNOI_RASA_URL=rasa.url, CAUNOI_ACTIONS_URL=rasa.url,
+                    CAUNOI_TELEGRAM_TOKEN=TOKEN, CAUNOI_TELEGRAM_API_URL=bot_api.url,
+                    CAUNOI_TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET, CAUNOI_SECRET_KEY="two-processes-secret-key",
+                    CAUNOI_RASA_TOKEN="two-processes-rasa-token",
+                    CAUNOI_DATA_KEYS=Fernet.generate_key().decode("ascii"))
+    with started() as stack:
+        running = []
         for name in ("one", "two"):
             port, log = free_port(), tmp_path / f"gateway-{name}.log"
-            with log.open("wb") as out:
-                process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "gateway"],
-                                           env={**env, "CAUNOI_HTTP_PORT": str(port)}, cwd=PROJECT_ROOT,
-                                           stdout=out, stderr=subprocess.STDOUT)
+            process = stack.serve("gateway", {**env, "CAUNOI_HTTP_PORT": str(port)}, log=log)
             running.append((process, f"http://127.0.0.1:{port}", log))
-        for process, url, log in running:
-            deadline = time.monotonic() + 90
-            while not ready(url):
-                assert process.poll() is None, log.read_text(errors="replace")[-2000:]
-                assert time.monotonic() < deadline, "a gateway process did not become ready"
-                time.sleep(0.2)
+        for process, url, _ in running:
+            process.wait_answering(f"{url}/readyz", 90)
         yield [(url, log) for _, url, log in running]
-    finally:
-        for process, _, _ in running:
-            process.terminate()
-        for process, _, _ in running:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def ready(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 async def test_two_gateway_processes_process_each_update_once_and_answer_in_order(
-        gateways: list[tuple[str, Path]], rasa: EchoRasa, bot_api: FakeBotAPI, redis_url: str) -> None:
+        gateways: list[tuple[str, Path]], rasa: FakeRasa, bot_api: FakeBotAPI, redis_url: str) -> None:
     urls = [url for url, _ in gateways]
     rng = random.Random(9)
 
@@ -161,20 +92,23 @@ async def test_two_gateway_processes_process_each_update_once_and_answer_in_orde
     assert sum(len(statuses) for statuses in results) > CONVERSATIONS * MESSAGES, "no update was delivered twice"
 
     client = redis.Redis.from_url(redis_url)
-    deadline = time.monotonic() + 60
-    while client.zcard(keys.INBOX_PENDING) or len(bot_api.called("sendMessage")) < CONVERSATIONS * MESSAGES:
-        assert time.monotonic() < deadline, "the two gateways did not finish"
-        await asyncio.sleep(0.05)
+    await until_async(lambda: not client.zcard(keys.INBOX_PENDING)
+                      and len(bot_api.called("sendMessage")) >= CONVERSATIONS * MESSAGES, 60,
+                      "the two gateways to finish", every=0.05)
     await asyncio.sleep(0.5)  # a double reply, if any, would arrive now
     client.close()
 
     expected = [f"tin nhắn {n}" for n in range(MESSAGES)]
     for chat in chats:
-        assert [message for sender, message in rasa.turns if sender == f"tg:{chat}"] == expected
+        assert rasa.messages(f"tg:{chat}") == expected
         sent = [call["text"] for call in bot_api.called("sendMessage") if call["chat_id"] == str(chat)]
         assert sent == [f"Đã nhận: {text}" for text in expected]
     turns = [log.read_text(errors="replace").count("turn conversation=") for _, log in gateways]
     assert sum(turns) == CONVERSATIONS * MESSAGES and all(turns), f"turns per process: {turns}"
+
+
+def told(bot_api: FakeBotAPI, chat: int) -> list[dict[str, object]]:
+    return [c for c in bot_api.called("sendMessage") if c["chat_id"] == str(chat)]
 
 
 async def test_two_operators_claiming_through_two_processes_at_once_one_wins(
@@ -200,10 +134,7 @@ async def test_two_operators_claiming_through_two_processes_at_once_one_wins(
             codes = [answer.status_code for answer in answers]
             assert sorted(codes) == [200, 409], [answer.text for answer in answers]
             assert await queue.holder(f"tg:{chat}") == order[codes.index(200)][0]
-            deadline = time.monotonic() + 10
-            while not [c for c in bot_api.called("sendMessage") if c["chat_id"] == str(chat)]:
-                assert time.monotonic() < deadline, "the person was not told someone joined"
-                await asyncio.sleep(0.02)
+            await until_async(partial(told, bot_api, chat), 10, "the person to be told someone joined", every=0.02)
             await asyncio.sleep(0.2)
             assert len([c for c in bot_api.called("sendMessage") if c["chat_id"] == str(chat)]) == 1
     finally:

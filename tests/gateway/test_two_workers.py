@@ -1,5 +1,5 @@
 """Two gateway workers behind one Redis: two app instances in one event loop, each with its own gateway (inbox worker,
-dispatcher, senders) and console, sharing Redis, a fake Rasa and the Bot API double.
+dispatcher, senders) and console, sharing Redis and the Bot API double; each has a fake Rasa of its own.
 
 Telegram may deliver an update to either worker (behind a load balancer), and may deliver it again (a redelivery,
 here to both at once). Each message must reach Rasa once, each person must get each reply once and in the order
@@ -9,44 +9,25 @@ they wrote, and of two operators claiming one conversation through the two worke
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 import redis.asyncio
 
 from bot.settings import Settings
-from bot.state import keys
 from bot.state.queue import Case, HandoffQueue
-from tests.channels.botapi import TOKEN, FakeBotAPI, text_update
+from harness.app import settle
+from harness.botapi import TOKEN, FakeBotAPI, text_update
+from harness.rasa import FakeRasa
 from tests.conftest import make_settings
-from tests.console.harness import Console, FakeRasa, console_app, over_asgi
+from tests.console.harness import Console, console_app, over_asgi
 
 WEBHOOK_SECRET = "two-workers-secret"
 CONVERSATIONS = 16
 MESSAGES = 6
 FIRST_CHAT = 880_000
-
-
-@dataclass
-class EchoRasa(FakeRasa):
-    """Echoes each message after a random pause (so turns of different conversations overlap), and records which
-    worker asked; the two workers' instances share one `turns` list."""
-
-    worker: str = ""
-    turns: list[tuple[str, str, str]] = field(default_factory=list)  # worker, sender, message
-
-    async def handler(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path != "/webhooks/rest/webhook":
-            return await super().handler(request)
-        body = json.loads(request.content)
-        self.turns.append((self.worker, body["sender"], body["message"]))
-        await asyncio.sleep(random.uniform(0.0, 0.01))
-        return httpx.Response(200, json=[{"recipient_id": body["sender"], "text": f"Đã nhận: {body['message']}"}])
 
 
 @pytest.fixture
@@ -56,11 +37,13 @@ def settings(redis_url: str, bot_api: FakeBotAPI) -> Settings:
 
 
 @pytest.fixture
-async def workers(settings: Settings) -> AsyncIterator[tuple[list[Console], list[tuple[str, str, str]]]]:
-    turns: list[tuple[str, str, str]] = []
-    async with over_asgi(console_app(settings, EchoRasa(worker="one", turns=turns))) as one, \
-            over_asgi(console_app(settings, EchoRasa(worker="two", turns=turns))) as two:
-        yield [one, two], turns
+async def workers(settings: Settings) -> AsyncIterator[tuple[list[Console], list[FakeRasa]]]:
+    """Each worker asks a Rasa of its own, which echoes after a random pause (so turns of different conversations
+    overlap); the two note every turn in one `received` list, in the order the turns arrive at either."""
+    received: list[dict[str, Any]] = []
+    rasas = [FakeRasa(jitter=0.01, received=received), FakeRasa(jitter=0.01, received=received)]
+    async with over_asgi(console_app(settings, rasas[0])) as one, over_asgi(console_app(settings, rasas[1])) as two:
+        yield [one, two], rasas
 
 
 async def deliver(worker: Console, update: dict[str, Any]) -> int:
@@ -69,20 +52,9 @@ async def deliver(worker: Console, update: dict[str, Any]) -> int:
     return response.status_code
 
 
-async def settle(workers: list[Console], client: redis.asyncio.Redis) -> None:
-    for _ in range(1000):
-        for worker in workers:
-            await worker.gateway.worker.idle()
-        if not await client.zcard(keys.INBOX_PENDING):
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the inbox did not drain")
-
-
 async def test_updates_spread_over_two_workers_are_processed_once_and_answered_in_order(
-        workers: tuple[list[Console], list[tuple[str, str, str]]], bot_api: FakeBotAPI,
-        redis_client: redis.asyncio.Redis) -> None:
-    pair, turns = workers
+        workers: tuple[list[Console], list[FakeRasa]], bot_api: FakeBotAPI) -> None:
+    pair, rasas = workers
     rng = random.Random(8)
 
     async def one_person(chat: int) -> list[int]:
@@ -102,18 +74,18 @@ async def test_updates_spread_over_two_workers_are_processed_once_and_answered_i
     results = await asyncio.gather(*(one_person(chat) for chat in chats))
     assert all(status == 200 for statuses in results for status in statuses)
     assert sum(len(statuses) for statuses in results) > CONVERSATIONS * MESSAGES, "no update was delivered twice"
-    await settle(pair, redis_client)
+    await settle(*pair)
 
     expected = [f"tin nhắn {n}" for n in range(MESSAGES)]
     for chat in chats:
-        assert [message for _, sender, message in turns if sender == f"tg:{chat}"] == expected
+        assert rasas[0].messages(f"tg:{chat}") == expected  # both workers' turns, in the order they reached Rasa
         sent = [call["text"] for call in bot_api.called("sendMessage") if call["chat_id"] == str(chat)]
         assert sent == [f"Đã nhận: {text}" for text in expected]
-    assert {worker for worker, _, _ in turns} == {"one", "two"}, "one worker did all the work"
+    assert all(rasa.spans for rasa in rasas), "one worker did all the work"
 
 
 async def test_two_operators_claiming_one_conversation_through_two_workers_one_wins(
-        workers: tuple[list[Console], list[tuple[str, str, str]]], bot_api: FakeBotAPI,
+        workers: tuple[list[Console], list[FakeRasa]], bot_api: FakeBotAPI,
         redis_client: redis.asyncio.Redis) -> None:
     (one, two), _ = workers
     lan = await one.login("lan", alias="Chị Lan")

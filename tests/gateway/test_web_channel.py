@@ -7,20 +7,19 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import redis.asyncio
-from asgi_lifespan import LifespanManager
 
-from bot.app import create_app
 from bot.settings import Settings
+from harness.app import gateway_app, over_asgi
+from harness.rasa import FakeRasa
 from tests.channels.harness import WebChat
 from tests.conftest import make_settings
-from tests.gateway.fakes import FakeBackends
 
 CONVERSATION = "web:abcdefgh12345"  # in Rasa's replies only: the gateway answers the conversation it was asked for
 
 
 @pytest.fixture
-def backends() -> FakeBackends:
-    return FakeBackends()
+def backends() -> FakeRasa:
+    return FakeRasa()
 
 
 @pytest.fixture
@@ -29,11 +28,9 @@ def settings(redis_url: str) -> Settings:
 
 
 @pytest.fixture
-async def client(settings: Settings, backends: FakeBackends) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, transport=backends.transport())
-    async with LifespanManager(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
-            yield http
+async def client(settings: Settings, backends: FakeRasa) -> AsyncIterator[httpx.AsyncClient]:
+    async with over_asgi(gateway_app(settings, backends)) as app:
+        yield app.client()
 
 
 @pytest.fixture
@@ -41,7 +38,7 @@ def chat(client: httpx.AsyncClient) -> WebChat:
     return WebChat(client)
 
 
-async def test_message_goes_to_rasa_and_replies_come_back_in_order(chat: WebChat, backends: FakeBackends) -> None:
+async def test_message_goes_to_rasa_and_replies_come_back_in_order(chat: WebChat, backends: FakeRasa) -> None:
     backends.replies = [
         {"recipient_id": CONVERSATION, "text": "Chào bạn"},
         {"recipient_id": CONVERSATION, "text": "Bạn cần gì?",
@@ -59,13 +56,13 @@ async def test_message_goes_to_rasa_and_replies_come_back_in_order(chat: WebChat
                                   "metadata": {"channel": "web"}}]  # the contract: metadata names the channel
 
 
-async def test_typed_slash_never_forces_an_intent(chat: WebChat, backends: FakeBackends) -> None:
+async def test_typed_slash_never_forces_an_intent(chat: WebChat, backends: FakeRasa) -> None:
     await chat.say(text=" / /report_danger{}")
     assert backends.received[0]["message"] == "report_danger{}"
 
 
-async def test_rasa_down_gives_the_emergency_numbers(chat: WebChat, backends: FakeBackends) -> None:
-    backends.rasa_up = False
+async def test_rasa_down_gives_the_emergency_numbers(chat: WebChat, backends: FakeRasa) -> None:
+    backends.down = True
     response = await chat.say(text="cứu tôi")
     text = response.json()["messages"][0]["text"]
     assert response.status_code == 200
@@ -73,7 +70,7 @@ async def test_rasa_down_gives_the_emergency_numbers(chat: WebChat, backends: Fa
 
 
 async def test_empty_message_gets_a_gentle_answer_without_calling_rasa(chat: WebChat,
-                                                                      backends: FakeBackends) -> None:
+                                                                      backends: FakeRasa) -> None:
     response = await chat.say(text=" \u0000\n ")
     assert "chưa đọc được" in response.json()["messages"][0]["text"]
     assert backends.received == []
@@ -95,7 +92,7 @@ async def test_empty_message_gets_a_gentle_answer_without_calling_rasa(chat: Web
         (b'{"x": "' + b"a" * 70_000 + b'"}', {"content-type": "application/json"}, 413, "larger than"),
     ],
 )
-async def test_bad_requests_get_a_reason_and_store_nothing(client: httpx.AsyncClient, backends: FakeBackends,
+async def test_bad_requests_get_a_reason_and_store_nothing(client: httpx.AsyncClient, backends: FakeRasa,
                                                            redis_client: object, body: bytes,
                                                            headers: dict[str, str], status: int, reason: str) -> None:
     response = await client.post("/webhooks/web", content=body, headers=headers)
@@ -119,7 +116,7 @@ async def test_replies_wait_in_redis_until_collected(chat: WebChat, redis_client
     assert second.json()["messages"] == []
 
 
-async def test_a_button_press_sends_the_payload_it_was_shown(chat: WebChat, backends: FakeBackends) -> None:
+async def test_a_button_press_sends_the_payload_it_was_shown(chat: WebChat, backends: FakeRasa) -> None:
     payload = '/find_service{"service_type": "shelter"}'
     backends.replies = [{"recipient_id": CONVERSATION, "text": "Bạn cần gì?",
                          "buttons": [{"title": "Nơi ở an toàn", "payload": payload}]}]
@@ -128,20 +125,20 @@ async def test_a_button_press_sends_the_payload_it_was_shown(chat: WebChat, back
     assert [body["message"] for body in backends.received] == ["giúp tôi", payload]
 
 
-async def test_a_button_never_shown_is_a_gentle_no_op(chat: WebChat, backends: FakeBackends) -> None:
+async def test_a_button_never_shown_is_a_gentle_no_op(chat: WebChat, backends: FakeRasa) -> None:
     response = await chat.say(button="/report_danger")
     assert backends.received == []
     assert "Nút này đã cũ" in response.json()["messages"][0]["text"]
 
 
-async def test_a_repeated_message_id_is_answered_once(chat: WebChat, backends: FakeBackends) -> None:
+async def test_a_repeated_message_id_is_answered_once(chat: WebChat, backends: FakeRasa) -> None:
     first = await chat.say(text="xin chào", message_id="m-1")
     second = await chat.say(text="xin chào", message_id="m-1")
     assert len(backends.received) == 1
     assert len(first.json()["messages"]) == 1 and second.json()["duplicate"] is True
 
 
-async def test_a_location_request_comes_with_a_hint(chat: WebChat, backends: FakeBackends) -> None:
+async def test_a_location_request_comes_with_a_hint(chat: WebChat, backends: FakeRasa) -> None:
     backends.replies = [{"recipient_id": CONVERSATION, "text": "Bạn ở đâu?"},
                         {"recipient_id": CONVERSATION, "custom": {"request_location": True}}]
     response = await chat.say(text="tìm nơi ở")
@@ -150,13 +147,13 @@ async def test_a_location_request_comes_with_a_hint(chat: WebChat, backends: Fak
 
 
 async def test_a_shared_location_reaches_rasa_as_inform_location_with_its_point(chat: WebChat,
-                                                                                backends: FakeBackends) -> None:
+                                                                                backends: FakeRasa) -> None:
     assert (await chat.say(location={"latitude": 21.03, "longitude": 105.85})).status_code == 200
     assert backends.received[-1]["message"] == "/inform_location"
     assert backends.received[-1]["metadata"]["location"] == {"latitude": 21.03, "longitude": 105.85}
 
 
-async def test_a_broken_location_is_refused_with_a_reason(chat: WebChat, backends: FakeBackends) -> None:
+async def test_a_broken_location_is_refused_with_a_reason(chat: WebChat, backends: FakeRasa) -> None:
     for point in ({"latitude": 91, "longitude": 0}, {"latitude": "21"}, [21.0, 105.8], {"latitude": True,
                                                                                           "longitude": 1}):
         response = await chat.say(location=point)
@@ -173,7 +170,7 @@ def test_chat_reads_vitri_as_a_location() -> None:
 
 
 async def test_a_waiting_person_can_withdraw_unless_the_same_message_shows_danger(
-        chat: WebChat, backends: FakeBackends, redis_client: redis.asyncio.Redis) -> None:
+        chat: WebChat, backends: FakeRasa, redis_client: redis.asyncio.Redis) -> None:
     from bot.state.queue import Case, HandoffQueue
 
     await chat.say(text="xin chào")

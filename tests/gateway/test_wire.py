@@ -2,42 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable
 from bot.gateway.wire import AiohttpWire, Failed, NotReached
 from bot.state.store import free_port
+from harness.rasa import Failure, FakeRasa
 
 
-async def webhook(request: web.Request) -> web.Response:
-    body = await request.json()
-    if body["message"] == "chậm":
-        await asyncio.sleep(2.0)
-    if body["message"] == "hỏng":
-        return web.Response(status=500, text="boom")
-    if body["message"] == "rác":
-        return web.Response(text="<html>not json</html>")
-    return web.json_response([{"recipient_id": body["sender"], "text": f"Bạn viết: {body['message']}"}])
-
-
-async def status(request: web.Request) -> web.Response:
-    if request.query.get("token") != "t":
-        return web.Response(status=401)
-    return web.json_response({"model_file": "m.tar.gz"})
+def written(turn: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"recipient_id": turn["sender"], "text": f"Bạn viết: {turn['message']}"}]
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[str]:
-    app = web.Application()
-    app.router.add_post("/webhooks/rest/webhook", webhook)
-    app.router.add_get("/status", status)
-    async with TestServer(app, host="127.0.0.1") as running:
-        yield str(running.make_url("")).rstrip("/")
+def server() -> Iterator[str]:
+    """Rasa on a real port: slow to answer "chậm", failing "hỏng", answering "rác" with a page that is not JSON."""
+    rasa = FakeRasa(replies=written, token="t", failures={
+        "chậm": Failure(pause=2.0), "hỏng": Failure(status=500), "rác": Failure(body="<html>not json</html>")})
+    rasa.start()
+    yield rasa.url
+    rasa.stop()
 
 
 async def test_an_answer_comes_back_whole(server: str) -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from nlu import tables
 from nlu.gazetteer import Gazetteer
-from nlu.text import Table, fold, normalise
+from nlu.text import fold, normalise
+from tests.nlu.real_content import GAZETTEER as TABLES
+from tests.nlu.real_content import TABLE
 
-DATA = tables.gazetteer()
-GAZETTEER = Gazetteer(DATA["provinces"], DATA["countries"], DATA["service_types"])
-TABLE = Table.build(**tables.teencode())
+GAZETTEER = Gazetteer(TABLES)
 
 # /work/shared/reference/vn-facts.md §5 (Resolution 202/2025/QH15): the 34 units and the 63 provinces
 # they absorbed.
@@ -43,20 +42,20 @@ def bare(name: str) -> str:
 
 
 def test_the_data_has_the_34_provinces_and_the_63_former_ones_of_the_resolution() -> None:
-    provinces = DATA["provinces"]["provinces"]
+    provinces = TABLES.provinces
     assert len(provinces) == 34
-    assert {p["name"]: p["former"] for p in provinces} == MERGERS
-    former = [name for p in provinces for name in p["former"]]
+    assert {p.name: list(p.former) for p in provinces} == MERGERS
+    former = [name for p in provinces for name in p.former]
     assert len(former) == len(set(former)) == 63
     assert GAZETTEER.provinces == tuple(MERGERS)
 
 
 def test_no_surface_form_belongs_to_two_provinces() -> None:
     owner: dict[str, str] = {}
-    for province in DATA["provinces"]["provinces"]:
-        for surface in [province["name"], *province["former"], *province.get("aliases", [])]:
+    for province in TABLES.provinces:
+        for surface in [province.name, *province.former, *province.aliases]:
             key = " ".join(normalise(surface).folded.split())
-            assert owner.setdefault(key, province["name"]) == province["name"], surface
+            assert owner.setdefault(key, province.name) == province.name, surface
 
 
 TEMPLATES = ["tôi đang ở {name}", "toi dang o {bare}", "tỉnh {name}", "tinh {bare}", "thành phố {name}",

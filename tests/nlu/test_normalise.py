@@ -7,10 +7,9 @@ import unicodedata
 
 import pytest
 
-from nlu import tables
-from nlu.text import Normalised, Table, fold, normalise
+from nlu.text import Normalised, fold, normalise
+from tests.nlu.real_content import TABLE
 
-TABLE = Table.build(**tables.teencode())
 WORD = re.compile(r"\w+")
 
 

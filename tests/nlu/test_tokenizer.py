@@ -10,12 +10,13 @@ from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu import tables, tokenizer
+from nlu import tokenizer
 from nlu.normaliser import VietnameseNormaliser
 from nlu.tokenizer import VietnameseTokenizer, align, segment_by_lexicon
 
 LEXICON = frozenset({"ho chieu", "lam viec", "cong ty", "dai su quan"})
-NORMALISER = VietnameseNormaliser(config={}, data=tables.teencode(), model_storage=None, resource=None)
+# Built as Rasa builds it for training: from the content folder its configuration names (none: the deployment's).
+NORMALISER = VietnameseNormaliser.create(VietnameseNormaliser.get_default_config(), None, None, None)
 
 
 def make_tokenizer(lexicon: frozenset[str] = LEXICON) -> VietnameseTokenizer:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from nlu import tables
-from nlu.text import Normalised, Table, normalise
+from nlu.text import Normalised, normalise
 from nlu.triage import Triage
+from tests.nlu.real_content import TABLE, TRIAGE_RULES, triage_document
 
-RULES = tables.triage_rules()
+RULES = TRIAGE_RULES
 TRIAGE = Triage(RULES)
-TABLE = Table.build(**tables.teencode())
-REASONS = {spec["id"]: spec["reason"] for spec in RULES["indicators"]}
+REASONS = {indicator.id: indicator.reason for indicator in RULES.indicators}
 
 
 def view(text: str) -> Normalised:
@@ -77,7 +77,7 @@ def test_signs_in_a_message(message: str, level: str, indicators: set[str]) -> N
     risk = TRIAGE.assess(view(message), None)
     assert risk.level == level
     assert indicators <= risk.indicators
-    possible = {REASONS[i] for i in risk.indicators} | {c["reason"] for c in RULES["combinations"]}
+    possible = {REASONS[i] for i in risk.indicators} | {c.reason for c in RULES.combinations}
     assert risk.reasons[0] in possible
 
 
@@ -145,6 +145,6 @@ def test_as_dict() -> None:
 
 
 def test_an_unknown_level_fails_when_the_rules_load() -> None:
-    rules = {**RULES, "intents": {"greet": {"level": "urgent", "reason": "?"}}}
-    with pytest.raises(ValueError):
-        Triage(rules)
+    rules = {**triage_document(), "intents": {"greet": {"level": "urgent", "reason": "?"}}}
+    with pytest.raises(tables.TableError, match="intent greet: level 'urgent' is not one of none, low, medium, high"):
+        tables.TRIAGE.of({"triage/indicators.yml": rules})

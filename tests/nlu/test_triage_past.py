@@ -3,17 +3,19 @@ rules, with and without diacritics; anything that says it goes on, a cry for hel
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from nlu import tables
 from nlu.conversation import ConversationRisk
-from nlu.text import Table, normalise
+from nlu.text import normalise
 from nlu.triage import Triage
+from tests.nlu.real_content import TABLE, TEENCODE, TRIAGE_RULES
 
-RULES = tables.triage_rules()
+RULES = TRIAGE_RULES
 TRIAGE = Triage(RULES)
-TABLE = Table.build(**tables.teencode())
-PAST = RULES["past"]["indicator"]
+PAST = RULES.past.indicator
 
 
 def risk_of(text: str) -> tuple[str, frozenset[str]]:
@@ -50,20 +52,20 @@ def test_innocent_messages_get_nothing() -> None:
 
 
 def test_a_past_message_does_not_hide_later_danger_in_the_conversation() -> None:
-    conversation = ConversationRisk(RULES, tables.teencode())
+    conversation = ConversationRisk(RULES, TEENCODE)
     earlier = "tôi từng bị bán sang TQ, giờ đã về nhà"
     assert conversation.of([earlier]).level == "low"
     assert conversation.of([earlier, "chồng cũ vừa tìm đến, họ đang đánh tôi"]).level == "high"
 
 
 def test_without_a_past_section_the_rules_are_unchanged() -> None:
-    rules = {key: value for key, value in RULES.items() if key != "past"}
+    rules = dataclasses.replace(RULES, past=tables.Past())
     text = "toi tung bi ban sang TQ, gio da ve nha"
     assert Triage(rules).assess(normalise(text, TABLE), None).level == "high"
 
 
 def test_over_is_the_past_sign_without_danger_now() -> None:
-    conversation = ConversationRisk(RULES, tables.teencode())
+    conversation = ConversationRisk(RULES, TEENCODE)
     home = conversation.of(["tôi từng bị bán sang TQ, giờ đã về nhà"], ["request_human"])
     assert conversation.over(home)
     assert not conversation.over(conversation.of(["tôi từng bị bán sang TQ, giờ đã về nhà", "họ đang đánh tôi"]))

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from nlu.triage import Triage
-from tests.nlu.test_triage import REASONS, RULES, TRIAGE, view
+from nlu import tables
+from tests.nlu.real_content import triage_document
+from tests.nlu.test_triage import REASONS, TRIAGE, view
 
 
 def signs(text: str) -> frozenset[str]:
@@ -154,5 +155,5 @@ def test_signs_with_an_answer_of_their_own(message: str, intent: str, answered: 
 
 
 def test_an_unknown_sign_in_urgent_fails_when_the_rules_load() -> None:
-    with pytest.raises(ValueError):
-        Triage({**RULES, "urgent": ["no_such_sign"]})
+    with pytest.raises(tables.TableError, match="urgent: 'no_such_sign' is not an indicator"):
+        tables.TRIAGE.of({"triage/indicators.yml": {**triage_document(), "urgent": ["no_such_sign"]}})

@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
@@ -213,22 +212,20 @@ async def test_a_declared_oversize_body_sent_slowly_is_not_drained_past_the_dead
 
 async def test_the_gateway_app_answers_a_slow_body_with_408(redis_url: str) -> None:
     """The whole app, with CAUNOI_BODY_TIMEOUT_SECONDS: the setting reaches the middleware."""
-    from asgi_lifespan import LifespanManager
-
-    from bot.app import create_app
+    from harness.app import gateway_app, over_asgi
     from tests.conftest import make_settings
 
-    app = create_app(make_settings(REDIS_URL=redis_url, CAUNOI_BODY_TIMEOUT_SECONDS="1"))
+    app = gateway_app(make_settings(REDIS_URL=redis_url, CAUNOI_BODY_TIMEOUT_SECONDS="1"))
 
     async def trickle() -> Any:
         yield b'{"username": "lan",'
         await asyncio.sleep(30)
         yield b'"password": "x"}'
 
-    async with LifespanManager(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
-            began = time.monotonic()
-            response = await asyncio.wait_for(
-                http.post("/api/login", content=trickle(), headers={"content-type": "application/json"}), 10)
+    async with over_asgi(app) as running:
+        http = running.client()
+        began = time.monotonic()
+        response = await asyncio.wait_for(
+            http.post("/api/login", content=trickle(), headers={"content-type": "application/json"}), 10)
     assert response.status_code == 408 and "within 1 s" in response.json()["error"]
     assert time.monotonic() - began < 5

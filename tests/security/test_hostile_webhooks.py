@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.channels.botapi import FakeBotAPI, text_update
-from tests.channels.fakes import FakeRasa
+from harness.botapi import FakeBotAPI, text_update
+from harness.rasa import FakeRasa
 from tests.channels.harness import WEBHOOK_SECRET, ZALO_APP_ID, Running
 from tests.channels.test_zalo import event, signed
 from tests.security.state import changed, snapshot

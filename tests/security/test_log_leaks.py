@@ -9,13 +9,10 @@ logging through bot/logs.py at DEBUG), then `caunoi serve gateway` as its own pr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
-import os
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -25,10 +22,11 @@ from argon2 import PasswordHasher
 
 from bot.console.operators import OperatorStore
 from bot.logs import configure
-from bot.settings import PROJECT_ROOT, Secret, Settings
-from bot.state.store import free_port
-from tests.channels.botapi import Behaviour, FakeBotAPI, text_update
-from tests.channels.fakes import FakeRasa
+from bot.settings import Secret, Settings
+from harness.botapi import Behaviour, FakeBotAPI, text_update
+from harness.rasa import FakeRasa
+from harness.stack import stack_env, started
+from harness.wait import GaveUp, until_async
 from tests.channels.harness import ZALO_APP_ID, ZALO_OA_SECRET, Running
 from tests.channels.test_zalo import event, signed
 from tests.conftest import make_settings
@@ -175,34 +173,15 @@ async def test_the_scan_finds_a_text_a_secret_and_a_line_that_is_not_json(log_li
 
 # -- the gateway as its own process -----------------------------------------------------------------------------
 
-def wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError("the gateway exited while starting")
-        try:
-            if httpx.get(url, timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer in {seconds:.0f} s")
-
-
 async def test_the_gateway_process_writes_only_clean_json_lines(redis_url: str, bot_api: FakeBotAPI,
                                                                 redis_client: redis.asyncio.Redis) -> None:
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CAUNOI_") and key != "REDIS_URL"}
-    env.update(secret_env(bot_api, redis_url))
-    env.update(CAUNOI_HTTP_PORT=str(port), CAUNOI_RASA_URL=f"http://127.0.0.1:{free_port()}",  # Rasa is down
-               CAUNOI_ACTIONS_URL=f"http://127.0.0.1:{free_port()}", CAUNOI_ZALO_API_URL="http://127.0.0.1:9",
-               CAUNOI_ZALO_OAUTH_URL="http://127.0.0.1:9")
+    env = stack_env(**secret_env(bot_api, redis_url))  # nothing listens on its Rasa and action server ports
+    env.update(CAUNOI_ZALO_API_URL="http://127.0.0.1:9", CAUNOI_ZALO_OAUTH_URL="http://127.0.0.1:9")
     await OperatorStore(redis_client, Secret(SECRET_KEY), CHEAP_HASHER).add("lan", "operator", PASSWORD)
-    process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "gateway"], env=env, cwd=PROJECT_ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        await asyncio.to_thread(wait_for, f"{base}/healthz", process)
+    with started() as stack:
+        process = stack.serve("gateway", env, keep=True, apart=True)
+        base = f"http://127.0.0.1:{env['CAUNOI_HTTP_PORT']}"
+        await asyncio.to_thread(process.wait_answering, f"{base}/healthz", 60)
         async with httpx.AsyncClient(base_url=base, timeout=10.0) as http:
             secret = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
             assert (await http.post("/webhooks/telegram", json=text_update(CHAT, TEXTS["telegram"]),
@@ -222,15 +201,10 @@ async def test_the_gateway_process_writes_only_clean_json_lines(redis_url: str, 
             assert (await http.post("/webhooks/zalo", content=signed(data)[0],
                                     headers={"X-ZEvent-Signature": signed(data)[1],
                                              "content-type": "application/json"})).status_code == 200
-        for _ in range(100):  # the inbox worker answers in the background: wait for the degraded reply
-            if bot_api.called("sendMessage"):
-                break
-            await asyncio.sleep(0.1)
+        with contextlib.suppress(GaveUp):  # the inbox worker answers in the background: wait for the degraded reply
+            await until_async(lambda: bot_api.called("sendMessage"), 10, "the degraded reply", every=0.1)
         await asyncio.sleep(1.0)  # the Zalo send fails (nothing listens): let its retries log
-    finally:
-        process.terminate()
-        out, err = await asyncio.to_thread(process.communicate, timeout=30)
-    lines = (out + err).decode("utf-8", "replace").splitlines()
+    lines = process.output()
     assert scan(lines, needles({**ZALO_SECRETS, "csrf token": login.json()["csrf_token"],
                                 "web conversation id": web.json()["conversation_id"].split(":", 1)[1],
                                 "web token": web.json()["token"]})) == []

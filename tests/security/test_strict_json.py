@@ -10,8 +10,8 @@ import pytest
 
 from bot.console.operators import OperatorStore
 from bot.json_body import MAX_DEPTH, is_json
-from tests.channels.botapi import FakeBotAPI
-from tests.channels.fakes import FakeRasa
+from harness.botapi import FakeBotAPI
+from harness.rasa import FakeRasa
 from tests.channels.harness import WEBHOOK_SECRET, Running
 from tests.channels.test_zalo import now_ms, signed
 from tests.console.harness import CHEAP_HASHER

@@ -11,15 +11,14 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from bot.app import create_app
 from bot.channels.web import NEW_CONVERSATIONS, TOKEN_TTL_SECONDS, WebSender
 from bot.gateway.parts import GatewayOptions
 from bot.messages import Outbound
 from bot.settings import Settings
 from bot.state import keys
-from tests.channels.fakes import FakeRasa
+from harness.app import gateway_app, over_asgi
+from harness.rasa import FakeRasa
 from tests.channels.harness import Running, WebChat
 from tests.conftest import make_settings
 from tests.security.state import changed, snapshot
@@ -119,10 +118,8 @@ async def test_the_token_is_kept_hashed_for_a_day(running: Running, redis_url: s
 @pytest.fixture
 async def default_app(redis_url: str, rasa: FakeRasa, options: GatewayOptions) -> AsyncIterator[httpx.AsyncClient]:
     settings = make_settings(REDIS_URL=redis_url)  # CAUNOI_WEB_CHANNEL unset, as in production
-    app = create_app(settings, transport=rasa.transport(), options=options)
-    async with LifespanManager(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
-            yield http
+    async with over_asgi(gateway_app(settings, rasa, options)) as app:
+        yield app.client()
 
 
 async def test_the_channel_is_off_unless_a_setting_turns_it_on(default_app: httpx.AsyncClient, rasa: FakeRasa,
@@ -150,22 +147,18 @@ def test_the_setting_defaults_to_off() -> None:
 async def test_even_on_it_answers_only_this_machine(channel_settings: Settings, rasa: FakeRasa,
                                                     options: GatewayOptions, redis_url: str,
                                                     client: tuple[str, int], headers: dict[str, str]) -> None:
-    app = create_app(channel_settings, transport=rasa.transport(), options=options)
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app, client=client)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
-            before = await snapshot(redis_url)
-            post = await http.post("/webhooks/web", json={"text": DANGER}, headers=headers)
-            fetch = await http.get("/webhooks/web/web:abcdefgh12345/messages", headers=headers)
-            assert (post.status_code, fetch.status_code) == (403, 403)
-            assert "only on this machine" in post.json()["error"]
-            assert changed(before, await snapshot(redis_url)) == [] and rasa.received == []
+    async with over_asgi(gateway_app(channel_settings, rasa, options)) as app:
+        http = app.client(peer=client)
+        before = await snapshot(redis_url)
+        post = await http.post("/webhooks/web", json={"text": DANGER}, headers=headers)
+        fetch = await http.get("/webhooks/web/web:abcdefgh12345/messages", headers=headers)
+        assert (post.status_code, fetch.status_code) == (403, 403)
+        assert "only on this machine" in post.json()["error"]
+        assert changed(before, await snapshot(redis_url)) == [] and rasa.received == []
 
 
 async def test_loopback_over_ipv6_is_this_machine(channel_settings: Settings, rasa: FakeRasa,
                                                   options: GatewayOptions, redis_url: str) -> None:
-    app = create_app(channel_settings, transport=rasa.transport(), options=options)
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app, client=("::1", 40000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
-            assert (await http.post("/webhooks/web", json={"text": "xin chào"})).status_code == 200
+    async with over_asgi(gateway_app(channel_settings, rasa, options)) as app:
+        assert (await app.client(peer=("::1", 40000)).post("/webhooks/web", json={"text": "xin chào"})).status_code \
+            == 200

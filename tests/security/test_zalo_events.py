@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from bot.state import keys
-from tests.channels.fakes import FakeRasa, FakeZalo
+from harness.rasa import FakeRasa
+from tests.channels.fakes import FakeZalo
 from tests.channels.harness import Running
 from tests.channels.test_zalo import CONVERSATION, deliver, event, now_ms
 from tests.security.state import changed, snapshot

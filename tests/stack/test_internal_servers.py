@@ -7,10 +7,6 @@ REST channel (`/restart`, `/delete_my_data` then `/affirm`) and call any action 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +18,9 @@ from cryptography.fernet import Fernet
 
 from bot.internal_token import HEADER
 from bot.rasa_server import model
-from bot.settings import PROJECT_ROOT, from_environment
+from bot.settings import from_environment
 from bot.state import keys
-from bot.state.store import free_port
+from harness.stack import stack_env, started
 from tests.conftest import TEST_REDIS_URL
 
 TOKEN = "internal-test-token-4b1f"
@@ -38,42 +34,23 @@ class Servers:
     pids: dict[str, int]
 
 
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2.0).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def servers() -> Iterator[Servers]:
     redis_url = TEST_REDIS_URL
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CAUNOI_") and key != "REDIS_URL"}
-    env.update(REDIS_URL=redis_url, CAUNOI_RASA_TOKEN=TOKEN, CAUNOI_DATA_KEYS=Fernet.generate_key().decode(),
-               CAUNOI_SECRET_KEY="internal-servers-secret", RASA_TELEMETRY_ENABLED="false",
-               CAUNOI_RASA_URL=f"http://127.0.0.1:{free_port()}", CAUNOI_ACTIONS_URL=f"http://127.0.0.1:{free_port()}")
+    env = stack_env(REDIS_URL=redis_url, CAUNOI_RASA_TOKEN=TOKEN, CAUNOI_DATA_KEYS=Fernet.generate_key().decode(),
+                    CAUNOI_SECRET_KEY="internal-servers-secret")
     settings = from_environment(env)
     if model.current_model(settings) is None:
         pytest.skip("no trained model matches the data (make train)")
     redis.Redis.from_url(redis_url).flushdb()
-    processes = {name: subprocess.Popen([sys.executable, "-m", "bot", "serve", name], env=env, cwd=PROJECT_ROOT,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for name in ("actions", "rasa")}
     try:
-        deadline = time.monotonic() + 240
-        while not (_ready(f"{settings.rasa_url}/") and _ready(f"{settings.actions_url}/health")):
-            assert time.monotonic() < deadline, "Rasa and the action server did not start in 240 s"
-            assert all(p.poll() is None for p in processes.values()), "a server exited while starting"
-            time.sleep(1.0)
-        yield Servers(settings.rasa_url, settings.actions_url, {name: p.pid for name, p in processes.items()})
+        with started() as stack:
+            processes = {name: stack.serve(name, env) for name in ("actions", "rasa")}
+            stack.wait_answering(f"{settings.actions_url}/health", 240)
+            stack.wait_answering(f"{settings.rasa_url}/", 240)
+            yield Servers(settings.rasa_url, settings.actions_url,
+                          {name: process.pid for name, process in processes.items()})
     finally:
-        for process in processes.values():
-            process.terminate()
-        for process in processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
         redis.Redis.from_url(redis_url).flushdb()
 
 

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import io
 import os
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,6 +19,7 @@ from bot.console.operators import OperatorStore
 from bot.settings import Secret, get_settings
 from bot.state import store as store_module
 from bot.state.store import adopt_local_run, port_in_use, private_store, published, unused_local_run
+from harness.wait import until
 
 
 def server_on(port: int) -> psutil.Process:
@@ -48,10 +48,7 @@ def test_a_killed_private_store_comes_back_with_what_it_acknowledged(capsys: pyt
         first = server_on(port)
         first.kill()  # SIGKILL: no shutdown, no final write
         first.wait(timeout=5)
-        deadline = time.monotonic() + 10
-        while not answers(client):
-            assert time.monotonic() < deadline, "the private store was not restarted"
-            time.sleep(0.05)
+        until(lambda: answers(client), 10, "the private store to be restarted")
         assert server_on(port).pid != first.pid
         assert client.lrange("caunoi:inbox:tg:1", 0, -1) == ["một", "hai"]
         client.close()

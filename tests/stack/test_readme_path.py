@@ -27,7 +27,7 @@ import pytest
 
 from bot.settings import PROJECT_ROOT
 from bot.state.store import LOCAL_RUN, free_port
-from tests.channels.botapi import TOKEN, FakeBotAPI, text_update
+from harness.botapi import TOKEN, FakeBotAPI, text_update
 
 MARK = "<!-- readme-path -->"
 WEBHOOK_SECRET = "readme-path-webhook-secret"

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,33 +13,7 @@ import yaml
 
 from bot.settings import PROJECT_ROOT
 from bot.state.store import free_port, port_in_use
-
-CAUNOI = [sys.executable, "-m", "bot"]
-
-
-def stack_env(**extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CAUNOI_") and key != "REDIS_URL"}
-    env.update({
-        "CAUNOI_HTTP_PORT": str(free_port()),
-        "CAUNOI_RASA_URL": f"http://127.0.0.1:{free_port()}",
-        "CAUNOI_ACTIONS_URL": f"http://127.0.0.1:{free_port()}",
-    })
-    env.update(extra)
-    return env
-
-
-def start_run(env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
-    """`caunoi run` with `env`, and what it printed until it was ready (or gave up, or 240 s passed)."""
-    process = subprocess.Popen([*CAUNOI, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, cwd=PROJECT_ROOT)
-    lines: list[str] = []
-    assert process.stdout is not None
-    deadline = time.monotonic() + 240
-    for line in process.stdout:
-        lines.append(line)
-        if "Stop everything: Ctrl-C" in line or process.poll() is not None or time.monotonic() > deadline:
-            break
-    return process, lines
+from harness.stack import CAUNOI, stack_env, started
 
 
 def welcome() -> dict[str, object]:
@@ -57,12 +28,11 @@ def welcome() -> dict[str, object]:
 @pytest.fixture(scope="module")
 def stack() -> Iterator[tuple[subprocess.Popen[str], dict[str, str], list[str]]]:
     env = stack_env()
-    process, lines = start_run(env)
-    assert any(line.startswith("caunoi: ready:") for line in lines), "".join(lines)
-    yield process, env, lines
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+    with started() as processes:
+        run = processes.run(env, keep=True)
+        run.wait_said("Stop everything: Ctrl-C", 240)  # the last line of what `caunoi run` says once ready
+        assert any(line.startswith("caunoi: ready:") for line in run.lines), "".join(run.lines)
+        yield run.popen, env, run.lines
 
 
 @pytest.mark.stack

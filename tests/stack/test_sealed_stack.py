@@ -4,7 +4,6 @@ conversation on the web channel and on Telegram, no key's raw value holds what t
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import time
 
@@ -12,12 +11,14 @@ import httpx
 import pytest
 import redis
 
+import harness.stack
 from bot.settings import PROJECT_ROOT, Secret
 from bot.state import keys
 from bot.state.sealed import Sealer, new_key
-from tests.channels.botapi import TOKEN, FakeBotAPI, text_update
+from harness.botapi import TOKEN, FakeBotAPI, text_update
+from harness.stack import CAUNOI, stack_env
+from harness.wait import until
 from tests.rawscan import hits
-from tests.stack.test_run import CAUNOI, stack_env, start_run
 
 CHAT = 616161
 SECRET = "stack-secret_1"
@@ -33,9 +34,8 @@ def test_a_redis_dump_of_a_real_conversation_reveals_no_message_text(redis_url: 
     env = stack_env(REDIS_URL=redis_url, CAUNOI_DATA_KEYS=key, CAUNOI_SECRET_KEY="stack-sealed-secret",
                     CAUNOI_TELEGRAM_TOKEN=TOKEN, CAUNOI_TELEGRAM_API_URL=bot_api.url,
                     CAUNOI_TELEGRAM_WEBHOOK_SECRET=SECRET)
-    process, lines = start_run(env)
-    try:
-        assert any(line.startswith("caunoi: ready:") for line in lines), "".join(lines)
+    with harness.stack.started() as processes:
+        processes.run(env, keep=True).wait_said("caunoi: ready:", 240)
         gateway = httpx.Client(base_url=f"http://127.0.0.1:{env['CAUNOI_HTTP_PORT']}", timeout=60)
         started = gateway.post("/webhooks/web", json={"text": "xin chào"})  # the gateway names the conversation
         assert started.status_code == 200, started.text
@@ -46,10 +46,8 @@ def test_a_redis_dump_of_a_real_conversation_reveals_no_message_text(redis_url: 
             assert answer.status_code == 200, answer.text
         assert gateway.post("/webhooks/telegram", json=text_update(CHAT, REPORT),
                             headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}).status_code == 200
-        deadline = time.monotonic() + 60
-        while not [m for m in bot_api.called("sendMessage") if m["chat_id"] == str(CHAT)]:
-            assert time.monotonic() < deadline, "the Telegram message was never answered"
-            time.sleep(0.2)
+        until(lambda: [m for m in bot_api.called("sendMessage") if m["chat_id"] == str(CHAT)], 60,
+              "the Telegram message to be answered", every=0.2)
         time.sleep(1.0)  # Rasa saves the tracker as the turn ends
         client = redis.Redis.from_url(redis_url, decode_responses=True)
         assert client.get(keys.conversation_mode(web)) == "waiting"  # the action server escalated it
@@ -66,10 +64,6 @@ def test_a_redis_dump_of_a_real_conversation_reveals_no_message_text(redis_url: 
             assert said in [event.get("text") for event in events if event.get("event") == "user"]
         summary = client.hget(keys.case(web), "summary")
         assert summary and "Campuchia" in sealer.open(summary)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=30)
 
 
 def test_a_kept_redis_without_data_keys_is_one_clear_line(redis_url: str) -> None:

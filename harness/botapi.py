@@ -1,17 +1,25 @@
-"""A real HTTP test double of the Telegram Bot API, run by uvicorn in a background thread on a free port.
+"""The Telegram Bot API double: a real HTTP server that python-telegram-bot reaches through `base_url`
+(CAUNOI_TELEGRAM_API_URL), so the whole client stack runs: request encoding, status handling, RetryAfter, timeouts.
 
-python-telegram-bot reaches it through `base_url` (CAUNOI_TELEGRAM_API_URL), so the whole client stack runs:
-request encoding, status handling, RetryAfter, timeouts. Every call is recorded with its parameters; a method can
-be told to answer 429 with retry_after, to fail with a 5xx, or to hang, for its next N calls.
+Every call is recorded with its parameters and the moment it arrived (CLOCK_MONOTONIC, comparable across the
+processes of one machine); a method can be told to answer 429 with retry_after, to fail with a 5xx, or to hang, for
+its next N calls. Tests run it in a thread (`start()`); the gateway bench and the load test run it in a process of
+its own, away from the GIL of what they measure: `python -m harness.botapi PORT`. Those read what arrived over HTTP:
+
+    POST /bot<token>/recordedCalls {"offset": N}    every call from the N-th on, with its method, params and arrival
+    GET  /load/replies?chat=ID&after=N&wait=S       the chat's messages after the first N, waiting up to S seconds
+    GET  /load/all                                  every chat's messages
+    GET  /load/methods                              how many calls of each Bot API method arrived
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -22,10 +30,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot.state.store import free_port
+from harness.servers import InThread
+from harness.wait import GaveUp, until_async
 
 TOKEN = "123456:TEST-fake-token"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Cầu Nối", "username": "caunoi_test_bot"}
+MAX_WAIT_SECONDS = 60.0  # the longest a reader of /load/replies is kept waiting
 
 
 @dataclass(frozen=True)
@@ -49,9 +59,11 @@ class FakeBotAPI:
     _plans: dict[str, deque[Behaviour]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _message_id: int = 1000
+    _arrivals: Counter[str] = field(default_factory=Counter)  # every call, readable or not
+    _sent: dict[int, list[Call]] = field(default_factory=dict)  # sendMessage calls by chat
+    _news: dict[int, asyncio.Event] = field(default_factory=dict)  # readers waiting for a chat's next message
     port: int = 0
-    _server: uvicorn.Server | None = None
-    _thread: threading.Thread | None = None
+    _server: InThread | None = None
 
     @property
     def url(self) -> str:
@@ -70,6 +82,8 @@ class FakeBotAPI:
             self.calls.clear()
             self.updates.clear()
             self._plans.clear()
+            self._arrivals.clear()
+            self._sent.clear()
 
     def called(self, method: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -80,44 +94,51 @@ class FakeBotAPI:
             return [call.method for call in self.calls]
 
     async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while len(self.called(method)) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{method} called {len(self.called(method))} times, expected {count}")
-            await asyncio.sleep(0.01)
-        return self.called(method)
+        """The calls of `method` once there are at least `count` of them."""
+        def enough() -> list[dict[str, Any]] | None:
+            calls = self.called(method)
+            return calls if len(calls) >= max(count, 1) else None
+
+        try:
+            return await until_async(enough, timeout, f"{count} {method} call(s)")
+        except GaveUp as error:
+            raise GaveUp(f"{method} called {len(self.called(method))} times, expected {count}") from error
 
     # -- the server -----------------------------------------------------------------------------------------------
 
+    def app(self) -> Starlette:
+        return Starlette(routes=[
+            Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"]),
+            Route("/load/replies", self._replies),
+            Route("/load/all", self._everything),
+            Route("/load/methods", self._counts),
+        ])
+
     def start(self) -> None:
-        self.port = free_port()
-        app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off",
-                                access_log=False, timeout_graceful_shutdown=1, ws="none", loop="asyncio")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the Bot API double did not start")
-            time.sleep(0.01)
+        self._server = InThread(self.app(), "the Bot API double")
+        self.port = self._server.port
+        self._server.start()
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=5)
+        if self._server is not None:
+            self._server.stop()
 
     async def _endpoint(self, request: Request) -> JSONResponse:
         method = request.path_params["method"]
         arrived = time.monotonic()  # when the request reached the "platform", before the double's own parsing
+        if method != "recordedCalls":  # a benchmark polls it many times a second: not a call to record
+            with self._lock:
+                self._arrivals[method] += 1
         try:
             params = await _params(request)
         except ClientDisconnect:  # the client gave up (a cancelled "typing" call): nothing to answer
             return JSONResponse({"ok": False}, status_code=499)
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, "Bad Request: unreadable body")
+        call = Call(method, params, request.path_params["token"], arrived)
         with self._lock:
-            if method != "recordedCalls":  # a benchmark polls it many times a second: not a call to record
-                self.calls.append(Call(method, params, request.path_params["token"], arrived))
+            if method != "recordedCalls":
+                self.calls.append(call)
             plan = self._plans.get(method)
             behaviour = plan.popleft() if plan else None
         if behaviour is not None:
@@ -131,7 +152,18 @@ class FakeBotAPI:
                 return _error(403, "Forbidden: bot was blocked by the user")
             elif behaviour.kind == "400":
                 return _error(400, "Bad Request: chat not found")
+        if method == "sendMessage":
+            self._delivered(call)
         return JSONResponse({"ok": True, "result": self._result(method, params)})
+
+    def _delivered(self, call: Call) -> None:
+        """A message reached its chat: readers waiting for it wake up."""
+        chat = int(call.params["chat_id"])
+        with self._lock:
+            self._sent.setdefault(chat, []).append(call)
+        waiting = self._news.pop(chat, None)
+        if waiting is not None:
+            waiting.set()
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
@@ -152,6 +184,45 @@ class FakeBotAPI:
             with self._lock:
                 return [update for update in self.updates if update["update_id"] >= offset]
         return True
+
+    # -- what another process reads ---------------------------------------------------------------------------------
+
+    def sent_to(self, chat: int) -> list[Call]:
+        with self._lock:
+            return list(self._sent.get(chat, ()))
+
+    async def _replies(self, request: Request) -> JSONResponse:
+        try:
+            chat = int(request.query_params["chat"])
+            seen = int(request.query_params.get("after", "0"))
+            wait = float(request.query_params.get("wait", "0"))
+        except (KeyError, ValueError):
+            return JSONResponse({"error": "chat (int), after (int) and wait (seconds) are expected"},
+                                status_code=400)
+        deadline = time.monotonic() + min(max(wait, 0.0), MAX_WAIT_SECONDS)
+        while len(self.sent_to(chat)) <= seen:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            news = self._news.setdefault(chat, asyncio.Event())
+            try:
+                await asyncio.wait_for(news.wait(), remaining)
+            except asyncio.TimeoutError:
+                break
+        found = self.sent_to(chat)[seen:]
+        return JSONResponse({"replies": [{"at": c.at, "text": str(c.params.get("text", "")),
+                                          "buttons": [list(b) for b in _buttons(c.params.get("reply_markup"))]}
+                                         for c in found], "total": seen + len(found)})
+
+    async def _everything(self, request: Request) -> JSONResponse:
+        with self._lock:
+            sent = {chat: list(calls) for chat, calls in self._sent.items()}
+        return JSONResponse({str(chat): [{"at": c.at, "text": str(c.params.get("text", ""))} for c in calls]
+                             for chat, calls in sent.items()})
+
+    async def _counts(self, request: Request) -> JSONResponse:
+        with self._lock:
+            return JSONResponse(dict(self._arrivals))
 
 
 async def _params(request: Request) -> dict[str, Any]:
@@ -177,6 +248,15 @@ def _maybe_json(value: Any) -> Any:
     return value
 
 
+def _buttons(markup: Any) -> tuple[tuple[str, str], ...]:
+    """(title, callback data) of each button of an inline keyboard."""
+    if not isinstance(markup, dict):
+        return ()
+    rows = markup.get("inline_keyboard") or []
+    return tuple((str(b.get("text", "")), str(b.get("callback_data", ""))) for row in rows for b in row
+                 if isinstance(b, dict))
+
+
 def _error(status: int, description: str, parameters: dict[str, Any] | None = None) -> JSONResponse:
     body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
     if parameters:
@@ -185,13 +265,18 @@ def _error(status: int, description: str, parameters: dict[str, Any] | None = No
 
 
 def serve(port: int) -> None:
-    """Runs the double in the foreground (a benchmark starts it in a process of its own, away from the GIL), on
-    uvicorn's fastest event loop: the double's own time is not the gateway's."""
-    server = FakeBotAPI()
-    server.port = port
-    app = Starlette(routes=[Route("/bot{token}/{method}", server._endpoint, methods=["GET", "POST"])])
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False,
-                ws="none")
+    """Runs the double in the foreground, on uvicorn's fastest event loop: the double's own time is not the
+    gateway's. The backlog holds a load test's burst of connections."""
+    uvicorn.run(FakeBotAPI(port=port).app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off",
+                access_log=False, ws="none", backlog=4096)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or not argv[0].isdigit():
+        print("usage: python -m harness.botapi PORT", file=sys.stderr)
+        return 2
+    serve(int(argv[0]))
+    return 0
 
 
 # -- updates as Telegram sends them ----------------------------------------------------------------------------------
@@ -229,3 +314,7 @@ def callback_update(chat_id: int, data: str) -> dict[str, Any]:
         "id": f"cq{_next_update_id()}", "from": person(chat_id), "chat_instance": "ci-1", "data": data,
         "message": {"message_id": 7, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"},
                     "from": BOT_USER, "text": "Bạn cần gì?"}}}
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,4 +1,5 @@
-"""The load test's Bot API double: records what the gateway sends, per chat, and hands it to the waiting person."""
+"""The Bot API double as another process reads it (the load test, the gateway bench): what the gateway sends, per
+chat, handed to the person waiting for it, and the calls of each method counted."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import json
 
 import httpx
 
-from load.botapi import create_app
+from harness.botapi import FakeBotAPI
 
 
 def client() -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app()), base_url="http://double")
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=FakeBotAPI().app()), base_url="http://double")
 
 
 async def test_a_message_with_buttons_is_recorded_for_its_chat_and_counted() -> None:
