@@ -1,5 +1,5 @@
 # The entry points humans and CI share. `make run` and `make test` set everything up on a fresh machine.
-.PHONY: run test bench eval lint typecheck train setup clean load
+.PHONY: run test bench eval lint typecheck train setup clean load audit
 
 VENV := .venv
 CAUNOI := $(VENV)/bin/caunoi
@@ -40,6 +40,18 @@ $(LOAD_VENV)/.installed: load/requirements.lock scripts/find-python
 load: $(STAMP) $(LOAD_VENV)/.installed
 	@$(CAUNOI) train
 	@$(VENV)/bin/python -m load
+
+# Known vulnerabilities in every pinned version (constraints.lock), from PyPI's advisory data (pip-audit, in its own
+# venv). It needs the internet, so `make test` does not run it (the development machines and CI have none); run it
+# where there is a network, before a release. --strict: a package it could not look up fails the audit, never a pass.
+AUDIT_VENV := .venv-audit
+$(AUDIT_VENV)/.installed: scripts/pip-audit.lock scripts/find-python
+	@rm -rf $(AUDIT_VENV) && "$$(scripts/find-python)" -m venv $(AUDIT_VENV)
+	@$(AUDIT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/pip-audit.lock
+	@touch $@
+
+audit: $(AUDIT_VENV)/.installed
+	@$(AUDIT_VENV)/bin/pip-audit --strict --requirement constraints.lock --no-deps --disable-pip --progress-spinner off
 
 # Kill Rasa, the action server, Redis and the gateway in turn under the real stack; writes reports/faults.md.
 # `make test` runs these too.

@@ -53,9 +53,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     if args.command in STORE_COMMANDS:
-        from bot.state.store import adopt_local_run
+        from bot.state.store import adopt_local_run, unused_local_run
 
-        adopt_local_run(os.environ)  # no REDIS_URL: a running `caunoi run`'s store, if there is one
+        if not adopt_local_run(os.environ) and not os.environ.get("REDIS_URL"):
+            # no REDIS_URL: a running `caunoi run`'s store, if there is one; else say why a file found was not used
+            note = unused_local_run()
+            if note:
+                print(f"caunoi: {note}", file=sys.stderr)
     try:
         return handlers[args.command](args)
     except SettingsError as error:

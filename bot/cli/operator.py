@@ -8,7 +8,10 @@ Usage:
     caunoi operator disable NAME                    ends their sessions; they can no longer log in
     caunoi operator reset-password NAME [--password-stdin]
                                                     new password, sessions ended, account enabled again
-    caunoi operator list                            name, role, alias, state
+    caunoi operator reset-2fa NAME                  removes their authenticator and recovery codes (a lost phone),
+                                                    sessions ended; they enrol again in the console
+    caunoi operator require-2fa on|off              every account must enrol a second factor before working
+    caunoi operator list                            name, role, alias, state (", 2fa" when enrolled)
 """
 
 from __future__ import annotations
@@ -40,11 +43,15 @@ def register(commands: Any) -> tuple[str, Any]:
     reset = actions.add_parser("reset-password", help="set a new password (ends the operator's sessions)")
     reset.add_argument("name")
     reset.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
-    actions.add_parser("list", help="every operator with role, alias and state")
+    reset_2fa = actions.add_parser("reset-2fa", help="remove an operator's second factor (a lost phone)")
+    reset_2fa.add_argument("name")
+    require = actions.add_parser("require-2fa", help="require a second factor of every account (or not)")
+    require.add_argument("state", choices=("on", "off"))
+    actions.add_parser("list", help="every operator with role, alias, state and second factor")
     return "operator", handle
 
 
-def read_password(from_stdin: bool) -> str | None:
+def read_password(from_stdin: bool, username: str = "") -> str | None:
     """The new password, or None after printing why there is none."""
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -53,7 +60,7 @@ def read_password(from_stdin: bool) -> str | None:
         if getpass.getpass("Password again: ") != password:
             print("caunoi: the passwords differ", file=sys.stderr)
             return None
-    problem = password_problem(password)
+    problem = password_problem(password, username)
     if problem:
         print(f"caunoi: {problem}", file=sys.stderr)
         return None
@@ -68,7 +75,7 @@ def handle(args: argparse.Namespace) -> int:
         return 2
     password = None
     if args.operator_action in ("add", "reset-password"):
-        password = read_password(args.password_stdin)
+        password = read_password(args.password_stdin, args.name)
         if password is None:
             return 1
     return asyncio.run(run(args, password))
@@ -82,7 +89,7 @@ async def run(args: argparse.Namespace, password: str | None) -> int:
         action = args.operator_action
         if action == "list":
             for operator in await operators.all():
-                state = "disabled" if operator.disabled else "active"
+                state = ("disabled" if operator.disabled else "active") + (", 2fa" if operator.second_factor else "")
                 print(f"{operator.username}\t{operator.role}\t{operator.alias or '-'}\t{state}")
             for name in await operators.refused():
                 print(f"{name}\t-\t-\trefused: not signed with this CAUNOI_SECRET_KEY (edited in Redis, or another "
@@ -95,8 +102,15 @@ async def run(args: argparse.Namespace, password: str | None) -> int:
             print(f"operator {operator.username} added ({operator.role}"
                   f"{', alias ' + operator.alias if operator.alias else ', no alias'})")
             return 0
+        if action == "require-2fa":
+            await operators.require_second_factor(args.state == "on")
+            await audit.record("cli", "2fa_policy", required=args.state == "on")
+            print(f"second factor {'required of every account' if args.state == 'on' else 'optional'}")
+            return 0
         if action == "disable":
             done = await operators.disable(args.name)
+        elif action == "reset-2fa":
+            done = await operators.reset_second_factor(args.name)
         else:
             assert password is not None
             done = await operators.reset_password(args.name, password)
@@ -104,7 +118,8 @@ async def run(args: argparse.Namespace, password: str | None) -> int:
             print(f"caunoi: no operator named {args.name!r}", file=sys.stderr)
             return 1
         await audit.record("cli", "operator_" + action.replace("-", "_"), target=args.name)
-        print(f"operator {args.name}: {'disabled' if action == 'disable' else 'password reset'}, sessions ended")
+        what = {"disable": "disabled", "reset-2fa": "second factor removed (they enrol again at their next log-in)"}
+        print(f"operator {args.name}: {what.get(action, 'password reset')}, sessions ended")
         return 0
     except OperatorError as error:
         print(f"caunoi: {error}", file=sys.stderr)

@@ -12,10 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+import redis
+
 from bot.cli.supervisor import Child, Supervisor, say
 from bot.rasa_server import model
 from bot.settings import PROJECT_ROOT, Settings, get_settings
-from bot.state import store
+from bot.state import keys, store
 from bot.state.sealed import new_key
 
 
@@ -48,6 +50,17 @@ def _redis(settings: Settings) -> Iterator[str]:
         say(f"no REDIS_URL: started a private Redis for this run ({private.kind}, {private.display()}, "
             "password made for the run, nothing kept on disk)")
         yield private.url
+
+
+def _has_operators(redis_url: str) -> bool:
+    """Whether the store holds any console account (a private store never does: it starts empty every run)."""
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        return bool(client.scard(keys.OPERATORS))
+    except redis.RedisError:
+        return True  # say nothing rather than something wrong; the supervisor reports Redis itself
+    finally:
+        client.close()
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -112,6 +125,10 @@ def handle(args: argparse.Namespace) -> int:
         host = urlsplit(settings.rasa_url).hostname
         ready = "\n".join([
             f"  gateway and console  {gateway}   (health: {gateway}/healthz, {gateway}/readyz)",
+            f"  operator console     {gateway}/console/",
+            *([] if _has_operators(redis_url) else [
+                "  No console account yet: create the first supervisor in another terminal:",
+                "    .venv/bin/caunoi operator add NAME --role supervisor"]),
             f"  Rasa                 {settings.rasa_url}   (internal; keep it on {host})",
             f"  action server        {settings.actions_url}",
             "  Talk to the bot in another terminal:  .venv/bin/caunoi chat",

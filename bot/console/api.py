@@ -39,6 +39,8 @@ NOTE_MAX_CHARS = 2000
 AGENCY_MAX_CHARS = 200
 TRANSCRIPT_SHOWN = 300  # the newest entries; older ones stay in Redis
 VIEW_LOGGED_EVERY_SECONDS = 600
+# The password was right and the account has a second factor: the console asks for the code and sends both again.
+SECOND_FACTOR_NEEDED = "second factor code required"
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,19 @@ def operator_json(operator: Operator) -> dict[str, Any]:
     return {"username": operator.username, "alias": operator.alias, "role": operator.role}
 
 
+async def must_enrol(services: ConsoleServices, operator: Operator) -> bool:
+    """True when a supervisor requires a second factor and this account has none yet: its session may only enrol
+    (and change its password, see its sessions, log out)."""
+    return not operator.second_factor and await services.operators.second_factor_required()
+
+
+async def me_json(ctx: Context, operator: Operator, csrf: str) -> dict[str, Any]:
+    """Who is logged in, as login and /api/me answer (the second-factor fields were added; nothing was removed)."""
+    return {"csrf_token": csrf, **operator_json(operator), "second_factor": operator.second_factor,
+            "second_factor_required": await ctx.services.operators.second_factor_required(),
+            "must_enrol": await must_enrol(ctx.services, operator)}
+
+
 # -- sessions -----------------------------------------------------------------------------------------------------
 
 async def login(request: Request, ctx: Context) -> Response:
@@ -100,11 +115,23 @@ async def login(request: Request, ctx: Context) -> Response:
         known = USERNAME.fullmatch(username) and await services.operators.get(username) is not None
         await services.audit.record(username if known else "?", "login_failed")
         raise ApiError(401, "wrong username or password")
+    if operator.second_factor:
+        # A missing or wrong code keeps the reservation too: the limit counts guesses of the code as well.
+        code = data.get("code")
+        if not isinstance(code, str) or not code.strip():
+            raise ApiError(401, SECOND_FACTOR_NEEDED)
+        used = await services.operators.check_second_factor(username, code[:64], services.options.clock())
+        if used is None:
+            await services.audit.record(username, "login_failed", factor="second")
+            raise ApiError(401, "wrong second factor code")
+        if used == "recovery":
+            await services.audit.record(username, "recovery_code_used",
+                                        left=await services.operators.recovery_codes_left(username))
     await services.logins.succeeded(username, address)
     token, session = await services.sessions.create(operator)
     await services.presence.seen(operator.username)
     await services.audit.record(operator.username, "login")
-    response = ok({"csrf_token": session.csrf, **operator_json(operator)})
+    response = ok(await me_json(ctx, operator, session.csrf))
     secure = over_tls(request, services.settings.console)
     set_session_cookie(response, token, secure)
     return response
@@ -122,7 +149,7 @@ async def logout(request: Request, ctx: Context) -> Response:
 
 async def me(request: Request, ctx: Context) -> Response:
     assert ctx.session is not None
-    return ok({"csrf_token": ctx.session.csrf, **operator_json(ctx.operator)})
+    return ok(await me_json(ctx, ctx.operator, ctx.session.csrf))
 
 
 # -- the queue and one conversation ----------------------------------------------------------------------------------

@@ -14,6 +14,9 @@ from bot.settings import ConsoleSettings
 
 MAX_BODY_BYTES = 16 * 1024
 COOKIE = "caunoi_session"
+# Over HTTPS the cookie is `__Host-` prefixed: browsers then take it only with Secure, Path=/ and no Domain, so a
+# sibling subdomain (or plain-HTTP page) cannot plant or overwrite it (ASVS 3.4.4).
+HOST_COOKIE = "__Host-caunoi_session"
 CSRF_HEADER = "x-csrf-token"
 # The conversation ids the channels make: Telegram chat ids, Zalo user ids, web channel ids.
 CONVERSATION_ID = re.compile(r"tg:-?\d{1,20}|zalo:[0-9A-Za-z_-]{1,64}|web:[A-Za-z0-9_-]{8,64}")
@@ -87,11 +90,22 @@ def over_tls(request: Request, settings: ConsoleSettings) -> bool:
     return request.url.scheme == "https" or forwarded == "https"
 
 
+def session_token(request: Request) -> str | None:
+    """The session token the browser sent: the `__Host-` cookie, or the plain one (HTTP, and sessions that began
+    before the prefix)."""
+    return request.cookies.get(HOST_COOKIE) or request.cookies.get(COOKIE)
+
+
 def set_session_cookie(response: Response, token: str, secure: bool) -> None:
     """A browser-session cookie (no Max-Age, no Expires): closing the browser forgets it. The server still ends the
     session after its idle and maximum times (bot/console/sessions.py)."""
-    response.set_cookie(COOKIE, token, path="/api", httponly=True, samesite="strict", secure=secure)
+    if secure:
+        response.set_cookie(HOST_COOKIE, token, path="/", httponly=True, samesite="strict", secure=True)
+    else:
+        response.set_cookie(COOKIE, token, path="/api", httponly=True, samesite="strict", secure=False)
 
 
 def clear_session_cookie(response: Response, secure: bool) -> None:
+    if secure:
+        response.delete_cookie(HOST_COOKIE, path="/", httponly=True, samesite="strict", secure=True)
     response.delete_cookie(COOKIE, path="/api", httponly=True, samesite="strict", secure=secure)

@@ -11,6 +11,7 @@ Redis by anything but this store is not honoured — the account is treated as a
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import re
 import time
@@ -22,20 +23,25 @@ import redis.asyncio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from bot.console import second_factor
 from bot.console.events import SESSIONS_ENDED, publish
+from bot.console.passwords import PASSWORD_MAX, PASSWORD_MIN, password_problem
+from bot.console.second_factor import SecretBox
 from bot.console.signing import FIELD, RecordSigner
 from bot.settings import Secret
 from bot.state import keys
 
 log = logging.getLogger(__name__)
+__all__ = ["PASSWORD_MAX", "PASSWORD_MIN", "ROLES", "USERNAME", "Operator", "OperatorError", "OperatorStore",
+           "password_problem"]
 
 Role = Literal["operator", "supervisor"]
 ROLES: tuple[Role, ...] = ("operator", "supervisor")
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,31}")
 ALIAS = re.compile(r"[^\W\d_][^\W\d_ .'-]*(?:[ .'-][^\W\d_]+)*")
 ALIAS_MAX = 32
-PASSWORD_MIN = 12  # OWASP ASVS 4.0.3 2.1.1; no composition rules (2.1.9)
-PASSWORD_MAX = 128  # ASVS 4.0.3 2.1.2: 64 characters allowed, more than 128 refused
+SECOND_FACTOR_FIELDS = ("totp", "totp_step", "recovery")
+ENROLMENT_SECONDS = 600
 
 
 class OperatorError(ValueError):
@@ -49,18 +55,11 @@ class Operator:
     alias: str = ""
     disabled: bool = False
     generation: int = 0
+    second_factor: bool = False  # a TOTP authenticator is enrolled
 
     @property
     def supervisor(self) -> bool:
         return self.role == "supervisor"
-
-
-def password_problem(password: str) -> str | None:
-    if len(password) < PASSWORD_MIN:
-        return f"the password must have at least {PASSWORD_MIN} characters"
-    if len(password) > PASSWORD_MAX:
-        return f"the password must have at most {PASSWORD_MAX} characters"
-    return None
 
 
 def check_alias(alias: str) -> str:
@@ -76,13 +75,19 @@ class OperatorStore:
         self._redis = client
         self._signer = RecordSigner(secret_key)
         self._hasher = hasher or PasswordHasher()
+        self._box = SecretBox(secret_key)
         self._dummy: str | None = None
 
     @staticmethod
     def _signed_fields(username: str, record: Mapping[str, str]) -> tuple[str, ...]:
-        # Everything that decides who may log in and with what rights; created_at is information only.
-        return ("operator", keys.operator(username), record.get("role", ""), record.get("alias", ""),
-                record.get("disabled", "0"), record.get("generation", "0"), record.get("password", ""))
+        # Everything that decides who may log in and with what rights; created_at is information only. The second
+        # factor's fields are signed once there are any, so records from before 2FA keep their signatures, and
+        # removing them from a record that has them breaks its signature.
+        fields: tuple[str, ...] = ("operator", keys.operator(username), record.get("role", ""), record.get("alias", ""),
+                  record.get("disabled", "0"), record.get("generation", "0"), record.get("password", ""))
+        if any(name in record for name in SECOND_FACTOR_FIELDS):
+            fields += ("2fa", *(record.get(name, "") for name in SECOND_FACTOR_FIELDS))
+        return fields
 
     def _signature(self, username: str, record: Mapping[str, str]) -> str:
         return self._signer.sign(*self._signed_fields(username, record))
@@ -97,7 +102,7 @@ class OperatorStore:
         if role not in ROLES:
             raise OperatorError(f"the role must be one of {', '.join(ROLES)}")
         alias = check_alias(alias)
-        problem = password_problem(password)
+        problem = password_problem(password, username)
         if problem:
             raise OperatorError(problem)
         hashed = await asyncio.to_thread(self._hasher.hash, password)
@@ -128,7 +133,7 @@ class OperatorStore:
     def _operator(username: str, data: Mapping[str, str]) -> Operator:
         role: Role = "supervisor" if data["role"] == "supervisor" else "operator"
         return Operator(username, role, data.get("alias", ""), data.get("disabled") == "1",
-                        int(data.get("generation") or 0))
+                        int(data.get("generation") or 0), bool(data.get("totp")))
 
     async def get(self, username: str) -> Operator | None:
         data = await self._record(username)
@@ -182,7 +187,7 @@ class OperatorStore:
     async def reset_password(self, username: str, password: str) -> bool:
         """New password, sessions ended, account enabled again, and the record signed again (also one that was
         refused: the deployer running this sees its role in `caunoi operator list`). False for an unknown operator."""
-        problem = password_problem(password)
+        problem = password_problem(password, username)
         if problem:
             raise OperatorError(problem)
         hashed = await asyncio.to_thread(self._hasher.hash, password)
@@ -217,3 +222,125 @@ class OperatorStore:
         if self._dummy is None:
             self._dummy = await asyncio.to_thread(self._hasher.hash, "not a password of anyone")
         return self._dummy
+
+    async def change_password(self, username: str, current: str, new: str) -> Operator | None:
+        """The operator's own change: `current` must be right (else None). Every session of the account ends (the
+        caller opens a new one for the browser that asked); the account stays as it was otherwise."""
+        operator = await self.verify(username, current)
+        if operator is None:
+            return None
+        problem = password_problem(new, username)
+        if problem:
+            raise OperatorError(problem)
+        if new == current:
+            raise OperatorError("the new password is the current one")
+        hashed = await asyncio.to_thread(self._hasher.hash, new)
+        if not await self._update(username, lambda record: {
+                "password": hashed, "generation": str(int(record.get("generation") or 0) + 1)}):
+            return None
+        await publish(self._redis, {"type": SESSIONS_ENDED})
+        return await self.get(username)
+
+    async def end_sessions(self, username: str) -> Operator | None:
+        """Every session of the account ends (sign out everywhere); the operator as it now is."""
+        if not await self._update(username, lambda record: {
+                "generation": str(int(record.get("generation") or 0) + 1)}):
+            return None
+        await publish(self._redis, {"type": SESSIONS_ENDED})
+        return await self.get(username)
+
+    # -- the second factor ----------------------------------------------------------------------------------------
+
+    async def start_enrolment(self, username: str) -> str:
+        """A new TOTP secret for the operator to scan, kept (encrypted) for ENROLMENT_SECONDS until a code from it
+        confirms it; starting again replaces it."""
+        secret = second_factor.new_secret()
+        await self._redis.set(keys.totp_pending(username), self._box.seal(secret), ex=ENROLMENT_SECONDS)
+        return secret
+
+    async def pending_enrolment(self, username: str) -> str | None:
+        sealed = await self._redis.get(keys.totp_pending(username))
+        return self._box.open(sealed) if sealed else None
+
+    async def confirm_enrolment(self, username: str, code: str, now: float) -> list[str] | None:
+        """The new recovery codes (shown once) when `code` comes from the pending secret and the account had no
+        second factor yet; None otherwise."""
+        secret = await self.pending_enrolment(username)
+        step = second_factor.matching_step(secret, code, now, 0) if secret else None
+        if secret is None or step is None:
+            return None
+        codes = second_factor.new_recovery_codes()
+        if not await self.enrol_totp(username, secret, codes, step):
+            return None
+        await self._redis.delete(keys.totp_pending(username))
+        return codes
+
+    async def enrol_totp(self, username: str, secret: str, recovery_codes: list[str], step: int = 0) -> bool:
+        """Stores a confirmed TOTP secret (encrypted) and the hashes of new recovery codes. False when the account
+        already has one (`caunoi operator reset-2fa` removes it) or does not exist."""
+        sealed = self._box.seal(secret)
+        hashes = " ".join(self._box.recovery_hash(code) for code in recovery_codes)
+        enrolled = False
+
+        def change(record: dict[str, str]) -> dict[str, str]:
+            nonlocal enrolled
+            if record.get("totp"):
+                return {}
+            enrolled = True
+            return {"totp": sealed, "totp_step": str(step), "recovery": hashes}
+
+        return await self._update(username, change) and enrolled
+
+    async def check_second_factor(self, username: str, code: str, now: float) -> str | None:
+        """Which factor it was ("totp" or "recovery") when `code` is a fresh authenticator code or an unused recovery
+        code of the account (the step, or the recovery code, is used up in the same atomic write); None otherwise."""
+        used: str | None = None
+
+        def change(record: dict[str, str]) -> dict[str, str]:
+            nonlocal used
+            used = None
+            secret = self._box.open(record.get("totp", "")) if record.get("totp") else None
+            if secret is None:
+                return {}
+            step = second_factor.matching_step(secret, code, now, int(record.get("totp_step") or 0))
+            if step is not None:
+                used = "totp"
+                return {"totp_step": str(step)}
+            hashes = record.get("recovery", "").split()
+            typed = self._box.recovery_hash(code)
+            left = [stored for stored in hashes if not hmac.compare_digest(stored, typed)]
+            if len(left) < len(hashes) and len(second_factor.normalised_recovery(code)) == \
+                    second_factor.RECOVERY_LENGTH:
+                used = "recovery"
+                return {"recovery": " ".join(left)}
+            return {}
+
+        if not await self._update(username, change):
+            return None
+        return used
+
+    async def recovery_codes_left(self, username: str) -> int:
+        record = await self._record(username)
+        return len((record or {}).get("recovery", "").split())
+
+    async def reset_second_factor(self, username: str) -> bool:
+        """Removes the authenticator and the recovery codes (a lost phone); the operator enrols again at the next
+        log-in. Their sessions end. False for an unknown operator, or a refused record: unlike a password reset, this
+        does not sign a record again (its role or password hash may be what was edited)."""
+        done = await self._update(username, lambda record: {
+            "totp": "", "recovery": "", "totp_step": "0",
+            "generation": str(int(record.get("generation") or 0) + 1)})
+        if done:
+            await publish(self._redis, {"type": SESSIONS_ENDED})
+        return done
+
+    async def require_second_factor(self, required: bool) -> None:
+        value = "1" if required else "0"
+        await self._redis.hset(keys.CONSOLE_POLICY, mapping={
+            "require_2fa": value, FIELD: self._signer.sign("policy", keys.CONSOLE_POLICY, value)})
+
+    async def second_factor_required(self) -> bool:
+        """Whether a supervisor asked every account for a second factor. An unsigned value is not honoured."""
+        data = await self._redis.hgetall(keys.CONSOLE_POLICY)
+        value = data.get("require_2fa", "0")
+        return value == "1" and self._signer.valid(data.get(FIELD), "policy", keys.CONSOLE_POLICY, value)

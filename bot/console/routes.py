@@ -24,11 +24,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.console import api, outreach
+from bot.console import account, api, outreach
 from bot.console.api import Context
 from bot.console.clock import parse_time
 from bot.console.events import SESSIONS_ENDED
-from bot.console.http import COOKIE, CSRF_HEADER, NO_STORE, ApiError, error
+from bot.console.http import CSRF_HEADER, NO_STORE, ApiError, error, session_token
 from bot.console.services import ConsoleServices
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ class Access:
     handler: Handler
     public: bool = False
     supervisor: bool = False
+    # Open to a session that must still enrol a second factor (a supervisor requires one, the account has none).
+    enrolling: bool = False
 
 
 def services_of(request: Request, state_name: str) -> ConsoleServices:
@@ -70,13 +72,15 @@ def api_route(path: str, state_name: str, **methods: Access) -> Route:
             services = services_of(request, state_name)
             session = None
             if not access.public:
-                session = await services.sessions.current(request.cookies.get(COOKIE))
+                session = await services.sessions.current(session_token(request))
                 if session is None:
                     raise ApiError(401, "log in first (the session is missing or has ended)")
                 if request.method not in ("GET", "HEAD") and not session.csrf_ok(request.headers.get(CSRF_HEADER)):
                     raise ApiError(403, "CSRF token missing or wrong (send X-CSRF-Token)")
                 if access.supervisor and not session.operator.supervisor:
                     raise ApiError(403, "supervisors only")
+                if not access.enrolling and await api.must_enrol(services, session.operator):
+                    raise ApiError(403, "enrol a second factor first (a supervisor requires one)")
                 await services.presence.seen(session.username)
             return await access.handler(request, Context(services, session))
         except ApiError as failure:
@@ -179,8 +183,14 @@ def create_console_routes(state_name: str = "console") -> list[BaseRoute]:
     conversation = "/api/conversations/{conversation_id}"
     return [
         route("/api/login", post=Access(api.login, public=True)),
-        route("/api/logout", post=Access(api.logout)),
-        route("/api/me", get=Access(api.me)),
+        route("/api/logout", post=Access(api.logout, enrolling=True)),
+        route("/api/me", get=Access(api.me, enrolling=True)),
+        route("/api/account/password", post=Access(account.change_password, enrolling=True)),
+        route("/api/account/sessions", get=Access(account.sessions, enrolling=True)),
+        route("/api/account/sessions/end-all", post=Access(account.end_other_sessions, enrolling=True)),
+        route("/api/account/second-factor/totp", post=Access(account.start_totp, enrolling=True)),
+        route("/api/account/second-factor/totp/confirm", post=Access(account.confirm_totp, enrolling=True)),
+        route("/api/settings/second-factor", post=Access(account.set_policy, supervisor=True)),
         route("/api/queue", get=Access(api.queue)),
         route("/api/events", get=Access(events)),
         route("/api/stats", get=Access(api.stats, supervisor=True)),

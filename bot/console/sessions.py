@@ -50,6 +50,13 @@ class Session:
         return bool(received) and hmac.compare_digest(str(received).encode(), self.csrf.encode())
 
 
+@dataclass(frozen=True)
+class SessionInfo:
+    digest: str
+    created: float
+    seen: float
+
+
 class Sessions:
     def __init__(self, client: redis.asyncio.Redis, operators: OperatorStore, idle_seconds: float,
                  max_seconds: float, clock: Clock, secret_key: Secret):
@@ -70,7 +77,23 @@ class Sessions:
                   "generation": str(operator.generation)}
         await self._redis.hset(key, mapping={**record, "seen": f"{now:.3f}", FIELD: self._signature(key, record)})
         await self._redis.expire(key, int(self._max) + 60)
+        index = keys.operator_sessions(operator.username)
+        await self._redis.sadd(index, digest(token))
+        await self._redis.expire(index, int(self._max) + 60)
         return token, Session(digest(token), operator, csrf, now)
+
+    async def of(self, operator: Operator) -> list[SessionInfo]:
+        """The operator's live sessions, newest first; the index forgets sessions that ended."""
+        index = keys.operator_sessions(operator.username)
+        found = []
+        for token_digest in await self._redis.smembers(index):
+            session = await self.by_digest(token_digest, touch=False)
+            if session is None or session.username != operator.username:
+                await self._redis.srem(index, token_digest)
+                continue
+            seen = float(await self._redis.hget(keys.session(token_digest), "seen") or session.created)
+            found.append(SessionInfo(token_digest, session.created, seen))
+        return sorted(found, key=lambda info: info.created, reverse=True)
 
     async def current(self, token: str | None, touch: bool = True) -> Session | None:
         """The live session of a cookie token, None when there is none (or it just ended)."""

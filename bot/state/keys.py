@@ -123,6 +123,7 @@ def rasa_lock(conversation_id: str) -> str:
 # Operator console (bot/console/).
 HELD = f"{PREFIX}:console:held"  # sorted set: conversations a human holds -> claimed at
 OPERATORS = f"{PREFIX}:operators"  # set of usernames
+CONSOLE_POLICY = f"{PREFIX}:console:policy"  # signed hash: require_2fa (a supervisor's choice for every account)
 ONLINE = f"{PREFIX}:console:online"  # sorted set: username -> last seen (console open)
 AUDIT = f"{PREFIX}:audit"  # append-only stream: who did what to which conversation, never message text
 # Hash: conversation -> transcript length, kept by the console's transcript watcher until #19; nothing writes it
@@ -142,6 +143,16 @@ def operator(username: str) -> str:
 
 def session(token_digest: str) -> str:
     return f"{PREFIX}:console:session:{token_digest}"
+
+
+def totp_pending(username: str) -> str:
+    """An encrypted TOTP secret shown to the operator, until a code from it confirms the enrolment (10 minutes)."""
+    return f"{PREFIX}:console:totp-pending:{username}"
+
+
+def operator_sessions(username: str) -> str:
+    """Set of the digests of an operator's sessions (each expires on its own; the list prunes the gone ones)."""
+    return f"{PREFIX}:console:sessions-of:{username}"
 
 
 def login_failures(kind: str, who: str) -> str:

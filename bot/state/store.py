@@ -220,6 +220,23 @@ def published(env: Mapping[str, str], path: Path | None = None) -> Iterator[None
             path.unlink()
 
 
+def unused_local_run(path: Path | None = None) -> str | None:
+    """Why LOCAL_RUN was there but not taken (a run that stopped, another user's file); None when there is none."""
+    path = path or LOCAL_RUN
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    if status.st_uid != os.getuid() or status.st_mode & 0o077:
+        return f"{path} is not this user's own (or others may read it): not used"
+    try:
+        os.kill(int(json.loads(path.read_text(encoding="utf-8"))["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return (f"{path} is left from a `make run` that has stopped: not used (start `make run` in another "
+                "terminal, or set REDIS_URL)")
+    return None
+
+
 def adopt_local_run(environ: MutableMapping[str, str], path: Path | None = None) -> bool:
     """With no REDIS_URL in `environ`, takes a running `caunoi run`'s store and keys into it. True when it did."""
     path = path or LOCAL_RUN

@@ -1,0 +1,1 @@
+"""Offline tests of the custom actions on recorded trackers (CollectingDispatcher), exact events and responses."""

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import time
 from collections.abc import Iterator
 
+import pyotp
 import pytest
 import redis
+import redis.asyncio
 
 from bot.cli import main
+from bot.console.operators import OperatorStore
 from bot.settings import get_settings
 from bot.state import keys
 
@@ -109,6 +114,41 @@ def test_audit_export_writes_json_lines(monkeypatch: pytest.MonkeyPatch, capsys:
 
 def test_passwords_of_64_characters_are_taken_and_of_more_than_128_refused() -> None:
     from bot.console.operators import password_problem
-    assert password_problem("a" * 64) is None and password_problem("a" * 128) is None
+    # Varied letters: one letter repeated is now refused as too common (tests/console/test_account.py).
+    long_password = "hai con chim nhỏ hót trên cành cây bên bờ sông Hồng mỗi sáng sớm mùa xuân năm ấy rất lâu"
+    assert password_problem(long_password[:64]) is None and password_problem((long_password * 2)[:128]) is None
     assert password_problem("a" * 129) == "the password must have at most 128 characters"
     assert password_problem("a" * 11) == "the password must have at least 12 characters"
+
+
+def test_reset_2fa_for_a_lost_phone_and_require_2fa(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str], redis_url: str) -> None:
+    assert run(monkeypatch, "operator", "add", "hoa", "--role", "operator", "--password-stdin",
+               stdin=PASSWORD + "\n") == 0
+
+    async def enrolled() -> bool:
+        client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
+        try:
+            store = OperatorStore(client, get_settings().secret_key)
+            secret = await store.start_enrolment("hoa")
+            assert await store.confirm_enrolment("hoa", pyotp.TOTP(secret).now(), time.time())
+            operator = await store.get("hoa")
+            return operator is not None and operator.second_factor
+        finally:
+            await client.close()
+
+    assert asyncio.run(enrolled())
+    capsys.readouterr()
+    assert run(monkeypatch, "operator", "list") == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "hoa\toperator\t-\tactive, 2fa"
+    assert run(monkeypatch, "operator", "reset-2fa", "hoa") == 0
+    assert "second factor removed" in capsys.readouterr().out
+    assert run(monkeypatch, "operator", "list") == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "hoa\toperator\t-\tactive"
+    assert run(monkeypatch, "operator", "reset-2fa", "nobody") == 1
+    assert run(monkeypatch, "operator", "require-2fa", "on") == 0
+    capsys.readouterr()
+    assert run(monkeypatch, "audit", "export") == 0
+    exported = map(json.loads, capsys.readouterr().out.splitlines())
+    actions = [(entry["action"], entry.get("target")) for entry in exported]
+    assert ("operator_reset_2fa", "hoa") in actions and ("2fa_policy", None) in actions

@@ -1,0 +1,1 @@
+"""The Rasa domain, rules and test stories, run against the trained model."""

@@ -1,0 +1,1 @@
+"""The gateway's parts: inbox, dispatch, delivery, queue, retention, erasure, the Rasa client."""

@@ -1,0 +1,1 @@
+"""The house rules: which package may import which (docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""The load test's own modules (script, analysis, report), without locust."""

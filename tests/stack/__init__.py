@@ -1,0 +1,1 @@
+"""The stack as processes: `caunoi run`, the supervisor, the private store, the internal servers."""

@@ -18,7 +18,7 @@ from bot.cli import main
 from bot.console.operators import OperatorStore
 from bot.settings import Secret, get_settings
 from bot.state import store as store_module
-from bot.state.store import adopt_local_run, port_in_use, private_store, published
+from bot.state.store import adopt_local_run, port_in_use, private_store, published, unused_local_run
 from harness.wait import until
 
 
@@ -112,3 +112,5 @@ def test_a_stale_or_foreign_run_file_is_not_taken(tmp_path: Path) -> None:
     path.write_text('{"pid": 999999999, "REDIS_URL": "redis://:pw@127.0.0.1:1/0"}', encoding="utf-8")
     path.chmod(0o600)
     assert not adopt_local_run({}, path)  # the run that wrote it is gone
+    assert "has stopped" in (unused_local_run(path) or "")  # and the command says why it is not used
+    assert unused_local_run(tmp_path / "absent.json") is None

@@ -27,4 +27,17 @@ export async function api(method, path, body) {
   return data;
 }
 
+// A request that replaces the session (the operator's own password change, 'sign out everywhere else'): the old
+// session's event stream ends meanwhile, and must not log this browser out before the new cookie has arrived.
+let renewal = Promise.resolve();
+
+export function renewing(request) {
+  renewal = request.catch(() => null);
+  return request;
+}
+
+export function renewed() {
+  return renewal;
+}
+
 export const conversationPath = (id) => `/api/conversations/${encodeURIComponent(id)}`;

@@ -1,6 +1,7 @@
 // The console: log-in, routing (#/queue, #/c/<id>, #/stats), live updates over server-sent events, shortcuts.
 
-import { ApiError, api, conversationPath, setCsrf } from './api.js';
+import { renderAccount, wireAccount } from './account.js';
+import { ApiError, api, conversationPath, renewed, setCsrf } from './api.js';
 import * as alerts from './alerts.js';
 import { actions, closeBody, openClose, openTransfer, renderCanned, renderConversation } from './conversation.js';
 import { $, typing } from './dom.js';
@@ -9,13 +10,14 @@ import { renderQueue } from './queue.js';
 import { renderStats } from './stats.js';
 
 const state = { me: null, queue: { waiting: [], held: [] }, selected: 0, current: null, conversation: null, directory: null, events: null };
-const VIEWS = ['login-view', 'queue-view', 'conversation-view', 'stats-view'];
+const VIEWS = ['login-view', 'queue-view', 'conversation-view', 'stats-view', 'account-view'];
 
 function show(view) {
   for (const name of VIEWS) $(name).hidden = name !== view;
   $('top').hidden = view === 'login-view';
   $('nav-queue').classList.toggle('active', view === 'queue-view');
   $('nav-stats').classList.toggle('active', view === 'stats-view');
+  $('nav-account').classList.toggle('active', view === 'account-view');
 }
 
 function say(node, error) {
@@ -36,6 +38,8 @@ function translate(reason) {
   if (/waiting in the queue/.test(reason)) return 'Cuộc trò chuyện đang chờ: hãy nhận trước.';
   if (/referral/.test(reason)) return 'Hãy chọn nơi chuyển tới (danh bạ hoặc tên cơ quan).';
   if (/wrong username or password/.test(reason)) return 'Sai tên đăng nhập hoặc mật khẩu.';
+  if (/wrong second factor code/.test(reason)) return 'Mã xác thực không đúng (hoặc đã dùng rồi).';
+  if (/enrol a second factor/.test(reason)) return 'Hãy bật xác thực hai lớp trước (trang Tài khoản).';
   return `Lỗi: ${reason}`;
 }
 
@@ -58,8 +62,16 @@ async function start() {
 async function loggedIn(me) {
   state.me = me;
   setCsrf(me.csrf_token);
+  $('login-code-label').hidden = true;
   $('whoami').textContent = `${me.username}${me.alias ? ` (${me.alias})` : ''} · ${me.role === 'supervisor' ? 'giám sát viên' : 'tổng đài viên'}`;
   $('nav-stats').hidden = me.role !== 'supervisor';
+  if (me.must_enrol) {  // a supervisor requires a second factor: nothing else works until it is enrolled
+    if (state.events) state.events.close();
+    state.events = null;
+    location.hash = '#/account';
+    await route();
+    return;
+  }
   const { replies } = await api('GET', '/api/canned-replies');
   renderCanned(replies, insertReply);
   connect();
@@ -69,7 +81,8 @@ async function loggedIn(me) {
 // What a person wrote, and who they are, must not stay in the page (even hidden) once the session is over.
 const PERSONAL_NODES = ['queue-list', 'held-list', 'conv-title', 'conv-state', 'transcript', 'facts', 'notes',
   'history', 'stats', 'campaigns'];
-const PERSONAL_FIELDS = ['reply-text', 'note-text', 'close-agency', 'login-password'];
+const PERSONAL_FIELDS = ['reply-text', 'note-text', 'close-agency', 'login-password', 'login-code', 'totp-code',
+  'password-current', 'password-new', 'password-again'];
 
 function loggedOut() {
   state.me = null;
@@ -78,6 +91,10 @@ function loggedOut() {
   state.events = null;
   for (const id of PERSONAL_NODES) $(id)?.replaceChildren();
   for (const id of PERSONAL_FIELDS) if ($(id)) $(id).value = '';
+  for (const id of ['recovery-codes', 'sessions-list', 'totp-secret']) $(id).replaceChildren();
+  $('recovery').hidden = true;
+  $('totp-enrol').hidden = true;
+  $('totp-qr').removeAttribute('src');
   show('login-view');
   $('login-username').focus();
 }
@@ -87,10 +104,24 @@ $('login-form').addEventListener('submit', async (event) => {
   alerts.unlock();
   $('login-error').textContent = '';
   try {
-    const me = await api('POST', '/api/login', { username: $('login-username').value, password: $('login-password').value });
+    const body = { username: $('login-username').value, password: $('login-password').value };
+    if (!$('login-code-label').hidden) body.code = $('login-code').value;
+    const me = await api('POST', '/api/login', body);
     $('login-password').value = '';
+    $('login-code').value = '';
     await loggedIn(me);
   } catch (error) {
+    if (error instanceof ApiError && /second factor code required/.test(error.message)) {
+      $('login-code-label').hidden = false;  // the password was right: now the code
+      $('login-code').focus();
+      $('login-error').textContent = 'Nhập mã 6 số trong ứng dụng xác thực (hoặc một mã khôi phục).';
+      return;
+    }
+    if (error instanceof ApiError && error.status === 401) {
+      $('login-code').value = '';
+      $('login-error').textContent = translate(error.message);
+      return;
+    }
     say('login-error', error);
   }
 });
@@ -105,6 +136,15 @@ $('enable-alerts').addEventListener('click', async () => {
   const permission = await alerts.enableNotifications();
   $('enable-alerts').textContent = permission === 'granted' ? 'Đã bật thông báo' : 'Đã bật âm báo';
 });
+
+wireAccount(async (me) => {
+  const wasEnrolling = state.me && state.me.must_enrol;
+  state.me = me;
+  setCsrf(me.csrf_token);
+  if (wasEnrolling && !me.must_enrol) await loggedIn(me);
+  else if (!wasEnrolling && me.must_enrol) await loggedIn(me);  // closes the event stream, keeps the account page
+  else await renderAccount(me);
+}, handle);
 
 // -- live updates ---------------------------------------------------------------------------------------------------
 
@@ -135,7 +175,20 @@ function connect() {
     alerts.alert('Cầu Nối: nguy cơ cao vẫn chờ', `${RISK[event.risk] || event.risk} — đã chờ ${event.waited_minutes} phút, chưa ai nhận.`);
   });
   events.addEventListener('resync', () => refresh(state.current));
-  events.addEventListener('logout', () => loggedOut());
+  // The stream's session ended. This browser may have a new one (its own password change, 'sign out everywhere
+  // else'): then it goes on with that; otherwise it is logged out.
+  events.addEventListener('logout', async () => {
+    events.close();
+    try {
+      await renewed();
+      const me = await api('GET', '/api/me');
+      state.me = me;
+      setCsrf(me.csrf_token);
+      if (!me.must_enrol) connect();
+    } catch {
+      loggedOut();
+    }
+  });
 }
 
 // Bursts of events become one fetch of each view they touch.
@@ -198,6 +251,11 @@ async function route() {
   }
   state.current = null;
   state.conversation = null;
+  if (hash === '#/account' || state.me.must_enrol) {
+    show('account-view');
+    await renderAccount(state.me).catch((error) => handle(error, 'sessions-status'));
+    return;
+  }
   if (hash === '#/stats' && state.me.role === 'supervisor') {
     show('stats-view');
     await renderStats().catch((error) => handle(error, 'action-error'));
