@@ -10,15 +10,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import dialogue, latest_intent, redis_client
 from bot.privacy import log_id
-from bot.state.erase import request_erase
+from bot.state.erase import ERASE_PAYLOAD, request_erase
 from bot.state.queue import HandoffQueue
 
 log = logging.getLogger(__name__)
 
 
 class ActionDeleteMyData(Action):
-    """After the person's answer to "delete everything?": a yes erases it all (the gateway does it right after this
-    turn) and says what was deleted; a no keeps everything."""
+    """After the person's answer to "delete everything?": a yes erases it all and says what was deleted; a no keeps
+    everything. The gateway erases, right after this turn's replies (bot/state/erase.py): the answer tells it so."""
 
     def name(self) -> str:
         return "action_delete_my_data"
@@ -45,4 +45,5 @@ class ActionDeleteMyData(Action):
             dispatcher.utter_message(response="utter_delete_failed")
             return [SlotSet("confirming_delete", False)]
         dispatcher.utter_message(response="utter_deleted", what=", ".join(what) or labels.nothing)
+        dispatcher.utter_message(json_message=ERASE_PAYLOAD)
         return [AllSlotsReset(), SlotSet("confirming_delete", False)]

@@ -4,6 +4,7 @@
     python -m bench            # every benchmark
     python -m bench nlu        # only the named ones
     python -m bench gateway_floor   # on demand only: the gateway bench with a bare pass-through (bench/floor.py)
+    BENCH_COMPARE_REF=main python -m bench gateway_compare   # on demand only: this tree's gateway beside main's
 
 A new benchmark is a module with `run() -> BenchResult`, added to BENCHES. Running only some of them keeps the
 others' sections of the previous reports.
@@ -22,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench import gateway, nlu, stack
+from bench import compare, gateway, nlu, stack
 from bench.result import BenchResult
 from bot.settings import PROJECT_ROOT
 
@@ -31,8 +32,9 @@ BENCHES: dict[str, Callable[[], BenchResult]] = {
     "gateway": gateway.run,
     "stack": stack.run,
     "gateway_floor": gateway.run_floor,
+    "gateway_compare": compare.run,
 }
-ON_DEMAND = {"gateway_floor"}  # run only when named: `python -m bench gateway_floor`
+ON_DEMAND = {"gateway_floor", "gateway_compare"}  # run only when named: `python -m bench gateway_floor`
 REPORTS = PROJECT_ROOT / "reports"
 SECTION = re.compile(r"<!-- bench:(\w+) -->")
 

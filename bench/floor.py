@@ -25,7 +25,6 @@ import redis.asyncio
 
 from bot.channels.splitting import join_replies
 from bot.channels.telegram_http import FORM
-from bot.gateway import one_write
 from bot.gateway.rasa_client import to_outbounds
 from bot.internal_token import headers
 from bot.privacy import log_id
@@ -104,8 +103,8 @@ class Floor:
         while True:
             event = await receive()
             if event["type"] == "lifespan.startup":
-                self.http = one_write.session(aiohttp.TCPConnector(limit=512, keepalive_timeout=4.0),
-                                              timeout=aiohttp.ClientTimeout(total=30.0))
+                self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=512, keepalive_timeout=4.0),
+                                                  timeout=aiohttp.ClientTimeout(total=30.0))
                 await send({"type": "lifespan.startup.complete"})
             elif event["type"] == "lifespan.shutdown":
                 if self.turns:

@@ -42,7 +42,6 @@ import aiohttp
 import psutil
 
 from bench.result import BenchResult
-from bot.gateway import one_write
 from bot.internal_token import HEADER
 from bot.privacy import log_id
 from bot.rasa_server import model
@@ -115,11 +114,14 @@ class Stack:
     api: str
     gateway_pid: int
     logs: Path
+    versus: str = ""  # a second gateway, from another checkout (bench/compare.py); "" when none
+    versus_pid: int = 0
 
 
 @contextmanager
-def running_stack(floor: bool = False) -> Iterator[Stack]:
-    """Every process of the bench; with `floor`, bench/floor.py in the gateway's place."""
+def running_stack(floor: bool = False, versus: Path | None = None) -> Iterator[Stack]:
+    """Every process of the bench; with `floor`, bench/floor.py in the gateway's place; with `versus` (a checkout of
+    the project), a second gateway started from there, beside this one, on the same Redis, Rasa and Bot API double."""
     model_file, _ = model.train(get_settings(), quiet=True)
     with private_store() as store, started() as processes:
         api_port = free_port()
@@ -134,10 +136,20 @@ def running_stack(floor: bool = False) -> Iterator[Stack]:
         server = (f"from bench.floor import serve; serve({env['CAUNOI_HTTP_PORT']})" if floor
                   else f"from bench.gateway import serve_gateway; serve_gateway({env['CAUNOI_HTTP_PORT']})")
         process = processes.start("gateway", [sys.executable, "-c", server], env, log=logs / "gateway.log")
+        other, other_url = None, ""
+        if versus is not None:  # `python -c` imports the project from its working directory first: the other checkout
+            port = free_port()
+            other_url = f"http://127.0.0.1:{port}"
+            other = processes.start("versus", [sys.executable, "-c", f"from bench.gateway import serve_gateway; "
+                                                                      f"serve_gateway({port})"],
+                                    {**env, "CAUNOI_HTTP_PORT": str(port)}, log=logs / "versus.log", cwd=versus)
         actions.wait_answering(f"{env['CAUNOI_ACTIONS_URL']}/health", 300)
         serving.wait_answering(f"{rasa}/status?token={RASA_TOKEN}", 300)
         process.wait_answering(f"{gateway}/readyz", 300)
-        yield Stack(rasa, gateway, f"http://127.0.0.1:{api_port}/bot{TOKEN}", process.pid, logs)
+        if other is not None:
+            other.wait_answering(f"{other_url}/readyz", 300)
+        yield Stack(rasa, gateway, f"http://127.0.0.1:{api_port}/bot{TOKEN}", process.pid, logs, other_url,
+                    other.pid if other is not None else 0)
 
 
 @dataclass
@@ -361,10 +373,7 @@ async def _measure(stack: Stack) -> dict[str, Any]:
     # request. Idle connections are dropped before uvicorn's 5 s keep-alive ends them under a request.
     connector = aiohttp.TCPConnector(limit=CONVERSATIONS + CONTROL + 20, keepalive_timeout=4.0)
     gateway_process = psutil.Process(stack.gateway_pid)
-    # Requests leave in one write, as the gateway's own do (bot/gateway/one_write.py): otherwise the webhook's body
-    # would
-    # reach the gateway whenever this process's busy loop got round to it, and that wait would count as the gateway's.
-    async with one_write.session(connector, timeout=aiohttp.ClientTimeout(total=30.0)) as client:
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30.0)) as client:
         arrivals = Arrivals(stack.api)
         stop = asyncio.Event()
         follower = asyncio.create_task(arrivals.follow(client, stop))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-import httpx
 import redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -22,15 +21,14 @@ from bot.gateway.webhooks import healthz, readyz, redis_down, telegram_webhook, 
 from bot.settings import Settings, get_settings
 
 
-def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTransport | None = None,
-               options: GatewayOptions | None = None, console: ConsoleOptions | None = None) -> Starlette:
-    """The gateway app. `transport` replaces the network for calls to Rasa (tests pass a mock); `options` and
-    `console` are the gateway's and the console's (tests shorten their timings)."""
+def create_app(settings: Settings | None = None, options: GatewayOptions | None = None,
+               console: ConsoleOptions | None = None) -> Starlette:
+    """The gateway app. `options` and `console` are the gateway's and the console's (tests shorten their timings)."""
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with Gateway.running(settings, transport, options) as gateway, \
+        async with Gateway.running(settings, options) as gateway, \
                 ConsoleServices.running(settings, gateway, console) as services:
             app.state.gateway = gateway
             app.state.console = services

@@ -236,6 +236,9 @@ def logging_config(settings: Settings, fmt: str | None = None, in_memory: bool =
             **{name: {"level": library_level} for name in QUIET_LIBRARIES},
             # Rasa's and rasa_sdk's DEBUG lines quote what people wrote: never below INFO, whatever the setting.
             **{name: {"level": "INFO" if level == "DEBUG" else level} for name in ("rasa", "rasa_sdk")},
+            # Our own lines carry the level themselves: inside Rasa, loading a model imports numpy.distutils, which
+            # sets the root logger to WARNING (setuptools' distutils log is the root logger) and silenced them.
+            "bot": {"level": level},
             **{name: {"handlers": ["stderr"], "propagate": False}
                for name in ("uvicorn", "uvicorn.error", "sanic.root", "sanic.error")},
         },

@@ -1,7 +1,8 @@
 """The gateway app in this process: bot/app.py's `create_app` (webhooks, console, middleware, the lifespan that
-builds every part), with a fake Rasa behind its Rasa client and, when console options are given, behind the
-console's tracker calls too. Reached over ASGI, or on a real port of this machine (SSE streams and a browser need
-one); either way a test reaches the running parts (`gateway`, `console`) from its own event loop.
+builds every part), with a fake Rasa served on a real port for its Rasa client, its action server check and the
+console's tracker calls (they go over the network as in production). Reached over ASGI, or on a real port of this
+machine (SSE streams and a browser need one); either way a test reaches the running parts (`gateway`, `console`)
+from its own event loop.
 
     async with over_asgi(gateway_app(settings, FakeRasa(), options)) as app:
         await app.client().post("/webhooks/telegram", json=update, headers=...)
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import httpx
@@ -26,7 +27,8 @@ from bot.gateway.parts import Gateway, GatewayOptions
 from bot.settings import Settings
 from bot.state import keys
 from bot.state.ratelimit import Rate
-from harness.rasa import FakeRasa
+from bot.state.store import free_port
+from harness.rasa import FakeRasa, backed_by
 from harness.servers import in_this_loop
 from harness.wait import GaveUp, until_async
 
@@ -36,10 +38,21 @@ FAST = Limits(Rate(10_000.0, burst=100), Rate(10_000.0, burst=100))  # no platfo
 
 def gateway_app(settings: Settings, rasa: FakeRasa | None = None, options: GatewayOptions | None = None,
                 console: ConsoleOptions | None = None) -> Starlette:
-    transport = rasa.transport() if rasa is not None else None
-    if console is not None and transport is not None:
-        console = replace(console, rasa_transport=transport)
-    return create_app(settings, transport=transport, options=options, console=console)
+    """The app, with `rasa` (when given) served from the app's own lifespan, in its event loop, before the gateway
+    starts, at the URLs the app's settings name."""
+    if rasa is None:
+        return create_app(settings, options=options, console=console)
+    port = free_port()
+    app = create_app(backed_by(settings, f"http://127.0.0.1:{port}"), options=options, console=console)
+    product = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(running: Starlette) -> AsyncIterator[None]:
+        async with rasa.serving(port), product(running):
+            yield
+
+    app.router.lifespan_context = lifespan
+    return app
 
 
 @dataclass

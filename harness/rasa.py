@@ -1,9 +1,11 @@
 """The fake Rasa: its REST channel, the parts of its HTTP API the gateway and the console use (/status, a tracker's
 slots, appending tracker events), and the action server's health check.
 
-One fake, reached two ways: in this process through `transport()` (an httpx.MockTransport the gateway's Rasa client
-and the console are given; the action server is whatever listens on port 5055), or on a real port with `start()`,
-for a gateway in another process or a client that is not httpx (there /health answers for the action server).
+One fake on a real port, reached as the real servers are (the gateway's Rasa client is aiohttp, bot/gateway/
+backends.py): `serving()` from the test's own event loop, for a gateway in this process (what a Rasa that is down
+or slow does: the connection drops without an answer), or `start()` from a thread, for a gateway in another
+process. Either way /health answers for the action server, so one URL is both CAUNOI_RASA_URL and
+CAUNOI_ACTIONS_URL (`backed_by`).
 
 What a test can set: the replies (a list, or a function of the turn, which may be a coroutine), how long a turn
 takes (`delay`, plus up to `jitter` at random, so that turns of different conversations overlap), Rasa or the action
@@ -14,28 +16,29 @@ Everything asked is recorded: the turns (`received`, as they arrive), when each 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote
 
-import httpx
+from aiohttp import web
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from harness.servers import InThread
+from bot.settings import Settings
+from harness.servers import InThread, answering, dropped
 
 Turn = dict[str, Any]  # what the gateway posts to the REST channel: sender, message, input_channel, metadata
 Reply = dict[str, Any]
 Replies = Callable[[Turn], list[Reply] | Awaitable[list[Reply]]]
-ACTIONS_PORT = 5055  # CAUNOI_ACTIONS_URL's default: in this process, the action server is whatever is asked there
 _TRACKER_EVENTS = re.compile(r"/conversations/([^/]+)/tracker/events")
 _TRACKER = re.compile(r"/conversations/([^/]+)/tracker")
 
@@ -55,11 +58,16 @@ class Failure:
 
 
 class Refused(Exception):
-    """Nothing listens: in this process an httpx.ConnectError."""
+    """Rasa (or the action server) is down: served, the connection drops without an answer."""
 
 
 class TimedOut(Exception):
-    """The client stopped waiting: in this process an httpx.ReadTimeout."""
+    """The client stopped waiting: served, the connection drops after the pause."""
+
+
+def backed_by(settings: Settings, url: str) -> Settings:
+    """`settings` with Rasa and the action server both at `url` (a served fake)."""
+    return replace(settings, rasa_url=url, actions_url=url, rasa_urls=())
 
 
 @dataclass
@@ -74,7 +82,7 @@ class FakeRasa:
     delay: float = 0.0
     jitter: float = 0.0
     down: bool = False  # Rasa refuses every connection, /status too
-    slow: bool = False  # a turn ends in a read timeout after `delay`, as httpx would after CAUNOI_RASA_TIMEOUT
+    slow: bool = False  # no answer to a turn after `delay`, as when CAUNOI_RASA_TIMEOUT ends the call
     actions_down: bool = False
     failures: dict[str, Failure] = field(default_factory=dict)  # by the turn's text
     token: str | None = None  # when set, the HTTP API (/status, trackers) wants it as ?token=, as Rasa's does
@@ -130,22 +138,24 @@ class FakeRasa:
         self.spans.append((turn["sender"], turn["message"], started, time.monotonic()))
         return Answer(200, replies)
 
-    # -- in this process --------------------------------------------------------------------------------------------
+    # -- served from this event loop ---------------------------------------------------------------------------------
 
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self._handle)
+    @contextlib.asynccontextmanager
+    async def serving(self, port: int = 0) -> AsyncIterator[str]:
+        """Serves the fake on `port` (or a free one) from the running event loop until the block ends; yields its
+        URL. Replies that are coroutines run in this loop, with the test's own clients."""
+        async with answering(self._aiohttp, port) as url:
+            yield url
 
-    async def _handle(self, request: httpx.Request) -> httpx.Response:
+    async def _aiohttp(self, request: web.BaseRequest) -> web.StreamResponse:
         try:
-            answer = await self.answer(request.method, request.url.path, dict(request.url.params), request.content,
-                                       actions=request.url.port == ACTIONS_PORT)
-        except Refused:
-            raise httpx.ConnectError("refused", request=request) from None
-        except TimedOut:
-            raise httpx.ReadTimeout("timed out", request=request) from None
+            answer = await self.answer(request.method, request.path, dict(request.query), await request.read(),
+                                       actions=request.path == "/health")
+        except (Refused, TimedOut):
+            return dropped(request)
         if isinstance(answer.body, str):
-            return httpx.Response(answer.status, text=answer.body)
-        return httpx.Response(answer.status, json=answer.body)
+            return web.Response(status=answer.status, text=answer.body, content_type="text/html")
+        return web.Response(status=answer.status, body=JSONResponse(answer.body).body, content_type="application/json")
 
     # -- on a real port ---------------------------------------------------------------------------------------------
 
@@ -156,8 +166,8 @@ class FakeRasa:
         return self._server.url
 
     def start(self) -> None:
-        """Serves the fake from a thread until stop(). `down` and `slow` are for the transport: a served fake that
-        is down is one that was stopped."""
+        """Serves the fake from a thread until stop(). `down` and `slow` are for `serving()`: from a thread, a fake
+        that is down is one that was stopped."""
         self._server = InThread(Starlette(routes=[Route("/{path:path}", self._serve, methods=["GET", "POST"])]),
                                 "the fake Rasa")
         self._server.start()

@@ -120,16 +120,18 @@ class Stack:
         self.processes: list[StackProcess] = []
 
     def start(self, name: str, command: list[str], env: dict[str, str], *, log: Path | None = None,
-              keep: bool = False, apart: bool = False, stop_signal: int = signal.SIGTERM) -> StackProcess:
-        """`command` with `env`, in the project's folder. Its output goes to `log`, or is kept in memory (`keep`;
-        stderr in `errors` with `apart`, for a check of every line of each stream), or is dropped."""
+              keep: bool = False, apart: bool = False, stop_signal: int = signal.SIGTERM,
+              cwd: Path = PROJECT_ROOT) -> StackProcess:
+        """`command` with `env`, in the project's folder (or `cwd`: another checkout, bench/compare.py). Its output
+        goes to `log`, or is kept in memory (`keep`; stderr in `errors` with `apart`, for a check of every line of
+        each stream), or is dropped."""
         if log is not None:
             with log.open("wb") as out:
-                popen = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=out,
+                popen = subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=subprocess.STDOUT, start_new_session=True, text=True)
         else:
             kept = subprocess.PIPE if keep else subprocess.DEVNULL
-            popen = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=kept,
+            popen = subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=kept,
                                      stderr=subprocess.PIPE if keep and apart else
                                      subprocess.STDOUT if keep else subprocess.DEVNULL,
                                      start_new_session=True, text=True, encoding="utf-8", errors="replace")

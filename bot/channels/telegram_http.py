@@ -22,8 +22,6 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from bot.gateway import one_write
-
 KEEPALIVE_SECONDS = 4.0
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -57,7 +55,7 @@ class AiohttpRequest(BaseRequest):
             raise RuntimeError("AiohttpRequest is not initialized")
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._pool_size, keepalive_timeout=KEEPALIVE_SECONDS)
-            self._session = one_write.session(connector, headers={"User-Agent": self.USER_AGENT})
+            self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": self.USER_AGENT})
         return self._session
 
     async def do_request(

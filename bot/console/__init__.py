@@ -8,8 +8,7 @@ Mounted into the gateway app (bot/app.py) with its services built next to the ga
         app.state.gateway, app.state.console = gateway, console
     routes = [..., *create_console_routes()]
 
-`withdraw(client, conversation_id)` is for the gateway or an action: the person no longer wants to wait.
-Names are imported on first use, so an action importing `withdraw` does not load the web parts.
+Names are imported on first use: importing the package does not load the web parts.
 """
 
 from __future__ import annotations
@@ -18,13 +17,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.console.handoff import OUTCOMES, withdraw
+    from bot.console.handoff import OUTCOMES
     from bot.console.routes import create_console_routes
     from bot.console.services import ConsoleOptions, ConsoleServices
 
-_HOMES = {"OUTCOMES": "handoff", "withdraw": "handoff", "create_console_routes": "routes",
+_HOMES = {"OUTCOMES": "handoff", "create_console_routes": "routes",
           "ConsoleOptions": "services", "ConsoleServices": "services"}
-__all__ = ["OUTCOMES", "ConsoleOptions", "ConsoleServices", "create_console_routes", "withdraw"]
+__all__ = ["OUTCOMES", "ConsoleOptions", "ConsoleServices", "create_console_routes"]
 
 
 def __getattr__(name: str) -> Any:

@@ -2,7 +2,8 @@
 
 An append-only Redis stream (nothing here edits it; the retention purge drops entries older than
 CAUNOI_AUDIT_RETENTION_DAYS, bot/state/retention.py), exported as JSON lines by `GET /api/audit` and
-`caunoi audit export`. Entries carry ids, names, outcomes and counts — never message or note text.
+`caunoi audit export`. Entries carry ids, names, outcomes and counts — never message or note text. One entry is
+written elsewhere, in this shape: a person leaving the queue, by the queue's own script (`HandoffQueue.withdraw`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
 """Live updates for every console, whichever gateway worker they are connected to.
 
 Changes are published on one Redis pub/sub channel (`bot.state.queue.events_channel`): the queue scripts publish their
-own changes, the console publishes notes and alerts, and a watcher publishes transcript growth (the dispatcher
-appends to the transcript in whatever worker got the message). Each worker subscribes once and fans events out to
-its server-sent-event streams. Events carry ids and kinds, never message text: the browser fetches what changed.
+own changes, the console publishes notes and alerts, and the transcript's append script publishes its growth while
+a human holds the conversation or it waits for one (bot/state/retention.py; whichever worker wrote it). Each worker
+subscribes once and fans events out to its server-sent-event streams; nothing polls. Pub/sub keeps nothing for a
+subscriber that is away: when the subscription drops and comes back, every stream is told to `resync` (fetch
+everything afresh), so a missed event costs a refetch, never a stale console. Events carry ids and kinds, never
+message text: the browser fetches what changed.
 """
 
 from __future__ import annotations
@@ -26,21 +29,6 @@ Event = dict[str, Any]
 CLIENT_BUFFER = 200
 SESSIONS_ENDED = "sessions_ended"  # an operator was disabled or reset: every stream checks its session at once
 ONLINE_WINDOW_SECONDS = 60.0  # an operator whose console was heard from within this window is online
-
-# KEYS: lengths hash, events channel, then one transcript key per conversation. ARGV: the conversations.
-# Compare-and-set in one script: of several workers watching, exactly one publishes each change.
-_WATCH = """
-for index, conversation in ipairs(ARGV) do
-  local length = redis.call('LLEN', KEYS[index + 2])
-  local seen = tonumber(redis.call('HGET', KEYS[1], conversation) or '-1')
-  if length ~= seen then
-    redis.call('HSET', KEYS[1], conversation, length)
-    redis.call('PUBLISH', KEYS[2], cjson.encode({type='transcript', conversation_id=conversation, length=length}))
-  end
-end
-return 0
-"""
-
 
 async def stop_task(task: asyncio.Task[None], grace: float) -> None:
     """Waits `grace` seconds for a task that was asked to stop, then cancels it (again, until it ends)."""
@@ -127,30 +115,6 @@ class Broadcaster:
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.reset()
-
-
-class TranscriptWatcher:
-    """Publishes a `transcript` event when the transcript of a waiting or held conversation grows."""
-
-    def __init__(self, client: redis.asyncio.Redis):
-        self._redis = client
-        self._watch = client.register_script(_WATCH)
-        self._ticks = 0
-
-    async def tick(self) -> None:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.zrange(keys.QUEUE, 0, -1)
-            pipe.zrange(keys.HELD, 0, -1)
-            waiting, held = await pipe.execute()
-        watched = list(dict.fromkeys([*held, *waiting]))
-        if watched:
-            channel = events_channel(self._redis)
-            await self._watch(keys=[keys.TRANSCRIPT_LENGTHS, channel, *map(keys.transcript, watched)], args=watched)
-        self._ticks += 1
-        if self._ticks % 100 == 0:  # forget conversations no longer watched
-            stale = set(await self._redis.hkeys(keys.TRANSCRIPT_LENGTHS)) - set(watched)
-            if stale:
-                await self._redis.hdel(keys.TRANSCRIPT_LENGTHS, *stale)
 
 
 class Presence:

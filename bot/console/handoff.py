@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any, Protocol
 
 import redis
@@ -42,16 +41,6 @@ class ConversationSender(Protocol):
     """Sends to a conversation on its own channel and records it in the transcript (`bot.gateway.parts.Gateway`)."""
 
     async def send(self, conversation_id: str, message: Outbound, author: Author = "operator") -> bool: ...
-
-
-async def withdraw(client: redis.asyncio.Redis, conversation_id: str) -> bool:
-    """The person no longer wants to wait for a human ("thôi không cần nữa"): callable from the gateway or an action.
-    Takes a waiting conversation out of the queue, back to the bot; False when it was not waiting. Sends nothing:
-    the caller answers the person (`ConsoleServices.handoffs.withdraw` also sends console/messages.yml `withdrawn`)."""
-    removed = await HandoffQueue(client).withdraw(conversation_id)
-    if removed:
-        await AuditLog(client, time.time).record("person", "withdraw", conversation_id)
-    return removed
 
 
 class Handoffs:
@@ -175,13 +164,6 @@ class Handoffs:
         await self._audit.record(actor.username, "note", conversation_id)
         await publish(self._redis, {"type": "note", "conversation_id": conversation_id})
         return note
-
-    async def withdraw(self, conversation_id: str) -> bool:
-        """`withdraw`, and the person is told they left the queue."""
-        removed = await withdraw(self._redis, conversation_id)
-        if removed:
-            await self.tell(conversation_id, self._texts.withdrawn)
-        return removed
 
     def joined(self, operator: Operator) -> str:
         if operator.alias:

@@ -18,9 +18,8 @@ SLOTS_CACHE_SECONDS = 30.0
 
 
 class RasaTracker:
-    def __init__(self, base_url: str, token: str = "", transport: httpx.AsyncBaseTransport | None = None,
-                 log_key: str = ""):
-        self._http = httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT, transport=transport)
+    def __init__(self, base_url: str, token: str = "", log_key: str = ""):
+        self._http = httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT)
         self._params = {"token": token} if token else {}
         self._log_key = log_key
         self._slots: dict[str, tuple[float, dict[str, Any]]] = {}

@@ -3,8 +3,8 @@
     async with Gateway.running(settings) as gateway, ConsoleServices.running(settings, gateway) as console:
         app.state.gateway, app.state.console = gateway, console
 
-Starts this worker's share of the background work: the event subscription feeding its SSE streams, the transcript
-watcher, and the sweep for notices and alerts (each notice or alert is sent by one worker only).
+Starts this worker's share of the background work: the event subscription feeding its SSE streams, and the sweep for
+notices and alerts (each notice or alert is sent by one worker only).
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
-import httpx
 from argon2 import PasswordHasher
 
 from bot.console.alerts import Oncall, Sweeper
 from bot.console.audit import AuditLog
 from bot.console.clock import Clock
-from bot.console.events import Broadcaster, Presence, TranscriptWatcher, stop_task
+from bot.console.events import Broadcaster, Presence, stop_task
 from bot.console.handoff import Handoffs
 from bot.console.notes import CaseNotes
 from bot.console.operators import OperatorStore
@@ -42,10 +41,8 @@ class ConsoleOptions:
     """What tests change; production uses the defaults."""
 
     heartbeat_seconds: float = 15.0  # SSE comment lines keep proxies from closing idle streams
-    watch_seconds: float = 0.25  # transcript watcher: a person's message reaches the console within this
     sweep_seconds: float = 5.0
     hasher: PasswordHasher | None = None
-    rasa_transport: httpx.AsyncBaseTransport | None = None
     clock: Clock = time.time
     run_background: bool = True
 
@@ -68,7 +65,6 @@ class ConsoleServices:
     canned: tuple[CannedReply, ...]
     content: Content
     sweeper: Sweeper
-    watcher: TranscriptWatcher
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -85,8 +81,7 @@ class ConsoleServices:
         presence = Presence(client, clock)
         notes = CaseNotes(client, clock, settings.retention_days, Sealer.from_settings(settings),
                           retention=gateway.retention)
-        rasa = RasaTracker(settings.rasa_url, settings.rasa_token.reveal(), options.rasa_transport,
-                           settings.secret_key.reveal())
+        rasa = RasaTracker(settings.rasa_url, settings.rasa_token.reveal(), settings.secret_key.reveal())
         handoffs = Handoffs(client, gateway.queue, gateway, texts, notes, audit, rasa, clock,
                             settings.secret_key.reveal(), settings.retention_days, retention=gateway.retention,
                             whereabouts=gateway.whereabouts)
@@ -104,7 +99,6 @@ class ConsoleServices:
             rasa=rasa, texts=texts, canned=canned_replies(settings.content_dir.resolve()),
             content=load_content(settings.content_dir),
             sweeper=Sweeper(client, gateway.queue, handoffs, texts, presence, audit, console, oncall, clock),
-            watcher=TranscriptWatcher(client),
         )
         services.broadcaster.start()
         try:
@@ -116,8 +110,6 @@ class ConsoleServices:
             if options.run_background:
                 stopping = services.stopping
                 services.tasks = [
-                    asyncio.create_task(_every(options.watch_seconds, services.watcher.tick, "transcript watcher",
-                                               stopping)),
                     asyncio.create_task(_every(options.sweep_seconds, services.sweeper.tick, "queue sweep", stopping)),
                 ]
             yield services

@@ -19,9 +19,8 @@ import asyncio
 import time
 from typing import Any
 
-from bot.gateway.rasa_client import RasaClient, RasaUnavailable
-from bot.gateway.wire import Failed, NotReached, wire
-from bot.messages import Outbound
+from bot.gateway.backends import BackendSession, Failed, NotReached
+from bot.gateway.rasa_client import RasaClient, RasaUnavailable, Turn
 
 PROBE_SECONDS = 2.0
 REUSE_SECONDS = 1.0
@@ -34,7 +33,7 @@ class ActionsWatchedRasa(RasaClient):
         super().__init__(*args, **kwargs)
         self._health_url = f"{actions_url.rstrip('/')}/health"
         # The action server (Sanic's defaults) closes idle connections after 5 s: keep them for less.
-        self._probe = wire(kwargs.get("transport"), connect_timeout=1.0, keepalive=4.0)
+        self._probe = BackendSession(connect_timeout=1.0, keepalive=4.0)
         self._check: tuple[float, asyncio.Task[str | None]] | None = None  # the latest check: when it started
 
     async def aclose(self) -> None:
@@ -44,15 +43,15 @@ class ActionsWatchedRasa(RasaClient):
         await super().aclose()
 
     async def send(self, conversation_id: str, text: str, channel: str,
-                   metadata: dict[str, Any] | None = None) -> list[Outbound]:
+                   metadata: dict[str, Any] | None = None) -> Turn:
         check = self._check_since(time.monotonic() - REUSE_SECONDS)
-        replies = await super().send(conversation_id, text, channel, metadata)
+        turn = await super().send(conversation_id, text, channel, metadata)
         problem = await asyncio.shield(check)  # shared with other turns: never cancelled by one of them
-        if problem is None and not replies:
+        if problem is None and not turn.replies:
             problem = await asyncio.shield(self._check_since(time.monotonic()))  # it may have died during the turn
         if problem is not None:
             raise RasaUnavailable(problem)
-        return replies
+        return turn
 
     def _check_since(self, earliest: float) -> asyncio.Task[str | None]:
         """A health check started at `earliest` or later: the latest one if it is, else a new one."""

@@ -27,14 +27,14 @@ from bot.channels.splitting import join_replies
 from bot.content import load_content
 from bot.content.console import console_texts
 from bot.gateway.delivery import Delivery
-from bot.gateway.rasa_client import RasaClient, RasaUnavailable
+from bot.gateway.rasa_client import RasaClient, RasaUnavailable, Turn
 from bot.messages import Button, Inbound, Outbound
 from bot.outreach.typed_code import may_be_typed_code, with_typed_campaign
 from bot.privacy import log_id
 from bot.state import keys
 from bot.state.deadletters import DeadLetters
 from bot.state.erase import erase
-from bot.state.queue import RISK_ORDER, Case, HandoffQueue, Mode, mode_of
+from bot.state.queue import RISK_ORDER, Case, HandoffQueue, Mode
 from bot.state.transcript import Transcript, label
 from bot.state.whereabouts import Whereabouts
 from nlu.conversation import ConversationRisk
@@ -129,13 +129,12 @@ class Dispatcher:
             if not lock.locked() and self._locks.get(conversation_id) is lock:
                 del self._locks[conversation_id]
 
-    async def handle(self, inbound: Inbound, mode: str | None = None) -> None:
-        """Runs one message. `mode`: the value of the conversation's mode key if just read (the webhook reads it
-        while taking the conversation's lock, bot/gateway/inbox.py); None: read it now."""
+    async def handle(self, inbound: Inbound) -> None:
+        """Runs one message."""
         async with self._one_at_a_time(inbound.conversation_id):
-            await self._handle(inbound, mode)
+            await self._handle(inbound)
 
-    async def _handle(self, inbound: Inbound, known_mode: str | None) -> None:
+    async def _handle(self, inbound: Inbound) -> None:
         sender = self._senders[inbound.channel]
         conversation = inbound.conversation_id
         if inbound.ack and isinstance(sender.transport, Acknowledges):
@@ -156,12 +155,13 @@ class Dispatcher:
         # button comes back as a typed message too (its code), and is read here.
         choosing = sender.transport.numbered_choices and button is None and not inbound.intent \
             and inbound.location is None
+        # Who holds the conversation, read as the turn starts: an operator's claim a moment later is the next turn's.
         mode: Mode
         if choosing:
-            mode, taken = await asyncio.gather(self._mode(conversation, known_mode),
+            mode, taken = await asyncio.gather(self._queue.mode(conversation),
                                                self._buttons.take(conversation, inbound.text))
         else:
-            mode, taken = await self._mode(conversation, known_mode), None
+            mode, taken = await self._queue.mode(conversation), None
         # The person's message goes into the transcript while Rasa works on it: the inbox keeps the message until
         # the turn is over (nothing is lost), and it is recorded before anything is sent back (the operator reads
         # the conversation in order). Started only now, the recording runs once the request to Rasa has left.
@@ -177,9 +177,6 @@ class Dispatcher:
                 recorded.exception()
             raise
         await recorded  # a failed write fails the turn: the inbox tries the message again
-
-    async def _mode(self, conversation_id: str, known: str | None) -> Mode:
-        return mode_of(known) if known is not None else await self._queue.mode(conversation_id)
 
     async def _respond(self, inbound: Inbound, sender: Delivery, button: Button | None, mode: Mode,
                        recorded: asyncio.Future[Any]) -> None:
@@ -215,12 +212,10 @@ class Dispatcher:
             await sender.send(conversation, Outbound(self._notes.empty))
             return
         ahead = sender.take_slot(conversation)  # the first reply's place in the rate limits, taken while Rasa thinks
-        replies = join_replies(await self._ask_rasa(inbound, text, sender))
+        turn = await self._ask_rasa(inbound, text, sender)
         await recorded
-        await sender.send_all(conversation, replies, ahead=ahead)
-        # The delete action only leaves a request: Rasa saves the tracker again at the end of the turn
-        # (bot/state/erase.py).
-        if await self._redis.exists(keys.erase_request(conversation)):
+        await sender.send_all(conversation, join_replies(turn.replies), ahead=ahead)
+        if turn.erase:  # the delete action said so; Rasa has saved the tracker for this turn (bot/state/erase.py)
             await self._erase(conversation, sender)
 
     async def _erase(self, conversation: str, sender: Delivery) -> None:
@@ -253,21 +248,21 @@ class Dispatcher:
         await self._transcript.append(inbound.conversation_id, "person", label(kind, text) if kind != "command"
                                       else text, kind, at=inbound.received_at)
 
-    async def _ask_rasa(self, inbound: Inbound, text: str, sender: Delivery) -> list[Outbound]:
+    async def _ask_rasa(self, inbound: Inbound, text: str, sender: Delivery) -> Turn:
         conversation = inbound.conversation_id
         started = time.perf_counter()
         try:
             async with self._typing(sender, conversation):
-                replies = await self._rasa.send(conversation, text, inbound.channel, rasa_metadata(inbound))
+                turn = await self._rasa.send(conversation, text, inbound.channel, rasa_metadata(inbound))
         except RasaUnavailable as error:
             log.warning("rasa unavailable conversation=%s reason=%s", log_id(conversation, self._log_key), error)
             await self._escalate(inbound)
             degraded = self._notes.degraded_abroad if await self._abroad(inbound) else self._notes.degraded
-            return [Outbound(degraded, sensitive=True)]
+            return Turn([Outbound(degraded, sensitive=True)])
         intent = text.split("{", 1)[0] if text.startswith("/") else "text"
         log.info("turn conversation=%s channel=%s input=%s replies=%d ms=%.1f", log_id(conversation, self._log_key),
-                 inbound.channel, intent, len(replies), (time.perf_counter() - started) * 1000)
-        return replies
+                 inbound.channel, intent, len(turn.replies), (time.perf_counter() - started) * 1000)
+        return turn
 
     async def _abroad(self, inbound: Inbound) -> bool:
         """The conversation shows the person is abroad: the gateway's own numbers start with the consular line."""

@@ -6,8 +6,7 @@ Webhooks only check, dedupe and enqueue; workers do the rest. The shape:
   conversation's list and add the conversation to the pending set. Atomic, so a redelivered update is dropped and
   a first delivery is never marked seen without being queued. The webhook's `submit_and_lock` also takes the
   conversation's lock in that script when it is free, and hands it to this process's worker with the message to
-  start on, and with what the turn reads first (`peek`: the conversation's mode): the turn does not wait for
-  another round trip before Rasa.
+  start on.
 - A worker drains a conversation while holding its lock (`SET NX PX` with a random token, renewed while it works).
   It peeks at the head, processes it, then pops it (only if it still holds the lock): a worker that dies mid-turn
   leaves the message in place and the lock expires, so another worker processes it again — at least once, never lost.
@@ -44,13 +43,10 @@ from bot.state.deadletters import DeadLetters
 from bot.state.sealed import Sealer, process_sealer
 
 log = logging.getLogger(__name__)
-# The message, and for one a webhook handed over at once, the value of the key it asked to `peek` at (else None).
-Handler = Callable[[Inbound, str | None], Awaitable[None]]
+Handler = Callable[[Inbound], Awaitable[None]]
 SEEN_TTL_SECONDS = 48 * 3600
-PEEK_FRESH_SECONDS = 0.1  # a handed message started later than this reads the peeked key again itself
 
-# 0: a redelivery, dropped; 1: queued; a list: queued, and the lock (ARGV[5], when given) taken: the oldest
-# message, then, when KEYS[5] names a key, its value ('' when unset).
+# 0: a redelivery, dropped; 1: queued; a list: queued, and the lock (ARGV[5], when given) taken: the oldest message.
 _SUBMIT = """
 if KEYS[1] ~= '' and not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   return 0
@@ -58,9 +54,7 @@ end
 redis.call('RPUSH', KEYS[2], ARGV[2])
 redis.call('ZADD', KEYS[3], 'NX', ARGV[3], ARGV[4])
 if ARGV[5] ~= '' and redis.call('SET', KEYS[4], ARGV[5], 'NX', 'PX', ARGV[6]) then
-  local head = redis.call('LINDEX', KEYS[2], 0)
-  if KEYS[5] == '' then return {head} end
-  return {head, redis.call('GET', KEYS[5]) or ''}
+  return {redis.call('LINDEX', KEYS[2], 0)}
 end
 return 1
 """
@@ -105,12 +99,11 @@ return 1
 
 @dataclass(frozen=True)
 class Handed:
-    """A conversation's lock taken by a webhook for this process's worker: its token, the oldest waiting message
-    (sealed) and, when the webhook asked, the value of the key it peeked at in the same step ('' when unset)."""
+    """A conversation's lock taken by a webhook for this process's worker: its token and the oldest waiting message
+    (sealed)."""
 
     token: str
     head: str
-    peeked: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,20 +132,20 @@ class Inbox:
         queued, _ = await self.submit_and_lock(inbound, dedupe, None)
         return queued
 
-    async def submit_and_lock(self, inbound: Inbound, dedupe: str | None, ttl: float | None,
-                              peek: str = "") -> tuple[bool, Handed | None]:
+    async def submit_and_lock(self, inbound: Inbound, dedupe: str | None,
+                              ttl: float | None) -> tuple[bool, Handed | None]:
         """`submit`, and with a `ttl` also the conversation's lock if no worker holds it, in the same round trip:
-        (queued, the lock or None). With the lock comes the value of the key `peek` names, read in the same step."""
+        (queued, the lock or None)."""
         seen = keys.seen_update(inbound.channel, dedupe) if dedupe else ""
         token = secrets.token_hex(12) if ttl is not None else ""
         result = await self._submit(
             keys=[seen, keys.inbox(inbound.conversation_id), keys.INBOX_PENDING,
-                  keys.inbox_lock(inbound.conversation_id), peek],
+                  keys.inbox_lock(inbound.conversation_id)],
             args=[SEEN_TTL_SECONDS, self._sealer.seal(json.dumps(inbound.to_json(), ensure_ascii=False)),
                   f"{time.time():.3f}", inbound.conversation_id, token, int((ttl or 0) * 1000)],
         )
         if isinstance(result, list):  # the lock is ours
-            return True, Handed(token, result[0], result[1] if peek else None)
+            return True, Handed(token, result[0])
         return bool(result), None
 
     async def pending(self, limit: int = 1000) -> list[str]:
@@ -306,7 +299,6 @@ class InboxWorker:
         if locked is None:
             return False
         token, raw = locked
-        peeked = handed.peeked if handed is not None else None  # for the first message only
         released = False
         done = asyncio.Event()
         renewal = asyncio.create_task(self._keep_lock(conversation_id, token, done))
@@ -319,8 +311,7 @@ class InboxWorker:
                         break  # released (or lost): a later message finds the lock free
                     raw = await self._inbox.head(conversation_id)
                     continue
-                await self._process(conversation_id, raw, peeked)
-                peeked = None
+                await self._process(conversation_id, raw)
                 ours, raw = await self._inbox.pop(conversation_id, token)
                 if not ours:
                     log.warning("inbox lock lost conversation=%s", log_id(conversation_id, self._log_key))
@@ -342,7 +333,7 @@ class InboxWorker:
 
     async def _handed_lock(self, conversation_id: str) -> Handed | None:
         """The lock a webhook took for this worker, if any and still ours (it waited for a free slot: renewed if it
-        waited long enough to matter). What the webhook peeked at goes with it only while still fresh."""
+        waited long enough to matter)."""
         entry = self._handed.pop(conversation_id, None)
         if entry is None:
             return None
@@ -351,7 +342,7 @@ class InboxWorker:
         ttl = self._options.lock_ttl
         if waited > ttl / 3 and not await self._inbox.renew(conversation_id, handed.token, ttl):
             return None
-        return handed if waited <= PEEK_FRESH_SECONDS else Handed(handed.token, handed.head)
+        return handed
 
     async def _release_unreleased(self) -> None:
         for conversation_id, token in list(self._unreleased.items()):
@@ -370,12 +361,12 @@ class InboxWorker:
                 log.warning("inbox lock expired conversation=%s", log_id(conversation_id, self._log_key))
                 return
 
-    async def _process(self, conversation_id: str, raw: str, peeked: str | None) -> None:
+    async def _process(self, conversation_id: str, raw: str) -> None:
         channel = "unknown"
         try:
             inbound = self._inbox.open(raw)
             channel = inbound.channel
-            await self._handler(inbound, peeked)
+            await self._handler(inbound)
         except (asyncio.CancelledError, redis.ConnectionError, redis.TimeoutError):
             # Redis itself is away: the message stays first in the inbox and is tried again once Redis answers.
             # Dead-lettering it would leave the person's message unanswered for a passing outage.

@@ -90,13 +90,12 @@ class Gateway:
     async def accept(self, inbound: Inbound, dedupe: str | None) -> bool:
         """Dedupes and queues a message, and has this worker start on it; False for a redelivery."""
         ttl = self.worker.lock_ttl if self.worker.accepting else None
-        queued, locked = await self.inbox.submit_and_lock(inbound, dedupe, ttl,
-                                                          peek=keys.conversation_mode(inbound.conversation_id))
+        queued, locked = await self.inbox.submit_and_lock(inbound, dedupe, ttl)
         if queued:
             self.worker.kick(inbound.conversation_id, locked)
             if locked is not None:
-                # The turn takes its first step before the webhook answers: with the conversation's mode read
-                # along with the lock, its request to Rasa leaves before the answer is written.
+                # The turn takes its first step (asking Redis who holds the conversation) before the webhook's
+                # answer is written, not after.
                 await asyncio.sleep(0)
         return queued
 
@@ -132,10 +131,9 @@ class Gateway:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def running(cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None,
-                      options: GatewayOptions | None = None) -> AsyncIterator[Gateway]:
-        """Builds every part, starts the inbox worker, and closes it all on exit.
-        `transport` replaces the network for Rasa (tests pass a mock); Telegram goes to CAUNOI_TELEGRAM_API_URL."""
+    async def running(cls, settings: Settings, options: GatewayOptions | None = None) -> AsyncIterator[Gateway]:
+        """Builds every part, starts the inbox worker, and closes it all on exit. Rasa and the action server are
+        reached at their settings' URLs, Telegram at CAUNOI_TELEGRAM_API_URL (tests start doubles there)."""
         options = options or GatewayOptions(telegram_limits=Limits(
             Rate(settings.telegram_messages_per_second, burst=5), Rate(1.0, burst=3)))
         log_key = settings.secret_key.reveal()
@@ -143,10 +141,9 @@ class Gateway:
         client = store.connect(settings)
         # Rasa drops a dead action server's messages without failing the turn: this client notices it.
         rasa = ActionsWatchedRasa(settings.rasa_url, settings.rasa_timeout_seconds, actions_url=settings.actions_url,
-                                  token=settings.rasa_token.reveal(),
-                                  transport=transport, servers=settings.rasa_urls)
+                                  token=settings.rasa_token.reveal(), servers=settings.rasa_urls)
         zalo_http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, transport=options.zalo_transport)
-        http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, transport=transport)
+        http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
         notes = Notes.from_texts(gateway_texts(settings.content_dir))
         retention = Retention(client, Periods.from_settings(settings))
         transcript = KeptTranscript(client, retention, settings.retention_days, sealer)

@@ -12,18 +12,32 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-import httpx
-
-from bot.gateway.wire import Failed, NotReached, wire
+from bot.gateway.backends import BackendSession, Failed, NotReached
 from bot.internal_token import HEADER
 from bot.messages import Button, Outbound
+from bot.state.erase import ERASE_PAYLOAD
 
 
 class RasaUnavailable(RuntimeError):
     """Rasa (or the action server behind it) did not answer in time or answered with an error."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What Rasa answered to one message: the replies, in order, and whether everything stored about the
+    conversation is to be erased once they are out (the delete action's answer says so, bot/state/erase.py)."""
+
+    replies: list[Outbound]
+    erase: bool = False
+
+    @classmethod
+    def of(cls, replies: list[Any]) -> Turn:
+        """The turn in Rasa's REST channel's answer."""
+        return cls(to_outbounds(replies), any(isinstance(reply, dict) and reply.get("custom") == ERASE_PAYLOAD
+                                              for reply in replies))
 
 
 def to_outbound(reply: dict[str, Any]) -> Outbound | None:
@@ -85,34 +99,32 @@ def ranking(conversation_id: str, servers: Sequence[str]) -> list[str]:
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout_seconds: float, token: str = "",
-                 transport: httpx.AsyncBaseTransport | None = None, servers: Sequence[str] = ()):
-        """`servers`: every Rasa server to spread conversations over (CAUNOI_RASA_URLS); empty = `base_url` only.
-        `transport`: a stand-in for the network (tests); the real one is aiohttp (bot/gateway/wire.py)."""
+    def __init__(self, base_url: str, timeout_seconds: float, token: str = "", servers: Sequence[str] = ()):
+        """`servers`: every Rasa server to spread conversations over (CAUNOI_RASA_URLS); empty = `base_url` only."""
         self._token = token
         # Rasa's channel answers the stack only (bot/rasa_server/rasa_channel.py)
         self._headers = {HEADER: token} if token else {}
         self._timeout = timeout_seconds
         self._servers = [url.rstrip("/") for url in (servers or (base_url,))]
         # Rasa keeps idle connections for 120 s: a minute here is safely below it.
-        self._wire = wire(transport, connect_timeout=min(3.0, timeout_seconds), keepalive=60.0)
+        self._http = BackendSession(connect_timeout=min(3.0, timeout_seconds), keepalive=60.0)
 
     @property
     def servers(self) -> list[str]:
         return list(self._servers)
 
     async def aclose(self) -> None:
-        await self._wire.aclose()
+        await self._http.aclose()
 
     async def send(self, conversation_id: str, text: str, channel: str,
-                   metadata: dict[str, Any] | None = None) -> list[Outbound]:
-        """Runs one user turn through Rasa (this conversation's server) and returns the bot's replies in order."""
+                   metadata: dict[str, Any] | None = None) -> Turn:
+        """Runs one user turn through Rasa (this conversation's server): the bot's replies in order, and more."""
         body = {"sender": conversation_id, "message": text, "input_channel": channel, "metadata": metadata or {}}
         order = ranking(conversation_id, self._servers) if len(self._servers) > 1 else self._servers
         try:
             for index, server in enumerate(order):
                 try:
-                    answer = await self._wire.request("POST", f"{server}/webhooks/rest/webhook", json=body,
+                    answer = await self._http.request("POST", f"{server}/webhooks/rest/webhook", json=body,
                                                       headers=self._headers, timeout=self._timeout)
                     break
                 except NotReached:
@@ -128,7 +140,7 @@ class RasaClient:
             raise RasaUnavailable("answer is not JSON") from None
         if not isinstance(replies, list):
             raise RasaUnavailable("unexpected reply shape")
-        return to_outbounds(replies)
+        return Turn.of(replies)
 
     async def problem(self) -> str | None:
         """None when every Rasa server is up with a model loaded, otherwise a short reason (naming the server when
@@ -143,7 +155,7 @@ class RasaClient:
     async def _problem(self, url: str) -> str | None:
         params = {"token": self._token} if self._token else {}
         try:
-            answer = await self._wire.request("GET", f"{url}/status", params=params, timeout=3.0)
+            answer = await self._http.request("GET", f"{url}/status", params=params, timeout=3.0)
         except (NotReached, Failed) as error:
             return f"Rasa not reachable ({error})"
         if answer.status == 409:

@@ -1,20 +1,35 @@
 """Deleting everything stored about one conversation, when the person asks ("xóa dữ liệu", /xoa).
 
 The delete action cannot do it itself: Rasa saves the whole tracker again at the end of that very turn. So the
-action leaves a request, and the gateway erases after the turn's replies are out (`erase_if_requested`).
+action says it in its answer (`ERASE_PAYLOAD`, a custom payload Rasa passes on to the gateway and no channel shows),
+and the gateway erases right after that turn's replies are out (bot/gateway/dispatch.py): no turn asks Redis whether
+an erase was requested. The action also notes the request here, with its time: if the gateway never sees the answer
+(it gave up waiting for Rasa, or died mid-turn), the scheduled purge (bot/state/retention.py) erases the
+conversation once that turn is long over (`unanswered_requests`); only the Telegram chat's own messages stay then,
+as deleting them needs the gateway's bot.
 """
 
 from __future__ import annotations
+
+import time
 
 import redis.asyncio
 
 from bot.state import keys
 
-REQUEST_TTL_SECONDS = 600
+ERASE_PAYLOAD = {"erase": True}
+UNANSWERED_AFTER_SECONDS = 300  # far beyond any turn: Rasa has saved the tracker for the last time by then
 
 
 async def request_erase(client: redis.asyncio.Redis, conversation_id: str) -> None:
-    await client.set(keys.erase_request(conversation_id), "1", ex=REQUEST_TTL_SECONDS)
+    await client.zadd(keys.ERASE_REQUESTS, {conversation_id: time.time()})
+
+
+async def unanswered_requests(client: redis.asyncio.Redis, now: float, limit: int = 500) -> list[str]:
+    """Conversations whose erase was requested more than `UNANSWERED_AFTER_SECONDS` before `now` and not done."""
+    found: list[str] = await client.zrangebyscore(keys.ERASE_REQUESTS, "-inf", now - UNANSWERED_AFTER_SECONDS,
+                                                  start=0, num=limit)
+    return found
 
 
 def conversation_keys(conversation_id: str) -> list[str]:
@@ -26,7 +41,6 @@ def conversation_keys(conversation_id: str) -> list[str]:
         keys.case(conversation_id),
         keys.conversation_mode(conversation_id),
         keys.dev_outbox(conversation_id),
-        keys.erase_request(conversation_id),
         keys.buttons(conversation_id),
         keys.choices(conversation_id),
         *(keys.noted(conversation_id, note) for note in keys.NOTES),
@@ -56,13 +70,7 @@ async def erase(client: redis.asyncio.Redis, conversation_id: str) -> int:
         pipe.zrem(keys.QUEUE, conversation_id)
         pipe.zrem(keys.HELD, conversation_id)
         pipe.zrem(keys.RETENTION, conversation_id)  # nothing left to purge later
+        pipe.zrem(keys.ERASE_REQUESTS, conversation_id)  # done
         pipe.delete(*found.union(conversation_keys(conversation_id)))
-        removed_from_queue, removed_from_held, _, deleted = await pipe.execute()
+        removed_from_queue, removed_from_held, _, _, deleted = await pipe.execute()
     return int(deleted) + int(removed_from_queue) + int(removed_from_held)
-
-
-async def erase_if_requested(client: redis.asyncio.Redis, conversation_id: str) -> bool:
-    if not await client.exists(keys.erase_request(conversation_id)):
-        return False
-    await erase(client, conversation_id)
-    return True

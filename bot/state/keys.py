@@ -87,8 +87,8 @@ ZALO_TOKENS_SEALED = ("access_token", "refresh_token")  # its fields sealed at r
 ZALO_REFRESH_LOCK = f"{PREFIX}:zalo:tokens:refresh-lock"
 
 
-def erase_request(conversation_id: str) -> str:
-    return f"{PREFIX}:conv:{conversation_id}:erase"
+# Sorted set: conversation -> when its person asked to erase everything (bot/state/erase.py); gone once done.
+ERASE_REQUESTS = f"{PREFIX}:erase-requests"
 
 
 # Retention (bot/state/retention.py): when each conversation is due to be erased, and its own period once a handoff
@@ -126,7 +126,9 @@ OPERATORS = f"{PREFIX}:operators"  # set of usernames
 CONSOLE_POLICY = f"{PREFIX}:console:policy"  # signed hash: require_2fa (a supervisor's choice for every account)
 ONLINE = f"{PREFIX}:console:online"  # sorted set: username -> last seen (console open)
 AUDIT = f"{PREFIX}:audit"  # append-only stream: who did what to which conversation, never message text
-TRANSCRIPT_LENGTHS = f"{PREFIX}:console:transcript-lengths"  # hash: watched conversation -> transcript length
+# Hash: conversation -> transcript length, kept by the console's transcript watcher until #19; nothing writes it
+# now, and the retention purge deletes what a deployment still has.
+TRANSCRIPT_LENGTHS = f"{PREFIX}:console:transcript-lengths"
 
 
 def events(db: int) -> str:

@@ -131,7 +131,8 @@ redis.call('PUBLISH', KEYS[6], cjson.encode({type='queue', change='closed', conv
 return {1, mode, holder, case}
 """
 
-# KEYS: mode, queue, case, events, notices. ARGV: conversation.
+# KEYS: mode, queue, case, events, notices, audit log. ARGV: conversation, now.
+# The person's choice goes into the audit log in the same step, an entry shaped as bot/console/audit.py writes them.
 _WITHDRAW = """
 if redis.call('GET', KEYS[1]) ~= 'waiting' then
   return 0
@@ -139,6 +140,8 @@ end
 redis.call('DEL', KEYS[1], KEYS[3], KEYS[5])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('PUBLISH', KEYS[4], cjson.encode({type='queue', change='withdrawn', conversation_id=ARGV[1]}))
+redis.call('XADD', KEYS[6], '*', 'at', ARGV[2], 'actor', 'person', 'action', 'withdraw', 'conversation', ARGV[1],
+           'details', '{}')
 return 1
 """
 
@@ -300,12 +303,13 @@ class HandoffQueue:
         return Transition(bool(ok), _mode(mode), holder), case
 
     async def withdraw(self, conversation_id: str) -> bool:
-        """The person no longer wants a human: a waiting conversation leaves the queue and goes back to the bot.
-        False when it was not waiting (a human already holds it, or it never was queued)."""
+        """The person no longer wants a human ("thôi không cần nữa"): a waiting conversation leaves the queue, goes
+        back to the bot, and the audit log says the person did it. False when it was not waiting (a human already
+        holds it, or it never was queued). Sends nothing: the caller answers the person."""
         removed = await self._withdraw(
             keys=[keys.conversation_mode(conversation_id), keys.QUEUE, keys.case(conversation_id), self._events,
-                  keys.notices(conversation_id)],
-            args=[conversation_id])
+                  keys.notices(conversation_id), keys.AUDIT],
+            args=[conversation_id, f"{time.time():.3f}"])
         return bool(removed)
 
     def _keys(self, conversation_id: str) -> list[str]:

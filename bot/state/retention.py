@@ -31,7 +31,8 @@ from bot.privacy import log_id
 from bot.settings import Settings
 from bot.state import keys
 from bot.state.deadletters import MAX_ENTRIES, DeadLetters
-from bot.state.erase import erase
+from bot.state.erase import erase, unanswered_requests
+from bot.state.queue import events_channel
 from bot.state.transcript import Entry, Transcript
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,22 @@ redis.call('ZADD', KEYS[1], 'GT', tonumber(ARGV[2]) + period, ARGV[1])
 return period
 """
 
-# _KEEP after an RPUSH onto KEYS[3] (ARGV[4] on): transcript entries and the deadline they move, in one round trip.
-_PUSH_AND_KEEP = "redis.call('RPUSH', KEYS[3], unpack(ARGV, 4))\n" + _KEEP
+# Transcript entries (ARGV[4] on) pushed onto KEYS[3] and the deadline they move (as _KEEP: KEYS[1] deadlines,
+# KEYS[2] period, ARGV[1] conversation, ARGV[2] now, ARGV[3] default period), in one round trip. While a human holds
+# the conversation or it waits for one (KEYS[4], its mode), the consoles hear of it (KEYS[5], their channel): an
+# event with the new length, never the text. Sent by whoever writes, so no console polls for it.
+_APPEND = """
+local length = redis.call('RPUSH', KEYS[3], unpack(ARGV, 4))
+local period = tonumber(redis.call('GET', KEYS[2]) or '') or tonumber(ARGV[3])
+redis.call('EXPIRE', KEYS[2], period)
+redis.call('EXPIRE', KEYS[3], period)
+redis.call('ZADD', KEYS[1], 'GT', tonumber(ARGV[2]) + period, ARGV[1])
+local mode = redis.call('GET', KEYS[4])
+if mode == 'waiting' or mode == 'human' then
+  redis.call('PUBLISH', KEYS[5], cjson.encode({type='transcript', conversation_id=ARGV[1], length=length}))
+end
+return period
+"""
 
 # KEYS: deadlines, period key, keys whose TTL becomes the period. ARGV: conversation, now, period.
 # No GT here: an outcome with a shorter period (a false alarm) must be able to bring the deadline forward.
@@ -114,7 +129,8 @@ class Retention:
         self._redis = client
         self._clock = clock
         self._keep = client.register_script(_KEEP)
-        self._push_and_keep = client.register_script(_PUSH_AND_KEEP)
+        self._append = client.register_script(_APPEND)
+        self._events = events_channel(client)
         self._close = client.register_script(_CLOSE)
 
     async def keep(self, conversation_id: str, *held: str) -> int:
@@ -124,11 +140,13 @@ class Retention:
                                   args=[conversation_id, f"{self._clock():.3f}", self.periods.default])
         return int(period)
 
-    async def push_and_keep(self, conversation_id: str, key: str, *values: str) -> int:
-        """`keep`, after appending `values` to the list at `key` (which gets the period as its TTL)."""
-        period = await self._push_and_keep(keys=[keys.RETENTION, keys.retention_period(conversation_id), key],
-                                           args=[conversation_id, f"{self._clock():.3f}", self.periods.default,
-                                                 *values])
+    async def append(self, conversation_id: str, *entries: str) -> int:
+        """`keep`, after appending `entries` to the conversation's transcript (which gets the period as its TTL);
+        consoles are told when a human holds the conversation or it waits for one. Returns the period."""
+        period = await self._append(keys=[keys.RETENTION, keys.retention_period(conversation_id),
+                                          keys.transcript(conversation_id), keys.conversation_mode(conversation_id),
+                                          self._events],
+                                    args=[conversation_id, f"{self._clock():.3f}", self.periods.default, *entries])
         return int(period)
 
     async def close(self, conversation_id: str, outcome: str, at: float | None = None) -> float:
@@ -155,8 +173,7 @@ class KeptTranscript(Transcript):
 
     async def append_many(self, conversation_id: str, entries: Sequence[Entry]) -> None:
         if entries:
-            await self.retention.push_and_keep(conversation_id, keys.transcript(conversation_id),
-                                               *(self.sealed(entry) for entry in entries))
+            await self.retention.append(conversation_id, *(self.sealed(entry) for entry in entries))
 
 
 @dataclass(frozen=True)
@@ -165,6 +182,7 @@ class PurgeReport:
     open: int = 0  # past their deadline but held by a human or waiting: kept, looked at again later
     dead_letters: int = 0
     audit_entries: int = 0  # audit log entries older than its period, trimmed
+    requested: int = 0  # erases the person asked for that the gateway never got to (bot/state/erase.py), done now
 
 
 class Purger:
@@ -180,10 +198,18 @@ class Purger:
         self._take_due = client.register_script(_TAKE_DUE)
 
     async def purge(self) -> PurgeReport:
-        """Erases every conversation past its deadline, dead letters older than the default period, and audit log
-        entries older than theirs."""
+        """Erases every conversation past its deadline or whose person asked for it long enough ago, dead letters
+        older than the default period, and audit log entries older than theirs."""
         now = self._clock()
         erased: list[str] = []
+        requested: list[str] = []
+        while True:
+            asked = await unanswered_requests(self._redis, now, self._batch)
+            for conversation_id in asked:
+                await erase(self._redis, conversation_id)  # which removes the request too
+                requested.append(conversation_id)
+            if len(asked) < self._batch:
+                break
         still_open = 0
         while True:
             due = await self._redis.zrangebyscore(keys.RETENTION, "-inf", now, start=0, num=self._batch)
@@ -193,20 +219,23 @@ class Purger:
                                                        self._retention.periods.default]))
                 if taken == 1:
                     await erase(self._redis, conversation_id)
-                    await self._redis.hdel(keys.TRANSCRIPT_LENGTHS, conversation_id)
                     erased.append(conversation_id)
                 elif taken == -1:
                     still_open += 1
             if len(due) < self._batch:  # every due one was erased or moved past `now`: none comes back
                 break
-        dead = await self._prune_dead_letters(now, set(erased))
+        dead = await self._prune_dead_letters(now, set(erased + requested))
+        # Left by the console's transcript watcher (polling until #19; transcripts now announce themselves).
+        await self._redis.delete(keys.TRANSCRIPT_LENGTHS)
         # The stream's ids are the milliseconds they were written at: MINID drops everything written before (exactly:
         # an approximate trim keeps whole blocks of old entries).
         oldest_kept = f"{max(0, int((now - self._audit_seconds) * 1000))}-0"
         audit = int(await self._redis.xtrim(keys.AUDIT, minid=oldest_kept, approximate=False))
         for conversation_id in erased:
             log.info("retention erased conversation=%s", log_id(conversation_id, self._log_key))
-        return PurgeReport(len(erased), still_open, dead, audit)
+        for conversation_id in requested:
+            log.warning("erase as asked, done by the purge conversation=%s", log_id(conversation_id, self._log_key))
+        return PurgeReport(len(erased), still_open, dead, audit, len(requested))
 
     async def _prune_dead_letters(self, now: float, erased: set[str]) -> int:
         old = await self._redis.zrangebyscore(keys.DEAD_LETTER_INDEX, "-inf", now - self._retention.periods.default)
@@ -233,8 +262,9 @@ class Purger:
             except Exception as error:  # Redis away: try again next time; say so without details
                 log.warning("retention purge failed: %s", type(error).__name__)
             else:
-                if report is not None and (report.erased or report.dead_letters or report.audit_entries):
-                    log.info("retention purge erased=%d open=%d dead_letters=%d audit_entries=%d", report.erased,
-                             report.open, report.dead_letters, report.audit_entries)
+                if report is not None and (report.erased or report.dead_letters or report.audit_entries
+                                           or report.requested):
+                    log.info("retention purge erased=%d open=%d dead_letters=%d audit_entries=%d requested=%d",
+                             report.erased, report.open, report.dead_letters, report.audit_entries, report.requested)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stopping.wait(), interval)

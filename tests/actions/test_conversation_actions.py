@@ -11,6 +11,7 @@ from actions.fallback import ActionFallback
 from actions.welcome import ActionWelcome
 from bot.state import keys
 from bot.state.campaigns import CampaignStore, today, validated
+from bot.state.erase import ERASE_PAYLOAD
 from tests.actions.recorded import domain, tracker_before
 
 
@@ -78,7 +79,8 @@ async def test_deleting_after_a_yes_says_what_is_deleted_and_asks_the_gateway_to
     assert dispatcher.messages[0]["response"] == "utter_deleted"
     assert dispatcher.messages[0]["what"] == "3 tin nhắn"
     assert events == [AllSlotsReset(), SlotSet("confirming_delete", False)]
-    assert await action_redis.exists(keys.erase_request("rt-del"))
+    assert dispatcher.messages[1]["custom"] == ERASE_PAYLOAD  # the gateway erases once this turn's replies are out
+    assert await action_redis.zscore(keys.ERASE_REQUESTS, "rt-del") is not None  # for the purge, should it not
 
 
 async def test_a_no_keeps_everything(action_redis: redis.asyncio.Redis) -> None:
@@ -87,7 +89,8 @@ async def test_a_no_keeps_everything(action_redis: redis.asyncio.Redis) -> None:
     events = await ActionDeleteMyData().run(dispatcher, tracker, domain())
     assert [m["response"] for m in dispatcher.messages] == ["utter_delete_cancelled"]
     assert events == [SlotSet("confirming_delete", False)]
-    assert not await action_redis.exists(keys.erase_request("rt-del"))
+    assert not any(message.get("custom") for message in dispatcher.messages)
+    assert await action_redis.zscore(keys.ERASE_REQUESTS, "rt-del") is None
 
 
 async def test_when_deleting_fails_it_never_says_deleted() -> None:

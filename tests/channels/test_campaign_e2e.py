@@ -4,7 +4,7 @@ as the first message does the same."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 import actions.common
 from actions.escalate import ActionEscalate
 from actions.welcome import ActionWelcome
+from bot.settings import Settings
 from bot.state.campaigns import CampaignStore, today, validated
 from harness.botapi import FakeBotAPI, text_update
 from harness.rasa import FakeRasa
@@ -70,6 +71,14 @@ def played() -> Actions:
 @pytest.fixture
 def rasa(played: Actions) -> FakeRasa:
     return FakeRasa(replies=played)
+
+
+@pytest.fixture
+def channel_settings(channel_settings: Settings) -> Settings:
+    # The actions run inside the fake, in this process, reached over a real socket with the gateway's Rasa
+    # timeout: on a busy machine the first turn (loading the domain, building the triage tables) can take longer
+    # than the channel tests' 2 s.
+    return replace(channel_settings, rasa_timeout_seconds=30.0)
 
 
 async def test_a_campaign_link_greets_escalates_and_counts_without_identifying_anyone(

@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack
 
 import redis.asyncio
 
-from bot.gateway.inbox import PEEK_FRESH_SECONDS, Inbox, InboxOptions, InboxWorker
+from bot.gateway.inbox import Inbox, InboxOptions, InboxWorker
 from bot.gateway.parts import GatewayOptions
 from bot.messages import Inbound
 from bot.settings import Settings
@@ -51,7 +51,7 @@ async def test_a_dead_workers_conversation_is_taken_over_when_its_lock_expires(
     assert await inbox.lock_and_head("tg:1", ttl=0.2) is not None  # a worker took it, then died mid-turn
     handled: list[str] = []
 
-    async def handler(inbound: Inbound, peeked: str | None = None) -> None:
+    async def handler(inbound: Inbound) -> None:
         handled.append(inbound.text)
 
     worker = InboxWorker(inbox, handler, DeadLetters(redis_client), FAST)
@@ -72,7 +72,7 @@ async def test_a_message_that_breaks_the_handler_is_dead_lettered_and_the_next_o
     inbox = Inbox(redis_client)
     handled: list[str] = []
 
-    async def handler(inbound: Inbound, peeked: str | None = None) -> None:
+    async def handler(inbound: Inbound) -> None:
         if inbound.text == "m1":
             raise ValueError("broken")
         handled.append(inbound.text)
@@ -93,7 +93,7 @@ async def test_a_message_pushed_while_the_holder_finishes_is_not_stranded(redis_
     inbox = Inbox(redis_client)
     handled: list[str] = []
 
-    async def handler(inbound: Inbound, peeked: str | None = None) -> None:
+    async def handler(inbound: Inbound) -> None:
         handled.append(inbound.text)
         if inbound.text == "m1":  # the next message arrives (at another worker) while this one is handled
             await inbox.submit(message("tg:1", 2), "u2")
@@ -110,7 +110,7 @@ async def test_shutdown_leaves_the_rest_in_redis_unlocked(redis_client: redis.as
     started = asyncio.Event()
     worker: InboxWorker
 
-    async def handler(inbound: Inbound, peeked: str | None = None) -> None:
+    async def handler(inbound: Inbound) -> None:
         started.set()
         await asyncio.sleep(0.05)
 
@@ -137,7 +137,7 @@ async def test_the_webhook_takes_a_free_lock_with_the_message_and_hands_it_over(
     assert await inbox.submit_and_lock(message("tg:1", 2), "u2", ttl=5.0) == (False, None)
     handled: list[str] = []
 
-    async def handler(inbound: Inbound, peeked: str | None = None) -> None:
+    async def handler(inbound: Inbound) -> None:
         handled.append(inbound.text)
 
     worker = InboxWorker(inbox, handler, DeadLetters(redis_client), InboxOptions(sweep_interval=60))
@@ -152,7 +152,7 @@ async def test_a_handed_lock_that_expired_meanwhile_is_not_used(redis_client: re
     busy = asyncio.Event()
     handled: list[str] = []
 
-    async def handler(inbound: Inbound, peeked: str | None = None) -> None:
+    async def handler(inbound: Inbound) -> None:
         if inbound.conversation_id == "tg:9":
             await busy.wait()
         handled.append(inbound.text)
@@ -175,7 +175,7 @@ async def test_a_lock_handed_to_a_stopping_worker_is_freed(redis_client: redis.a
     inbox = Inbox(redis_client)
     finish = asyncio.Event()
 
-    async def handle(inbound: Inbound, peeked: str | None = None) -> None:
+    async def handle(inbound: Inbound) -> None:
         if inbound.conversation_id == "tg:2":
             await finish.wait()
 
@@ -214,45 +214,20 @@ async def test_popping_the_last_message_frees_the_conversation_in_the_same_step(
     assert await inbox.pop("tg:5", token) == (False, None)  # no longer this worker's
 
 
-async def test_the_lock_comes_with_the_key_the_webhook_peeked_at_for_the_first_message_only(
+async def test_the_webhook_hands_its_lock_and_the_first_message_to_the_worker(
         redis_client: redis.asyncio.Redis) -> None:
     inbox = Inbox(redis_client)
-    mode = keys.conversation_mode("tg:1")
-    _, locked = await inbox.submit_and_lock(message("tg:1", 1), "u1", ttl=5.0, peek=mode)
-    assert locked is not None and locked.peeked == ""  # unset
-    await inbox.submit(message("tg:1", 2), "u2")
-    await redis_client.set(mode, "human")  # what the second message must read for itself
-    seen: list[tuple[str, str | None]] = []
+    _, locked = await inbox.submit_and_lock(message("tg:1", 1), "u1", ttl=5.0)
+    assert locked is not None and inbox.open(locked.head).text == "m1"
+    _, behind = await inbox.submit_and_lock(message("tg:1", 2), "u2", ttl=5.0)
+    assert behind is None  # the conversation is held: this one waits its turn
+    seen: list[str] = []
 
-    async def handler(inbound: Inbound, peeked: str | None = None) -> None:
-        seen.append((inbound.text, peeked))
+    async def handler(inbound: Inbound) -> None:
+        seen.append(inbound.text)
 
     worker = InboxWorker(inbox, handler, DeadLetters(redis_client), InboxOptions(sweep_interval=60))
     worker.kick("tg:1", locked)
     await worker.idle()
-    assert seen == [("m1", ""), ("m2", None)]
-    _, relocked = await inbox.submit_and_lock(message("tg:1", 3), "u3", ttl=5.0, peek=mode)
-    assert relocked is not None and relocked.peeked == "human"
-    _, unpeeked = await inbox.submit_and_lock(message("tg:2", 1), "v1", ttl=5.0)
-    assert unpeeked is not None and unpeeked.peeked is None
-
-
-async def test_a_peeked_value_is_dropped_when_the_worker_starts_late(redis_client: redis.asyncio.Redis) -> None:
-    inbox = Inbox(redis_client)
-    busy = asyncio.Event()
-    seen: list[tuple[str, str | None]] = []
-
-    async def handler(inbound: Inbound, peeked: str | None = None) -> None:
-        if inbound.conversation_id == "tg:9":
-            await busy.wait()
-        seen.append((inbound.text, peeked))
-
-    worker = InboxWorker(inbox, handler, DeadLetters(redis_client), InboxOptions(sweep_interval=60, concurrency=1))
-    await inbox.submit(message("tg:9", 9), "u9")
-    worker.kick("tg:9")  # takes the worker's only slot
-    _, locked = await inbox.submit_and_lock(message("tg:1", 1), "u1", ttl=5.0, peek=keys.conversation_mode("tg:1"))
-    worker.kick("tg:1", locked)
-    await asyncio.sleep(PEEK_FRESH_SECONDS + 0.05)  # the mode may have changed meanwhile: read it again
-    busy.set()
-    await worker.idle()
-    assert seen == [("m9", None), ("m1", None)]
+    assert seen == ["m1", "m2"]
+    assert not await redis_client.exists(keys.inbox_lock("tg:1"))  # the last pop freed it

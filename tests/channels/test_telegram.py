@@ -14,6 +14,7 @@ from bot.channels.buttons import code_for
 from bot.gateway.parts import GatewayOptions
 from bot.settings import Settings
 from bot.state import keys
+from bot.state.erase import ERASE_PAYLOAD
 from bot.state.queue import Case, HandoffQueue
 from harness.botapi import Behaviour, FakeBotAPI, callback_update, message_update, text_update
 from harness.rasa import FakeRasa
@@ -314,8 +315,8 @@ async def test_deleting_my_data_erases_after_the_reply_is_out(running: Running, 
     await running.telegram(text_update(CHAT, "xin chào"))
     await running.settle()
     await running.gateway.dead_letters.add(CONVERSATION, "telegram", "test", "Chào")
-    await running.redis.set(keys.erase_request(CONVERSATION), "1")  # what the delete action leaves behind
-    rasa.replies = replies_with({"text": "Mình đã xóa dữ liệu của bạn."})
+    # As action_delete_my_data answers (actions/delete_my_data.py): what was deleted, then the request to erase.
+    rasa.replies = replies_with({"text": "Mình đã xóa dữ liệu của bạn."}, {"custom": ERASE_PAYLOAD})
     await running.telegram(text_update(CHAT, "/xoa"))
     await running.settle()
     assert rasa.messages()[-1] == "/delete_my_data"

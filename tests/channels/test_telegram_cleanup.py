@@ -15,6 +15,7 @@ from bot.gateway.parts import GatewayOptions
 from bot.messages import Outbound
 from bot.settings import Settings
 from bot.state import keys
+from bot.state.erase import ERASE_PAYLOAD
 from harness.botapi import Behaviour, FakeBotAPI, text_update
 from harness.rasa import FakeRasa
 from tests.channels.harness import Running, run_gateway
@@ -25,15 +26,15 @@ CONVERSATION = f"tg:{CHAT}"
 
 def replies(message: dict[str, Any]) -> list[dict[str, Any]]:
     who = {"recipient_id": message["sender"]}
-    if message["message"] == "/delete_my_data":
-        return [{**who, "text": "Đã xóa: 3 tin nhắn."}]
+    if message["message"] == "/delete_my_data":  # as action_delete_my_data answers: the text, then the request
+        return [{**who, "text": "Đã xóa: 3 tin nhắn."}, {**who, "custom": ERASE_PAYLOAD}]
     if "khan cap" in message["message"]:  # a safety message: protected, so deleted on an erase
         return [{**who, "text": "Số khẩn cấp: 113"}, {**who, "custom": {"protect_content": True}}]
     return [{**who, "text": "Chào bạn, mình là Cầu Nối."}]
 
 
 async def converse(gateway: Running, bot_api: FakeBotAPI) -> dict[str, Any]:
-    """Greeting, a safety answer, then /xoa with the erase request the delete action leaves. The ids involved."""
+    """Greeting and a safety answer. The ids involved."""
     ids: dict[str, Any] = {"person": []}
     for text in ("xin chào", "so khan cap"):
         update = text_update(CHAT, text)
@@ -48,7 +49,6 @@ async def converse(gateway: Running, bot_api: FakeBotAPI) -> dict[str, Any]:
 
 
 async def erase_now(gateway: Running, ids: dict[str, Any]) -> None:
-    await gateway.redis.set(keys.erase_request(CONVERSATION), "1")
     update = text_update(CHAT, "/xoa")
     ids["person"].append(update["message"]["message_id"])
     await gateway.telegram(update)

@@ -14,7 +14,7 @@ from bot.cli.telegram import poll_updates, set_webhook
 from bot.gateway.parts import Gateway, GatewayOptions
 from bot.settings import Settings
 from harness.botapi import FakeBotAPI, text_update
-from harness.rasa import FakeRasa
+from harness.rasa import FakeRasa, backed_by
 from tests.channels.harness import WEBHOOK_SECRET
 from tests.conftest import make_settings
 
@@ -60,7 +60,7 @@ async def test_poll_feeds_updates_through_the_same_path(channel_settings: Settin
     first, second = text_update(31, "/start poll_test"), text_update(31, "xin chào")
     bot_api.updates.extend([first, second])
     stop = asyncio.Event()
-    async with Gateway.running(channel_settings, rasa.transport(), options) as gateway:
+    async with rasa.serving() as url, Gateway.running(backed_by(channel_settings, url), options) as gateway:
         assert gateway.telegram is not None
         task = asyncio.create_task(poll_updates(gateway, gateway.telegram.bot, stop, poll_seconds=0))
         await bot_api.wait_for("sendMessage", 2)
@@ -82,7 +82,7 @@ async def test_poll_reads_real_updates_python_telegram_bot_refuses(channel_setti
     guide["message"]["text"] = "xin chào"
     bot_api.updates.extend([guide, game])
     stop = asyncio.Event()
-    async with Gateway.running(channel_settings, rasa.transport(), options) as gateway:
+    async with rasa.serving() as url, Gateway.running(backed_by(channel_settings, url), options) as gateway:
         assert gateway.telegram is not None
         task = asyncio.create_task(poll_updates(gateway, gateway.telegram.bot, stop, poll_seconds=0))
         await bot_api.wait_for("sendMessage", 2)

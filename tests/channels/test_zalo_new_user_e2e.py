@@ -63,7 +63,7 @@ async def gateway(settings: Settings, zalo_api: FakeZalo, client: redis.asyncio.
     options = GatewayOptions(zalo_transport=zalo_api.transport(), retry=RetryPolicy(attempts=3, base_delay=0.01),
                              zalo_limits=FAST, telegram_limits=FAST,
                              inbox=InboxOptions(lock_ttl=30.0, sweep_interval=0.05, shutdown_grace=5.0))
-    async with over_asgi(create_app(settings, None, options)) as app:  # no stand-in: the gateway calls the real Rasa
+    async with over_asgi(create_app(settings, options=options)) as app:  # no stand-in: the gateway calls the real Rasa
         http = app.client()
         deadline = time.monotonic() + 240
         while (await http.get("/readyz")).status_code != 200:  # Redis, Rasa (model loaded), actions

@@ -13,8 +13,9 @@ from bot.console.operators import Operator
 from bot.console.sessions import digest
 from bot.state import keys
 from bot.state.queue import Case
-from harness.botapi import FakeBotAPI
+from harness.botapi import FakeBotAPI, text_update
 from harness.rasa import FakeRasa
+from tests.console.conftest import WEBHOOK_SECRET
 from tests.console.harness import CHEAP_HASHER, PASSWORD, Console
 
 PERSON = "tg:424242"
@@ -430,9 +431,18 @@ async def test_canned_replies_directory_and_operators_for_the_console(console: C
         {"username": "hoa", "alias": "Hoa", "role": "operator", "online": True}]
 
 
-async def test_withdraw_while_waiting(console: Console, bot_api: FakeBotAPI) -> None:
+async def test_a_waiting_person_who_withdraws_is_told_and_it_is_audited(console: Console, bot_api: FakeBotAPI,
+                                                                         rasa: FakeRasa) -> None:
     await queued(console)
-    assert await console.services.handoffs.withdraw(PERSON) is True
+    http = console.client()
+    for _ in range(2):  # the second time the person no longer waits: the message goes to the bot
+        response = await http.post("/webhooks/telegram", json=text_update(424242, "thôi không cần nữa"),
+                                   headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
+        assert response.status_code == 200
+        await console.settle()
     assert await console.gateway.queue.mode(PERSON) == "bot"
     assert (await bot_api.wait_for("sendMessage"))[0]["text"].startswith("Mình đã rút bạn khỏi hàng chờ")
-    assert await console.services.handoffs.withdraw(PERSON) is False
+    assert rasa.messages(PERSON) == ["thôi không cần nữa"]
+    boss = await console.login("boss", role="supervisor")
+    trail = [json.loads(line) for line in (await boss.get("/api/audit")).text.splitlines()]
+    assert [(e["actor"], e["action"]) for e in trail if e["conversation"] == PERSON] == [("person", "withdraw")]

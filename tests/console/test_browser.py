@@ -39,7 +39,7 @@ SCREENSHOTS = (PROJECT_ROOT / "reports" / "screenshots" if os.environ.get("CAUNO
 PERSON_CHAT = 777001
 PERSON = f"tg:{PERSON_CHAT}"
 XSS = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2"> <b>in đậm?</b>'
-OPTIONS = ConsoleOptions(hasher=CHEAP_HASHER, heartbeat_seconds=2.0, watch_seconds=0.1, sweep_seconds=3600)
+OPTIONS = ConsoleOptions(hasher=CHEAP_HASHER, heartbeat_seconds=2.0, sweep_seconds=3600)
 
 try:
     from playwright.async_api import Page, async_playwright, expect

@@ -41,7 +41,7 @@ async def test_the_window_is_shown_and_a_late_reply_refused_on_screen(redis_url:
                                                                       rasa: FakeRasa) -> None:
     zalo_api = FakeZalo()
     gateway = GatewayOptions(**{**gateway_options().__dict__, "zalo_transport": zalo_api.transport()})
-    options = ConsoleOptions(hasher=CHEAP_HASHER, heartbeat_seconds=2.0, watch_seconds=0.1, sweep_seconds=3600)
+    options = ConsoleOptions(hasher=CHEAP_HASHER, heartbeat_seconds=2.0, sweep_seconds=3600)
     app = console_app(zalo_settings(redis_url, bot_api), rasa, options, gateway)
     async with over_http(app) as console:
         await console.operator("hoa", alias="Hoa")

@@ -20,7 +20,7 @@ from harness.rasa import FakeRasa
 from tests.console.conftest import WEBHOOK_SECRET
 from tests.console.harness import CHEAP_HASHER, console_app, over_http
 
-OPTIONS = ConsoleOptions(hasher=CHEAP_HASHER, heartbeat_seconds=0.3, watch_seconds=0.1, sweep_seconds=3600)
+OPTIONS = ConsoleOptions(hasher=CHEAP_HASHER, heartbeat_seconds=0.3, sweep_seconds=3600)
 
 
 class Stream:
@@ -104,7 +104,7 @@ async def test_the_stream_ends_with_the_session(settings: Settings, rasa: FakeRa
 
 async def test_disabling_an_operator_ends_their_stream_at_once_not_at_the_next_heartbeat(
         settings: Settings, rasa: FakeRasa) -> None:
-    slow = ConsoleOptions(hasher=CHEAP_HASHER, heartbeat_seconds=15.0, watch_seconds=0.1, sweep_seconds=3600)
+    slow = ConsoleOptions(hasher=CHEAP_HASHER, heartbeat_seconds=15.0, sweep_seconds=3600)
     async with over_http(console_app(settings, rasa, slow)) as console:
         hoa = await console.login("hoa")
         async with events(hoa.http) as stream:

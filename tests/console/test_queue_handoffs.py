@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import redis.asyncio
 
+from bot.console.audit import AuditLog
 from bot.state import keys
 from bot.state.queue import Case, HandoffQueue, Transition, events_channel
 
@@ -68,6 +70,9 @@ async def test_withdraw_only_while_waiting(redis_client: redis.asyncio.Redis) ->
     await queue.claim("web:abcdefgh2", "hoa")
     assert await queue.withdraw("web:abcdefgh2") is False
     assert await queue.mode("web:abcdefgh2") == "human"
+    # Audited in the same step, as the console writes its entries: the one that happened, by the person.
+    [entry] = [entry async for entry in AuditLog(redis_client, time.time).export()]
+    assert (entry["actor"], entry["action"], entry["conversation"]) == ("person", "withdraw", "web:abcdefgh1")
 
 
 async def test_every_change_is_published(redis_client: redis.asyncio.Redis) -> None:

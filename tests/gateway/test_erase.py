@@ -5,7 +5,7 @@ from __future__ import annotations
 import redis.asyncio
 
 from bot.state import keys
-from bot.state.erase import conversation_keys, erase, erase_if_requested, request_erase
+from bot.state.erase import UNANSWERED_AFTER_SECONDS, conversation_keys, erase, request_erase, unanswered_requests
 from bot.state.queue import Case, HandoffQueue
 
 
@@ -32,11 +32,14 @@ async def test_erase_leaves_nothing_about_the_conversation(redis_client: redis.a
     assert [key for key in remaining if "tg:2" in key]
 
 
-async def test_erase_happens_only_when_the_person_asked(redis_client: redis.asyncio.Redis) -> None:
+async def test_a_request_is_unanswered_only_long_after_it_was_made_and_an_erase_answers_it(
+        redis_client: redis.asyncio.Redis) -> None:
     await fill(redis_client, "zalo:3")
-    await redis_client.delete(keys.erase_request("zalo:3"))
-    assert await erase_if_requested(redis_client, "zalo:3") is False
-    assert await redis_client.exists(keys.transcript("zalo:3"))
     await request_erase(redis_client, "zalo:3")
-    assert await erase_if_requested(redis_client, "zalo:3") is True
+    asked = await redis_client.zscore(keys.ERASE_REQUESTS, "zalo:3")
+    assert asked is not None
+    assert await unanswered_requests(redis_client, asked + UNANSWERED_AFTER_SECONDS - 1) == []  # the turn may be on
+    assert await unanswered_requests(redis_client, asked + UNANSWERED_AFTER_SECONDS + 1) == ["zalo:3"]
+    await erase(redis_client, "zalo:3")
+    assert await unanswered_requests(redis_client, asked + UNANSWERED_AFTER_SECONDS + 1) == []
     assert not [key for key in await redis_client.keys("*") if "zalo:3" in key]

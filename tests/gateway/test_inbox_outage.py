@@ -52,7 +52,7 @@ async def test_a_turn_cut_by_a_redis_outage_is_tried_again_not_dead_lettered(
     handled: list[str] = []
     done = asyncio.Event()
 
-    async def handler(inbound: Inbound, peeked: str | None = None) -> None:
+    async def handler(inbound: Inbound) -> None:
         handled.append(inbound.text)
         if len(handled) == 1:
             raise redis.ConnectionError("Connection closed by server.")
@@ -71,7 +71,7 @@ async def test_a_lock_that_could_not_be_freed_during_the_outage_is_freed_when_re
     handled: list[str] = []
     done = asyncio.Event()
 
-    async def handler(inbound: Inbound, peeked: str | None = None) -> None:
+    async def handler(inbound: Inbound) -> None:
         handled.append(inbound.text)
         if len(handled) == 1:
             raise redis.ConnectionError("Connection closed by server.")

@@ -13,7 +13,7 @@ from bot.rasa_server.endpoints import rasa_endpoints
 from bot.settings import SettingsError
 from bot.state import keys
 from bot.state.deadletters import DeadLetters
-from bot.state.erase import erase
+from bot.state.erase import UNANSWERED_AFTER_SECONDS, erase, request_erase
 from bot.state.retention import KeptTranscript, Periods, Purger, Retention
 from tests.conftest import make_settings
 
@@ -67,7 +67,7 @@ async def conversation_with_everything(client: redis.asyncio.Redis, transcript: 
     await client.set(keys.rasa_tracker(conversation_id), '{"events": []}')  # no TTL reaches it from here
     await client.rpush(keys.case_notes(conversation_id), '{"text": "ghi chú"}')
     await client.rpush(keys.handoffs(conversation_id), '{"outcome": "informed"}')
-    await client.hset(keys.TRANSCRIPT_LENGTHS, conversation_id, 1)
+    await client.hset(keys.TRANSCRIPT_LENGTHS, conversation_id, 1)  # left by the old transcript watcher
     await dead.add(conversation_id, "telegram", "test", "tin không gửi được")
 
 
@@ -98,7 +98,7 @@ async def test_the_scheduled_purge_erases_what_is_past_its_period(redis_client: 
 
     everything = await redis_client.keys("*")
     assert leftovers(everything, A) == []
-    assert await redis_client.hget(keys.TRANSCRIPT_LENGTHS, A) is None
+    assert not await redis_client.exists(keys.TRANSCRIPT_LENGTHS)
     assert await redis_client.zscore(keys.RETENTION, A) is None
     assert await dead.read() == []  # older than the period, whoever they belong to
     assert await transcript.read(B) != []  # still within its period
@@ -154,6 +154,24 @@ async def test_an_erased_conversation_takes_its_younger_dead_letters(redis_clien
     report = await Purger(redis_client, retention, dead, clock=lambda: now).purge()
     assert (report.erased, report.dead_letters) == (1, 1)
     assert [entry["conversation_id"] for entry in await dead.read()] == [B]
+
+
+async def test_an_erase_the_gateway_never_got_to_is_done_by_the_purge(redis_client: redis.asyncio.Redis) -> None:
+    # The person said yes to "delete everything?", and the gateway gave up waiting for Rasa's answer (or died).
+    retention = Retention(redis_client, Periods(default=DAY))
+    transcript, dead = KeptTranscript(redis_client, retention), DeadLetters(redis_client)
+    for conversation_id in (A, C):
+        await conversation_with_everything(redis_client, transcript, dead, conversation_id)
+        await request_erase(redis_client, conversation_id)
+    await redis_client.set(keys.conversation_mode(C), "waiting")  # asked while waiting: erased all the same
+    asked = await redis_client.zscore(keys.ERASE_REQUESTS, A)
+    assert asked is not None
+    soon = await Purger(redis_client, retention, dead, clock=lambda: asked + 60).purge()
+    assert soon.requested == 0 and await transcript.read(A) != []  # the turn may still be under way
+    later = await Purger(redis_client, retention, dead, clock=lambda: asked + UNANSWERED_AFTER_SECONDS + 60).purge()
+    assert later.requested == 2
+    assert [key for key in await redis_client.keys("*") if A in key or C in key] == []
+    assert await dead.read() == [] and await redis_client.zcard(keys.ERASE_REQUESTS) == 0
 
 
 async def test_a_message_just_before_the_purge_saves_the_conversation(redis_client: redis.asyncio.Redis) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 import redis.asyncio
 
+from bot.console.audit import AuditLog
 from bot.settings import Settings
 from harness.app import gateway_app, over_asgi
 from harness.rasa import FakeRasa
@@ -185,3 +187,6 @@ async def test_a_waiting_person_can_withdraw_unless_the_same_message_shows_dange
     assert await queue.mode(chat.id) == "bot" and await queue.place(chat.id) is None
     assert "rút bạn khỏi hàng chờ" in response.json()["messages"][0]["text"]
     assert backends.received == []  # neither message went to the bot
+    # The operators' audit log says the person left the queue (the queue's own step, whichever process saw it).
+    trail = [entry async for entry in AuditLog(redis_client, time.time).export()]
+    assert [(e["actor"], e["action"], e["conversation"]) for e in trail] == [("person", "withdraw", chat.id)]

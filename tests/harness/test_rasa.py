@@ -1,4 +1,4 @@
-"""The fake Rasa answers the same in this process (through its httpx transport) and on a real port."""
+"""The fake Rasa answers the same served from this event loop and from a thread of its own."""
 
 from __future__ import annotations
 
@@ -30,39 +30,39 @@ async def answers(http: httpx.AsyncClient) -> list[tuple[int, str]]:
     return [(answer.status_code, answer.text) for answer in asked]
 
 
-async def test_in_process_and_served_it_answers_and_records_alike() -> None:
-    here, served = fake(), fake()
-    async with httpx.AsyncClient(transport=here.transport(), base_url="http://rasa.test:5005") as http:
-        in_process = await answers(http)
-    served.start()
+async def test_served_here_and_from_a_thread_it_answers_and_records_alike() -> None:
+    here, there = fake(), fake()
+    async with here.serving() as url, httpx.AsyncClient(base_url=url) as http:
+        in_this_loop = await answers(http)
+    there.start()
     try:
-        async with httpx.AsyncClient(base_url=served.url) as http:
-            over_http = await answers(http)
+        async with httpx.AsyncClient(base_url=there.url) as http:
+            in_a_thread = await answers(http)
     finally:
-        served.stop()
-    assert in_process == over_http
-    assert [status for status, _ in in_process] == [200, 500, 200, 200, 401, 200, 200, 404]
-    assert in_process[0][1] == '[{"recipient_id":"tg:1","text":"Đã nhận: xin chào"}]'
-    assert in_process[2][1] == "<html>not json</html>"
-    assert '"Nghệ An"' in in_process[5][1]
-    for rasa in (here, served):
+        there.stop()
+    assert in_this_loop == in_a_thread
+    assert [status for status, _ in in_this_loop] == [200, 500, 200, 200, 401, 200, 200, 404]
+    assert in_this_loop[0][1] == '[{"recipient_id":"tg:1","text":"Đã nhận: xin chào"}]'
+    assert in_this_loop[2][1] == "<html>not json</html>"
+    assert '"Nghệ An"' in in_this_loop[5][1]
+    for rasa in (here, there):
         assert rasa.messages() == ["xin chào", "hỏng", "rác"]
         assert [(sender, message) for sender, message, _, _ in rasa.spans] == [("tg:1", "xin chào")]
         assert rasa.tracker_events == [("tg:1", [{"event": "slot", "name": "escalated", "value": None}],
                                         {"token": "t", "include_events": "NONE"})]
 
 
-async def test_down_refuses_everything_of_rasa_and_the_action_server_is_apart() -> None:
+async def test_down_drops_every_connection_to_rasa_and_the_action_server_is_apart() -> None:
     rasa = FakeRasa(down=True)
-    async with httpx.AsyncClient(transport=rasa.transport()) as http:
-        for url in ("http://rasa.test:5005/status", "http://rasa.test:5005/webhooks/rest/webhook"):
-            with pytest.raises(httpx.ConnectError):
-                await http.post(url, json=TURN)
-        assert (await http.get("http://actions.test:5055/health")).json() == {"status": "ok"}
+    async with rasa.serving() as url, httpx.AsyncClient(base_url=url) as http:
+        for path in ("/status", "/webhooks/rest/webhook"):
+            with pytest.raises(httpx.RemoteProtocolError):  # the server went away without an answer
+                await http.post(path, json=TURN)
+        assert (await http.get("/health")).json() == {"status": "ok"}
         rasa.down, rasa.actions_down = False, True
-        with pytest.raises(httpx.ConnectError):
-            await http.get("http://actions.test:5055/health")
-        assert (await http.get("http://rasa.test:5005/status")).status_code == 200
+        with pytest.raises(httpx.RemoteProtocolError):
+            await http.get("/health")
+        assert (await http.get("/status")).status_code == 200
     assert rasa.received == []
 
 
@@ -72,6 +72,6 @@ async def test_replies_may_be_a_list_or_a_coroutine_function() -> None:
 
     for replies in ([{"recipient_id": "tg:1", "text": "một"}, {"recipient_id": "tg:1", "text": "hai"}], asked):
         rasa = FakeRasa(replies=replies)
-        async with httpx.AsyncClient(transport=rasa.transport()) as http:
-            answer = await http.post("http://rasa.test:5005/webhooks/rest/webhook", json=TURN)
+        async with rasa.serving() as url, httpx.AsyncClient(base_url=url) as http:
+            answer = await http.post("/webhooks/rest/webhook", json=TURN)
         assert [reply["text"] for reply in answer.json()] == ["một", "hai"]

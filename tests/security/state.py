@@ -7,11 +7,9 @@ import redis.asyncio
 from bot.state import keys
 
 # What an authenticated request changes by design, whatever it asks: the session's last use, who is online, the
-# audit line of a view or a failed login, failed-login counters; and the console's background watcher of
-# transcript lengths, which runs on its own clock. Everything else must stay as it was.
-VOLATILE = (*(f"{keys.PREFIX}:{part}" for part in
-              ("console:session:", "console:online", "console:viewed:", "audit", "console:login-failures:")),
-            keys.TRANSCRIPT_LENGTHS)
+# audit line of a view or a failed login, failed-login counters. Everything else must stay as it was.
+VOLATILE = tuple(f"{keys.PREFIX}:{part}" for part in
+                 ("console:session:", "console:online", "console:viewed:", "audit", "console:login-failures:"))
 
 
 async def snapshot(url: str, ignore: tuple[str, ...] = ()) -> dict[bytes, bytes | None]:

@@ -7,6 +7,7 @@ REST channel (`/restart`, `/delete_my_data` then `/affirm`) and call any action 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +19,11 @@ from cryptography.fernet import Fernet
 
 from bot.internal_token import HEADER
 from bot.rasa_server import model
+from bot.rasa_server.rasa_patch import IN_USE
 from bot.settings import from_environment
 from bot.state import keys
 from harness.stack import stack_env, started
+from harness.wait import until
 from tests.conftest import TEST_REDIS_URL
 
 TOKEN = "internal-test-token-4b1f"
@@ -32,6 +35,7 @@ class Servers:
     rasa: str
     actions: str
     pids: dict[str, int]
+    rasa_said: list[str]  # what the Rasa process wrote (its log lines), as it writes them
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +49,11 @@ def servers() -> Iterator[Servers]:
     redis.Redis.from_url(redis_url).flushdb()
     try:
         with started() as stack:
-            processes = {name: stack.serve(name, env) for name in ("actions", "rasa")}
+            processes = {name: stack.serve(name, env, keep=name == "rasa") for name in ("actions", "rasa")}
             stack.wait_answering(f"{settings.actions_url}/health", 240)
             stack.wait_answering(f"{settings.rasa_url}/", 240)
             yield Servers(settings.rasa_url, settings.actions_url,
-                          {name: process.pid for name, process in processes.items()})
+                          {name: process.pid for name, process in processes.items()}, processes["rasa"].lines)
     finally:
         redis.Redis.from_url(redis_url).flushdb()
 
@@ -80,6 +84,21 @@ def test_the_gateways_turn_runs_and_rasa_reaches_the_action_server_with_the_toke
     client = redis.Redis.from_url(TEST_REDIS_URL)
     # action_escalate ran on the action server (called by Rasa with the token): the case is in the queue.
     assert client.zscore(keys.QUEUE, VICTIM) is not None
+
+
+def test_rasa_runs_with_the_patch_applied(servers: Servers) -> None:
+    """bot/rasa_server/rasa_patch.py, seen from the running server: the Rasa that `caunoi serve rasa` started says in
+    its own log that it validated an action server's answer with the patch's validator (not the patch called here)."""
+    answer = httpx.post(f"{servers.rasa}/webhooks/rest/webhook", headers={HEADER: TOKEN}, timeout=60.0,
+                        json={"sender": "tg:5550002", "message": "Cứu tôi, bị giữ hộ chiếu ở Campuchia"})
+    assert answer.status_code == 200 and answer.json(), answer.text  # action_escalate answered through Rasa
+
+    def patched() -> bool:
+        said = [json.loads(line) for line in list(servers.rasa_said) if line.startswith("{")]
+        return any(entry.get("logger") == "bot.rasa_server.rasa_patch" and entry.get("message") == IN_USE
+                   for entry in said)
+
+    until(patched, 10, "Rasa's log to say the patch validated the action's answer")  # written by another process
 
 
 def test_the_token_is_on_no_command_line(servers: Servers) -> None:

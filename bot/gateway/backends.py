@@ -1,12 +1,10 @@
-"""HTTP calls on a turn's path (Rasa, the action server's health), over aiohttp.
+"""HTTP calls to the servers behind the gateway (Rasa, the action server), over aiohttp.
 
 On the 2-core bench machine an aiohttp request to a local server costs ~1.0 ms of CPU and an httpx one ~3.4 ms
 (1,000 requests each, same server): every turn calls Rasa once, so this is time before the person's answer.
-
-The tests' stand-ins for Rasa and the action server are httpx `MockTransport`s (they record, stall and fail on
-cue), so a `Wire` built with a transport speaks httpx to it. Everything above this module — which server, what
-counts as unreachable, the timeouts — is the same code either way; the aiohttp side is tested against real servers
-(tests/gateway/test_wire.py, and end to end in tests/stack and tests/faults).
+Tests reach this code as production does: a real local server on a real socket (tests/gateway/test_backends.py;
+the gateway's doubles of Rasa and the action server are served the same way, and tests/stack and tests/faults run
+the real ones).
 
 Two failures, because the caller treats them differently: `NotReached` (the connection was refused: the server
 never saw the request, so another server may take it) and `Failed` (anything after that: the server may still be
@@ -18,12 +16,9 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
-import httpx
-
-from bot.gateway import one_write
 
 
 class NotReached(Exception):
@@ -44,16 +39,10 @@ class Answer:
         return jsonlib.loads(self.body)
 
 
-class Wire(Protocol):
-    async def request(self, method: str, url: str, *, timeout: float, json: Any = None,
-                      params: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Answer: ...
-
-    async def aclose(self) -> None: ...
-
-
-class AiohttpWire:
-    """`keepalive`: seconds an idle connection is kept; below the server's own keep-alive (5 s for Sanic's default,
-    the action server; Rasa's is 120 s) so that no request goes out on a connection the server is closing."""
+class BackendSession:
+    """One pool of connections to the backends. `keepalive`: seconds an idle connection is kept; below the server's
+    own keep-alive (5 s for Sanic's default, the action server; Rasa's is 120 s) so that no request goes out on a
+    connection the server is closing."""
 
     def __init__(self, connect_timeout: float, keepalive: float, pool_size: int = 256):
         self._connect_timeout = connect_timeout
@@ -64,7 +53,7 @@ class AiohttpWire:
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:  # opened on first use: it needs the running loop
             connector = aiohttp.TCPConnector(limit=self._pool_size, keepalive_timeout=self._keepalive)
-            self._session = one_write.session(connector)
+            self._session = aiohttp.ClientSession(connector=connector)
         return self._session
 
     async def request(self, method: str, url: str, *, timeout: float, json: Any = None,
@@ -85,33 +74,3 @@ class AiohttpWire:
         if self._session is not None:
             await self._session.close()
             self._session = None
-
-
-class HttpxWire:
-    """The same calls through an httpx transport: the tests' stand-ins."""
-
-    def __init__(self, transport: httpx.AsyncBaseTransport, connect_timeout: float):
-        self._client = httpx.AsyncClient(transport=transport)
-        self._connect_timeout = connect_timeout
-
-    async def request(self, method: str, url: str, *, timeout: float, json: Any = None,
-                      params: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Answer:
-        limit = httpx.Timeout(timeout, connect=min(self._connect_timeout, timeout))
-        try:
-            response = await self._client.request(method, url, json=json, params=params, headers=headers,
-                                                  timeout=limit)
-        except httpx.ConnectError as error:
-            raise NotReached(type(error).__name__) from None
-        except httpx.HTTPError as error:
-            raise Failed(type(error).__name__) from None
-        return Answer(response.status_code, response.content)
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-
-def wire(transport: httpx.AsyncBaseTransport | None, connect_timeout: float, keepalive: float) -> Wire:
-    """aiohttp in production; httpx when a test hands in a stand-in transport."""
-    if transport is not None:
-        return HttpxWire(transport, connect_timeout)
-    return AiohttpWire(connect_timeout, keepalive)
