@@ -54,18 +54,25 @@ def test_the_command_needs_a_token(monkeypatch: pytest.MonkeyPatch, capsys: pyte
     assert "CAUNOI_TELEGRAM_TOKEN" in capsys.readouterr().err
 
 
+async def poll_until_answered(settings: Settings, bot_api: FakeBotAPI, rasa: FakeRasa, options: GatewayOptions,
+                              answers: int) -> None:
+    """`caunoi telegram poll`'s loop, until `answers` messages went out and the next fetch asked past them."""
+    stop = asyncio.Event()
+    async with rasa.serving() as url, Gateway.running(backed_by(settings, url), options) as gateway:
+        assert gateway.telegram is not None
+        task = asyncio.create_task(poll_updates(gateway, gateway.telegram.bot, stop, poll_seconds=0))
+        await bot_api.wait_for("sendMessage", answers)
+        await bot_api.wait_for("getUpdates", len(bot_api.called("getUpdates")) + 1)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+
 async def test_poll_feeds_updates_through_the_same_path(channel_settings: Settings, bot_api: FakeBotAPI,
                                                         rasa: FakeRasa, options: GatewayOptions,
                                                         redis_client: redis.asyncio.Redis) -> None:
     first, second = text_update(31, "/start poll_test"), text_update(31, "xin chào")
     bot_api.updates.extend([first, second])
-    stop = asyncio.Event()
-    async with rasa.serving() as url, Gateway.running(backed_by(channel_settings, url), options) as gateway:
-        assert gateway.telegram is not None
-        task = asyncio.create_task(poll_updates(gateway, gateway.telegram.bot, stop, poll_seconds=0))
-        await bot_api.wait_for("sendMessage", 2)
-        stop.set()
-        await asyncio.wait_for(task, 5)
+    await poll_until_answered(channel_settings, bot_api, rasa, options, answers=2)
     assert rasa.messages() == ["/greet", "xin chào"]
     assert rasa.received[0]["metadata"]["campaign"] == "poll_test"
     offsets = [int(call.get("offset") or 0) for call in bot_api.called("getUpdates")]
@@ -81,15 +88,7 @@ async def test_poll_reads_real_updates_python_telegram_bot_refuses(channel_setti
                                                                                        "aiogram_game.json"))
     guide["message"]["text"] = "xin chào"
     bot_api.updates.extend([guide, game])
-    stop = asyncio.Event()
-    async with rasa.serving() as url, Gateway.running(backed_by(channel_settings, url), options) as gateway:
-        assert gateway.telegram is not None
-        task = asyncio.create_task(poll_updates(gateway, gateway.telegram.bot, stop, poll_seconds=0))
-        await bot_api.wait_for("sendMessage", 2)
-        calls = len(bot_api.called("getUpdates"))
-        await bot_api.wait_for("getUpdates", calls + 1)  # the next fetch asks past both
-        stop.set()
-        await asyncio.wait_for(task, 5)
+    await poll_until_answered(channel_settings, bot_api, rasa, options, answers=2)
     assert rasa.messages() == ["xin chào"]
     chat = str(game["message"]["chat"]["id"])
     notices = [call for call in bot_api.called("sendMessage") if str(call["chat_id"]) == chat]
