@@ -121,11 +121,17 @@ async def test_an_operator_works_a_high_risk_conversation_end_to_end(settings: S
             assert dialogs == []  # nothing a person wrote ran as script
 
 
-async def operator_session(page: Page, console: Console, rasa: FakeRasa, bot_api: FakeBotAPI) -> None:
-    await page.goto(f"{console.base_url}/console/")
-    await page.fill("#login-username", "hoa")
-    await page.fill("#login-password", PASSWORD)
+async def sign_in(page: Page, console: Console, username: str = "hoa", password: str = PASSWORD,
+                  path: str = "/console/") -> None:
+    """Opens the console and submits the login form (the browser tests' one way in)."""
+    await page.goto(f"{console.base_url}{path}")
+    await page.fill("#login-username", username)
+    await page.fill("#login-password", password)
     await page.click("#login-submit")
+
+
+async def operator_session(page: Page, console: Console, rasa: FakeRasa, bot_api: FakeBotAPI) -> None:
+    await sign_in(page, console)
 
     # The queue: high risk on top although the others waited longer; waiting times tick.
     rows = page.locator("#queue-list li")

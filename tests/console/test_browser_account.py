@@ -19,7 +19,7 @@ from harness.botapi import FakeBotAPI
 from harness.rasa import FakeRasa
 from tests.console.conftest import console_settings
 from tests.console.harness import PASSWORD, Console, console_app, over_http
-from tests.console.test_browser import ARGS, CHROMIUM, OPTIONS, async_playwright
+from tests.console.test_browser import ARGS, CHROMIUM, OPTIONS, async_playwright, sign_in
 
 if async_playwright is not None:
     from playwright.async_api import Page, expect
@@ -33,10 +33,7 @@ def settings(redis_url: str, bot_api: FakeBotAPI) -> Settings:
 
 
 async def log_in(page: Page, console: Console, password: str = PASSWORD, code: str | None = None) -> None:
-    await page.goto(f"{console.base_url}/console/#/queue")
-    await page.fill("#login-username", "hoa")
-    await page.fill("#login-password", password)
-    await page.click("#login-submit")
+    await sign_in(page, console, password=password, path="/console/#/queue")
     if code is not None:
         await expect(page.locator("#login-code")).to_be_visible()
         await expect(page.locator("#login-error")).to_contain_text("Nhập mã 6 số")

@@ -15,8 +15,8 @@ from bot.state.transcript import Entry
 from harness.botapi import FakeBotAPI
 from tests.channels.fakes import FakeZalo
 from tests.console.conftest import console_settings
-from tests.console.harness import CHEAP_HASHER, PASSWORD, Console, FakeRasa, console_app, gateway_options, over_http
-from tests.console.test_browser import ARGS, CHROMIUM, SCREENSHOTS, async_playwright, expect
+from tests.console.harness import CHEAP_HASHER, Console, FakeRasa, console_app, gateway_options, over_http
+from tests.console.test_browser import ARGS, CHROMIUM, SCREENSHOTS, async_playwright, expect, sign_in
 
 OPEN = "zalo:7770000000000000051"  # wrote two hours ago
 LATE = "zalo:7770000000000000052"  # wrote fifty hours ago
@@ -54,10 +54,7 @@ async def test_the_window_is_shown_and_a_late_reply_refused_on_screen(redis_url:
                                                 timezone_id="Asia/Ho_Chi_Minh")
             page = await context.new_page()
             try:
-                await page.goto(f"{console.base_url}/console/")
-                await page.fill("#login-username", "hoa")
-                await page.fill("#login-password", PASSWORD)
-                await page.click("#login-submit")
+                await sign_in(page, console)
 
                 rows = page.locator("#queue-list li")
                 await expect(rows).to_have_count(2)
