@@ -211,6 +211,12 @@ def content() -> Content:
     return load_content(get_settings().content_dir)
 
 
+def welcome_facts(domain: dict[str, Any]) -> dict[str, str]:
+    """What the welcome fills in: who runs the deployment, and the days a conversation is kept after its last message
+    (this deployment's CAUNOI_RETENTION_DAYS; a referral keeps it longer, which the welcome says in words)."""
+    return {"operated_by": operated_by(domain), "kept_days": str(get_settings().retention_days)}
+
+
 def operated_by(domain: dict[str, Any], ask: bool = False) -> str:
     """Who runs this deployment, as one sentence: CAUNOI_ORG_NAME, or one that names nobody (never a guess);
     `ask`: unnamed, it also says whom to ask."""

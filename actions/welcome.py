@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import campaign_code, campaigns, operated_by, whereabouts
+from actions.common import campaign_code, campaigns, welcome_facts, whereabouts
 from bot.state.campaigns import Campaign, today
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,8 @@ async def running_campaign(code: str | None) -> Campaign | None:
 class ActionWelcome(Action):
     """First contact gets the full welcome (with a campaign's own greeting first); later greetings a short one.
 
-    The welcome names who runs the deployment (CAUNOI_ORG_NAME) and the numbers for both places; when the first
+    The welcome names who runs the deployment (CAUNOI_ORG_NAME), how long the conversation is kept
+    (CAUNOI_RETENTION_DAYS, said up front: ASVS 8.3.3) and the numbers for both places; when the first
     message already shows the person is abroad (a country, a GPS point outside Vietnam) the consular line comes first.
     """
 
@@ -53,5 +54,5 @@ class ActionWelcome(Action):
             return events
         abroad = whereabouts(tracker)[0] == "abroad"
         dispatcher.utter_message(response="utter_welcome_abroad" if abroad else "utter_welcome",
-                                 operated_by=operated_by(domain))
+                                 **welcome_facts(domain))
         return events

@@ -128,7 +128,8 @@ def handle(args: argparse.Namespace) -> int:
             f"  operator console     {gateway}/console/",
             *([] if _has_operators(redis_url) else [
                 "  No console account yet: create the first supervisor in another terminal:",
-                "    .venv/bin/caunoi operator add NAME --role supervisor"]),
+                "    .venv/bin/caunoi operator add NAME --role supervisor",
+                "  (it prints a first password; the console asks for one's own at the first log-in)"]),
             f"  Rasa                 {settings.rasa_url}   (internal; keep it on {host})",
             f"  action server        {settings.actions_url}",
             "  Talk to the bot in another terminal:  .venv/bin/caunoi chat",

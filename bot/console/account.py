@@ -7,6 +7,8 @@ be a thief's (a new password, signing out the other sessions) needs the current 
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -15,6 +17,7 @@ from bot.console.api import Context, me_json
 from bot.console.clock import iso
 from bot.console.http import ApiError, client_address, json_body, ok, over_tls, set_session_cookie
 from bot.console.operators import PASSWORD_MAX, Operator, OperatorError
+from bot.console.passwords import password_problem, strength
 
 
 async def fresh_session(request: Request, ctx: Context, operator: Operator) -> Response:
@@ -83,6 +86,19 @@ async def change_password(request: Request, ctx: Context) -> Response:
     await services.logins.succeeded(username, address)
     await services.audit.record(username, "password_changed")
     return await fresh_session(request, ctx, operator)
+
+
+async def password_strength(request: Request, ctx: Context) -> Response:
+    """The meter beside a new password (ASVS 2.1.8): its score, 0-4, and why it would be refused, if it would. Nothing
+    is stored or logged."""
+    password = (await json_body(request)).get("password")
+    if not isinstance(password, str):
+        raise ApiError(400, "password is required")
+    if len(password) > PASSWORD_MAX:
+        raise ApiError(400, f"the password must have at most {PASSWORD_MAX} characters")
+    username = ctx.operator.username
+    score = await asyncio.to_thread(strength, password, username)
+    return ok({"score": score, "problem": password_problem(password, username)})
 
 
 async def sessions(request: Request, ctx: Context) -> Response:

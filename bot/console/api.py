@@ -41,6 +41,8 @@ TRANSCRIPT_SHOWN = 300  # the newest entries; older ones stay in Redis
 VIEW_LOGGED_EVERY_SECONDS = 600
 # The password was right and the account has a second factor: the console asks for the code and sends both again.
 SECOND_FACTOR_NEEDED = "second factor code required"
+TEMPORARY_EXPIRED = "this first password has expired: ask a supervisor for a new one (caunoi operator reset-password)"
+CHANGE_PASSWORD_FIRST = "choose your own password first (this one was set by someone else)"
 
 
 @dataclass(frozen=True)
@@ -90,10 +92,11 @@ async def must_enrol(services: ConsoleServices, operator: Operator) -> bool:
 
 
 async def me_json(ctx: Context, operator: Operator, csrf: str) -> dict[str, Any]:
-    """Who is logged in, as login and /api/me answer (the second-factor fields were added; nothing was removed)."""
+    """Who is logged in, as login and /api/me answer (fields were added over time; none was removed)."""
     return {"csrf_token": csrf, **operator_json(operator), "second_factor": operator.second_factor,
             "second_factor_required": await ctx.services.operators.second_factor_required(),
-            "must_enrol": await must_enrol(ctx.services, operator)}
+            "must_enrol": await must_enrol(ctx.services, operator),
+            "must_change_password": operator.must_change_password}
 
 
 # -- sessions -----------------------------------------------------------------------------------------------------
@@ -115,6 +118,9 @@ async def login(request: Request, ctx: Context) -> Response:
         known = USERNAME.fullmatch(username) and await services.operators.get(username) is not None
         await services.audit.record(username if known else "?", "login_failed")
         raise ApiError(401, "wrong username or password")
+    if operator.temporary_expired(services.options.clock()):  # the reservation stays, as for a failure
+        await services.audit.record(username, "login_failed", reason="temporary_password_expired")
+        raise ApiError(401, TEMPORARY_EXPIRED)
     if operator.second_factor:
         # A missing or wrong code keeps the reservation too: the limit counts guesses of the code as well.
         code = data.get("code")

@@ -3,6 +3,9 @@
 The alias is all a person ever sees of an operator ("Chào bạn, mình là Hoa…"), so it may hold letters only — no
 digits (no phone numbers) — and nothing is derived from the username, which may well hold a real name.
 `generation` grows on every password reset and on disabling: sessions of an older generation end at once.
+A password set by someone else (`caunoi operator add` and `reset-password`) is temporary (OWASP ASVS 4.0.3 2.3.1):
+it expires TEMPORARY_SECONDS after it was set, and until the operator has chosen their own, their session may only
+change it (bot/console/routes.py).
 Each record is signed with CAUNOI_SECRET_KEY (bot/console/signing.py): a role, password hash or state written into
 Redis by anything but this store is not honoured — the account is treated as absent until
 `caunoi operator reset-password` signs it again.
@@ -42,6 +45,7 @@ ALIAS = re.compile(r"[^\W\d_][^\W\d_ .'-]*(?:[ .'-][^\W\d_]+)*")
 ALIAS_MAX = 32
 SECOND_FACTOR_FIELDS = ("totp", "totp_step", "recovery")
 ENROLMENT_SECONDS = 600
+TEMPORARY_SECONDS = 72 * 3600  # a first or reset password is good for three days, and only to choose one's own
 
 
 class OperatorError(ValueError):
@@ -56,6 +60,14 @@ class Operator:
     disabled: bool = False
     generation: int = 0
     second_factor: bool = False  # a TOTP authenticator is enrolled
+    temporary_until: float = 0.0  # the password was set by someone else and works until then (0: the operator's own)
+
+    @property
+    def must_change_password(self) -> bool:
+        return self.temporary_until > 0
+
+    def temporary_expired(self, now: float) -> bool:
+        return self.must_change_password and now >= self.temporary_until
 
     @property
     def supervisor(self) -> bool:
@@ -87,6 +99,8 @@ class OperatorStore:
                   record.get("disabled", "0"), record.get("generation", "0"), record.get("password", ""))
         if any(name in record for name in SECOND_FACTOR_FIELDS):
             fields += ("2fa", *(record.get(name, "") for name in SECOND_FACTOR_FIELDS))
+        if "temporary_until" in record:  # likewise: records from before temporary passwords keep their signatures
+            fields += ("temporary", record["temporary_until"])
         return fields
 
     def _signature(self, username: str, record: Mapping[str, str]) -> str:
@@ -96,7 +110,9 @@ class OperatorStore:
         return record.get("role") in ROLES and self._signer.valid(record.get(FIELD),
                                                                   *self._signed_fields(username, record))
 
-    async def add(self, username: str, role: str, password: str, alias: str = "") -> Operator:
+    async def add(self, username: str, role: str, password: str, alias: str = "", temporary: bool = False) -> Operator:
+        """A new account. `temporary`: the password was chosen by someone else (the CLI's), so it expires and must be
+        changed at first use."""
         if not USERNAME.fullmatch(username):
             raise OperatorError("the username must be 2-32 characters of a-z, 0-9, '.', '_' and '-'")
         if role not in ROLES:
@@ -109,11 +125,16 @@ class OperatorStore:
         added = await self._redis.hsetnx(keys.operator(username), "username", username)
         if not added:
             raise OperatorError(f"operator {username!r} already exists")
-        record = {"role": role, "alias": alias, "password": hashed, "disabled": "0", "generation": "0"}
+        record = {"role": role, "alias": alias, "password": hashed, "disabled": "0", "generation": "0",
+                  **self._temporary(temporary)}
         await self._redis.hset(keys.operator(username), mapping={
             **record, "created_at": f"{time.time():.3f}", FIELD: self._signature(username, record)})
         await self._redis.sadd(keys.OPERATORS, username)
-        return Operator(username, role, alias)
+        return self._operator(username, record)
+
+    @staticmethod
+    def _temporary(temporary: bool) -> dict[str, str]:
+        return {"temporary_until": f"{time.time() + TEMPORARY_SECONDS:.0f}"} if temporary else {}
 
     async def _record(self, username: str) -> dict[str, str] | None:
         """The stored record when its signature holds, else None."""
@@ -133,7 +154,8 @@ class OperatorStore:
     def _operator(username: str, data: Mapping[str, str]) -> Operator:
         role: Role = "supervisor" if data["role"] == "supervisor" else "operator"
         return Operator(username, role, data.get("alias", ""), data.get("disabled") == "1",
-                        int(data.get("generation") or 0), bool(data.get("totp")))
+                        int(data.get("generation") or 0), bool(data.get("totp")),
+                        float(data.get("temporary_until") or 0))
 
     async def get(self, username: str) -> Operator | None:
         data = await self._record(username)
@@ -184,16 +206,18 @@ class OperatorStore:
             await publish(self._redis, {"type": SESSIONS_ENDED})  # their open event streams end now
         return done
 
-    async def reset_password(self, username: str, password: str) -> bool:
+    async def reset_password(self, username: str, password: str, temporary: bool = False) -> bool:
         """New password, sessions ended, account enabled again, and the record signed again (also one that was
-        refused: the deployer running this sees its role in `caunoi operator list`). False for an unknown operator."""
+        refused: the deployer running this sees its role in `caunoi operator list`). False for an unknown operator.
+        `temporary`: as for `add`."""
         problem = password_problem(password, username)
         if problem:
             raise OperatorError(problem)
         hashed = await asyncio.to_thread(self._hasher.hash, password)
         done = await self._update(username, lambda record: {
-            "password": hashed, "disabled": "0", "generation": str(int(record.get("generation") or 0) + 1)},
-            signed_only=False)
+            "password": hashed, "disabled": "0", "generation": str(int(record.get("generation") or 0) + 1),
+            **(self._temporary(True) if temporary else {"temporary_until": "0"} if "temporary_until" in record
+               else {})}, signed_only=False)
         if done:
             await publish(self._redis, {"type": SESSIONS_ENDED})
         return done
@@ -236,7 +260,8 @@ class OperatorStore:
             raise OperatorError("the new password is the current one")
         hashed = await asyncio.to_thread(self._hasher.hash, new)
         if not await self._update(username, lambda record: {
-                "password": hashed, "generation": str(int(record.get("generation") or 0) + 1)}):
+                "password": hashed, "generation": str(int(record.get("generation") or 0) + 1),
+                **({"temporary_until": "0"} if "temporary_until" in record else {})}):
             return None
         await publish(self._redis, {"type": SESSIONS_ENDED})
         return await self.get(username)

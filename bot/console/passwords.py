@@ -6,6 +6,7 @@ factor is enrolled, and the operator may not have enrolled yet when the password
 Common and breached passwords are refused (2.1.7), checked offline: the 30,000 most common passwords of the
 leaked-password corpus that `zxcvbn` ships (its `passwords` frequency list, pinned with the package), and the
 names of this service and of the account. Nothing goes over the network when a password is set.
+`strength` is the console's meter (2.1.8): zxcvbn's guess-based score, 0 for a password that would be refused.
 """
 
 from __future__ import annotations
@@ -58,3 +59,14 @@ def password_problem(password: str, username: str = "") -> str | None:
     if _stripped(folded) in {_stripped(word) for word in context}:
         return "the password is only the account's or the service's name: choose another"
     return None
+
+
+def strength(password: str, username: str = "") -> int:
+    """0 (refused or guessed at once) to 4 (very hard to guess), from zxcvbn's estimate of the guesses needed, with the
+    account's and the service's names as words an attacker would try first."""
+    if password_problem(password, username):
+        return 0
+    from zxcvbn import zxcvbn
+
+    score: int = zxcvbn(password, user_inputs=[username, *SERVICE_WORDS])["score"]
+    return score

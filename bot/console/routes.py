@@ -50,7 +50,8 @@ class Access:
     handler: Handler
     public: bool = False
     supervisor: bool = False
-    # Open to a session that must still enrol a second factor (a supervisor requires one, the account has none).
+    # Open to a session whose account is not yet ready to work: it must still enrol a second factor (a supervisor
+    # requires one, the account has none) or choose its own password (the one it has was set by someone else).
     enrolling: bool = False
 
 
@@ -79,6 +80,8 @@ def api_route(path: str, state_name: str, **methods: Access) -> Route:
                     raise ApiError(403, "CSRF token missing or wrong (send X-CSRF-Token)")
                 if access.supervisor and not session.operator.supervisor:
                     raise ApiError(403, "supervisors only")
+                if not access.enrolling and session.operator.must_change_password:
+                    raise ApiError(403, api.CHANGE_PASSWORD_FIRST)
                 if not access.enrolling and await api.must_enrol(services, session.operator):
                     raise ApiError(403, "enrol a second factor first (a supervisor requires one)")
                 await services.presence.seen(session.username)
@@ -186,6 +189,7 @@ def create_console_routes(state_name: str = "console") -> list[BaseRoute]:
         route("/api/logout", post=Access(api.logout, enrolling=True)),
         route("/api/me", get=Access(api.me, enrolling=True)),
         route("/api/account/password", post=Access(account.change_password, enrolling=True)),
+        route("/api/account/password/strength", post=Access(account.password_strength, enrolling=True)),
         route("/api/account/sessions", get=Access(account.sessions, enrolling=True)),
         route("/api/account/sessions/end-all", post=Access(account.end_other_sessions, enrolling=True)),
         route("/api/account/second-factor/totp", post=Access(account.start_totp, enrolling=True)),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 import redis.asyncio
 from rasa_sdk import Tracker
 from rasa_sdk.events import AllSlotsReset, SlotSet
@@ -9,6 +10,7 @@ import actions.common
 from actions.delete_my_data import ActionDeleteMyData
 from actions.fallback import ActionFallback
 from actions.welcome import ActionWelcome
+from bot.settings import get_settings
 from bot.state import keys
 from bot.state.campaigns import CampaignStore, today, validated
 from bot.state.erase import ERASE_PAYLOAD
@@ -20,6 +22,20 @@ async def test_first_contact_gets_the_full_welcome() -> None:
     events = await ActionWelcome().run(dispatcher, tracker_before("hello", "action_welcome"), domain())
     assert [m["response"] for m in dispatcher.messages] == ["utter_welcome"]
     assert events == []
+
+
+async def test_the_welcome_says_up_front_how_long_this_deployment_keeps_a_conversation(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """ASVS 8.3.3: the days come from CAUNOI_RETENTION_DAYS, never a number written into the text."""
+    monkeypatch.setenv("CAUNOI_RETENTION_DAYS", "14")
+    get_settings.cache_clear()
+    try:
+        for response in ("utter_welcome", "utter_welcome_abroad"):
+            text = actions.common.response_text(domain(), response, **actions.common.welcome_facts(domain()))
+            assert "được lưu 14 ngày sau tin nhắn cuối" in text and "/xoa" in text, text
+            assert "{" not in text
+    finally:
+        get_settings.cache_clear()
 
 
 async def test_a_later_greeting_gets_a_short_answer() -> None:

@@ -95,7 +95,7 @@ async def test_a_campaign_link_greets_escalates_and_counts_without_identifying_a
 
     texts = [m["text"] for m in bot_api.called("sendMessage")]
     # The greeting and the welcome are one turn's texts: one message (bot/channels/splitting.py join_replies).
-    welcome = actions.common.response_text(domain(), "utter_welcome", operated_by=actions.common.operated_by(domain()))
+    welcome = actions.common.response_text(domain(), "utter_welcome", **actions.common.welcome_facts(domain()))
     assert texts[0] == f"{GREETING}\n\n{welcome}"
     assert played.slots == {"campaign": "tet-2027", "escalated": True}
     assert (await running.gateway.queue.case(f"tg:{CHAT}")).campaign == "tet-2027"  # type: ignore[union-attr]

@@ -192,3 +192,62 @@ async def test_a_common_password_is_refused_when_an_account_is_made(console: Con
     store = OperatorStore(console.gateway.redis, console.gateway.settings.secret_key, CHEAP_HASHER)
     with pytest.raises(OperatorError, match="too common"):
         await store.add("lan", "supervisor", "iloveyou1234")
+
+
+async def test_a_password_set_by_someone_else_only_lets_its_owner_choose_their_own(console: Console) -> None:
+    """ASVS 2.3.1: `caunoi operator add` and `reset-password` give a temporary password (tests/console/test_cli.py):
+    its session can do nothing but choose the operator's own; then everything works as before."""
+    store = OperatorStore(console.gateway.redis, console.gateway.settings.secret_key, CHEAP_HASHER)
+    await store.add("lan", "supervisor", PASSWORD, temporary=True)
+    lan = console.client()
+    login = await lan.post("/api/login", json={"username": "lan", "password": PASSWORD})
+    assert login.status_code == 200 and login.json()["must_change_password"] is True
+    session = Session(lan, login.json()["csrf_token"], "lan")
+    for path in ("/api/queue", "/api/stats", "/api/campaigns"):
+        refused = await session.get(path)
+        assert refused.status_code == 403, path
+        assert refused.json() == {"error": "choose your own password first (this one was set by someone else)"}
+    assert (await session.get("/api/account/sessions")).status_code == 200  # the account's own pages stay open
+    changed = await session.post("/api/account/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    assert changed.status_code == 200 and changed.json()["must_change_password"] is False
+    assert (await session.get("/api/queue")).status_code == 200
+    assert await log_in(console, "lan", NEW_PASSWORD) == 200
+    # A reset makes it temporary again; an account of before (no such field) is untouched.
+    assert await store.reset_password("lan", "một mật khẩu tạm khác", temporary=True)
+    again = await console.client().post("/api/login", json={"username": "lan", "password": "một mật khẩu tạm khác"})
+    assert again.json()["must_change_password"] is True
+    hoa = await console.login("hoa")
+    assert (await hoa.get("/api/me")).json()["must_change_password"] is False
+    assert "temporary_until" not in await console.gateway.redis.hgetall(keys.operator("hoa"))
+
+
+async def test_an_expired_temporary_password_is_refused_with_the_reason(console: Console,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    store = OperatorStore(console.gateway.redis, console.gateway.settings.secret_key, CHEAP_HASHER)
+    await store.add("lan", "supervisor", PASSWORD, temporary=True)
+    record = await console.gateway.redis.hgetall(keys.operator("lan"))
+    await console.gateway.redis.hset(keys.operator("lan"), "temporary_until", f"{time.time() + 10 ** 6:.0f}")
+    assert (await store.get("lan")) is None  # moving the expiry in Redis breaks the record's signature
+    await console.gateway.redis.hset(keys.operator("lan"), "temporary_until", record["temporary_until"])
+
+    monkeypatch.setattr("bot.console.operators.TEMPORARY_SECONDS", -1)  # set a second ago: already expired
+    assert await store.reset_password("lan", PASSWORD, temporary=True)
+    response = await console.client().post("/api/login", json={"username": "lan", "password": PASSWORD})
+    assert response.status_code == 401 and "set-cookie" not in response.headers
+    assert response.json() == {"error": "this first password has expired: ask a supervisor for a new one "
+                                        "(caunoi operator reset-password)"}
+    actions = [(entry["action"], entry.get("reason")) async for entry in console.services.audit.export()]
+    assert ("login_failed", "temporary_password_expired") in actions
+
+
+async def test_the_strength_meter_scores_without_storing(console: Console) -> None:
+    hoa = await console.login("hoa")
+    weak = await hoa.post("/api/account/password/strength", {"password": "password1234"})
+    assert weak.json() == {"score": 0, "problem": "the password is too common (it is on a list of leaked passwords): "
+                                                  "choose another"}
+    strong = (await hoa.post("/api/account/password/strength", {"password": NEW_PASSWORD})).json()
+    assert strong["problem"] is None and strong["score"] >= 3
+    assert (await hoa.post("/api/account/password/strength", {"password": 5})).status_code == 400
+    assert (await hoa.post("/api/account/password/strength", {"password": "x" * 129})).status_code == 400
+    assert (await hoa.post("/api/account/password/strength", {"password": "x"}, csrf=False)).status_code == 403
+    assert (await console.client().post("/api/account/password/strength", json={"password": "x"})).status_code == 401

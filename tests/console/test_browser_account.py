@@ -194,3 +194,49 @@ async def test_a_supervisor_requires_the_second_factor_and_an_operator_must_enro
                 await expect(page.locator("#queue-view")).to_be_visible()
             finally:
                 await browser.close()
+
+
+async def test_a_first_password_is_replaced_at_the_first_log_in_with_a_meter_and_a_show_button(
+        settings: Settings, rasa: FakeRasa, bot_api: FakeBotAPI) -> None:
+    """ASVS 2.3.1, 2.1.8, 2.1.12: Minh's account was made with a temporary password (as `caunoi operator add` makes
+    it); he can show what he typed, is kept on his account page until he chooses his own, and sees its strength."""
+    async with over_http(console_app(settings, rasa, OPTIONS)) as console:
+        await console.services.operators.add("minh", "operator", PASSWORD, temporary=True)
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            try:
+                page = await (await browser.new_context(locale="vi-VN")).new_page()
+                await page.goto(f"{console.base_url}/console/")
+                await page.fill("#login-username", "minh")
+                await page.fill("#login-password", PASSWORD)
+                reveal = page.locator("button[data-reveal='login-password']")
+                await reveal.click()
+                await expect(page.locator("#login-password")).to_have_attribute("type", "text")
+                await expect(reveal).to_have_attribute("aria-pressed", "true")
+                await reveal.click()
+                await expect(page.locator("#login-password")).to_have_attribute("type", "password")
+                await page.click("#login-submit")
+
+                await expect(page.locator("#account-view")).to_be_visible()
+                await expect(page.locator("#password-needed")).to_be_visible()
+                await page.click("#nav-queue")
+                await expect(page.locator("#account-view")).to_be_visible()  # nothing else until he chooses
+                await expect(page.locator("#queue-view")).to_be_hidden()
+
+                await page.fill("#password-current", PASSWORD)
+                await page.fill("#password-new", "password1234")
+                await expect(page.locator("#password-strength-text")).to_contain_text("quá phổ biến")
+                assert await page.locator("#password-strength").evaluate("m => m.value") == 0
+                await page.fill("#password-new", NEW_PASSWORD)
+                await expect(page.locator("#password-strength-text")).to_contain_text("Độ mạnh:")
+                assert await page.locator("#password-strength").evaluate("m => m.value") >= 3
+                await page.fill("#password-again", NEW_PASSWORD)
+                await page.click("#password-save")
+                await expect(page.locator("#password-status")).to_contain_text("Đã đổi mật khẩu")
+                await expect(page.locator("#password-needed")).to_be_hidden()
+                await page.click("#nav-queue")
+                await expect(page.locator("#queue-view")).to_be_visible()
+                operator = await console.services.operators.verify("minh", NEW_PASSWORD)
+                assert operator is not None and not operator.must_change_password
+            finally:
+                await browser.close()

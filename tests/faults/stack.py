@@ -32,6 +32,7 @@ from harness.wait import until
 
 WEBHOOK_SECRET = "fault-test_secret"
 OPERATOR = "lan"
+FIRST_PASSWORD = "mat-khau-dau-tien-kiem-thu"  # given by `caunoi operator add`: temporary, only to choose one's own
 OPERATOR_PASSWORD = "mat-khau-kiem-thu-loi-1"
 STARTUP_SECONDS = 180.0
 # Which setting holds the port each child of `caunoi run` listens on: a child is found by its port, whatever
@@ -52,6 +53,7 @@ class FaultStack:
     processes: Stack
     redis_process: subprocess.Popen[bytes] | None = None
     run: StackProcess | None = None
+    password_chosen: bool = False  # the operator has replaced the first password with their own
 
     # -- start and stop ---------------------------------------------------------------------------------------------
 
@@ -110,7 +112,7 @@ class FaultStack:
 
     def _add_operator(self) -> None:
         result = subprocess.run([*CAUNOI, "operator", "add", OPERATOR, "--role", "supervisor",
-                                 "--password-stdin"], input=OPERATOR_PASSWORD, env=self.env, text=True,
+                                 "--password-stdin"], input=FIRST_PASSWORD, env=self.env, text=True,
                                 capture_output=True, timeout=60, cwd=PROJECT_ROOT)
         if result.returncode != 0:
             raise StackFailed(f"caunoi operator add failed: {result.stderr}")
@@ -205,8 +207,16 @@ class FaultStack:
     def login(self) -> httpx.Client:
         """An operator's console session (a cookie and the CSRF token as a header)."""
         http = httpx.Client(base_url=self.base_url, timeout=15)
-        response = http.post("/api/login", json={"username": OPERATOR, "password": OPERATOR_PASSWORD})
+        password = OPERATOR_PASSWORD if self.password_chosen else FIRST_PASSWORD
+        response = http.post("/api/login", json={"username": OPERATOR, "password": password})
         if response.status_code != 200:
             raise StackFailed(f"console login failed: {response.status_code} {response.text}")
         http.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+        if response.json()["must_change_password"]:  # the first log-in, as the README says
+            response = http.post("/api/account/password", json={"current_password": FIRST_PASSWORD,
+                                                                  "new_password": OPERATOR_PASSWORD})
+            if response.status_code != 200:
+                raise StackFailed(f"choosing the operator's password failed: {response.status_code} {response.text}")
+            http.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+            self.password_chosen = True
         return http

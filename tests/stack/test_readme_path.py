@@ -1,10 +1,11 @@
 """The README's path, as a newcomer follows it: the commands of its `readme-path` blocks, run as written and in order.
 
 `make run` in one terminal (here: a process group this test stops with Ctrl-C), then the account commands in a
-second one, typed at the password prompt (a pseudo-terminal here, as a person's), finding the run's store through
-run/local.json with no REDIS_URL. Then what the README says happens: log in to the console it printed, a person
-writes on Telegram (the Bot API double) and is escalated by the real bot, the operator claims, replies (the reply
-reaches Telegram), and closes. Change the README's commands and this test runs the new ones.
+second one (a pseudo-terminal here, as a person's), finding the run's store through run/local.json with no
+REDIS_URL; each prints a first password. Then what the README says happens: log in to the console it printed with
+that password, choose one's own, a person writes on Telegram (the Bot API double) and is escalated by the real bot,
+the operator claims, replies (the reply reaches Telegram), and closes. Change the README's commands and this test
+runs the new ones.
 
 Only the ports (and the Telegram test double's address) come from the environment, so that the test never collides
 with a `make run` of the developer's own on port 8000.
@@ -31,7 +32,7 @@ from harness.botapi import TOKEN, FakeBotAPI, text_update
 
 MARK = "<!-- readme-path -->"
 WEBHOOK_SECRET = "readme-path-webhook-secret"
-PASSWORD = "hai lần nhập mật khẩu này"
+PASSWORD = "mật khẩu riêng của chị Lan"  # the one she chooses at her first log-in
 PERSON_CHAT = 5550101
 DANGER = "cuu toi voi bi giu ho chieu o campuchia"  # the README's own example of someone in danger
 STARTUP_SECONDS = 300
@@ -122,18 +123,30 @@ def test_from_a_fresh_clone_to_a_claimed_conversation_following_the_readme(teleg
         assert console, output
         assert "No console account yet" in output  # the run says what to do first
 
+        first_passwords = {}
         for command in commands[1:]:
-            status, said = typed(command, env, [("Password:", PASSWORD), ("Password again:", PASSWORD)])
+            status, said = typed(command, env, [])
             assert status == 0, f"{command}\n{said}"
-            assert "REDIS_URL is not set" not in said and PASSWORD not in said
+            assert "REDIS_URL is not set" not in said
+            added = re.search(r"operator add (\S+)", command)
+            if added:
+                first = re.search(r"first password \(shown once[^)]*\): (\S+)", said)
+                assert first, said
+                first_passwords[added[1]] = first[1]
         supervisor = next(re.search(r"operator add (\S+) --role supervisor", c)[1]  # type: ignore[index]
                           for c in commands if re.search(r"operator add \S+ --role supervisor", c))
 
         with httpx.Client(base_url=console[1], timeout=30) as http:
             assert "Đăng nhập" in http.get("/console/").text
-            login = http.post("/api/login", json={"username": supervisor, "password": PASSWORD})
+            login = http.post("/api/login", json={"username": supervisor, "password": first_passwords[supervisor]})
             assert login.status_code == 200, login.text
+            assert login.json()["must_change_password"] is True
             http.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+            assert http.get("/api/queue").status_code == 403  # her own password first, as the README says
+            own = http.post("/api/account/password", json={"current_password": first_passwords[supervisor],
+                                                            "new_password": PASSWORD})
+            assert own.status_code == 200, own.text
+            http.headers["X-CSRF-Token"] = own.json()["csrf_token"]
 
             delivered = http.post("/webhooks/telegram", json=text_update(PERSON_CHAT, DANGER),
                                   headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})

@@ -17,11 +17,11 @@ from harness.stack import CAUNOI, stack_env, started
 
 
 def welcome() -> dict[str, object]:
-    """utter_welcome as the stack sends it: without CAUNOI_ORG_NAME, the sentence that names nobody."""
+    """utter_welcome as the stack sends it: without CAUNOI_ORG_NAME, the sentence that names nobody; kept 30 days."""
     responses = yaml.safe_load((PROJECT_ROOT / "content/vi/responses/smalltalk.yml").read_text(encoding="utf-8"))
     found = dict(responses["responses"]["utter_welcome"][0])
     unnamed = responses["responses"]["utter_operated_by_unnamed"][0]["text"]
-    found["text"] = str(found["text"]).replace("{operated_by}", unnamed)
+    found["text"] = str(found["text"]).replace("{operated_by}", unnamed).replace("{kept_days}", "30")
     return found
 
 

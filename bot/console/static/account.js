@@ -2,7 +2,7 @@
 // their sessions (sign out everywhere else), and for supervisors the choice to require a second factor of everyone.
 
 import { ApiError, api, renewing, setCsrf } from './api.js';
-import { $, el, fill } from './dom.js';
+import { $, el, fill, maskAll } from './dom.js';
 import { time } from './format.js';
 
 const REASONS = [
@@ -22,8 +22,12 @@ export function translateAccount(error) {
   return found ? found[1] : `Lỗi: ${error.message}`;
 }
 
+const STRENGTH = ['Rất yếu', 'Yếu', 'Tạm được', 'Mạnh', 'Rất mạnh'];
+
 export async function renderAccount(me) {
   $('enrol-needed').hidden = !me.must_enrol;
+  $('password-needed').hidden = !me.must_change_password;
+  if (me.must_change_password && document.activeElement === document.body) $('password-current').focus();
   $('second-factor-state').textContent = me.second_factor
     ? 'Đã bật: khi đăng nhập cần mật khẩu và mã trong ứng dụng xác thực. Mất điện thoại: dùng một mã khôi phục, hoặc nhờ quản trị chạy "caunoi operator reset-2fa".'
     : 'Chưa bật. Xác thực hai lớp giữ an toàn cho người dùng ngay cả khi mật khẩu bị lộ.';
@@ -79,6 +83,31 @@ export function wireAccount(changed, handle) {
       handle(error, 'totp-error');
     }
   });
+  // The meter (ASVS 2.1.8): the server's zxcvbn score, asked for once the typing pauses; the newest answer wins.
+  let asked = 0;
+  let pause = null;
+  $('password-new').addEventListener('input', () => {
+    clearTimeout(pause);
+    const password = $('password-new').value;
+    if (!password) {
+      $('password-strength').value = 0;
+      $('password-strength-text').textContent = '';
+      return;
+    }
+    pause = setTimeout(async () => {
+      const mine = ++asked;
+      try {
+        const { score, problem } = await api('POST', '/api/account/password/strength', { password });
+        if (mine !== asked) return;
+        $('password-strength').value = score;
+        $('password-strength-text').textContent = problem
+          ? translateAccount(new ApiError(400, problem))
+          : `Độ mạnh: ${STRENGTH[score]}${score < 3 ? ' — thêm vài từ nữa sẽ khó đoán hơn.' : '.'}`;
+      } catch (error) {
+        if (mine === asked) $('password-strength-text').textContent = translateAccount(error);
+      }
+    }, 300);
+  });
   $('password-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     $('password-error').textContent = '';
@@ -92,6 +121,9 @@ export function wireAccount(changed, handle) {
         current_password: $('password-current').value, new_password: $('password-new').value,
       }));
       for (const id of ['password-current', 'password-new', 'password-again']) $(id).value = '';
+      $('password-strength').value = 0;
+      $('password-strength-text').textContent = '';
+      maskAll($('password-form'));
       setCsrf(me.csrf_token);
       $('password-status').textContent = 'Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc.';
       await changed(me);

@@ -4,7 +4,7 @@ import { renderAccount, wireAccount } from './account.js';
 import { ApiError, api, conversationPath, renewed, setCsrf } from './api.js';
 import * as alerts from './alerts.js';
 import { actions, closeBody, openClose, openTransfer, renderCanned, renderConversation } from './conversation.js';
-import { $, typing } from './dom.js';
+import { $, maskAll, typing, wireReveal } from './dom.js';
 import { RISK, tick } from './format.js';
 import { renderQueue } from './queue.js';
 import { renderStats } from './stats.js';
@@ -40,6 +40,8 @@ function translate(reason) {
   if (/wrong username or password/.test(reason)) return 'Sai tên đăng nhập hoặc mật khẩu.';
   if (/wrong second factor code/.test(reason)) return 'Mã xác thực không đúng (hoặc đã dùng rồi).';
   if (/enrol a second factor/.test(reason)) return 'Hãy bật xác thực hai lớp trước (trang Tài khoản).';
+  if (/first password has expired/.test(reason)) return 'Mật khẩu đầu tiên này đã hết hạn (chỉ dùng được 72 giờ). Hãy nhờ giám sát viên đặt lại mật khẩu.';
+  if (/choose your own password first/.test(reason)) return 'Hãy đặt mật khẩu của riêng bạn trước (trang Tài khoản).';
   return `Lỗi: ${reason}`;
 }
 
@@ -59,13 +61,17 @@ async function start() {
   }
 }
 
+// An account that is not ready to work yet: it must enrol a second factor (a supervisor requires one) or choose its own
+// password (the one it has was set by someone else). Until then only the account page works.
+const settingUp = (me) => Boolean(me && (me.must_enrol || me.must_change_password));
+
 async function loggedIn(me) {
   state.me = me;
   setCsrf(me.csrf_token);
   $('login-code-label').hidden = true;
   $('whoami').textContent = `${me.username}${me.alias ? ` (${me.alias})` : ''} · ${me.role === 'supervisor' ? 'giám sát viên' : 'tổng đài viên'}`;
   $('nav-stats').hidden = me.role !== 'supervisor';
-  if (me.must_enrol) {  // a supervisor requires a second factor: nothing else works until it is enrolled
+  if (settingUp(me)) {  // nothing else works until the account is ready
     if (state.events) state.events.close();
     state.events = null;
     location.hash = '#/account';
@@ -108,6 +114,7 @@ $('login-form').addEventListener('submit', async (event) => {
     if (!$('login-code-label').hidden) body.code = $('login-code').value;
     const me = await api('POST', '/api/login', body);
     $('login-password').value = '';
+    maskAll();
     $('login-code').value = '';
     await loggedIn(me);
   } catch (error) {
@@ -138,11 +145,10 @@ $('enable-alerts').addEventListener('click', async () => {
 });
 
 wireAccount(async (me) => {
-  const wasEnrolling = state.me && state.me.must_enrol;
+  const wasSettingUp = settingUp(state.me);
   state.me = me;
   setCsrf(me.csrf_token);
-  if (wasEnrolling && !me.must_enrol) await loggedIn(me);
-  else if (!wasEnrolling && me.must_enrol) await loggedIn(me);  // closes the event stream, keeps the account page
+  if (wasSettingUp !== settingUp(me)) await loggedIn(me);  // opens (or closes) the event stream and the queue
   else await renderAccount(me);
 }, handle);
 
@@ -184,7 +190,7 @@ function connect() {
       const me = await api('GET', '/api/me');
       state.me = me;
       setCsrf(me.csrf_token);
-      if (!me.must_enrol) connect();
+      if (!settingUp(me)) connect();
     } catch {
       loggedOut();
     }
@@ -251,7 +257,7 @@ async function route() {
   }
   state.current = null;
   state.conversation = null;
-  if (hash === '#/account' || state.me.must_enrol) {
+  if (hash === '#/account' || settingUp(state.me)) {
     show('account-view');
     await renderAccount(state.me).catch((error) => handle(error, 'sessions-status'));
     return;
@@ -423,4 +429,5 @@ document.addEventListener('keydown', (event) => {
 });
 
 setInterval(tick, 1000);
+wireReveal();
 start();
