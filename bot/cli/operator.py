@@ -14,7 +14,8 @@ Usage:
     caunoi operator reset-2fa NAME                  removes their authenticator and recovery codes (a lost phone),
                                                     sessions ended; they enrol again in the console
     caunoi operator require-2fa on|off              every account must enrol a second factor before working
-    caunoi operator list                            name, role, alias, state (", 2fa" when enrolled)
+    caunoi operator list                            name, role, alias, state (", 2fa" when enrolled; ", first
+                                                    password not yet replaced" or "… expired")
 """
 
 from __future__ import annotations
@@ -104,6 +105,9 @@ async def run(args: argparse.Namespace, password: str | None) -> int:
         if action == "list":
             for operator in await operators.all():
                 state = ("disabled" if operator.disabled else "active") + (", 2fa" if operator.second_factor else "")
+                if operator.must_change_password:
+                    expired = operator.temporary_expired(time.time())
+                    state += ", first password " + ("expired" if expired else "not yet replaced")
                 print(f"{operator.username}\t{operator.role}\t{operator.alias or '-'}\t{state}")
             for name in await operators.refused():
                 print(f"{name}\t-\t-\trefused: not signed with this CAUNOI_SECRET_KEY (edited in Redis, or another "

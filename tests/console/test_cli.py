@@ -51,10 +51,10 @@ def test_add_disable_and_reset_an_operator(monkeypatch: pytest.MonkeyPatch, caps
     assert "already exists" in capsys.readouterr().err
     assert run(monkeypatch, "operator", "disable", "hoa") == 0
     assert run(monkeypatch, "operator", "list") == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "hoa\toperator\tHoa\tdisabled"
+    assert capsys.readouterr().out.splitlines()[-1] == "hoa\toperator\tHoa\tdisabled, first password not yet replaced"
     assert run(monkeypatch, "operator", "reset-password", "hoa", "--password-stdin", stdin="a-new-password-2\n") == 0
     assert run(monkeypatch, "operator", "list") == 0
-    assert capsys.readouterr().out.splitlines()[-1].endswith("active")
+    assert capsys.readouterr().out.splitlines()[-1].endswith("\tactive, first password not yet replaced")
     assert run(monkeypatch, "operator", "disable", "nobody") == 1
 
 
@@ -70,7 +70,7 @@ def test_a_role_edited_in_redis_is_listed_as_refused_until_a_reset_signs_it_agai
         "`caunoi operator reset-password` signs it again"]
     assert run(monkeypatch, "operator", "reset-password", "hoa", "--password-stdin", stdin="a-new-password-2\n") == 0
     assert run(monkeypatch, "operator", "list") == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "hoa\tsupervisor\t-\tactive"
+    assert capsys.readouterr().out.splitlines()[-1] == "hoa\tsupervisor\t-\tactive, first password not yet replaced"
 
 
 def test_without_the_secret_key_no_account_is_touched(monkeypatch: pytest.MonkeyPatch,
@@ -120,6 +120,8 @@ def test_a_first_password_is_made_up_printed_once_and_temporary(monkeypatch: pyt
     assert run(monkeypatch, "operator", "reset-password", "lan") == 0
     again = re.search(r"first password .*: (\S+)\n", capsys.readouterr().out)
     assert again and asyncio.run(stored("lan", again[1]))[0]
+    assert run(monkeypatch, "operator", "list") == 0
+    assert "lan\tsupervisor\t-\tactive, first password not yet replaced" in capsys.readouterr().out.splitlines()
 
 
 def test_audit_export_writes_json_lines(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -162,7 +164,7 @@ def test_reset_2fa_for_a_lost_phone_and_require_2fa(monkeypatch: pytest.MonkeyPa
     assert asyncio.run(enrolled())
     capsys.readouterr()
     assert run(monkeypatch, "operator", "list") == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "hoa\toperator\t-\tactive, 2fa"
+    assert capsys.readouterr().out.splitlines()[-1] == "hoa\toperator\t-\tactive, 2fa, first password not yet replaced"
     assert run(monkeypatch, "operator", "reset-2fa", "hoa") == 0
     assert "second factor removed" in capsys.readouterr().out
     assert run(monkeypatch, "operator", "list") == 0
