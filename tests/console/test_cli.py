@@ -168,7 +168,7 @@ def test_reset_2fa_for_a_lost_phone_and_require_2fa(monkeypatch: pytest.MonkeyPa
     assert run(monkeypatch, "operator", "reset-2fa", "hoa") == 0
     assert "second factor removed" in capsys.readouterr().out
     assert run(monkeypatch, "operator", "list") == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "hoa\toperator\t-\tactive"
+    assert capsys.readouterr().out.splitlines()[-1] == "hoa\toperator\t-\tactive, first password not yet replaced"
     assert run(monkeypatch, "operator", "reset-2fa", "nobody") == 1
     assert run(monkeypatch, "operator", "require-2fa", "on") == 0
     capsys.readouterr()
