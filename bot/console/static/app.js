@@ -3,20 +3,24 @@
 import { renderAccount, wireAccount } from './account.js';
 import { ApiError, api, conversationPath, renewed, setCsrf } from './api.js';
 import * as alerts from './alerts.js';
+import { renderBoard } from './board.js';
 import { actions, closeBody, openClose, openTransfer, renderCanned, renderConversation } from './conversation.js';
 import { $, typing } from './dom.js';
 import { RISK, tick } from './format.js';
 import { renderQueue } from './queue.js';
+import * as shift from './shift.js';
+import { wireCannedSearch } from './slash.js';
 import { renderStats } from './stats.js';
 
-const state = { me: null, queue: { waiting: [], held: [] }, selected: 0, current: null, conversation: null, directory: null, events: null };
-const VIEWS = ['login-view', 'queue-view', 'conversation-view', 'stats-view', 'account-view'];
+const state = { me: null, queue: { waiting: [], held: [] }, selected: 0, current: null, conversation: null, directory: null, tags: null, events: null, canned: [] };
+const VIEWS = ['login-view', 'queue-view', 'conversation-view', 'stats-view', 'account-view', 'board-view'];
 
 function show(view) {
   for (const name of VIEWS) $(name).hidden = name !== view;
   $('top').hidden = view === 'login-view';
   $('nav-queue').classList.toggle('active', view === 'queue-view');
   $('nav-stats').classList.toggle('active', view === 'stats-view');
+  $('nav-board').classList.toggle('active', view === 'board-view');
   $('nav-account').classList.toggle('active', view === 'account-view');
 }
 
@@ -40,7 +44,18 @@ function translate(reason) {
   if (/wrong username or password/.test(reason)) return 'Sai tên đăng nhập hoặc mật khẩu.';
   if (/wrong second factor code/.test(reason)) return 'Mã xác thực không đúng (hoặc đã dùng rồi).';
   if (/enrol a second factor/.test(reason)) return 'Hãy bật xác thực hai lớp trước (trang Tài khoản).';
-  return `Lỗi: ${reason}`;
+  if (/not on duty/.test(reason)) return 'Người này hiện không trực (đang nghỉ, hết ca hoặc không mở bảng điều khiển). Hãy chọn người khác.';
+  if (/handover note/.test(reason)) return 'Hãy viết ghi chú bàn giao cho người nhận.';
+  if (/unknown tags|tags must/.test(reason)) return 'Chủ đề không có trong danh sách. Hãy tải lại trang và chọn lại.';
+  if (/outcome must be/.test(reason)) return 'Hãy chọn kết quả.';
+  if (/status must be/.test(reason)) return 'Trạng thái không hợp lệ.';
+  if (/no such operator/.test(reason)) return 'Không tìm thấy tổng đài viên này (hoặc tài khoản đã bị khoá).';
+  if (/no such conversation/.test(reason)) return 'Không tìm thấy cuộc trò chuyện.';
+  if (/longer than/.test(reason)) return 'Nội dung quá dài.';
+  if (/CSRF/.test(reason)) return 'Phiên làm việc không hợp lệ. Hãy tải lại trang.';
+  if (/storage unavailable/.test(reason)) return 'Máy chủ tạm thời không lưu được. Vui lòng thử lại sau ít phút.';
+  if (/too many/.test(reason)) return 'Thử quá nhiều lần. Vui lòng chờ một lát rồi thử lại.';
+  return 'Không thực hiện được. Vui lòng thử lại; nếu vẫn lỗi, báo giám sát viên.';
 }
 
 async function handle(error, node) {
@@ -65,6 +80,11 @@ async function loggedIn(me) {
   $('login-code-label').hidden = true;
   $('whoami').textContent = `${me.username}${me.alias ? ` (${me.alias})` : ''} · ${me.role === 'supervisor' ? 'giám sát viên' : 'tổng đài viên'}`;
   $('nav-stats').hidden = me.role !== 'supervisor';
+  $('nav-board').hidden = me.role !== 'supervisor';
+  $('login-note').textContent = '';
+  shift.showStatus(me);
+  shift.resetUnread();
+  shift.watchIdle(me.idle_seconds || 1800, idleLogout);
   if (me.must_enrol) {  // a supervisor requires a second factor: nothing else works until it is enrolled
     if (state.events) state.events.close();
     state.events = null;
@@ -73,6 +93,7 @@ async function loggedIn(me) {
     return;
   }
   const { replies } = await api('GET', '/api/canned-replies');
+  state.canned = replies;
   renderCanned(replies, insertReply);
   connect();
   await route();
@@ -85,6 +106,7 @@ const PERSONAL_FIELDS = ['reply-text', 'note-text', 'close-agency', 'login-passw
   'password-current', 'password-new', 'password-again'];
 
 function loggedOut() {
+  shift.stopIdle();
   state.me = null;
   setCsrf(null);
   if (state.events) state.events.close();
@@ -126,7 +148,17 @@ $('login-form').addEventListener('submit', async (event) => {
   }
 });
 
+// No click for the session's idle time: log out here too (the conversations go back to the queue after the grace
+// period unless the operator returns), keeping the reply drafts in this tab.
+async function idleLogout() {
+  try { await api('POST', '/api/logout'); } catch { /* the session is gone either way */ }
+  location.hash = '#/queue';
+  loggedOut();
+  $('login-note').textContent = 'Bạn đã được đăng xuất vì lâu không thao tác. Bản nháp trả lời vẫn giữ trên máy này: đăng nhập lại để tiếp tục.';
+}
+
 $('logout').addEventListener('click', async () => {
+  shift.forgetDrafts();  // a deliberate logout leaves nothing behind in the tab
   try { await api('POST', '/api/logout'); } catch { /* the session is gone either way */ }
   location.hash = '#/queue';
   loggedOut();
@@ -152,8 +184,12 @@ function connect() {
   if (state.events) state.events.close();
   const events = new EventSource('/api/events');
   state.events = events;
-  events.onopen = () => $('connection').classList.remove('down');
-  events.onerror = () => $('connection').classList.add('down');
+  const connection = (up) => {
+    $('connection').classList.toggle('down', !up);
+    $('connection-text').textContent = up ? 'Đang cập nhật trực tiếp' : 'Mất kết nối — đang thử lại';
+  };
+  events.onopen = () => connection(true);
+  events.onerror = () => connection(false);
   events.addEventListener('queue', (message) => {
     const event = JSON.parse(message.data);
     if ((event.change === 'enqueued' || event.change === 'raised') && event.risk === 'high') {
@@ -164,12 +200,13 @@ function connect() {
     }
     refresh(event.conversation_id);
   });
-  for (const kind of ['transcript', 'note']) {
-    events.addEventListener(kind, (message) => {
-      const event = JSON.parse(message.data);
-      if (event.conversation_id === state.current) loadConversation();
-    });
-  }
+  // A transcript grew: the queue too (the held conversations' unread counts), and the open conversation if it is this one.
+  events.addEventListener('transcript', (message) => refresh(JSON.parse(message.data).conversation_id));
+  events.addEventListener('note', (message) => {
+    const event = JSON.parse(message.data);
+    if (event.conversation_id === state.current) loadConversation();
+  });
+  events.addEventListener('status', () => { if (!$('board-view').hidden) renderBoard().catch(() => {}); });
   events.addEventListener('alert', (message) => {
     const event = JSON.parse(message.data);
     alerts.alert('Cầu Nối: nguy cơ cao vẫn chờ', `${RISK[event.risk] || event.risk} — đã chờ ${event.waited_minutes} phút, chưa ai nhận.`);
@@ -202,6 +239,7 @@ function refresh(conversationId) {
     if (state.current && conversationTouched) loadConversation();
     conversationTouched = false;
     if (!$('stats-view').hidden) renderStats().catch(() => {});
+    if (!$('board-view').hidden) renderBoard().catch((error) => handle(error, 'board-error'));
   }, 50);
 }
 
@@ -214,7 +252,8 @@ async function loadQueue() {
     return handle(error, 'action-error');
   }
   state.selected = Math.min(state.selected, Math.max(0, state.queue.waiting.length - 1));
-  renderQueue(state.queue, state.selected, state.me && state.me.username, open);
+  renderQueue(state.queue, state.selected, state.me && state.me.username, state.current);
+  shift.noticeUnread(state.queue, state.me && state.me.username, state.current);
 }
 
 async function loadConversation() {
@@ -243,6 +282,7 @@ async function route() {
       $('transcript').replaceChildren();
       $('reply-status').textContent = '';
       $('action-error').textContent = '';
+      $('reply-text').value = shift.draft(state.me, id);  // a draft kept across an idle logout
     }
     state.current = id;
     show('conversation-view');
@@ -254,6 +294,11 @@ async function route() {
   if (hash === '#/account' || state.me.must_enrol) {
     show('account-view');
     await renderAccount(state.me).catch((error) => handle(error, 'sessions-status'));
+    return;
+  }
+  if (hash === '#/board' && state.me.role === 'supervisor') {
+    show('board-view');
+    await renderBoard().catch((error) => handle(error, 'board-error'));
     return;
   }
   if (hash === '#/stats' && state.me.role === 'supervisor') {
@@ -298,6 +343,7 @@ $('reply-form').addEventListener('submit', async (event) => {
   try {
     const { delivered } = await actions.reply(state.current, text);
     $('reply-text').value = '';
+    shift.saveDraft(state.me, state.current, '');
     $('reply-status').textContent = delivered ? 'Đã gửi.' : '⚠ Tin nhắn chưa tới được người dùng (đã lưu trong hội thoại).';
     await loadConversation();
   } catch (error) {
@@ -329,12 +375,17 @@ $('release').addEventListener('click', async () => {
   }
 });
 
-$('transfer').addEventListener('click', () => openTransfer(state.me).catch((error) => handle(error, 'action-error')));
+$('transfer').addEventListener('click', () => {
+  const holder = state.conversation && state.conversation.operator ? state.conversation.operator.username : null;
+  openTransfer(state.me, holder).catch((error) => handle(error, 'action-error'));
+});
 $('transfer-cancel').addEventListener('click', () => $('transfer-dialog').close());
 $('transfer-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   try {
-    await actions.transfer(state.current, $('transfer-operator').value);
+    const note = $('transfer-note').value.trim();
+    if (!note) { $('transfer-error').textContent = 'Hãy viết ghi chú bàn giao cho người nhận.'; return; }
+    await actions.transfer(state.current, $('transfer-operator').value, note);
     $('transfer-dialog').close();
     await loadConversation();
   } catch (error) {
@@ -345,7 +396,8 @@ $('transfer-form').addEventListener('submit', async (event) => {
 $('close').addEventListener('click', async () => {
   try {
     if (!state.directory) state.directory = (await api('GET', '/api/directory')).entries;
-    await openClose(state.directory);
+    if (!state.tags) state.tags = (await api('GET', '/api/close-tags')).tags;
+    await openClose(state.directory, state.tags);
   } catch (error) {
     handle(error, 'action-error');
   }
@@ -354,8 +406,12 @@ $('close-cancel').addEventListener('click', () => $('close-dialog').close());
 $('close-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   try {
-    await actions.close(state.current, closeBody());
+    const body = closeBody();
+    if (body.missing) { $('close-error').textContent = body.missing; return; }
+    await actions.close(state.current, body);
     $('close-dialog').close();
+    shift.saveDraft(state.me, state.current, '');
+    shift.offerBreak(state.conversation);
     location.hash = '#/queue';
   } catch (error) {
     handle(error, 'close-error');
@@ -363,6 +419,12 @@ $('close-form').addEventListener('submit', async (event) => {
 });
 
 // -- keyboard -------------------------------------------------------------------------------------------------------
+
+for (const kind of ['pointerdown', 'keydown', 'input']) document.addEventListener(kind, () => { if (state.me) shift.active(); }, true);
+$('reply-text').addEventListener('input', () => shift.saveDraft(state.me, state.current, $('reply-text').value));
+shift.wirePrefs();
+shift.wireStatus((error) => handle(error, 'action-error'));
+wireCannedSearch(() => state.canned, (text) => shift.saveDraft(state.me, state.current, text));
 
 document.addEventListener('keydown', (event) => {
   alerts.unlock();
@@ -379,6 +441,8 @@ document.addEventListener('keydown', (event) => {
     return;
   }
   if (typing(event) || event.ctrlKey || event.metaKey || event.altKey || document.querySelector('dialog[open]')) return;
+  if (!shift.prefs().shortcuts && event.key !== '?') return;
+  if (event.key === 'Enter' && event.target instanceof Element && event.target.closest('a, button')) return;  // the focused link or button  // single-key shortcuts switched off (screen readers, typing habits)
   const inQueue = !$('queue-view').hidden;
   const waiting = state.queue.waiting;
   switch (event.key) {
@@ -386,7 +450,7 @@ document.addEventListener('keydown', (event) => {
     case 'k':
       if (!inQueue || !waiting.length) return;
       state.selected = (state.selected + (event.key === 'j' ? 1 : -1) + waiting.length) % waiting.length;
-      renderQueue(state.queue, state.selected, state.me.username, open);
+      renderQueue(state.queue, state.selected, state.me.username, state.current);
       break;
     case 'Enter':
     case 'o':
