@@ -75,13 +75,13 @@ async def test_the_window_is_shown_and_a_late_reply_refused_on_screen(redis_url:
                 facts = page.locator("#facts")
                 await expect(facts).to_contain_text("Hạn trả lời (Zalo, 48 giờ)")
                 await expect(page.locator("#reply-window")).to_have_text("đã hết hạn trả lời")
-                await expect(facts).to_contain_text("chờ người dùng nhắn lại")
+                await expect(facts).to_contain_text("chờ người nhắn viết lại")
                 posted = len(zalo_api.sends)
                 await page.fill("#reply-text", "Bạn còn ở đó không?")
                 await page.click("#reply-send")
                 await expect(page.locator("#reply-status")).to_have_text(
-                    "Không gửi được: đã quá 48 giờ kể từ tin nhắn cuối của người dùng, Zalo không cho gửi nữa. "
-                    "Hãy chờ người dùng nhắn lại.")
+                    "Không gửi được: đã quá 48 giờ kể từ tin nhắn cuối của người nhắn, Zalo không cho gửi nữa. "
+                    "Hãy chờ người nhắn viết lại.")
                 assert len(zalo_api.sends) == posted
                 assert "Bạn còn ở đó không?" not in str([s.json for s in zalo_api.sends])
 

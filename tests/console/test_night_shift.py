@@ -247,3 +247,15 @@ async def test_the_board_lists_problems_first_for_supervisors_only(console: Cons
     assert answered["held"][0]["waiting_for_reply_seconds"] is None
     assert "Alo" not in json.dumps(body)
     assert await console.gateway.redis.hlen(keys.OPERATOR_STATUS) == 3
+
+
+async def test_operators_on_a_break_do_not_count_as_on_duty_for_the_waiting_person(console: Console,
+                                                                                    bot_api: FakeBotAPI) -> None:
+    await queued(console, risk="medium", at=time.time() - 60)
+    hoa = await console.login("hoa")
+    await console.services.sweeper.tick()
+    assert bot_api.called("sendMessage") == []  # hoa is on duty: nobody is told there is no one
+    await hoa.post("/api/me/status", {"status": "break"})
+    await console.services.sweeper.tick()
+    told = [call["text"] for call in await bot_api.wait_for("sendMessage")]
+    assert told == [console.services.texts.nobody_online]

@@ -34,7 +34,7 @@ function say(node, error) {
 }
 
 function translate(reason) {
-  if (/reply window closed/.test(reason)) return 'Không gửi được: đã quá 48 giờ kể từ tin nhắn cuối của người dùng, Zalo không cho gửi nữa. Hãy chờ người dùng nhắn lại.';
+  if (/reply window closed/.test(reason)) return 'Không gửi được: đã quá 48 giờ kể từ tin nhắn cuối của người nhắn, Zalo không cho gửi nữa. Hãy chờ người nhắn viết lại.';
   if (/already hold/.test(reason)) return 'Bạn đang giữ cuộc trò chuyện này.';
   if (/holds this conversation/.test(reason)) return `Cuộc trò chuyện đã có người nhận (${reason.split(' ')[0]}).`;
   if (/do not hold/.test(reason)) return 'Bạn không giữ cuộc trò chuyện này.';
@@ -108,6 +108,8 @@ const PERSONAL_FIELDS = ['reply-text', 'note-text', 'close-agency', 'login-passw
 function loggedOut() {
   shift.stopIdle();
   state.me = null;
+  state.current = null;
+  state.conversation = null;
   setCsrf(null);
   if (state.events) state.events.close();
   state.events = null;
@@ -152,8 +154,7 @@ $('login-form').addEventListener('submit', async (event) => {
 // period unless the operator returns), keeping the reply drafts in this tab.
 async function idleLogout() {
   try { await api('POST', '/api/logout'); } catch { /* the session is gone either way */ }
-  location.hash = '#/queue';
-  loggedOut();
+  loggedOut();  // the address stays: logging in again reopens the conversation, its draft in the box
   $('login-note').textContent = 'Bạn đã được đăng xuất vì lâu không thao tác. Bản nháp trả lời vẫn giữ trên máy này: đăng nhập lại để tiếp tục.';
 }
 
@@ -344,7 +345,7 @@ $('reply-form').addEventListener('submit', async (event) => {
     const { delivered } = await actions.reply(state.current, text);
     $('reply-text').value = '';
     shift.saveDraft(state.me, state.current, '');
-    $('reply-status').textContent = delivered ? 'Đã gửi.' : '⚠ Tin nhắn chưa tới được người dùng (đã lưu trong hội thoại).';
+    $('reply-status').textContent = delivered ? 'Đã gửi.' : '⚠ Tin nhắn chưa tới được người nhắn (đã lưu trong hội thoại).';
     await loadConversation();
   } catch (error) {
     handle(error, 'reply-status');

@@ -32,7 +32,7 @@ function replyWindow(reply) {
       title: `Tin cuối của người nhắn: ${time(reply.last_message_at)} · hết hạn lúc ${time(reply.closes_at)}`,
       text: windowLeft(reply.closes_at) }),
     el('span', { class: 'window-note', text: ` · đã gửi ${reply.replies}/${reply.free_replies} tin trả lời miễn phí` }),
-    closed ? el('span', { class: 'window-note', text: ' · chờ người nhắn nhắn lại' }) : null);
+    closed ? el('span', { class: 'window-note', text: ' · chờ người nhắn viết lại' }) : null);
 }
 
 function facts(data) {
