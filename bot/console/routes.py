@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.console import account, api, board, outreach
+from bot.console import account, api, board, outreach, search
 from bot.console.api import Context
 from bot.console.clock import parse_time
 from bot.console.events import SESSIONS_ENDED
@@ -206,6 +206,7 @@ def create_console_routes(state_name: str = "console") -> list[BaseRoute]:
         route("/api/campaigns/{code}/poster.pdf", get=Access(outreach.poster, supervisor=True)),
         route("/api/canned-replies", get=Access(api.canned)),
         route("/api/close-tags", get=Access(api.tags)),
+        route("/api/search", get=Access(search.search)),
         route("/api/directory", get=Access(api.directory)),
         route("/api/operators", get=Access(api.operators)),
         route(conversation, get=Access(api.conversation)),

@@ -213,6 +213,7 @@ async def operator_session(page: Page, console: Console, rasa: FakeRasa, bot_api
     await page.click("#close-confirm")
     await expect(page.locator("#queue-view")).to_be_visible()
     await expect(rows).to_have_count(3)
+    await expect(page.locator("#break-offer")).to_be_visible()  # after a high-risk conversation, a break is offered
     assert await console.gateway.queue.mode(PERSON) == "bot"
     closing = (await sent_to_person(bot_api, 3))[-1]
     assert closing.startswith("Cuộc trò chuyện với người hỗ trợ đã kết thúc")

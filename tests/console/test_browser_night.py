@@ -12,6 +12,7 @@ Screenshots go to a temporary folder, or to reports/screenshots/ with CAUNOI_SCR
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -200,8 +201,18 @@ async def operator_hoa(page: Page, console: Console, size: str) -> None:
     await page.check("#pref-shortcuts")
     await page.keyboard.press("Escape")
 
-    # A draft, then no click for most of the session's idle time: a warning; then the logout keeps the draft.
+    # Canned replies by "/": "/tre" finds the children's reply under its group; Enter puts it in the box.
     await page.click(f"#held-list li[data-id='{PERSON}']")
+    await page.click("#reply-text")
+    await page.keyboard.type("/tre")
+    await expect(page.locator("#canned-search h4").first).to_have_text("Trẻ em")
+    await expect(page.locator("#canned-results [role=option]").first).to_have_text("Trẻ dưới 18 tuổi")
+    await shot(page, "canned-slash", size)
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#reply-text")).to_have_value(re.compile("^Em làm đúng khi nhắn"))
+    await expect(page.locator("#canned-search")).to_be_hidden()
+
+    # A draft, then no click for most of the session's idle time: a warning; then the logout keeps the draft.
     await page.fill("#reply-text", DRAFT)
     await page.clock.fast_forward("28:30")
     await expect(page.locator("#idle-dialog")).to_be_visible()
@@ -258,4 +269,15 @@ async def supervisor_board(minh: Page, mai: Page, console: Console, size: str) -
     await expect(mai.locator("#conversation-view")).to_be_visible()
     await expect(mai.locator("#conv-state")).to_contain_text("đang hỗ trợ")
     await expect(mai.locator("#release")).to_be_visible()  # a supervisor may put it back or transfer it
+
+    # Search by (part of) the id: never by message text. One click opens the conversation.
+    await mai.click("#nav-search")
+    await mai.fill("#search-id", str(PERSON_CHAT)[-4:])
+    await mai.click("#search-submit")
+    found = mai.locator(f"#search-results li[data-id='{PERSON}']")
+    await expect(found).to_contain_text("Nguy cơ cao")
+    assert await contrast_failures(mai) == []
+    await shot(mai, "search", size)
+    await found.locator("a").click()
+    await expect(mai.locator("#conversation-view")).to_be_visible()
 

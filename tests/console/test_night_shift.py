@@ -15,6 +15,7 @@ import pytest
 from bot.console import ConsoleOptions
 from bot.settings import Settings
 from bot.state import keys
+from bot.state.erase import erase
 from bot.state.queue import Case
 from harness.botapi import FakeBotAPI
 from harness.rasa import FakeRasa
@@ -259,3 +260,45 @@ async def test_operators_on_a_break_do_not_count_as_on_duty_for_the_waiting_pers
     await console.services.sweeper.tick()
     told = [call["text"] for call in await bot_api.wait_for("sendMessage")]
     assert told == [console.services.texts.nobody_online]
+
+
+async def test_search_finds_conversations_by_id_campaign_tag_and_date_never_by_text(console: Console) -> None:
+    hoa = await console.login("hoa")
+    await console.gateway.queue.enqueue(Case(PERSON, "telegram", "high", ("Bị giữ giấy tờ",), "Bí mật của người nhắn",
+                                             "qn-2026", time.time()))
+    await console.gateway.transcript.append(PERSON, "person", "hộ chiếu bị giữ ở Sihanoukville")
+    await hoa.post(f"/api/conversations/{PERSON}/claim")
+    await hoa.post(f"/api/conversations/{PERSON}/close", {"outcome": "informed", "tags": ["bi-giu-giay-to"],
+                                                         "summary": "Đã cho số.", "follow_up": True})
+    await queued(console, "tg:616161", "low")  # waiting now, never closed
+    # A conversation closed last month (written as a close writes it).
+    old = time.time() - 30 * 86400
+    await console.services.notes.record_handoff("zalo:717171", {"closed_at": old, "outcome": "no_response",
+                                                                "tags": ["tre-em"], "risk": "medium"})
+    assert console.gateway.retention is not None
+    await console.gateway.retention.close("zalo:717171", "no_response", at=old)
+
+    async def ids(query: str) -> list[str]:
+        response = await hoa.get(f"/api/search?{query}")
+        assert response.status_code == 200, response.text
+        return [item["id"] for item in response.json()["results"]]
+
+    assert await ids("tag=bi-giu-giay-to") == [PERSON]
+    assert await ids("tag=tre-em") == ["zalo:717171"]
+    assert await ids("campaign=qn-2026") == [PERSON]
+    assert sorted(await ids("id=61")) == ["tg:616161"]
+    assert sorted(await ids("id=1")) == sorted([PERSON, "tg:616161", "zalo:717171"])
+    today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 7 * 3600))
+    assert sorted(await ids(f"from={today}")) == sorted([PERSON, "tg:616161"])
+    assert await ids(f"to={time.strftime('%Y-%m-%d', time.gmtime(old + 7 * 3600))}") == ["zalo:717171"]
+    found = (await hoa.get("/api/search?tag=bi-giu-giay-to")).json()["results"][0]
+    assert found["tags"] == ["bi-giu-giay-to"] and found["follow_up"] is True and found["outcome"] == "informed"
+    assert "Bí mật" not in json.dumps(found) and "Sihanoukville" not in json.dumps(found)
+    # Never by text: a text parameter is no search at all; bad input is a clear 400.
+    for query, reason in [("q=Sihanoukville", "at least one of"), ("tag=khong-co", "unknown tag"),
+                          ("from=hôm-qua", "dates"), ("id=" + "x" * 101, "at most 100")]:
+        response = await hoa.get(f"/api/search?{query}")
+        assert response.status_code == 400 and reason in response.json()["error"], query
+    # Erased (/xoa): gone from the search too.
+    await erase(console.gateway.redis, "zalo:717171")
+    assert await ids("tag=tre-em") == []

@@ -8,12 +8,13 @@ import { actions, closeBody, openClose, openTransfer, renderCanned, renderConver
 import { $, typing } from './dom.js';
 import { RISK, tick } from './format.js';
 import { renderQueue } from './queue.js';
+import { showSearch, wireSearch } from './search.js';
 import * as shift from './shift.js';
 import { wireCannedSearch } from './slash.js';
 import { renderStats } from './stats.js';
 
 const state = { me: null, queue: { waiting: [], held: [] }, selected: 0, current: null, conversation: null, directory: null, tags: null, events: null, canned: [] };
-const VIEWS = ['login-view', 'queue-view', 'conversation-view', 'stats-view', 'account-view', 'board-view'];
+const VIEWS = ['login-view', 'queue-view', 'conversation-view', 'stats-view', 'account-view', 'board-view', 'search-view'];
 
 function show(view) {
   for (const name of VIEWS) $(name).hidden = name !== view;
@@ -21,6 +22,7 @@ function show(view) {
   $('nav-queue').classList.toggle('active', view === 'queue-view');
   $('nav-stats').classList.toggle('active', view === 'stats-view');
   $('nav-board').classList.toggle('active', view === 'board-view');
+  $('nav-search').classList.toggle('active', view === 'search-view');
   $('nav-account').classList.toggle('active', view === 'account-view');
 }
 
@@ -51,7 +53,10 @@ function translate(reason) {
   if (/status must be/.test(reason)) return 'Trạng thái không hợp lệ.';
   if (/no such operator/.test(reason)) return 'Không tìm thấy tổng đài viên này (hoặc tài khoản đã bị khoá).';
   if (/no such conversation/.test(reason)) return 'Không tìm thấy cuộc trò chuyện.';
-  if (/longer than/.test(reason)) return 'Nội dung quá dài.';
+  if (/longer than|at most 100/.test(reason)) return 'Nội dung quá dài.';
+  if (/at least one of/.test(reason)) return 'Hãy nhập ít nhất một điều kiện tìm kiếm.';
+  if (/unknown tag/.test(reason)) return 'Chủ đề không có trong danh sách.';
+  if (/from and to must be/.test(reason)) return 'Ngày không hợp lệ.';
   if (/CSRF/.test(reason)) return 'Phiên làm việc không hợp lệ. Hãy tải lại trang.';
   if (/storage unavailable/.test(reason)) return 'Máy chủ tạm thời không lưu được. Vui lòng thử lại sau ít phút.';
   if (/too many/.test(reason)) return 'Thử quá nhiều lần. Vui lòng chờ một lát rồi thử lại.';
@@ -101,8 +106,8 @@ async function loggedIn(me) {
 
 // What a person wrote, and who they are, must not stay in the page (even hidden) once the session is over.
 const PERSONAL_NODES = ['queue-list', 'held-list', 'conv-title', 'conv-state', 'transcript', 'facts', 'notes',
-  'history', 'stats', 'campaigns'];
-const PERSONAL_FIELDS = ['reply-text', 'note-text', 'close-agency', 'login-password', 'login-code', 'totp-code',
+  'history', 'stats', 'campaigns', 'search-results', 'board-problems', 'board-operators'];
+const PERSONAL_FIELDS = ['reply-text', 'note-text', 'close-agency', 'close-summary', 'transfer-note', 'search-id', 'search-campaign', 'login-password', 'login-code', 'totp-code',
   'password-current', 'password-new', 'password-again'];
 
 function loggedOut() {
@@ -297,6 +302,11 @@ async function route() {
     await renderAccount(state.me).catch((error) => handle(error, 'sessions-status'));
     return;
   }
+  if (hash === '#/search') {
+    show('search-view');
+    await showSearch().catch((error) => handle(error, 'search-error'));
+    return;
+  }
   if (hash === '#/board' && state.me.role === 'supervisor') {
     show('board-view');
     await renderBoard().catch((error) => handle(error, 'board-error'));
@@ -424,6 +434,7 @@ $('close-form').addEventListener('submit', async (event) => {
 for (const kind of ['pointerdown', 'keydown', 'input']) document.addEventListener(kind, () => { if (state.me) shift.active(); }, true);
 $('reply-text').addEventListener('input', () => shift.saveDraft(state.me, state.current, $('reply-text').value));
 shift.wirePrefs();
+wireSearch((error, node) => handle(error, node));
 shift.wireStatus((error) => handle(error, 'action-error'));
 wireCannedSearch(() => state.canned, (text) => shift.saveDraft(state.me, state.current, text));
 
