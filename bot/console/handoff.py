@@ -31,10 +31,18 @@ from bot.state.transcript import Author, Transcript
 from bot.state.whereabouts import Whereabouts
 
 log = logging.getLogger(__name__)
+FIRST_RESPONSE_LOOKED_AT = 500  # transcript entries read at a close to find the first answer
 OUTCOMES = ("referred", "informed", "no_response", "false_alarm")
 OUTCOME_DAYS_KEPT = 400
 NOTICES_TTL_SECONDS = 2 * 24 * 3600  # the `notices` hash of one wait (bot/console/alerts.py claims its notices there)
 WINDOW_NOTICE = "zalo_window"
+
+
+def first_response(entries: list[dict[str, Any]], waiting_since: float) -> float | None:
+    """Seconds from joining the queue to the first operator message (None: no operator answered)."""
+    answer = next((float(e["at"]) for e in entries
+                   if e.get("from") == "operator" and float(e.get("at") or 0) >= waiting_since), None)
+    return round(answer - waiting_since, 3) if answer is not None else None
 
 
 class ConversationSender(Protocol):
@@ -126,12 +134,14 @@ class Handoffs:
         if not transition.ok:
             return transition
         now = self._clock()
+        entries = await self._transcript.read(conversation_id, -FIRST_RESPONSE_LOOKED_AT, -1)
         await self._notes.record_handoff(conversation_id, {
             "closed_at": round(now, 3), "closed_by": actor.username, "operator": transition.operator or None,
             "outcome": outcome, "referral": referral, "risk": case.risk if case else None,
             "enqueued_at": case.enqueued_at if case else None,
             "claimed_at": (case.claimed_at or None) if case else None,
             "campaign": (case.campaign or None) if case else None,
+            "first_response_seconds": first_response(entries, case.enqueued_at) if case else None,
             **(wrap_up or {}),
         })
         if self._retention is not None:

@@ -31,6 +31,15 @@ def _time(raw: str, end_of_day: bool) -> float | None:
     return value + DAY if end_of_day and date_only else value
 
 
+async def conversations(ctx: Context) -> set[str]:
+    """Every conversation that still has data (at most SCANNED_MAX from the schedule), and every one in the queue."""
+    queue = ctx.services.gateway.queue
+    found = set(await ctx.services.gateway.redis.zrange(keys.RETENTION, 0, SCANNED_MAX - 1))
+    found |= {case.conversation_id for case in await queue.waiting()}
+    found |= {case.conversation_id for case in await queue.held()}
+    return found
+
+
 async def search(request: Request, ctx: Context) -> Response:
     params = request.query_params
     wanted = {name: params.get(name, "").strip() for name in ("id", "campaign", "tag", "from", "to")}
@@ -43,10 +52,7 @@ async def search(request: Request, ctx: Context) -> Response:
     since = _time(wanted["from"], end_of_day=False) if wanted["from"] else None
     until = _time(wanted["to"], end_of_day=True) if wanted["to"] else None
     services = ctx.services
-    queue = services.gateway.queue
-    candidates = set(await services.gateway.redis.zrange(keys.RETENTION, 0, SCANNED_MAX - 1))
-    candidates |= {case.conversation_id for case in await queue.waiting()}
-    candidates |= {case.conversation_id for case in await queue.held()}
+    candidates = await conversations(ctx)
     if wanted["id"]:
         candidates = {cid for cid in candidates if wanted["id"].lower() in cid.lower()}
     found: list[dict[str, Any]] = []

@@ -99,7 +99,7 @@ def _status(raw: str | None) -> Status:
 class Unread:
     unread: int
     waiting_for_reply_since: float | None
-    first_response_at: float | None = None  # the first operator message since the claim (the board's first response)
+    first_response_at: float | None = None  # the first operator message since the claim
 
 
 class ReadMarks:

@@ -263,6 +263,7 @@ async def supervisor_board(minh: Page, mai: Page, console: Console, size: str) -
     await expect(problems.first).to_contain_text("minh đang nghỉ nhưng vẫn giữ cuộc trò chuyện")
     assert await problems.first.get_attribute("data-kind") == "holder_away"
     await expect(mai.locator("#board-operators li[data-operator='minh']")).to_contain_text("Đang nghỉ")
+    await expect(mai.locator("#board-range")).to_contain_text("0 cuộc trò chuyện đã kết thúc")
     assert await contrast_failures(mai) == []
     await shot(mai, "board", size)
     await problems.first.locator("a").click()

@@ -246,6 +246,16 @@ async def test_the_board_lists_problems_first_for_supervisors_only(console: Cons
     answered = next(o for o in (await boss.get("/api/board")).json()["operators"] if o["username"] == "hoa")
     assert answered["held"][0]["first_response_seconds"] >= 0
     assert answered["held"][0]["waiting_for_reply_seconds"] is None
+    # The shift's range: closes in the last hours, by whom, and the median first response (queue to first answer).
+    assert (await boss.get("/api/board")).json()["range"] == {"hours": 8, "closed": 0, "by_operator": {},
+                                                               "answered": 0, "first_response_median_seconds": None}
+    await hoa.post(f"/api/conversations/{PERSON}/close", {"outcome": "informed", "tags": ["hoi-thong-tin"]})
+    shift_range = (await boss.get("/api/board?hours=1")).json()["range"]
+    assert shift_range["closed"] == 1 and shift_range["by_operator"] == {"hoa": 1} and shift_range["answered"] == 1
+    assert shift_range["first_response_median_seconds"] >= 0
+    for hours in ("0", "169", "x"):
+        refused = await boss.get(f"/api/board?hours={hours}")
+        assert refused.status_code == 400 and "hours" in refused.json()["error"]
     assert "Alo" not in json.dumps(body)
     assert await console.gateway.redis.hlen(keys.OPERATOR_STATUS) == 3
 

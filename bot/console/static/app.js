@@ -3,7 +3,7 @@
 import { renderAccount, wireAccount } from './account.js';
 import { ApiError, api, conversationPath, renewed, setCsrf } from './api.js';
 import * as alerts from './alerts.js';
-import { renderBoard } from './board.js';
+import { renderBoard, wireBoard } from './board.js';
 import { actions, closeBody, openClose, openTransfer, renderCanned, renderConversation } from './conversation.js';
 import { $, typing } from './dom.js';
 import { RISK, tick } from './format.js';
@@ -435,6 +435,7 @@ for (const kind of ['pointerdown', 'keydown', 'input']) document.addEventListene
 $('reply-text').addEventListener('input', () => shift.saveDraft(state.me, state.current, $('reply-text').value));
 shift.wirePrefs();
 wireSearch((error, node) => handle(error, node));
+wireBoard((error) => handle(error, 'board-error'));
 shift.wireStatus((error) => handle(error, 'action-error'));
 wireCannedSearch(() => state.canned, (text) => shift.saveDraft(state.me, state.current, text));
 

@@ -17,9 +17,19 @@ function problemText(problem, rules) {
 
 const link = (id, ...children) => el('a', { href: `#/c/${encodeURIComponent(id)}`, dataset: { id } }, ...children);
 
+export function wireBoard(onError) {
+  $('board-hours').addEventListener('change', () => renderBoard().catch(onError));
+}
+
 export async function renderBoard() {
-  const board = await api('GET', '/api/board');
+  const board = await api('GET', `/api/board?hours=${encodeURIComponent($('board-hours').value)}`);
   const rules = board.settings;
+  const range = board.range;
+  const who = Object.entries(range.by_operator).map(([name, count]) => `${name}: ${count}`).join(', ');
+  $('board-range').textContent = `${range.closed} cuộc trò chuyện đã kết thúc${who ? ` (${who})` : ''}; `
+    + (range.first_response_median_seconds !== null
+      ? `thời gian đến câu trả lời đầu tiên (trung vị): ${duration(range.first_response_median_seconds)}.`
+      : 'chưa có câu trả lời đầu tiên nào để tính.');
   fill($('board-problems'), board.problems.map((problem) => el('li', { class: `problem problem-${problem.kind}`, dataset: { kind: problem.kind } },
     link(problem.conversation_id, problemText(problem, rules)))));
   $('board-no-problems').hidden = board.problems.length > 0;
