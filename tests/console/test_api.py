@@ -446,4 +446,7 @@ async def test_a_waiting_person_who_withdraws_is_told_and_it_is_audited(console:
     assert rasa.messages(PERSON) == ["thôi không cần nữa"]
     boss = await console.login("boss", role="supervisor")
     trail = [json.loads(line) for line in (await boss.get("/api/audit")).text.splitlines()]
-    assert [(e["actor"], e["action"]) for e in trail if e["conversation"] == PERSON] == [("person", "withdraw")]
+    # The sweep that runs as the console starts may alert about this high-risk case first (a `system` entry): under
+    # load it can read the queue after the test filled it. The person's own entry is what this test is about.
+    assert [(e["actor"], e["action"]) for e in trail
+            if e["conversation"] == PERSON and e["actor"] != "system"] == [("person", "withdraw")]

@@ -134,6 +134,8 @@ async def operator_hoa(page: Page, console: Console, size: str) -> None:
     await sign_in(page, console, "hoa")
     rows = page.locator("#queue-list li")
     await expect(rows).to_have_count(3)
+    await expect(rows.nth(0).locator("a.row")).to_have_attribute("aria-current", "true")  # the selected row
+    assert await page.locator("#queue-list a[aria-current]").count() == 1
     await expect(page.locator("#connection")).to_have_text("● Đang cập nhật trực tiếp")
     assert await contrast_failures(page) == []
     await shot(page, "queue", size)
@@ -161,8 +163,11 @@ async def operator_hoa(page: Page, console: Console, size: str) -> None:
     held = page.locator(f"#held-list li[data-id='{PERSON}']")
     await expect(held).to_be_visible()
     await expect(held.locator(".unread-count")).to_have_count(0)
+    await page.evaluate("window.__alerts = []; window.addEventListener('caunoi-alert', (e) => "
+                        "window.__alerts.push(e.detail.title))")
     await telegram(console, text_update(PERSON_CHAT, "Anh ơi họ đang tới"))
     await expect(held.locator(".unread-count")).to_have_text("1 tin chưa đọc")
+    await page.wait_for_function("window.__alerts.includes('Cầu Nối: tin nhắn mới')")  # tone + notification
     await expect(page).to_have_title("(1) Cầu Nối — Tổng đài viên")
     await expect(page.locator("#unread-count")).to_have_text("1 chưa đọc")
     await shot(page, "unread", size)
