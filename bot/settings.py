@@ -102,6 +102,10 @@ class ConsoleSettings:
     wait_notice_minutes: int = 10  # a person waiting this long is told they are still in the queue
     realert_minutes: int = 5  # a high-risk conversation still unclaimed alerts again this often
     oncall_telegram_chat_id: str = ""  # Telegram chat for on-call alerts (no message content), "" = none
+    # Conversations held by an operator who is off or whose last session ended go back to the queue after this.
+    handback_grace_minutes: int = 5
+    # The supervisor's board lists a person unanswered this long (and a high-risk wait over realert_minutes).
+    unanswered_minutes: int = 5
 
 
 @dataclass(frozen=True)
@@ -335,6 +339,8 @@ def _console(env: Mapping[str, str], http_port: int) -> ConsoleSettings:
         wait_notice_minutes=_int(env, "CAUNOI_WAIT_NOTICE_MINUTES", 10, 1, 24 * 60),
         realert_minutes=_int(env, "CAUNOI_HIGH_RISK_REALERT_MINUTES", 5, 1, 24 * 60),
         oncall_telegram_chat_id=chat_id,
+        handback_grace_minutes=_int(env, "CAUNOI_HANDBACK_GRACE_MINUTES", 5, 1, 24 * 60),
+        unanswered_minutes=_int(env, "CAUNOI_UNANSWERED_MINUTES", 5, 1, 24 * 60),
     )
 
 

@@ -3,10 +3,11 @@
 Every gateway worker sweeps; each notice and alert is claimed with HSETNX on the conversation's `notices` hash
 before it is sent, so exactly one worker sends it. A person waiting on Zalo is first told, once, that an answer can
 reach them only within 48 hours of their last message (bot/console/window.py). A person waiting is told once when
-no operator is online (with 111 and the consular line, that first when they are abroad) and once when the wait
-passes CAUNOI_WAIT_NOTICE_MINUTES. A high-risk conversation alerts the on-call Telegram chat at once (consoles
-already rang on the queue event) and again, consoles too, every CAUNOI_HIGH_RISK_REALERT_MINUTES while nobody
-claims it. On-call alerts carry the risk level, the waiting time and a console link: no content, no id.
+no operator is online and on duty (bot/console/shift.py: a break or off does not count; with 111 and the consular
+line, that first when they are abroad) and once when the wait passes CAUNOI_WAIT_NOTICE_MINUTES. A high-risk
+conversation alerts the on-call Telegram chat at once (consoles already rang on the queue event) and again, consoles
+too, every CAUNOI_HIGH_RISK_REALERT_MINUTES while nobody claims it. On-call alerts carry the risk level, the waiting
+time and a console link: no content, no id.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bot.console.audit import AuditLog
 from bot.console.clock import Clock
 from bot.console.events import Presence, publish
 from bot.console.handoff import NOTICES_TTL_SECONDS, Handoffs
+from bot.console.shift import Availability
 from bot.console.window import has_window
 from bot.content.console import ConsoleTexts
 from bot.settings import ConsoleSettings
@@ -55,12 +57,14 @@ class Oncall:
 
 class Sweeper:
     def __init__(self, client: redis.asyncio.Redis, queue: HandoffQueue, handoffs: Handoffs, texts: ConsoleTexts,
-                 presence: Presence, audit: AuditLog, settings: ConsoleSettings, oncall: Oncall | None, clock: Clock):
+                 presence: Presence, audit: AuditLog, settings: ConsoleSettings, oncall: Oncall | None, clock: Clock,
+                 availability: Availability | None = None):
         self._redis = client
         self._queue = queue
         self._handoffs = handoffs
         self._texts = texts
         self._presence = presence
+        self._availability = availability  # None: whoever has a console open counts as on duty
         self._audit = audit
         self._wait_notice = settings.wait_notice_minutes * 60
         self._realert = settings.realert_minutes * 60
@@ -71,7 +75,11 @@ class Sweeper:
         cases = await self._queue.waiting()
         if not cases:
             return
-        nobody_online = not await self._presence.online()
+        online = await self._presence.online()
+        if self._availability is not None:  # on a break or off: not there to answer (bot/console/shift.py)
+            statuses = await self._availability.all()
+            online = [name for name in online if name in statuses and statuses[name].status == "on_duty"]
+        nobody_online = not online
         await asyncio.gather(*(self._sweep(case, nobody_online) for case in cases))
 
     async def _sweep(self, case: Case, nobody_online: bool) -> None:

@@ -30,12 +30,15 @@ from bot.console.location import whereabouts
 from bot.console.operators import PASSWORD_MAX, USERNAME, Operator
 from bot.console.services import ConsoleServices
 from bot.console.sessions import Session
+from bot.console.shift import STATUSES
 from bot.console.window import ReplyWindow, has_window, reply_window, window_of
 from bot.state import keys
 from bot.state.queue import Case, Transition
 
 MESSAGE_MAX_CHARS = 4000
 NOTE_MAX_CHARS = 2000
+HANDOVER_MAX_CHARS = 1000
+SUMMARY_MAX_CHARS = 1000
 AGENCY_MAX_CHARS = 200
 TRANSCRIPT_SHOWN = 300  # the newest entries; older ones stay in Redis
 VIEW_LOGGED_EVERY_SECONDS = 600
@@ -96,7 +99,10 @@ async def me_json(ctx: Context, operator: Operator, csrf: str) -> dict[str, Any]
     return {"csrf_token": csrf, **operator_json(operator), "second_factor": operator.second_factor,
             "second_factor_required": await ctx.services.operators.second_factor_required(),
             "must_enrol": await must_enrol(ctx.services, operator),
-            "must_change_password": operator.must_change_password}
+            "must_change_password": operator.must_change_password,
+            "status": (await ctx.services.availability.of(operator.username)).json(),
+            # The console warns before this much time without a click ends the session (the draft stays in the tab).
+            "idle_seconds": ctx.services.settings.console.session_idle_minutes * 60}
 
 
 # -- sessions -----------------------------------------------------------------------------------------------------
@@ -136,6 +142,7 @@ async def login(request: Request, ctx: Context) -> Response:
     await services.logins.succeeded(username, address)
     token, session = await services.sessions.create(operator)
     await services.presence.seen(operator.username)
+    await services.availability.set(operator.username, "on_duty")  # logging in is starting work
     await services.audit.record(operator.username, "login")
     response = ok(await me_json(ctx, operator, session.csrf))
     secure = over_tls(request, services.settings.console)
@@ -158,14 +165,28 @@ async def me(request: Request, ctx: Context) -> Response:
     return ok(await me_json(ctx, ctx.operator, ctx.session.csrf))
 
 
+async def set_status(request: Request, ctx: Context) -> Response:
+    """On duty, on a break or off (bot/console/shift.py): transfers go only to operators on duty; going off hands
+    the held conversations back to the queue after the grace period."""
+    status = (await json_body(request)).get("status")
+    if status not in STATUSES:
+        raise ApiError(400, f"status must be one of {', '.join(STATUSES)}")
+    changed = await ctx.services.availability.set(ctx.operator.username, str(status))
+    await ctx.services.audit.record(ctx.operator.username, "status", status=status)
+    return ok(changed.json() | {"since": iso(changed.since)})
+
+
 # -- the queue and one conversation ----------------------------------------------------------------------------------
 
 async def queue(request: Request, ctx: Context) -> Response:
     handoff_queue = ctx.services.gateway.queue
     waiting = await handoff_queue.waiting()
     held = await handoff_queue.held()
-    return ok({"waiting": await cases_json(ctx, waiting, numbered=True),
-               "held": await cases_json(ctx, held, numbered=False)})
+    held_json = await cases_json(ctx, held, numbered=False)
+    marks = await asyncio.gather(*(ctx.services.read_marks.of(case) for case in held))
+    for item, mark in zip(held_json, marks, strict=True):
+        item.update(unread=mark.unread, waiting_for_reply_since=iso(mark.waiting_for_reply_since))
+    return ok({"waiting": await cases_json(ctx, waiting, numbered=True), "held": held_json})
 
 
 def transcript_json(entry: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +209,14 @@ async def conversation(request: Request, ctx: Context) -> Response:
         raise ApiError(404, "no such conversation")
     holder_name = await handoff_queue.holder(cid)
     holder = await services.operators.get(holder_name) if holder_name else None
+    if holder_name == ctx.operator.username:
+        await services.read_marks.opened(cid, holder_name)  # what the holder has seen is read
     slots = await services.rasa.slots(cid) if case is not None else {}
+    location = whereabouts(transcript, slots, services.content.directory)
+    places = services.gateway.whereabouts
+    if location is None and places is not None and await places.abroad(cid):
+        location = {"province": None, "country": None, "latitude": None, "longitude": None, "map_url": None,
+                    "abroad": True}  # a country named in what they wrote (bot/state/whereabouts.py)
     if await services.gateway.redis.set(keys.viewed(ctx.operator.username, cid), "1", nx=True,
                                         ex=VIEW_LOGGED_EVERY_SECONDS):
         await services.audit.record(ctx.operator.username, "view", cid)
@@ -197,7 +225,7 @@ async def conversation(request: Request, ctx: Context) -> Response:
         "case": case_json(case, await handoff_queue.place(cid)) if case else None,
         "operator": operator_json(holder) if holder else ({"username": holder_name} if holder_name else None),
         "mine": holder_name == ctx.operator.username,
-        "location": whereabouts(transcript, slots, services.content.directory),
+        "location": location,
         "reply_window": window_json(ctx, window_of(transcript)) if has_window(cid) else None,
         "transcript": [transcript_json(entry) for entry in transcript],
         "notes": [{**note, "at": iso(note.get("at"))} for note in notes],
@@ -248,13 +276,24 @@ async def release(request: Request, ctx: Context) -> Response:
 
 async def transfer(request: Request, ctx: Context) -> Response:
     cid = conversation_id(request)
-    name = text_field(await json_body(request), "operator", 64).lower()
+    data = await json_body(request)
+    name = text_field(data, "operator", 64).lower()
     target = await ctx.services.operators.get(name)
     if target is None or target.disabled:
         raise ApiError(404, "no such operator (or the account is disabled)")
-    if target.username == await ctx.services.gateway.queue.holder(cid):
+    holder = await ctx.services.gateway.queue.holder(cid)
+    if target.username == holder:
         raise ApiError(409, f"{target.username} already holds this conversation")
-    transition = await ctx.services.handoffs.transfer(cid, ctx.operator, target)
+    if holder != ctx.operator.username and not ctx.operator.supervisor:
+        raise ApiError(409, "you do not hold this conversation")
+    if not await ctx.services.availability.available(target.username):
+        raise ApiError(409, f"{target.username} is not on duty (transfers go only to operators on duty)")
+    note = data.get("note")
+    if not isinstance(note, str) or not note.strip():
+        raise ApiError(400, "a handover note is required: what the next operator needs to know")
+    if len(note) > HANDOVER_MAX_CHARS:
+        raise ApiError(413, f"handover note longer than {HANDOVER_MAX_CHARS} characters")
+    transition = await ctx.services.handoffs.transfer(cid, ctx.operator, target, note.strip())
     if not transition.ok:
         raise ApiError(409, "you do not hold this conversation") if transition.mode == "human" \
             else _conflict(transition, ctx.operator.username)
@@ -292,6 +331,26 @@ def _referral(raw: Any, ctx: Context) -> dict[str, str] | None:
     raise ApiError(400, "referral must be {\"entry_id\": ...} or {\"agency\": ...}")
 
 
+def _wrap_up(data: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Close's tags (ids from content/vi/console/close_tags.yml), short summary and follow-up flag."""
+    tags = data.get("tags", [])
+    known = {tag.id for tag in ctx.services.close_tags}
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise ApiError(400, "tags must be a list of tag ids")
+    unknown = [tag for tag in tags if tag not in known]
+    if unknown:
+        raise ApiError(400, f"unknown tags: {', '.join(unknown[:5])[:200]} (see GET /api/close-tags)")
+    summary = data.get("summary", "")
+    if not isinstance(summary, str):
+        raise ApiError(400, "summary must be text")
+    if len(summary) > SUMMARY_MAX_CHARS:
+        raise ApiError(413, f"summary longer than {SUMMARY_MAX_CHARS} characters")
+    follow_up = data.get("follow_up", False)
+    if not isinstance(follow_up, bool):
+        raise ApiError(400, "follow_up must be true or false")
+    return {"tags": list(dict.fromkeys(tags)), "summary": summary.strip(), "follow_up": follow_up}
+
+
 async def close(request: Request, ctx: Context) -> Response:
     cid = conversation_id(request)
     data = await json_body(request)
@@ -301,7 +360,8 @@ async def close(request: Request, ctx: Context) -> Response:
     referral = _referral(data.get("referral"), ctx)
     if outcome == "referred" and referral is None:
         raise ApiError(400, "a referral (directory entry or agency) is needed when the outcome is referred")
-    transition = await ctx.services.handoffs.close(cid, ctx.operator, str(outcome), referral)
+    wrap_up = _wrap_up(data, ctx)
+    transition = await ctx.services.handoffs.close(cid, ctx.operator, str(outcome), referral, wrap_up)
     if not transition.ok:
         raise ApiError(409, "you do not hold this conversation") if transition.mode == "human" \
             else _conflict(transition, ctx.operator.username)
@@ -311,7 +371,12 @@ async def close(request: Request, ctx: Context) -> Response:
 # -- what the console shows around the conversations ----------------------------------------------------------------
 
 async def canned(request: Request, ctx: Context) -> Response:
-    return ok({"replies": [{"id": r.id, "title": r.title, "text": r.text} for r in ctx.services.canned]})
+    return ok({"replies": [{"id": r.id, "title": r.title, "text": r.text, "group": r.group}
+                           for r in ctx.services.canned]})
+
+
+async def tags(request: Request, ctx: Context) -> Response:
+    return ok({"tags": [{"id": tag.id, "label": tag.label} for tag in ctx.services.close_tags]})
 
 
 async def directory(request: Request, ctx: Context) -> Response:
@@ -322,7 +387,11 @@ async def directory(request: Request, ctx: Context) -> Response:
 
 async def operators(request: Request, ctx: Context) -> Response:
     online = set(await ctx.services.presence.online())
-    found = [{**operator_json(o), "online": o.username in online}
+    statuses = await ctx.services.availability.all()
+    found = [{**operator_json(o), "online": o.username in online,
+              "status": statuses[o.username].status if o.username in statuses else "off",
+              "available": o.username in online and o.username in statuses
+              and statuses[o.username].status == "on_duty"}
              for o in await ctx.services.operators.all() if not o.disabled]
     return ok({"operators": found})
 

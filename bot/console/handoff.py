@@ -27,14 +27,22 @@ from bot.state import keys
 from bot.state.campaigns import CampaignStore
 from bot.state.queue import HandoffQueue, Transition
 from bot.state.retention import Retention
-from bot.state.transcript import Author
+from bot.state.transcript import Author, Transcript
 from bot.state.whereabouts import Whereabouts
 
 log = logging.getLogger(__name__)
+FIRST_RESPONSE_LOOKED_AT = 500  # transcript entries read at a close to find the first answer
 OUTCOMES = ("referred", "informed", "no_response", "false_alarm")
 OUTCOME_DAYS_KEPT = 400
 NOTICES_TTL_SECONDS = 2 * 24 * 3600  # the `notices` hash of one wait (bot/console/alerts.py claims its notices there)
 WINDOW_NOTICE = "zalo_window"
+
+
+def first_response(entries: list[dict[str, Any]], waiting_since: float) -> float | None:
+    """Seconds from joining the queue to the first operator message (None: no operator answered)."""
+    answer = next((float(e["at"]) for e in entries
+                   if e.get("from") == "operator" and float(e.get("at") or 0) >= waiting_since), None)
+    return round(answer - waiting_since, 3) if answer is not None else None
 
 
 class ConversationSender(Protocol):
@@ -47,8 +55,9 @@ class Handoffs:
     def __init__(self, client: redis.asyncio.Redis, queue: HandoffQueue, sender: ConversationSender,
                  texts: ConsoleTexts, notes: CaseNotes, audit: AuditLog, rasa: RasaTracker, clock: Clock,
                  log_key: str = "", retention_days: int = 30, retention: Retention | None = None,
-                 whereabouts: Whereabouts | None = None):
+                 whereabouts: Whereabouts | None = None, transcript: Transcript | None = None):
         self._redis = client
+        self._transcript = transcript or Transcript(client, retention_days)  # handover lines
         self._whereabouts = whereabouts  # None: the texts that give both routes
         self._retention = retention  # the conversation is kept for its outcome's period from the close
         self._queue = queue
@@ -99,17 +108,25 @@ class Handoffs:
             await self.tell(conversation_id, self._texts.released)
         return transition
 
-    async def transfer(self, conversation_id: str, actor: Operator, target: Operator) -> Transition:
+    async def transfer(self, conversation_id: str, actor: Operator, target: Operator, note: str = "") -> Transition:
+        """Hands the conversation to `target`; the handover note becomes a case note for them and a line in the
+        transcript (operators only: the transcript is never sent to the person)."""
         held_by = await self._overridden(conversation_id, actor)
         transition = await self._queue.transfer(conversation_id, actor.username, target.username,
                                                 force=actor.supervisor)
         if transition.ok:
             await self._audit.record(actor.username, "transfer", conversation_id, to=target.username, held_by=held_by)
+            if note:
+                line = (self._texts.handover_line.replace("{from}", held_by or actor.username)
+                        .replace("{to}", target.username).replace("{note}", note))
+                await self._transcript.append(conversation_id, "system", line, kind="handover")
+                await self._notes.add_handover(conversation_id, actor.username, target.username, note)
+                await publish(self._redis, {"type": "note", "conversation_id": conversation_id})
             await self.tell(conversation_id, self.joined(target))
         return transition
 
     async def close(self, conversation_id: str, actor: Operator, outcome: str,
-                    referral: dict[str, str] | None) -> Transition:
+                    referral: dict[str, str] | None, wrap_up: dict[str, Any] | None = None) -> Transition:
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
         held_by = await self._overridden(conversation_id, actor)
@@ -117,11 +134,15 @@ class Handoffs:
         if not transition.ok:
             return transition
         now = self._clock()
+        entries = await self._transcript.read(conversation_id, -FIRST_RESPONSE_LOOKED_AT, -1)
         await self._notes.record_handoff(conversation_id, {
             "closed_at": round(now, 3), "closed_by": actor.username, "operator": transition.operator or None,
             "outcome": outcome, "referral": referral, "risk": case.risk if case else None,
             "enqueued_at": case.enqueued_at if case else None,
             "claimed_at": (case.claimed_at or None) if case else None,
+            "campaign": (case.campaign or None) if case else None,
+            "first_response_seconds": first_response(entries, case.enqueued_at) if case else None,
+            **(wrap_up or {}),
         })
         if self._retention is not None:
             await self._retention.close(conversation_id, outcome, at=now)
@@ -134,7 +155,8 @@ class Handoffs:
             await CampaignStore(self._redis).count(case.campaign, "referred", vietnam_day(now))
         referred = (referral or {}).get("entry_id") or ("free-text" if referral else None)
         await self._audit.record(actor.username, "close", conversation_id, outcome=outcome, referral=referred,
-                                 was=transition.mode, held_by=held_by)
+                                 was=transition.mode, held_by=held_by, tags=",".join((wrap_up or {}).get("tags", [])),
+                                 follow_up=(wrap_up or {}).get("follow_up", False))
         await self.notice(conversation_id, "closed")
         self.spawn(self._rasa.reset_escalated(conversation_id))
         return transition

@@ -37,6 +37,14 @@ class CaseNotes:
             await self._retention.keep(conversation_id, *kept_keys(conversation_id))
         return note
 
+    async def add_handover(self, conversation_id: str, author: str, to: str, text: str) -> dict[str, Any]:
+        """A transfer's handover note: shown to the receiver above the other notes."""
+        note = {"at": round(self._clock(), 3), "operator": author, "text": text, "kind": "handover", "to": to}
+        await self._push(keys.case_notes(conversation_id), note)
+        if self._retention is not None:
+            await self._retention.keep(conversation_id, *kept_keys(conversation_id))
+        return note
+
     async def read(self, conversation_id: str) -> list[dict[str, Any]]:
         return await self._read(keys.case_notes(conversation_id))
 

@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.console import account, api, outreach
+from bot.console import account, api, board, outreach, search
 from bot.console.api import Context
 from bot.console.clock import parse_time
 from bot.console.events import SESSIONS_ENDED
@@ -188,6 +188,7 @@ def create_console_routes(state_name: str = "console") -> list[BaseRoute]:
         route("/api/login", post=Access(api.login, public=True)),
         route("/api/logout", post=Access(api.logout, enrolling=True)),
         route("/api/me", get=Access(api.me, enrolling=True)),
+        route("/api/me/status", post=Access(api.set_status)),
         route("/api/account/password", post=Access(account.change_password, enrolling=True)),
         route("/api/account/password/strength", post=Access(account.password_strength, enrolling=True)),
         route("/api/account/sessions", get=Access(account.sessions, enrolling=True)),
@@ -198,6 +199,7 @@ def create_console_routes(state_name: str = "console") -> list[BaseRoute]:
         route("/api/queue", get=Access(api.queue)),
         route("/api/events", get=Access(events)),
         route("/api/stats", get=Access(api.stats, supervisor=True)),
+        route("/api/board", get=Access(board.board, supervisor=True)),
         route("/api/audit", get=Access(audit_export, supervisor=True)),
         route("/api/campaigns", get=Access(outreach.campaigns, supervisor=True),
               post=Access(outreach.create, supervisor=True)),
@@ -207,6 +209,8 @@ def create_console_routes(state_name: str = "console") -> list[BaseRoute]:
         route("/api/campaigns/{code}/qr.{kind}", get=Access(outreach.qr, supervisor=True)),
         route("/api/campaigns/{code}/poster.pdf", get=Access(outreach.poster, supervisor=True)),
         route("/api/canned-replies", get=Access(api.canned)),
+        route("/api/close-tags", get=Access(api.tags)),
+        route("/api/search", get=Access(search.search)),
         route("/api/directory", get=Access(api.directory)),
         route("/api/operators", get=Access(api.operators)),
         route(conversation, get=Access(api.conversation)),

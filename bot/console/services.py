@@ -27,8 +27,9 @@ from bot.console.notes import CaseNotes
 from bot.console.operators import OperatorStore
 from bot.console.rasa import RasaTracker
 from bot.console.sessions import LoginLimiter, Sessions
+from bot.console.shift import Availability, HandBack, ReadMarks
 from bot.content import Content, load_content
-from bot.content.console import CannedReply, ConsoleTexts, canned_replies, console_texts
+from bot.content.console import CannedReply, CloseTag, ConsoleTexts, canned_replies, close_tags, console_texts
 from bot.gateway.parts import Gateway
 from bot.settings import Settings
 from bot.state.sealed import Sealer
@@ -65,6 +66,10 @@ class ConsoleServices:
     canned: tuple[CannedReply, ...]
     content: Content
     sweeper: Sweeper
+    availability: Availability
+    read_marks: ReadMarks
+    handback: HandBack
+    close_tags: tuple[CloseTag, ...]
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -84,21 +89,28 @@ class ConsoleServices:
         rasa = RasaTracker(settings.rasa_url, settings.rasa_token.reveal(), settings.secret_key.reveal())
         handoffs = Handoffs(client, gateway.queue, gateway, texts, notes, audit, rasa, clock,
                             settings.secret_key.reveal(), settings.retention_days, retention=gateway.retention,
-                            whereabouts=gateway.whereabouts)
+                            whereabouts=gateway.whereabouts, transcript=gateway.transcript)
         oncall = None
         if console.oncall_telegram_chat_id and gateway.telegram is not None:
             oncall = Oncall(gateway.telegram.bot, console.oncall_telegram_chat_id, texts, console.url)
         elif console.oncall_telegram_chat_id:
             log.warning("CAUNOI_ONCALL_TELEGRAM_CHAT_ID is set but CAUNOI_TELEGRAM_TOKEN is not: no on-call alerts")
+        sessions = Sessions(client, operators, console.session_idle_minutes * 60, console.session_max_hours * 3600,
+                            clock, settings.secret_key)
+        availability = Availability(client, presence, clock)
         services = cls(
             settings=settings, gateway=gateway, options=options, operators=operators,
-            sessions=Sessions(client, operators, console.session_idle_minutes * 60, console.session_max_hours * 3600,
-                              clock, settings.secret_key),
+            sessions=sessions,
             logins=LoginLimiter(client, console.login_max_failures, console.login_lock_minutes * 60),
             audit=audit, presence=presence, broadcaster=Broadcaster(client), handoffs=handoffs, notes=notes,
             rasa=rasa, texts=texts, canned=canned_replies(settings.content_dir.resolve()),
             content=load_content(settings.content_dir),
-            sweeper=Sweeper(client, gateway.queue, handoffs, texts, presence, audit, console, oncall, clock),
+            sweeper=Sweeper(client, gateway.queue, handoffs, texts, presence, audit, console, oncall, clock,
+                            availability),
+            availability=availability, read_marks=ReadMarks(client, gateway.transcript, clock),
+            handback=HandBack(client, gateway.queue, handoffs, notes, sessions, operators, availability, texts, audit,
+                              console.handback_grace_minutes * 60, clock),
+            close_tags=close_tags(settings.content_dir.resolve()),
         )
         services.broadcaster.start()
         try:
@@ -111,6 +123,7 @@ class ConsoleServices:
                 stopping = services.stopping
                 services.tasks = [
                     asyncio.create_task(_every(options.sweep_seconds, services.sweeper.tick, "queue sweep", stopping)),
+                    asyncio.create_task(_every(options.sweep_seconds, services.handback.tick, "hand-back", stopping)),
                 ]
             yield services
         finally:
@@ -122,7 +135,7 @@ class ConsoleServices:
             await rasa.aclose()
 
 
-async def _every(seconds: float, work: Callable[[], Awaitable[None]], name: str, stopping: asyncio.Event) -> None:
+async def _every(seconds: float, work: Callable[[], Awaitable[object]], name: str, stopping: asyncio.Event) -> None:
     while not stopping.is_set():
         try:
             await work()

@@ -36,6 +36,9 @@ class ConsoleTexts:
     closed_abroad: str
     long_wait_abroad: str
     nobody_online_abroad: str
+    handed_back: str  # the holder went off duty: the conversation is back in the queue, someone else will continue
+    handed_back_note: str  # the case note about it (operators only)
+    handover_line: str  # the transcript line of a transfer with its handover note (operators only)
 
     def for_place(self, name: str, abroad: bool) -> str:
         """The text `name` (closed, long_wait, nobody_online), in its abroad variant when the person is abroad."""
@@ -47,6 +50,15 @@ class CannedReply:
     id: str
     title: str
     text: str
+    group: str = ""  # the heading the console lists it under ("" = general)
+
+
+@dataclass(frozen=True)
+class CloseTag:
+    """A tag an operator picks when closing a conversation (console/close_tags.yml): an id for the records, a label."""
+
+    id: str
+    label: str
 
 
 def _read(path: Path) -> tuple[Any, list[Problem]]:
@@ -66,7 +78,8 @@ def parse_console_texts(path: Path) -> tuple[ConsoleTexts | None, list[Problem]]
     problems = [Problem(path, f"lacks {name} (a non-empty text)") for name in names
                 if not (isinstance(raw.get(name), str) and raw[name].strip())]
     problems += [Problem(path, f"{name} is not a text the console uses") for name in raw if name not in names]
-    for name, placeholder in (("joined", "{alias}"), ("oncall_alert", "{link}"), ("oncall_realert", "{link}")):
+    for name, placeholder in (("joined", "{alias}"), ("oncall_alert", "{link}"), ("oncall_realert", "{link}"),
+                              ("handed_back_note", "{operator}"), ("handover_line", "{note}")):
         if isinstance(raw.get(name), str) and placeholder not in raw[name]:
             problems.append(Problem(path, f"{name} must contain {placeholder}"))
     if problems:
@@ -87,7 +100,9 @@ def parse_canned_replies(path: Path) -> tuple[tuple[CannedReply, ...], list[Prob
         if not all(isinstance(value, str) and value.strip() for value in values.values()):
             problems.append(Problem(path, f"reply {number}: needs id, title and text"))
             continue
-        reply = CannedReply(*(str(values[name]).strip() for name in ("id", "title", "text")))
+        group = item.get("group", "") if isinstance(item, dict) else ""
+        reply = CannedReply(str(values["id"]).strip(), str(values["title"]).strip(), str(values["text"]).strip(),
+                            group.strip() if isinstance(group, str) else "")
         if not CANNED_ID.fullmatch(reply.id):
             problems.append(Problem(path, f"reply {number}: id {reply.id!r} must be a-z, 0-9 and -"))
         elif any(existing.id == reply.id for existing in replies):
@@ -99,11 +114,39 @@ def parse_canned_replies(path: Path) -> tuple[tuple[CannedReply, ...], list[Prob
     return tuple(replies), problems
 
 
+def parse_close_tags(path: Path) -> tuple[tuple[CloseTag, ...], list[Problem]]:
+    raw, problems = _read(path)
+    if problems:
+        return (), problems
+    items = raw.get("tags") if isinstance(raw, dict) else None
+    if not isinstance(items, list) or not items:
+        return (), [Problem(path, "must hold tags: [{id, label}, ...]")]
+    tags: list[CloseTag] = []
+    for number, item in enumerate(items, start=1):
+        tag_id, label = (item.get(name) if isinstance(item, dict) else None for name in ("id", "label"))
+        if not (isinstance(tag_id, str) and CANNED_ID.fullmatch(tag_id) and isinstance(label, str) and label.strip()):
+            problems.append(Problem(path, f"tag {number}: needs an id (a-z, 0-9, -) and a label"))
+        elif any(tag.id == tag_id for tag in tags):
+            problems.append(Problem(path, f"tag {number}: id {tag_id!r} is used twice"))
+        else:
+            tags.append(CloseTag(tag_id, label.strip()))
+    return tuple(tags), problems
+
+
 def console_problems(content_dir: Path) -> list[Problem]:
     """Everything wrong with the console's texts (for `caunoi content check`)."""
     _, problems = parse_console_texts(content_dir / "console" / "messages.yml")
     _, more = parse_canned_replies(content_dir / "canned_replies.yml")
-    return problems + more
+    _, tags = parse_close_tags(content_dir / "console" / "close_tags.yml")
+    return problems + more + tags
+
+
+@functools.lru_cache(maxsize=4)
+def close_tags(content_dir: Path) -> tuple[CloseTag, ...]:
+    tags, problems = parse_close_tags(content_dir / "console" / "close_tags.yml")
+    if problems:
+        raise ContentError("\n".join(str(problem) for problem in problems))
+    return tags
 
 
 @functools.lru_cache(maxsize=4)

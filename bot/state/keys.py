@@ -125,6 +125,10 @@ HELD = f"{PREFIX}:console:held"  # sorted set: conversations a human holds -> cl
 OPERATORS = f"{PREFIX}:operators"  # set of usernames
 CONSOLE_POLICY = f"{PREFIX}:console:policy"  # signed hash: require_2fa (a supervisor's choice for every account)
 ONLINE = f"{PREFIX}:console:online"  # sorted set: username -> last seen (console open)
+# Hash: username -> {"status": on_duty|break|off, "since": epoch} (bot/console/shift.py); expires a week after a change.
+OPERATOR_STATUS = f"{PREFIX}:console:status"
+# Hash: conversation -> since when its holder is away (off, or no live session); handed back after a grace period.
+STRANDED = f"{PREFIX}:console:stranded"
 AUDIT = f"{PREFIX}:audit"  # append-only stream: who did what to which conversation, never message text
 # Hash: conversation -> transcript length, kept by the console's transcript watcher until #19; nothing writes it
 # now, and the retention purge deletes what a deployment still has.

@@ -76,6 +76,7 @@ async def test_a_long_wait_abroad_puts_the_consular_line_first(swept: tuple[Cons
                                                                bot_api: FakeBotAPI) -> None:
     console, clock = swept
     await console.services.presence.seen("hoa")
+    await console.services.availability.set("hoa", "on_duty")
     await console.gateway.transcript.append("tg:44", "person", "cuu voi toi dang o myanmar")
     await console.gateway.queue.enqueue(Case("tg:44", "telegram", "medium", enqueued_at=NOW - 30))
     clock[0] = NOW + 10 * 60

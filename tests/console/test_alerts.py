@@ -57,6 +57,7 @@ async def test_a_long_wait_is_told_once_and_high_risk_alerts_again(swept: tuple[
                                                                    redis_client: redis.asyncio.Redis) -> None:
     console, clock = swept
     await console.services.presence.seen("hoa")
+    await console.services.availability.set("hoa", "on_duty")
     await console.gateway.queue.enqueue(Case("tg:32", "telegram", "high", enqueued_at=NOW - 30))
     await console.gateway.queue.enqueue(Case("tg:33", "telegram", "low", enqueued_at=NOW - 30))
     await console.services.sweeper.tick()

@@ -140,7 +140,7 @@ async def test_transfer_to_a_named_operator_who_then_holds_it(console: Console, 
     hoa, minh = await console.login("hoa", alias="Hoa"), await console.login("minh", alias="Minh")
     await hoa.post(f"/api/conversations/{PERSON}/claim")
     assert (await hoa.post(f"/api/conversations/{PERSON}/transfer", {"operator": "nobody"})).status_code == 404
-    response = await hoa.post(f"/api/conversations/{PERSON}/transfer", {"operator": "minh"})
+    response = await hoa.post(f"/api/conversations/{PERSON}/transfer", {"operator": "minh", "note": "Đã hỏi vị trí."})
     assert response.status_code == 200 and response.json()["operator"] == "minh"
     assert (await minh.post(f"/api/conversations/{PERSON}/messages", {"text": "Mình là Minh"})).status_code == 200
     assert (await hoa.post(f"/api/conversations/{PERSON}/messages", {"text": "x"})).status_code == 409
@@ -391,8 +391,9 @@ async def test_supervisor_routes(console: Console) -> None:
     assert (await boss.post(f"/api/conversations/{PERSON}/release")).status_code == 200
     await hoa.post(f"/api/conversations/{PERSON}/claim")
     assert (await boss.post(f"/api/conversations/{PERSON}/transfer", {"operator": "minh"})).status_code == 404
-    await console.operator("minh")
-    assert (await boss.post(f"/api/conversations/{PERSON}/transfer", {"operator": "minh"})).status_code == 200
+    await console.login("minh")  # transfers go to operators on duty (tests/console/test_night_shift.py)
+    assert (await boss.post(f"/api/conversations/{PERSON}/transfer",
+                            {"operator": "minh", "note": "Giám sát chuyển."})).status_code == 200
     assert (await boss.post(f"/api/conversations/{PERSON}/close", {"outcome": "informed"})).status_code == 200
     trail = [json.loads(line) for line in (await boss.get("/api/audit")).text.splitlines()]
     overrides = [(e["action"], e.get("held_by")) for e in trail if e["actor"] == "boss" and e["conversation"] == PERSON]
@@ -407,7 +408,7 @@ async def test_the_audit_log_says_who_did_what_without_any_text(console: Console
     await hoa.post(f"/api/conversations/{PERSON}/claim")
     await hoa.post(f"/api/conversations/{PERSON}/messages", {"text": "Tin nhắn bí mật"})
     await hoa.post(f"/api/conversations/{PERSON}/notes", {"text": "Ghi chú bí mật"})
-    await hoa.post(f"/api/conversations/{PERSON}/transfer", {"operator": "boss"})
+    await hoa.post(f"/api/conversations/{PERSON}/transfer", {"operator": "boss", "note": "Ghi chú bàn giao bí mật"})
     await boss.post(f"/api/conversations/{PERSON}/close", {"outcome": "informed", "referral": "Công an xã"})
     response = await boss.get("/api/audit")
     assert response.headers["content-type"].startswith("application/x-ndjson")
@@ -428,7 +429,7 @@ async def test_canned_replies_directory_and_operators_for_the_console(console: C
     entries = (await hoa.get("/api/directory")).json()["entries"]
     assert "tong-dai-111" in [e["id"] for e in entries]
     assert (await hoa.get("/api/operators")).json()["operators"] == [
-        {"username": "hoa", "alias": "Hoa", "role": "operator", "online": True}]
+        {"username": "hoa", "alias": "Hoa", "role": "operator", "online": True, "status": "on_duty", "available": True}]
 
 
 async def test_a_waiting_person_who_withdraws_is_told_and_it_is_audited(console: Console, bot_api: FakeBotAPI,
@@ -445,4 +446,7 @@ async def test_a_waiting_person_who_withdraws_is_told_and_it_is_audited(console:
     assert rasa.messages(PERSON) == ["thôi không cần nữa"]
     boss = await console.login("boss", role="supervisor")
     trail = [json.loads(line) for line in (await boss.get("/api/audit")).text.splitlines()]
-    assert [(e["actor"], e["action"]) for e in trail if e["conversation"] == PERSON] == [("person", "withdraw")]
+    # The sweep that runs as the console starts may alert about this high-risk case first (a `system` entry): under
+    # load it can read the queue after the test filled it. The person's own entry is what this test is about.
+    assert [(e["actor"], e["action"]) for e in trail
+            if e["conversation"] == PERSON and e["actor"] != "system"] == [("person", "withdraw")]

@@ -206,9 +206,14 @@ async def operator_session(page: Page, console: Console, rasa: FakeRasa, bot_api
     await page.click("#close")
     await page.select_option("#close-outcome", "referred")
     await page.select_option("#close-entry", "tong-dai-111")
+    await page.click("#close-confirm")  # no topic yet: the dialog says so and stays
+    await expect(page.locator("#close-error")).to_have_text("Hãy chọn ít nhất một chủ đề.")
+    await page.check("#close-tags input[value='bi-giu-giay-to']")
+    await page.fill("#close-summary", "Đã hướng dẫn gọi 111; đang ở Quảng Ninh.")
     await page.click("#close-confirm")
     await expect(page.locator("#queue-view")).to_be_visible()
     await expect(rows).to_have_count(3)
+    await expect(page.locator("#break-offer")).to_be_visible()  # after a high-risk conversation, a break is offered
     assert await console.gateway.queue.mode(PERSON) == "bot"
     closing = (await sent_to_person(bot_api, 3))[-1]
     assert closing.startswith("Cuộc trò chuyện với người hỗ trợ đã kết thúc")

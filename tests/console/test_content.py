@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.content.check import check_content
-from bot.content.console import canned_replies, console_texts
+from bot.content.console import canned_replies, close_tags, console_texts
 from bot.settings import PROJECT_ROOT
 
 CONTENT_DIR = PROJECT_ROOT / "content" / "vi"
@@ -28,6 +28,11 @@ def test_the_real_console_texts_load() -> None:
     assert "{link}" in texts.oncall_alert and "{alias}" not in texts.oncall_alert
     replies = canned_replies(CONTENT_DIR)
     assert len({reply.id for reply in replies}) == len(replies) >= 5
+    # Grouped for the "/" search: the groups the night shift asked for (third-party reporters, children, abroad).
+    assert {"Người thân báo tin", "Trẻ em", "Ở nước ngoài"} <= {reply.group for reply in replies}
+    tags = close_tags(CONTENT_DIR)
+    assert len({tag.id for tag in tags}) == len(tags) >= 5
+    assert "{operator}" in texts.handed_back_note and "Mình đã đọc" not in texts.joined
 
 
 def replace(relative: str, old: str, new: str) -> Callable[[Path], None]:
@@ -51,6 +56,12 @@ def replace(relative: str, old: str, new: str) -> Callable[[Path], None]:
      "joined must contain {alias}"),
     (replace("console/messages.yml", "withdrawn: |-", "withdrawn_typo: |-"), "console/messages.yml",
      "lacks withdrawn"),
+    (replace("console/messages.yml", "Bàn giao từ {from} cho {to}: {note}", "Bàn giao từ {from} cho {to}"),
+     "console/messages.yml", "handover_line must contain {note}"),
+    (replace("console/close_tags.yml", "  - id: tre-em", "  - id: lua-dao-viec-lam"), "console/close_tags.yml",
+     "id 'lua-dao-viec-lam' is used twice"),
+    (replace("console/close_tags.yml", "    label: Trẻ em\n", ""), "console/close_tags.yml",
+     "needs an id (a-z, 0-9, -) and a label"),
 ])
 def test_broken_console_texts_fail_the_check(content_copy: Path, change: Callable[[Path], None], file: str,
                                              words: str) -> None:

@@ -152,6 +152,7 @@ async def test_the_person_is_told_once_as_the_handoff_starts(zalo_console: Conso
     await wrote(console, NOW - 60)
     await wrote(console, NOW - 60, "tg:78")
     await console.services.presence.seen("hoa")  # someone is on duty: no other notice gets in the way
+    await console.services.availability.set("hoa", "on_duty")
     await console.services.sweeper.tick()
     await console.services.sweeper.tick()
     told = [text for text in zalo_api.texts() if "48 giờ" in text]

@@ -31,11 +31,12 @@ function tone() {
   }
 }
 
-export function alert(title, body) {
-  tone();
+// `sound`: false when the operator switched the tone off for this kind of alert; `tag`: one notification per kind.
+export function alert(title, body, { sound = true, tag = 'caunoi-high-risk' } = {}) {
+  if (sound) tone();
   window.dispatchEvent(new CustomEvent('caunoi-alert', { detail: { title } }));
   if ('Notification' in window && Notification.permission === 'granted') {
-    const note = new Notification(title, { body, tag: 'caunoi-high-risk', renotify: true });
+    const note = new Notification(title, { body, tag, renotify: true });
     note.onclick = () => { window.focus(); note.close(); };
   }
 }

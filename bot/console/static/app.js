@@ -3,20 +3,26 @@
 import { renderAccount, wireAccount } from './account.js';
 import { ApiError, api, conversationPath, renewed, setCsrf } from './api.js';
 import * as alerts from './alerts.js';
+import { renderBoard, wireBoard } from './board.js';
 import { actions, closeBody, openClose, openTransfer, renderCanned, renderConversation } from './conversation.js';
 import { $, maskAll, typing, wireReveal } from './dom.js';
 import { RISK, tick } from './format.js';
 import { renderQueue } from './queue.js';
+import { showSearch, wireSearch } from './search.js';
+import * as shift from './shift.js';
+import { wireCannedSearch } from './slash.js';
 import { renderStats } from './stats.js';
 
-const state = { me: null, queue: { waiting: [], held: [] }, selected: 0, current: null, conversation: null, directory: null, events: null };
-const VIEWS = ['login-view', 'queue-view', 'conversation-view', 'stats-view', 'account-view'];
+const state = { me: null, queue: { waiting: [], held: [] }, selected: 0, current: null, conversation: null, directory: null, tags: null, events: null, canned: [] };
+const VIEWS = ['login-view', 'queue-view', 'conversation-view', 'stats-view', 'account-view', 'board-view', 'search-view'];
 
 function show(view) {
   for (const name of VIEWS) $(name).hidden = name !== view;
   $('top').hidden = view === 'login-view';
   $('nav-queue').classList.toggle('active', view === 'queue-view');
   $('nav-stats').classList.toggle('active', view === 'stats-view');
+  $('nav-board').classList.toggle('active', view === 'board-view');
+  $('nav-search').classList.toggle('active', view === 'search-view');
   $('nav-account').classList.toggle('active', view === 'account-view');
 }
 
@@ -30,7 +36,7 @@ function say(node, error) {
 }
 
 function translate(reason) {
-  if (/reply window closed/.test(reason)) return 'Không gửi được: đã quá 48 giờ kể từ tin nhắn cuối của người dùng, Zalo không cho gửi nữa. Hãy chờ người dùng nhắn lại.';
+  if (/reply window closed/.test(reason)) return 'Không gửi được: đã quá 48 giờ kể từ tin nhắn cuối của người nhắn, Zalo không cho gửi nữa. Hãy chờ người nhắn viết lại.';
   if (/already hold/.test(reason)) return 'Bạn đang giữ cuộc trò chuyện này.';
   if (/holds this conversation/.test(reason)) return `Cuộc trò chuyện đã có người nhận (${reason.split(' ')[0]}).`;
   if (/do not hold/.test(reason)) return 'Bạn không giữ cuộc trò chuyện này.';
@@ -42,7 +48,21 @@ function translate(reason) {
   if (/enrol a second factor/.test(reason)) return 'Hãy bật xác thực hai lớp trước (trang Tài khoản).';
   if (/first password has expired/.test(reason)) return 'Mật khẩu đầu tiên này đã hết hạn (chỉ dùng được 72 giờ). Hãy nhờ giám sát viên đặt lại mật khẩu.';
   if (/choose your own password first/.test(reason)) return 'Hãy đặt mật khẩu của riêng bạn trước (trang Tài khoản).';
-  return `Lỗi: ${reason}`;
+  if (/not on duty/.test(reason)) return 'Người này hiện không trực (đang nghỉ, hết ca hoặc không mở bảng điều khiển). Hãy chọn người khác.';
+  if (/handover note/.test(reason)) return 'Hãy viết ghi chú bàn giao cho người nhận.';
+  if (/unknown tags|tags must/.test(reason)) return 'Chủ đề không có trong danh sách. Hãy tải lại trang và chọn lại.';
+  if (/outcome must be/.test(reason)) return 'Hãy chọn kết quả.';
+  if (/status must be/.test(reason)) return 'Trạng thái không hợp lệ.';
+  if (/no such operator/.test(reason)) return 'Không tìm thấy tổng đài viên này (hoặc tài khoản đã bị khoá).';
+  if (/no such conversation/.test(reason)) return 'Không tìm thấy cuộc trò chuyện.';
+  if (/longer than|at most 100/.test(reason)) return 'Nội dung quá dài.';
+  if (/at least one of/.test(reason)) return 'Hãy nhập ít nhất một điều kiện tìm kiếm.';
+  if (/unknown tag/.test(reason)) return 'Chủ đề không có trong danh sách.';
+  if (/from and to must be/.test(reason)) return 'Ngày không hợp lệ.';
+  if (/CSRF/.test(reason)) return 'Phiên làm việc không hợp lệ. Hãy tải lại trang.';
+  if (/storage unavailable/.test(reason)) return 'Máy chủ tạm thời không lưu được. Vui lòng thử lại sau ít phút.';
+  if (/too many/.test(reason)) return 'Thử quá nhiều lần. Vui lòng chờ một lát rồi thử lại.';
+  return 'Không thực hiện được. Vui lòng thử lại; nếu vẫn lỗi, báo giám sát viên.';
 }
 
 async function handle(error, node) {
@@ -71,6 +91,11 @@ async function loggedIn(me) {
   $('login-code-label').hidden = true;
   $('whoami').textContent = `${me.username}${me.alias ? ` (${me.alias})` : ''} · ${me.role === 'supervisor' ? 'giám sát viên' : 'tổng đài viên'}`;
   $('nav-stats').hidden = me.role !== 'supervisor';
+  $('nav-board').hidden = me.role !== 'supervisor';
+  $('login-note').textContent = '';
+  shift.showStatus(me);
+  shift.resetUnread();
+  shift.watchIdle(me.idle_seconds || 1800, idleLogout);
   if (settingUp(me)) {  // nothing else works until the account is ready
     if (state.events) state.events.close();
     state.events = null;
@@ -79,6 +104,7 @@ async function loggedIn(me) {
     return;
   }
   const { replies } = await api('GET', '/api/canned-replies');
+  state.canned = replies;
   renderCanned(replies, insertReply);
   connect();
   await route();
@@ -86,12 +112,15 @@ async function loggedIn(me) {
 
 // What a person wrote, and who they are, must not stay in the page (even hidden) once the session is over.
 const PERSONAL_NODES = ['queue-list', 'held-list', 'conv-title', 'conv-state', 'transcript', 'facts', 'notes',
-  'history', 'stats', 'campaigns'];
-const PERSONAL_FIELDS = ['reply-text', 'note-text', 'close-agency', 'login-password', 'login-code', 'totp-code',
+  'history', 'stats', 'campaigns', 'search-results', 'board-problems', 'board-operators'];
+const PERSONAL_FIELDS = ['reply-text', 'note-text', 'close-agency', 'close-summary', 'transfer-note', 'search-id', 'search-campaign', 'login-password', 'login-code', 'totp-code',
   'password-current', 'password-new', 'password-again'];
 
 function loggedOut() {
+  shift.stopIdle();
   state.me = null;
+  state.current = null;
+  state.conversation = null;
   setCsrf(null);
   if (state.events) state.events.close();
   state.events = null;
@@ -133,7 +162,16 @@ $('login-form').addEventListener('submit', async (event) => {
   }
 });
 
+// No click for the session's idle time: log out here too (the conversations go back to the queue after the grace
+// period unless the operator returns), keeping the reply drafts in this tab.
+async function idleLogout() {
+  try { await api('POST', '/api/logout'); } catch { /* the session is gone either way */ }
+  loggedOut();  // the address stays: logging in again reopens the conversation, its draft in the box
+  $('login-note').textContent = 'Bạn đã được đăng xuất vì lâu không thao tác. Bản nháp trả lời vẫn giữ trên máy này: đăng nhập lại để tiếp tục.';
+}
+
 $('logout').addEventListener('click', async () => {
+  shift.forgetDrafts();  // a deliberate logout leaves nothing behind in the tab
   try { await api('POST', '/api/logout'); } catch { /* the session is gone either way */ }
   location.hash = '#/queue';
   loggedOut();
@@ -158,8 +196,12 @@ function connect() {
   if (state.events) state.events.close();
   const events = new EventSource('/api/events');
   state.events = events;
-  events.onopen = () => $('connection').classList.remove('down');
-  events.onerror = () => $('connection').classList.add('down');
+  const connection = (up) => {
+    $('connection').classList.toggle('down', !up);
+    $('connection-text').textContent = up ? 'Đang cập nhật trực tiếp' : 'Mất kết nối — đang thử lại';
+  };
+  events.onopen = () => connection(true);
+  events.onerror = () => connection(false);
   events.addEventListener('queue', (message) => {
     const event = JSON.parse(message.data);
     if ((event.change === 'enqueued' || event.change === 'raised') && event.risk === 'high') {
@@ -170,12 +212,13 @@ function connect() {
     }
     refresh(event.conversation_id);
   });
-  for (const kind of ['transcript', 'note']) {
-    events.addEventListener(kind, (message) => {
-      const event = JSON.parse(message.data);
-      if (event.conversation_id === state.current) loadConversation();
-    });
-  }
+  // A transcript grew: the queue too (the held conversations' unread counts), and the open conversation if it is this one.
+  events.addEventListener('transcript', (message) => refresh(JSON.parse(message.data).conversation_id));
+  events.addEventListener('note', (message) => {
+    const event = JSON.parse(message.data);
+    if (event.conversation_id === state.current) loadConversation();
+  });
+  events.addEventListener('status', () => { if (!$('board-view').hidden) renderBoard().catch(() => {}); });
   events.addEventListener('alert', (message) => {
     const event = JSON.parse(message.data);
     alerts.alert('Cầu Nối: nguy cơ cao vẫn chờ', `${RISK[event.risk] || event.risk} — đã chờ ${event.waited_minutes} phút, chưa ai nhận.`);
@@ -208,6 +251,7 @@ function refresh(conversationId) {
     if (state.current && conversationTouched) loadConversation();
     conversationTouched = false;
     if (!$('stats-view').hidden) renderStats().catch(() => {});
+    if (!$('board-view').hidden) renderBoard().catch((error) => handle(error, 'board-error'));
   }, 50);
 }
 
@@ -220,7 +264,8 @@ async function loadQueue() {
     return handle(error, 'action-error');
   }
   state.selected = Math.min(state.selected, Math.max(0, state.queue.waiting.length - 1));
-  renderQueue(state.queue, state.selected, state.me && state.me.username, open);
+  renderQueue(state.queue, state.selected, state.me && state.me.username, state.current);
+  shift.noticeUnread(state.queue, state.me && state.me.username, state.current);
 }
 
 async function loadConversation() {
@@ -249,6 +294,7 @@ async function route() {
       $('transcript').replaceChildren();
       $('reply-status').textContent = '';
       $('action-error').textContent = '';
+      $('reply-text').value = shift.draft(state.me, id);  // a draft kept across an idle logout
     }
     state.current = id;
     show('conversation-view');
@@ -260,6 +306,16 @@ async function route() {
   if (hash === '#/account' || settingUp(state.me)) {
     show('account-view');
     await renderAccount(state.me).catch((error) => handle(error, 'sessions-status'));
+    return;
+  }
+  if (hash === '#/search') {
+    show('search-view');
+    await showSearch().catch((error) => handle(error, 'search-error'));
+    return;
+  }
+  if (hash === '#/board' && state.me.role === 'supervisor') {
+    show('board-view');
+    await renderBoard().catch((error) => handle(error, 'board-error'));
     return;
   }
   if (hash === '#/stats' && state.me.role === 'supervisor') {
@@ -304,7 +360,8 @@ $('reply-form').addEventListener('submit', async (event) => {
   try {
     const { delivered } = await actions.reply(state.current, text);
     $('reply-text').value = '';
-    $('reply-status').textContent = delivered ? 'Đã gửi.' : '⚠ Tin nhắn chưa tới được người dùng (đã lưu trong hội thoại).';
+    shift.saveDraft(state.me, state.current, '');
+    $('reply-status').textContent = delivered ? 'Đã gửi.' : '⚠ Tin nhắn chưa tới được người nhắn (đã lưu trong hội thoại).';
     await loadConversation();
   } catch (error) {
     handle(error, 'reply-status');
@@ -335,12 +392,17 @@ $('release').addEventListener('click', async () => {
   }
 });
 
-$('transfer').addEventListener('click', () => openTransfer(state.me).catch((error) => handle(error, 'action-error')));
+$('transfer').addEventListener('click', () => {
+  const holder = state.conversation && state.conversation.operator ? state.conversation.operator.username : null;
+  openTransfer(state.me, holder).catch((error) => handle(error, 'action-error'));
+});
 $('transfer-cancel').addEventListener('click', () => $('transfer-dialog').close());
 $('transfer-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   try {
-    await actions.transfer(state.current, $('transfer-operator').value);
+    const note = $('transfer-note').value.trim();
+    if (!note) { $('transfer-error').textContent = 'Hãy viết ghi chú bàn giao cho người nhận.'; return; }
+    await actions.transfer(state.current, $('transfer-operator').value, note);
     $('transfer-dialog').close();
     await loadConversation();
   } catch (error) {
@@ -351,7 +413,8 @@ $('transfer-form').addEventListener('submit', async (event) => {
 $('close').addEventListener('click', async () => {
   try {
     if (!state.directory) state.directory = (await api('GET', '/api/directory')).entries;
-    await openClose(state.directory);
+    if (!state.tags) state.tags = (await api('GET', '/api/close-tags')).tags;
+    await openClose(state.directory, state.tags);
   } catch (error) {
     handle(error, 'action-error');
   }
@@ -360,8 +423,12 @@ $('close-cancel').addEventListener('click', () => $('close-dialog').close());
 $('close-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   try {
-    await actions.close(state.current, closeBody());
+    const body = closeBody();
+    if (body.missing) { $('close-error').textContent = body.missing; return; }
+    await actions.close(state.current, body);
     $('close-dialog').close();
+    shift.saveDraft(state.me, state.current, '');
+    shift.offerBreak(state.conversation);
     location.hash = '#/queue';
   } catch (error) {
     handle(error, 'close-error');
@@ -369,6 +436,14 @@ $('close-form').addEventListener('submit', async (event) => {
 });
 
 // -- keyboard -------------------------------------------------------------------------------------------------------
+
+for (const kind of ['pointerdown', 'keydown', 'input']) document.addEventListener(kind, () => { if (state.me) shift.active(); }, true);
+$('reply-text').addEventListener('input', () => shift.saveDraft(state.me, state.current, $('reply-text').value));
+shift.wirePrefs();
+wireSearch((error, node) => handle(error, node));
+wireBoard((error) => handle(error, 'board-error'));
+shift.wireStatus((error) => handle(error, 'action-error'));
+wireCannedSearch(() => state.canned, (text) => shift.saveDraft(state.me, state.current, text));
 
 document.addEventListener('keydown', (event) => {
   alerts.unlock();
@@ -385,6 +460,8 @@ document.addEventListener('keydown', (event) => {
     return;
   }
   if (typing(event) || event.ctrlKey || event.metaKey || event.altKey || document.querySelector('dialog[open]')) return;
+  if (!shift.prefs().shortcuts && event.key !== '?') return;
+  if (event.key === 'Enter' && event.target instanceof Element && event.target.closest('a, button')) return;  // the focused link or button  // single-key shortcuts switched off (screen readers, typing habits)
   const inQueue = !$('queue-view').hidden;
   const waiting = state.queue.waiting;
   switch (event.key) {
@@ -392,7 +469,7 @@ document.addEventListener('keydown', (event) => {
     case 'k':
       if (!inQueue || !waiting.length) return;
       state.selected = (state.selected + (event.key === 'j' ? 1 : -1) + waiting.length) % waiting.length;
-      renderQueue(state.queue, state.selected, state.me.username, open);
+      renderQueue(state.queue, state.selected, state.me.username, state.current);
       break;
     case 'Enter':
     case 'o':

@@ -5,14 +5,15 @@ import { $, el, fill } from './dom.js';
 import { AUTHOR, OUTCOME, RISK, STATE, channelOf, time, waitedSince, windowLeft } from './format.js';
 
 function entry(item) {
-  return el('li', { class: `from-${item.from}` },
+  return el('li', { class: `from-${item.from}${item.kind === 'handover' ? ' note-handover' : ''}` },
     el('span', { class: 'meta', text: `${AUTHOR[item.from] || item.from} · ${time(item.at)}` }),
     el('span', { class: 'text', text: item.text }),
     item.undeliverable ? el('span', { class: 'undeliverable', text: ` ⚠ không gửi được (${item.reason || ''})` }) : null);
 }
 
-function location(place) {
-  if (!place) return 'Chưa biết';
+function location(place, item) {
+  if (!place) return item && item.summary ? 'Chưa có trong hồ sơ — xem Tóm tắt' : 'Chưa biết';
+  if (place.abroad && !place.province && !place.country) return 'Ở nước ngoài (theo tin nhắn) — xem Tóm tắt';
   const parts = [];
   if (place.province) parts.push(place.province);
   if (place.country) parts.push(place.country);
@@ -28,10 +29,10 @@ function replyWindow(reply) {
   const closed = !reply.open;
   return el('span', {},
     el('span', { id: 'reply-window', class: closed ? 'window-closed' : 'window-open', dataset: { until: reply.closes_at },
-      title: `Tin cuối của người dùng: ${time(reply.last_message_at)} · hết hạn lúc ${time(reply.closes_at)}`,
+      title: `Tin cuối của người nhắn: ${time(reply.last_message_at)} · hết hạn lúc ${time(reply.closes_at)}`,
       text: windowLeft(reply.closes_at) }),
     el('span', { class: 'window-note', text: ` · đã gửi ${reply.replies}/${reply.free_replies} tin trả lời miễn phí` }),
-    closed ? el('span', { class: 'window-note', text: ' · chờ người dùng nhắn lại' }) : null);
+    closed ? el('span', { class: 'window-note', text: ' · chờ người nhắn viết lại' }) : null);
 }
 
 function facts(data) {
@@ -43,7 +44,7 @@ function facts(data) {
     ['Kênh', channelOf(data.id)],
     ...(channelOf(data.id) === 'Zalo' ? [['Hạn trả lời (Zalo, 48 giờ)', replyWindow(data.reply_window)]] : []),
     ['Chiến dịch', (item && item.campaign) || '—'],
-    ['Vị trí', location(data.location)],
+    ['Vị trí', location(data.location, item)],
     ['Chờ từ', item ? `${time(item.waiting_since)}` : '—'],
     ['Tóm tắt', (item && item.summary) || '—'],
   ];
@@ -70,12 +71,16 @@ export function renderConversation(data, me) {
   if (atBottom || !list.dataset.shown || list.dataset.shown !== data.id) list.scrollTop = list.scrollHeight;
   list.dataset.shown = data.id;
   fill($('facts'), facts(data));
-  fill($('notes'), data.notes.map((note) => el('li', {},
-    el('span', { class: 'meta', text: `${note.operator} · ${time(note.at)}` }), el('span', { class: 'text', text: note.text }))));
+  // A handover note to this operator comes first: it is what they need before answering.
+  const notes = [...data.notes].sort((a, b) => Number(b.kind === 'handover' && b.to === me.username) - Number(a.kind === 'handover' && a.to === me.username));
+  fill($('notes'), notes.map((note) => el('li', { class: note.kind === 'handover' ? 'note-handover' : '' },
+    el('span', { class: 'meta', text: note.kind === 'handover' ? `Bàn giao: ${note.operator} → ${note.to} · ${time(note.at)}` : `${note.operator === 'system' ? 'Hệ thống' : note.operator} · ${time(note.at)}` }),
+    el('span', { class: 'text', text: note.text }))));
   $('history-title').hidden = data.history.length === 0;
   fill($('history'), data.history.map((item) => el('li', {},
     el('span', { class: 'meta', text: `${time(item.closed_at)} · ${item.operator || item.closed_by}` }),
-    el('span', { text: `${OUTCOME[item.outcome] || item.outcome}${item.referral ? ` → ${item.referral.name || item.referral.agency}` : ''}` }))));
+    el('span', { text: `${OUTCOME[item.outcome] || item.outcome}${item.referral ? ` → ${item.referral.name || item.referral.agency}` : ''}${item.follow_up ? ' · cần liên hệ lại' : ''}` }),
+    item.summary ? el('span', { class: 'text', text: ` — ${item.summary}` }) : null)));
   const supervisor = me.role === 'supervisor';
   const handles = data.state === 'human' && (data.mine || supervisor);
   // Only the actions that apply now are shown.
@@ -88,14 +93,39 @@ export function renderConversation(data, me) {
   $('reply-text').placeholder = data.mine ? 'Trả lời (r) — Ctrl+Enter để gửi' : 'Nhận cuộc trò chuyện (c) để trả lời';
 }
 
-export function renderCanned(replies, insert) {
-  fill($('canned'), replies.map((reply, index) => el('button', {
-    type: 'button', class: 'quiet', title: reply.text, dataset: { canned: reply.id },
-    onclick: () => insert(reply.text), text: `${index + 1}. ${reply.title}`,
-  })));
+// Canned replies under their group's heading (content/vi/canned_replies.yml `group`); 1–9 insert the first nine.
+export const GENERAL = 'Chung';
+
+export function grouped(replies) {
+  const groups = new Map();
+  for (const reply of replies) {
+    const name = reply.group || GENERAL;
+    if (!groups.has(name)) groups.set(name, []);
+    groups.get(name).push(reply);
+  }
+  return groups;
 }
 
-export async function openClose(entries) {
+export function renderCanned(replies, insert) {
+  let number = 0;
+  const nodes = [];
+  for (const [name, items] of grouped(replies)) {
+    nodes.push(el('h4', { text: name }));
+    for (const reply of items) {
+      number += 1;
+      nodes.push(el('button', { type: 'button', class: 'quiet', title: reply.text, dataset: { canned: reply.id },
+        onclick: () => insert(reply.text), text: number <= 9 ? `${number}. ${reply.title}` : reply.title }));
+    }
+  }
+  fill($('canned'), nodes);
+}
+
+export async function openClose(entries, tags) {
+  fill($('close-tags'), [el('legend', { text: 'Chủ đề (chọn ít nhất một)' }),
+    ...tags.map((tag) => el('label', { class: 'check' }, el('input', { type: 'checkbox', value: tag.id, name: 'close-tag' }), tag.label))]);
+  $('close-outcome').value = '';
+  $('close-summary').value = '';
+  $('close-follow-up').checked = false;
   const select = $('close-entry');
   fill(select, [el('option', { value: '', text: '—' }),
     ...entries.map((item) => el('option', { value: item.id, text: `${item.name}${item.province ? ` (${item.province})` : ''}${item.phone ? ` — ${item.phone}` : ''}` }))]);
@@ -104,20 +134,31 @@ export async function openClose(entries) {
   $('close-dialog').showModal();
 }
 
+// What the close dialog says, or the first thing missing (in Vietnamese, before anything reaches the server).
 export function closeBody() {
   const outcome = $('close-outcome').value;
   const entry = $('close-entry').value;
   const agency = $('close-agency').value.trim();
   const referral = entry ? { entry_id: entry } : agency ? { agency } : null;
-  return { outcome, referral };
+  const tags = [...document.querySelectorAll('#close-tags input:checked')].map((box) => box.value);
+  const summary = $('close-summary').value.trim();
+  if (!outcome) return { missing: 'Hãy chọn kết quả.' };
+  if (!tags.length) return { missing: 'Hãy chọn ít nhất một chủ đề.' };
+  if (!summary) return { missing: 'Hãy viết một tóm tắt ngắn cho người trực sau.' };
+  return { outcome, referral, tags, summary, follow_up: $('close-follow-up').checked };
 }
 
-export async function openTransfer(me) {
+// Only operators on duty with a console open can be given a conversation (the server refuses the others too).
+// A supervisor may also pick themselves: taking the conversation over from the operator who holds it.
+export async function openTransfer(me, holder) {
   const { operators } = await api('GET', '/api/operators');
-  const others = operators.filter((o) => o.username !== me.username);
+  const others = operators.filter((o) => o.username !== (holder || me.username) && o.available);
   fill($('transfer-operator'), others.map((o) => el('option', {
-    value: o.username, text: `${o.username}${o.alias ? ` (${o.alias})` : ''}${o.online ? ' — trực tuyến' : ''}`,
+    value: o.username, text: o.username === me.username ? `Tôi (${o.username}) — nhận thay` : `${o.username}${o.alias ? ` (${o.alias})` : ''}`,
   })));
+  $('transfer-nobody').hidden = others.length > 0;
+  $('transfer-confirm').disabled = others.length === 0;
+  $('transfer-note').value = '';
   $('transfer-error').textContent = '';
   $('transfer-dialog').showModal();
 }
@@ -126,7 +167,7 @@ export const actions = {
   claim: (id) => api('POST', `${conversationPath(id)}/claim`),
   reply: (id, text) => api('POST', `${conversationPath(id)}/messages`, { text }),
   release: (id) => api('POST', `${conversationPath(id)}/release`),
-  transfer: (id, operator) => api('POST', `${conversationPath(id)}/transfer`, { operator }),
+  transfer: (id, operator, note) => api('POST', `${conversationPath(id)}/transfer`, { operator, note }),
   close: (id, body) => api('POST', `${conversationPath(id)}/close`, body),
   note: (id, text) => api('POST', `${conversationPath(id)}/notes`, { text }),
 };
