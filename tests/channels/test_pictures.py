@@ -62,6 +62,16 @@ async def test_a_threat_in_a_chat_screenshot_goes_to_the_nlu_as_words(running: R
     assert risk.of([turn["message"]]).level == "high"  # what the NLU's triage makes of it
 
 
+async def test_a_job_ad_with_words_of_danger_goes_to_the_nlu_not_the_check(running: Running, rasa: FakeRasa,
+                                                                           bot_api: FakeBotAPI) -> None:
+    bot_api.put_file("ad-danger", picture((*JOB_AD[:4], "Em bị nhốt, bị đánh, cứu em với")))
+    await running.telegram(message_update(CHAT, photo=photo("ad-danger")))
+    await running.settle()
+    [turn] = rasa.received
+    assert turn["message"] != JOB_CHECK and "cứu em" in turn["message"].lower()
+    assert not sent(bot_api)[0].startswith("Mình đọc được trong ảnh")
+
+
 async def test_a_blank_picture_asks_for_the_facts_in_words(running: Running, rasa: FakeRasa,
                                                            bot_api: FakeBotAPI) -> None:
     bot_api.put_file("blank", picture(()))
