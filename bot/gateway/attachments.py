@@ -78,6 +78,9 @@ class Attachments:
               transcript: Transcript, store: AttachmentStore, log_key: str = "") -> Attachments:
         return cls(notes, PictureReader(), picture_kinds(content_dir), risk, queue, transcript, store, log_key)
 
+    def close(self) -> None:
+        self._reader.close()
+
     @staticmethod
     def kept(inbound: Inbound, mode: str) -> str | None:
         """The id the attachment is kept under, for its transcript entry: in a handoff, and every voice note."""
@@ -116,9 +119,6 @@ class Attachments:
                  inbound.attachment, len(kept))
         return self._notes.attachment_kept_voice if inbound.attachment in ("voice", "audio") \
             else self._notes.attachment_kept
-
-    def close(self) -> None:
-        self._reader.close()
 
     async def in_bot_mode(self, inbound: Inbound, sender: Delivery) -> Ask | None:
         """Answers the attachment; what Rasa should get next, None for nothing (the transcript has it already)."""

@@ -156,3 +156,20 @@ async def test_zalo_a_blank_image_asks_for_the_facts(running: Running, rasa: Fak
     await running.settle()
     assert rasa.received == []
     assert "chưa đọc được chữ nào trong ảnh" in zalo_api.texts()[0]
+
+
+async def test_zalo_a_voice_note_as_a_first_message_is_kept_and_goes_to_the_queue(running: Running, rasa: FakeRasa,
+                                                                                   zalo_api: FakeZalo) -> None:
+    data = event("user_send_image", event_name="user_send_audio")
+    data["message"]["attachments"] = [{"type": "audio", "payload": {"url": "https://example.invalid/v.aac"}}]
+    zalo_api.files["https://example.invalid/v.aac"] = b"\xff\xf1 aac voice"
+    await deliver(running, data)
+    await running.settle()
+    assert rasa.received == []
+    assert await running.gateway.queue.mode(ZALO_CONVERSATION) == "waiting"
+    assert "người hỗ trợ" in zalo_api.texts()[0]
+    store = running.gateway.attachments
+    assert store is not None
+    [entry] = await running.gateway.transcript.read(ZALO_CONVERSATION, 0, 0)
+    kept = await store.get(ZALO_CONVERSATION, entry["attachment"])
+    assert kept is not None and kept.kind == "voice" and kept.data == b"\xff\xf1 aac voice"
