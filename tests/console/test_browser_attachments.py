@@ -70,5 +70,11 @@ async def test_a_voice_note_during_a_handoff_plays_in_the_console(settings: Sett
                 await expect(image).to_have_count(1)
                 await page.wait_for_function(
                     "document.querySelector('#transcript img.attachment-image').naturalWidth > 0")
+                # One the platform no longer has: said in words, not a broken player.
+                await telegram(console, message_update(CHAT, voice={"file_id": "gone", "file_unique_id": "g",
+                                                                    "duration": 2, "mime_type": "audio/ogg"}))
+                await console.settle()
+                await expect(page.locator("#transcript .attachment-note")).to_contain_text("không còn lưu")
+                await expect(audio).to_have_count(1)
             finally:
                 await browser.close()

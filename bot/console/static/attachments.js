@@ -31,24 +31,33 @@ export function attachment(item, data, supervisor) {
   const key = `${data.id} ${item.attachment} ${data.mine} ${supervisor}`;
   if (!drawn.has(key)) {
     for (const old of drawn.keys()) if (!old.startsWith(`${data.id} `)) drawn.delete(old);
-    drawn.set(key, draw(item, data, supervisor));
+    drawn.set(key, draw(item, data, supervisor, key));
   }
   return drawn.get(key);
 }
 
-function draw(item, data, supervisor) {
+// Not kept (it could not be fetched from the platform), or erased since: said in words, not a broken picture.
+function gone(node, key) {
+  const note = el('span', { class: 'attachment-note', text: ' (tệp không còn lưu hoặc chưa tải được)' });
+  if (drawn.has(key)) drawn.set(key, note);
+  node.replaceWith(note);
+}
+
+function draw(item, data, supervisor, key) {
   if (!(data.mine || supervisor)) {
     return el('span', { class: 'attachment-note', text: ' (tệp đính kèm: chỉ người đang hỗ trợ và giám sát viên xem được)' });
   }
   const url = `${conversationPath(data.id)}/attachments/${encodeURIComponent(item.attachment)}`;
   if (PICTURES.has(item.kind)) {
-    return el('span', { class: 'attachment' },
+    const shown = el('span', { class: 'attachment' },
       el('a', { href: url, target: '_blank', rel: 'noopener noreferrer' },
-        el('img', { src: url, alt: 'Ảnh người dùng gửi', class: 'attachment-image', loading: 'lazy' })),
+        el('img', { src: url, alt: 'Ảnh người dùng gửi', class: 'attachment-image', loading: 'lazy', onerror: () => gone(shown, key) })),
       data.mine ? place(url) : null);
+    return shown;
   }
   if (SOUNDS.has(item.kind)) {
-    return el('audio', { controls: true, preload: 'metadata', src: url, class: 'attachment-audio' });
+    const sound = el('audio', { controls: true, preload: 'metadata', src: url, class: 'attachment-audio', onerror: () => gone(sound, key) });
+    return sound;
   }
   return el('a', { href: url, download: '', class: 'attachment', text: 'Tải tệp xuống' });
 }
