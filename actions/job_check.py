@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from actions.common import content, dialogue
+from nlu.gazetteer import Gazetteer
 from nlu.phrases import PhraseIndex, Syllables
 from nlu.text import Table, fold, normalise
 
@@ -101,6 +102,19 @@ def place(entities: Iterable[Mapping[str, Any]]) -> dict[str, str]:
             return {"job_country": beyond[0], "job_transit": YES}
         return {"job_country": countries[0]}
     return {"job_country": rules.domestic} if provinces else {}
+
+
+@functools.lru_cache(maxsize=1)
+def _gazetteer() -> Gazetteer:
+    return Gazetteer(content().gazetteer)
+
+
+def picture_entities(text: str) -> list[dict[str, Any]]:
+    """The places the NLU would find in words read from a picture, which reach the actions without the NLU (the
+    gateway sends them in the metadata, bot/gateway/attachments.py): the same gazetteer, on the same view."""
+    view = normalise(text, _tables().teencode)
+    return [{"entity": item.entity, "value": item.value, "start": item.start, "end": item.end}
+            for item in _gazetteer().find(view) if item.entity in ("country", "province")]
 
 
 def prefill(text: str, entities: Iterable[Mapping[str, Any]] = ()) -> dict[str, str]:

@@ -34,6 +34,11 @@ class Inbound:
     text: str = ""
     location: Location | None = None
     attachment: str | None = None  # "photo", "voice", ... when the person sent something that is not text
+    # Where the platform keeps the attachment (a Telegram file_id, a Zalo download URL), its size in bytes when the
+    # platform says, and its type when it is a file ("image/png"): what the gateway fetches it by (bot/media/).
+    file_ref: str | None = None
+    file_size: int | None = None
+    mime: str | None = None
     campaign: str | None = None
     # Set only by the gateway itself: a command's payload ("/greet"). Button presses use `button` instead.
     intent: str | None = None

@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from harness.servers import InThread
@@ -62,6 +62,7 @@ class FakeBotAPI:
     _arrivals: Counter[str] = field(default_factory=Counter)  # every call, readable or not
     _sent: dict[int, list[Call]] = field(default_factory=dict)  # sendMessage calls by chat
     _news: dict[int, asyncio.Event] = field(default_factory=dict)  # readers waiting for a chat's next message
+    files: dict[str, bytes] = field(default_factory=dict)  # file_id -> content, served by getFile and /file/
     port: int = 0
     _server: InThread | None = None
 
@@ -77,8 +78,14 @@ class FakeBotAPI:
         with self._lock:
             self._plans.setdefault(method, deque()).extend(behaviours)
 
+    def put_file(self, file_id: str, content: bytes) -> None:
+        """A file a person sent: getFile answers for `file_id`, and its path downloads `content`."""
+        with self._lock:
+            self.files[file_id] = content
+
     def reset(self) -> None:
         with self._lock:
+            self.files.clear()
             self.calls.clear()
             self.updates.clear()
             self._plans.clear()
@@ -109,6 +116,7 @@ class FakeBotAPI:
     def app(self) -> Starlette:
         return Starlette(routes=[
             Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"]),
+            Route("/file/bot{token}/{path:path}", self._download),
             Route("/load/replies", self._replies),
             Route("/load/all", self._everything),
             Route("/load/methods", self._counts),
@@ -154,6 +162,8 @@ class FakeBotAPI:
                 return _error(400, "Bad Request: chat not found")
         if method == "sendMessage":
             self._delivered(call)
+        if method == "getFile" and self._result(method, params) is None:
+            return _error(400, "Bad Request: invalid file_id")
         return JSONResponse({"ok": True, "result": self._result(method, params)})
 
     def _delivered(self, call: Call) -> None:
@@ -179,11 +189,29 @@ class FakeBotAPI:
             with self._lock:
                 return [{"index": index, "method": c.method, "params": c.params, "at": c.at}
                         for index, c in enumerate(self.calls[offset:], offset)]
+        if method == "getFile":
+            file_id = str(params.get("file_id", ""))
+            with self._lock:
+                content = self.files.get(file_id)
+            if content is None:
+                return None
+            return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(content),
+                    "file_path": f"files/{file_id}"}
         if method == "getUpdates":
             offset = int(params.get("offset") or 0)
             with self._lock:
                 return [update for update in self.updates if update["update_id"] >= offset]
         return True
+
+    async def _download(self, request: Request) -> Response:
+        """A file's content, at the path getFile gave (`files/<file_id>`)."""
+        file_id = request.path_params["path"].removeprefix("files/")
+        with self._lock:
+            content = self.files.get(file_id)
+            self._arrivals["download"] += 1
+        if content is None:
+            return Response(status_code=404)
+        return Response(content, media_type="application/octet-stream")
 
     # -- what another process reads ---------------------------------------------------------------------------------
 

@@ -96,3 +96,20 @@ class CleansChat(Protocol):
 
     async def clean(self, conversation_id: str, messages: list[ChatMessage]) -> str | None:
         """Deletes them from the chat; what to tell the person about it, None when the option is off."""
+
+
+class FetchFailed(Exception):
+    """The attachment could not be fetched from the platform (gone, refused, unreachable)."""
+
+
+class TooLarge(FetchFailed):
+    """The attachment is larger than the gateway takes."""
+
+
+@runtime_checkable
+class FetchesFiles(Protocol):
+    """A channel whose attachments the gateway can download (Telegram's getFile, Zalo's attachment URL)."""
+
+    async def fetch(self, inbound: Inbound, limit: int) -> bytes:
+        """The attachment's bytes; `TooLarge` past `limit` bytes (before downloading when the platform says its
+        size), `FetchFailed` for anything else."""

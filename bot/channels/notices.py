@@ -25,6 +25,15 @@ class Notes:
     degraded_abroad: str
     emergency_abroad: str
     text_only: str
+    # Pictures and voice notes (bot/gateway/attachments.py).
+    picture_read: str
+    picture_unreadable: str
+    picture_too_large: str
+    voice_in_bot: str
+    voice_queued: str
+    attachment_kept: str
+    attachment_kept_voice: str
+    attachment_failed: str
     private_only: str
     button_expired: str
     choose_by_number: str

@@ -8,6 +8,7 @@ and no updater. Replies are plain text (no parse_mode): nothing in the content c
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hmac
 import logging
 import re
@@ -36,7 +37,15 @@ from telegram.error import (
 )
 from telegram.ext import Application, ApplicationBuilder
 
-from bot.channels.base import ChatMessage, PermanentFailure, RetryLater, TemporaryFailure, Undeliverable
+from bot.channels.base import (
+    ChatMessage,
+    FetchFailed,
+    PermanentFailure,
+    RetryLater,
+    TemporaryFailure,
+    TooLarge,
+    Undeliverable,
+)
 from bot.channels.buttons import ButtonMap
 from bot.channels.notices import UNREADABLE, Notes
 from bot.channels.splitting import split_text
@@ -65,6 +74,8 @@ CAMPAIGN_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 ATTACHMENTS = (("animation", "gif"), ("photo", "photo"), ("voice", "voice"), ("video_note", "video"),
                ("video", "video"), ("audio", "audio"), ("sticker", "sticker"), ("document", "document"),
                ("contact", "contact"), ("poll", "poll"), ("dice", "dice"))
+# The attachments the gateway fetches (bot/media/): pictures to read, and what an operator may look at or listen to.
+FETCHED = ("photo", "voice", "audio", "document")
 # What only a person puts in a message, besides ATTACHMENTS: a message with none of it and one of SERVICE is a
 # service message (members joining, a pin, a new title, a payment…), which nobody wrote and nobody is answered for.
 CONTENT = frozenset({"text", "caption", "location", "venue", "game", "story", "paid_media", "checklist", "giveaway",
@@ -142,7 +153,24 @@ def parse_update(data: Mapping[str, Any]) -> tuple[str | None, Inbound] | None:
         log.warning("telegram update unreadable kind=%s: no chat to answer", kind)
         return None
     inbound = read.inbound()
+    if inbound is not None and inbound.attachment:
+        inbound = dataclasses.replace(inbound, **attached_file(body))
     return (key, inbound) if inbound is not None else None
+
+
+def attached_file(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The Bot API file of a message's photo (its largest size), voice note, audio or document: `file_ref` (the
+    file_id getFile takes), `file_size` and `mime` when Telegram gives them; nothing for other attachments."""
+    for field in FETCHED:
+        value = body.get(field)
+        if isinstance(value, list):  # a photo comes in several sizes, smallest first
+            value = value[-1] if value else None
+        if not isinstance(value, Mapping) or not isinstance(value.get("file_id"), str):
+            continue
+        size, mime = _integer(value.get("file_size")), value.get("mime_type")
+        return {"file_ref": value["file_id"], "file_size": size,
+                "mime": mime if isinstance(mime, str) else ("image/jpeg" if field == "photo" else None)}
+    return {}
 
 
 def _kind_name(data: Mapping[str, Any]) -> str:
@@ -338,6 +366,23 @@ class TelegramTransport:
     async def acknowledge(self, token: str) -> None:
         with contextlib.suppress(TelegramError):
             await self._bot.answer_callback_query(token, read_timeout=3.0, write_timeout=3.0, connect_timeout=3.0)
+
+    async def fetch(self, inbound: Inbound, limit: int) -> bytes:
+        """getFile, then the file's download (the Bot API serves up to 20 MB)."""
+        if not inbound.file_ref:
+            raise FetchFailed("no file")
+        if inbound.file_size is not None and inbound.file_size > limit:
+            raise TooLarge("file_size")
+        try:
+            found = await self._bot.get_file(inbound.file_ref, read_timeout=10.0, connect_timeout=5.0)
+            if found.file_size is not None and found.file_size > limit:
+                raise TooLarge("file_size")
+            data = bytes(await found.download_as_bytearray(read_timeout=30.0, connect_timeout=5.0))
+        except TelegramError as error:
+            raise FetchFailed(f"telegram: {type(error).__name__}") from None
+        if len(data) > limit:
+            raise TooLarge("downloaded")
+        return data
 
     # Deleting from the chat on an erase (bot/channels/telegram_cleanup.py).
     async def received(self, inbound: Inbound) -> None:

@@ -28,7 +28,14 @@ from typing import Any
 
 import httpx
 
-from bot.channels.base import PermanentFailure, RetryLater, TemporaryFailure, Undeliverable
+from bot.channels.base import (
+    FetchFailed,
+    PermanentFailure,
+    RetryLater,
+    TemporaryFailure,
+    TooLarge,
+    Undeliverable,
+)
 from bot.channels.buttons import ButtonMap
 from bot.channels.notices import UNREADABLE, Notes
 from bot.channels.splitting import split_text
@@ -59,6 +66,11 @@ ATTACHMENT_EVENTS = {"user_send_image": "photo", "user_send_sticker": "sticker",
                      "user_send_audio": "voice", "user_send_video": "video", "user_send_link": "link",
                      "user_send_gif": "gif", "user_send_business_card": "contact"}
 DELETE_COMMANDS = ("/xoa", "/xóa")
+# The attachments the gateway fetches (bot/media/), with the type Zalo serves them as (a file's: from its name).
+FETCHED: dict[str, str | None] = {"user_send_image": "image/jpeg", "user_send_audio": "audio/aac",
+                                  "user_send_file": None}
+# Downloads follow no redirect beyond these, and take this long at most.
+FETCH_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 # The `msg_id` of every event Zalo's developer console sends with "test webhook" (text "This is testing message",
 # the same sender each time): not an id. Keyed on it, every test after the first was dropped as a redelivery for 48
 # hours and a deployer testing the OA saw a dead bot; such events are told apart by their timestamp (`event_key`).
@@ -173,7 +185,28 @@ def parse_event(data: Mapping[str, Any]) -> ZaloEvent | None:
         inbound = Inbound(**base, location=location) if location else Inbound(**base, event="location_unreadable")
         return ZaloEvent(dedupe, conversation_id, inbound)
     kind = ATTACHMENT_EVENTS.get(name, "file")
-    return ZaloEvent(dedupe, conversation_id, Inbound(**base, attachment=kind, text=text))
+    return ZaloEvent(dedupe, conversation_id, Inbound(**base, attachment=kind, text=text,
+                                                     **attached_file(name, message.get("attachments"))))
+
+
+def attached_file(name: str, attachments: Any) -> dict[str, Any]:
+    """The download of an image, voice note or file: `file_ref` (the payload's URL, https only), `file_size` when
+    Zalo gives it (files), and `mime` (images are JPEG on Zalo's CDN; a file's type is its extension)."""
+    if name not in FETCHED or not isinstance(attachments, list) or not attachments:
+        return {}
+    first: dict[str, Any] = attachments[0] if isinstance(attachments[0], dict) else {}
+    payload: dict[str, Any] = first["payload"] if isinstance(first.get("payload"), dict) else {}
+    url = payload.get("url")
+    if not (isinstance(url, str) and url.startswith("https://")):
+        return {}
+    size = payload.get("size")
+    return {"file_ref": url, "file_size": int(size) if isinstance(size, (int, str)) and str(size).isdigit() else None,
+            "mime": FETCHED[name] or _mime_of(str(payload.get("type") or payload.get("name") or ""))}
+
+
+def _mime_of(name: str) -> str | None:
+    extension = name.rsplit(".", 1)[-1].lower()
+    return {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "pdf": "application/pdf"}.get(extension)
 
 
 def real_msg_id(message: Mapping[str, Any]) -> str:
@@ -284,6 +317,29 @@ class ZaloTransport:
         self._notes = notes
         self._numbered = choices == "numbers"
         self._refused = False  # Zalo refused a button message: options go out numbered from then on
+
+    async def fetch(self, inbound: Inbound, limit: int) -> bytes:
+        """The attachment from Zalo's CDN (the URL of a signed event), streamed and cut off past `limit` bytes."""
+        url = inbound.file_ref
+        if not url or not url.startswith("https://"):
+            raise FetchFailed("no file")
+        if inbound.file_size is not None and inbound.file_size > limit:
+            raise TooLarge("size")
+        try:
+            async with self._http.stream("GET", url, timeout=FETCH_TIMEOUT) as response:
+                if response.status_code != 200:
+                    raise FetchFailed(f"zalo: HTTP {response.status_code}")
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > limit:
+                    raise TooLarge("content-length")
+                data = bytearray()
+                async for chunk in response.aiter_bytes():
+                    data += chunk
+                    if len(data) > limit:
+                        raise TooLarge("downloaded")
+        except httpx.HTTPError as error:
+            raise FetchFailed(f"zalo: {type(error).__name__}") from None
+        return bytes(data)
 
     def parts(self, message: Outbound) -> list[Outbound]:
         """The text (with the location how-to) in pieces; the options ride on the last one, as buttons (five to a

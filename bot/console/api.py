@@ -194,6 +194,8 @@ def transcript_json(entry: dict[str, Any]) -> dict[str, Any]:
              "kind": entry.get("kind", "text")}
     if entry.get("undeliverable"):
         shown.update(undeliverable=True, reason=entry.get("reason"))
+    if entry.get("attachment"):
+        shown["attachment"] = entry["attachment"]  # served to the holder and supervisors (attachments.py)
     return shown
 
 

@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.console import account, api, board, outreach, search
+from bot.console import account, api, attachments, board, outreach, search
 from bot.console.api import Context
 from bot.console.clock import parse_time
 from bot.console.events import SESSIONS_ENDED
@@ -37,7 +37,8 @@ ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 Handler = Callable[[Request, Context], Awaitable[Response]]
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+                               "media-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+                               "frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
@@ -220,6 +221,8 @@ def create_console_routes(state_name: str = "console") -> list[BaseRoute]:
         route(f"{conversation}/transfer", post=Access(api.transfer)),
         route(f"{conversation}/notes", post=Access(api.add_note)),
         route(f"{conversation}/close", post=Access(api.close)),
+        route(f"{conversation}/attachments/{{attachment_id}}", get=Access(attachments.attachment)),
+        route(f"{conversation}/attachments/{{attachment_id}}/location", get=Access(attachments.place)),
         route("/api/{rest:path}", get=Access(not_found, public=True), post=Access(not_found, public=True)),
         Route("/console", to_console),
         Mount("/console", app=Secured(StaticFiles(directory=STATIC, html=True)), name="console"),

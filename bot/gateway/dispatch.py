@@ -26,6 +26,7 @@ from bot.channels.notices import Notes
 from bot.channels.splitting import join_replies
 from bot.content import load_content
 from bot.content.console import console_texts
+from bot.gateway.attachments import Attachments
 from bot.gateway.delivery import Delivery
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable, Turn
 from bot.messages import Button, Inbound, Outbound
@@ -101,6 +102,7 @@ class Dispatcher:
                  client: redis.asyncio.Redis, queue: HandoffQueue, transcript: Transcript, buttons: ButtonMap,
                  risk: ConversationRisk, dead_letters: DeadLetters | None = None, log_key: str = "",
                  withdrawal: Withdrawal | None = None, whereabouts: Whereabouts | None = None,
+                 attachments: Attachments | None = None,
                  typing_every: float = TYPING_EVERY_SECONDS, typing_after: float = TYPING_AFTER_SECONDS):
         self._rasa = rasa
         self._senders = senders
@@ -112,6 +114,7 @@ class Dispatcher:
         self._risk = risk
         self._withdrawal = withdrawal
         self._whereabouts = whereabouts
+        self._attachments = attachments
         self._dead = dead_letters
         self._log_key = log_key
         self._typing_every = typing_every
@@ -167,8 +170,9 @@ class Dispatcher:
         # the conversation in order). Started only now, the recording runs once the request to Rasa has left.
         # A tapped Zalo button is recorded as the button it is; a typed number stays what the person typed.
         tapped = taken if taken is not None and is_code(inbound.text) else None
+        kept = self._attachments.kept(inbound, mode) if self._attachments is not None else None
         recorded = asyncio.ensure_future(asyncio.gather(self._received(inbound, sender),
-                                                        self._record(inbound, button or tapped)))
+                                                        self._record(inbound, button or tapped, kept)))
         try:
             await self._respond(inbound, sender, button or taken, mode, recorded)
         except BaseException:
@@ -184,7 +188,15 @@ class Dispatcher:
         conversation = inbound.conversation_id
         if not (mode == "bot" and not inbound.attachment and inbound.event != "location_unreadable"):
             await recorded  # not a plain turn for Rasa: answered at once
-        if inbound.attachment:
+        metadata: dict[str, Any] = {}
+        if inbound.attachment and mode == "bot" and self._attachments is not None:
+            ask = await self._attachments.in_bot_mode(inbound, sender)  # bot/gateway/attachments.py
+            if ask is None:
+                return
+            inbound, metadata = ask.inbound, ask.metadata
+        elif inbound.attachment and self._attachments is not None:
+            await self._attachments.in_handoff(inbound, sender)  # kept for the operator
+        elif inbound.attachment:
             await sender.send(conversation, Outbound(self._notes.text_only))
             if not inbound.text.strip():
                 return  # a caption, if any, is read like any text
@@ -212,7 +224,7 @@ class Dispatcher:
             await sender.send(conversation, Outbound(self._notes.empty))
             return
         ahead = sender.take_slot(conversation)  # the first reply's place in the rate limits, taken while Rasa thinks
-        turn = await self._ask_rasa(inbound, text, sender)
+        turn = await self._ask_rasa(inbound, text, sender, metadata)
         await recorded
         await sender.send_all(conversation, join_replies(turn.replies), ahead=ahead)
         if turn.erase:  # the delete action said so; Rasa has saved the tracker for this turn (bot/state/erase.py)
@@ -234,7 +246,7 @@ class Dispatcher:
         if isinstance(sender.transport, CleansChat):
             await sender.transport.received(inbound)
 
-    async def _record(self, inbound: Inbound, button: Button | None) -> None:
+    async def _record(self, inbound: Inbound, button: Button | None, attachment: str | None = None) -> None:
         if button is not None:
             kind, text = "button", button.title
         elif inbound.location is not None:
@@ -246,14 +258,16 @@ class Dispatcher:
         else:
             kind, text = "text", inbound.text
         await self._transcript.append(inbound.conversation_id, "person", label(kind, text) if kind != "command"
-                                      else text, kind, at=inbound.received_at)
+                                      else text, kind, at=inbound.received_at, attachment=attachment)
 
-    async def _ask_rasa(self, inbound: Inbound, text: str, sender: Delivery) -> Turn:
+    async def _ask_rasa(self, inbound: Inbound, text: str, sender: Delivery,
+                        metadata: Mapping[str, Any] | None = None) -> Turn:
         conversation = inbound.conversation_id
         started = time.perf_counter()
         try:
             async with self._typing(sender, conversation):
-                turn = await self._rasa.send(conversation, text, inbound.channel, rasa_metadata(inbound))
+                turn = await self._rasa.send(conversation, text, inbound.channel,
+                                             {**rasa_metadata(inbound), **(metadata or {})})
         except RasaUnavailable as error:
             log.warning("rasa unavailable conversation=%s reason=%s", log_id(conversation, self._log_key), error)
             await self._escalate(inbound)

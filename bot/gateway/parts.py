@@ -28,6 +28,7 @@ from bot.channels.zalo import ZaloTransport
 from bot.channels.zalo_auth import ZaloTokens
 from bot.content import gateway_texts
 from bot.gateway.actions_watch import ActionsWatchedRasa
+from bot.gateway.attachments import Attachments
 from bot.gateway.delivery import Delivery, Limits, RetryPolicy, Sleep
 from bot.gateway.dispatch import Dispatcher, risk_reader, withdrawal
 from bot.gateway.inbox import SEEN_TTL_SECONDS, Inbox, InboxOptions, InboxWorker
@@ -36,6 +37,7 @@ from bot.messages import Inbound, Outbound, channel_of
 from bot.privacy import log_id
 from bot.settings import Settings
 from bot.state import keys, store
+from bot.state.attachments import AttachmentStore
 from bot.state.deadletters import DeadLetters
 from bot.state.queue import HandoffQueue
 from bot.state.ratelimit import Rate, RateLimiter
@@ -86,6 +88,7 @@ class Gateway:
     retention: Retention | None = None  # None only in tests that build a Gateway by hand
     # Whether a conversation shows the person is abroad (the console's notices pick their text with it).
     whereabouts: Whereabouts | None = None
+    attachments: AttachmentStore | None = None  # what people attached in a handoff (the console serves it)
 
     async def accept(self, inbound: Inbound, dedupe: str | None) -> bool:
         """Dedupes and queues a message, and has this worker start on it; False for a redelivery."""
@@ -173,16 +176,20 @@ class Gateway:
                                                      settings.zalo_choices), options.zalo_limits)
         queue = HandoffQueue(client, sealer)
         whereabouts = Whereabouts(transcript, settings.content_dir)
+        kept = AttachmentStore(client, retention, sealer)
+        attachments = Attachments.build(settings.content_dir, notes, risk_reader(settings.content_dir), queue,
+                                        transcript, kept, log_key)
         dispatcher = Dispatcher(rasa, senders, notes, client=client, queue=queue, transcript=transcript,
                                 buttons=buttons, risk=risk_reader(settings.content_dir), dead_letters=dead,
                                 withdrawal=withdrawal(settings.content_dir),
-                                whereabouts=whereabouts,
+                                whereabouts=whereabouts, attachments=attachments,
                                 log_key=log_key, typing_every=options.typing_every,
                                 typing_after=options.typing_after)
         inbox = Inbox(client, sealer)
         worker = InboxWorker(inbox, dispatcher.handle, dead, options.inbox, log_key)
         gateway = cls(settings, client, http, rasa, queue, transcript, dead, buttons, web, senders, dispatcher, inbox,
-                      worker, application, tokens, retention=retention, whereabouts=whereabouts)
+                      worker, application, tokens, retention=retention, whereabouts=whereabouts,
+                      attachments=kept)
         stopping = asyncio.Event()
         purge: asyncio.Task[None] | None = None
         try:
@@ -200,6 +207,7 @@ class Gateway:
                 await asyncio.wait({purge}, timeout=5.0)
                 purge.cancel()
             await worker.stop()
+            attachments.close()
             if application is not None:
                 await stop_bot(application.bot)
             await zalo_http.aclose()

@@ -38,6 +38,7 @@ def conversation_keys(conversation_id: str) -> list[str]:
         keys.rasa_tracker(conversation_id),
         keys.rasa_lock(conversation_id),
         keys.transcript(conversation_id),
+        keys.attachments(conversation_id),
         keys.case(conversation_id),
         keys.conversation_mode(conversation_id),
         keys.dev_outbox(conversation_id),

@@ -38,6 +38,11 @@ def transcript(conversation_id: str) -> str:
     return f"{PREFIX}:conv:{conversation_id}:transcript"
 
 
+def attachments(conversation_id: str) -> str:
+    """Photos, files and voice notes kept for the operator (bot/state/attachments.py), sealed."""
+    return f"{PREFIX}:conv:{conversation_id}:attachments"
+
+
 # Ordered delivery: each conversation's waiting inbound messages, the conversations that have some, and the lock
 # that lets one worker at a time drain a conversation.
 def inbox(conversation_id: str) -> str:

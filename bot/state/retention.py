@@ -120,7 +120,7 @@ class Periods:
 def kept_keys(conversation_id: str) -> list[str]:
     """The long-lived stores of a conversation, whose TTL a close sets to the outcome's period."""
     return [keys.transcript(conversation_id), keys.rasa_tracker(conversation_id), keys.case_notes(conversation_id),
-            keys.handoffs(conversation_id)]
+            keys.handoffs(conversation_id), keys.attachments(conversation_id)]
 
 
 class Retention:

@@ -33,6 +33,7 @@ SEALED: tuple[tuple[str, Kind, tuple[str, ...] | None], ...] = (
     (keys.dev_outbox("*"), "list", None),
     (keys.DEAD_LETTER_ENTRIES, "hash", None),
     (keys.buttons("*"), "hash", None),
+    (keys.attachments("*"), "hash", None),
     (keys.case("*"), "hash", ("reasons", "summary")),
     (keys.choices("*"), "string", None),
     (keys.rasa_tracker("*"), "string", None),

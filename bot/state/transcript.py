@@ -1,7 +1,8 @@
 """Every conversation's transcript: both sides, whatever the mode, kept for the retention period.
 
 One Redis list per conversation of JSON entries `{at, from, text, kind}` (plus `undeliverable: true` and a
-`reason` when a message could not reach the person). The operator console reads it; the TTL is renewed on each
+`reason` when a message could not reach the person, and `attachment`, the id of what the person attached when it is
+kept for the operator: bot/state/attachments.py). The operator console reads it; the TTL is renewed on each
 entry, so a conversation disappears `CAUNOI_RETENTION_DAYS` after its last message. Each entry is sealed
 (bot/state/sealed.py): Redis holds no message text.
 """
@@ -55,6 +56,7 @@ class Entry:
     kind: str = "text"
     undeliverable: str | None = None
     at: float | None = None
+    attachment: str | None = None  # the id of a photo, file or voice note kept for the operator (attachments.py)
 
 
 class Transcript:
@@ -64,8 +66,9 @@ class Transcript:
         self._sealer = sealer or process_sealer()
 
     async def append(self, conversation_id: str, author: Author, text: str, kind: str = "text",
-                     undeliverable: str | None = None, at: float | None = None) -> None:
-        await self.append_many(conversation_id, [Entry(author, text, kind, undeliverable, at)])
+                     undeliverable: str | None = None, at: float | None = None,
+                     attachment: str | None = None) -> None:
+        await self.append_many(conversation_id, [Entry(author, text, kind, undeliverable, at, attachment)])
 
     async def append_many(self, conversation_id: str, entries: Sequence[Entry]) -> None:
         """Several entries, in order, in one round trip (none: nothing to do)."""
@@ -81,6 +84,8 @@ class Transcript:
         """One entry as stored: JSON, sealed."""
         stored: dict[str, Any] = {"at": round(entry.at or time.time(), 3), "from": entry.author, "text": entry.text,
                                   "kind": entry.kind}
+        if entry.attachment:
+            stored["attachment"] = entry.attachment
         if entry.undeliverable:
             stored["undeliverable"] = True
             stored["reason"] = entry.undeliverable

@@ -31,10 +31,16 @@ class FakeZalo:
     refresh_delay: float = 0.0
     sends: list[ZaloRequest] = field(default_factory=list)
     refreshes: list[ZaloRequest] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)  # attachment URL -> content, as Zalo's CDN serves it
+    downloads: list[str] = field(default_factory=list)
     _issued: int = 1
 
     async def handler(self, request: httpx.Request) -> httpx.Response:
         headers = {key.lower(): value for key, value in request.headers.items()}
+        if request.method == "GET":  # an attachment's download from the CDN
+            self.downloads.append(str(request.url))
+            content = self.files.get(str(request.url))
+            return httpx.Response(200, content=content) if content is not None else httpx.Response(404)
         if request.url.host == "oauth.zalo.test":
             form = dict(parse_qsl(request.content.decode()))
             self.refreshes.append(ZaloRequest(str(request.url), headers, None, form))

@@ -94,8 +94,7 @@ async def test_location_goes_to_rasa_as_inform_location(running: Running, rasa: 
 
 
 @pytest.mark.parametrize(("content", "label"), [
-    ({"photo": [{"file_id": "f1", "file_unique_id": "u1", "width": 90, "height": 90}]}, "[ảnh]"),
-    ({"voice": {"file_id": "f2", "file_unique_id": "u2", "duration": 3}}, "[tin nhắn thoại]"),
+    ({"video_note": {"file_id": "f2", "file_unique_id": "u2", "length": 9, "duration": 3}}, "[video]"),
     ({"sticker": {"file_id": "f3", "file_unique_id": "u3", "width": 9, "height": 9, "is_animated": False,
                   "is_video": False, "type": "regular"}}, "[nhãn dán]"),
     ({"contact": {"phone_number": "0900000000", "first_name": "A"}}, "[danh thiếp]"),

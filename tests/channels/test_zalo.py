@@ -152,11 +152,12 @@ def test_find_location_is_lenient_but_checks_ranges(node: Any, expected: Locatio
     assert find_location(node) == expected
 
 
-async def test_an_image_gets_the_text_only_note(running: Running, rasa: FakeRasa, zalo_api: FakeZalo) -> None:
-    await deliver(running, event("user_send_image"))
+async def test_an_image_that_cannot_be_fetched_asks_for_words(running: Running, rasa: FakeRasa,
+                                                               zalo_api: FakeZalo) -> None:
+    await deliver(running, event("user_send_image"))  # the CDN answers 404 (tests/channels/test_pictures.py reads)
     await running.settle()
     assert rasa.received == []
-    assert "chỉ đọc được tin nhắn chữ" in zalo_api.texts()[0]
+    assert "chưa đọc được chữ nào trong ảnh" in zalo_api.texts()[0]
     assert (await running.gateway.transcript.read(CONVERSATION))[0]["text"] == "[ảnh]"
 
 

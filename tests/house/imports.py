@@ -41,6 +41,8 @@ RULES = (
     Rule("bot.logs", only=("bot.logs", "bot.settings", "bot.privacy")),
     Rule("bot.content", only=("bot.content", "nlu", *BOT_BASE), why="content is read by every process"),
     Rule("bot.state", never=ABOVE_STATE, why="state is shared by every process and serves them all"),
+    Rule("bot.media", never=ABOVE_STATE,
+         why="reading pictures is given bytes by the gateway; it knows no channel, gateway or console"),
     Rule("bot.outreach", never=("bot.channels", "bot.gateway", "bot.console", "bot.cli", "bot.app", "bot.rasa_server")),
     Rule("bot.channels", never=("bot.gateway", "bot.console", "bot.cli", "bot.app", "bot.rasa_server"),
          why="a channel adapter turns platform updates into messages; the gateway drives it"),

@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import logging
+import shutil
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -23,7 +24,8 @@ from argon2 import PasswordHasher
 from bot.console.operators import OperatorStore
 from bot.logs import configure
 from bot.settings import Secret, Settings
-from harness.botapi import Behaviour, FakeBotAPI, text_update
+from harness.botapi import Behaviour, FakeBotAPI, message_update, text_update
+from harness.pictures import JOB_AD, picture
 from harness.rasa import FakeRasa
 from harness.stack import stack_env, started
 from harness.wait import GaveUp, until_async
@@ -31,6 +33,7 @@ from tests.channels.harness import ZALO_APP_ID, ZALO_OA_SECRET, Running
 from tests.channels.test_zalo import event, signed
 from tests.conftest import make_settings
 from tests.security.leaks import (
+    CANARY,
     CHAT,
     DATA_KEY,
     PASSWORD,
@@ -45,6 +48,7 @@ from tests.security.leaks import (
 )
 
 CONVERSATION = f"tg:{CHAT}"
+PICTURE_LINES = (*JOB_AD, f"{CANARY} PICTURE")  # what Tesseract reads must never reach a log line
 ZALO_SECRETS = {"zalo oa secret": ZALO_OA_SECRET, "zalo app secret": "fake-app-secret",
                 "zalo access token": "fake-access-1", "zalo refresh token": "fake-refresh-1"}
 
@@ -120,6 +124,11 @@ async def whole_run(running: Running, rasa: FakeRasa, bot_api: FakeBotAPI) -> di
     web = await http.post("/webhooks/web", json={"text": TEXTS["web"]})
     assert web.status_code == 200
     web_id, web_token = web.json()["conversation_id"], web.json()["token"]
+    # A job ad as a screenshot, read by Tesseract (bot mode), and a photo kept for the operator (CHAT waits).
+    bot_api.put_file("leakscan-ad", picture(PICTURE_LINES))
+    photo = [{"file_id": "leakscan-ad", "file_unique_id": "l", "width": 1080, "height": 720}]
+    assert (await running.telegram(message_update(CHAT + 1, photo=photo), WEBHOOK_SECRET)).status_code == 200
+    assert (await running.telegram(message_update(CHAT, photo=photo), WEBHOOK_SECRET)).status_code == 200
     await running.settle()
     # The operator: a password typed as the username, then the real login and a whole handoff.
     failed = await http.post("/api/login", json={"username": PASSWORD, "password": PASSWORD})
@@ -152,7 +161,8 @@ async def test_a_whole_run_logs_no_text_no_secret_and_no_raw_id(
         bot_api: FakeBotAPI) -> None:
     session_secrets = await whole_run(running, rasa, bot_api)
     lines = log_lines.getvalue().splitlines()
-    assert scan(lines, needles({**ZALO_SECRETS, **session_secrets})) == []
+    picture_words = {f"picture line {number}": line for number, line in enumerate(PICTURE_LINES)}
+    assert scan(lines, needles({**ZALO_SECRETS, **session_secrets, **picture_words})) == []
     parsed = [json.loads(line) for line in lines]
     # Not vacuous: the run did log, with structure, through every part that was exercised.
     routes = {line.get("route") for line in parsed if line["logger"] == "bot.access"}
@@ -161,6 +171,9 @@ async def test_a_whole_run_logs_no_text_no_secret_and_no_raw_id(
     assert any(line["logger"] == "bot.gateway.dispatch" and "conversation" in line for line in parsed)
     assert any(line.get("exc_type") for line in parsed)  # the unreadable update, logged without its message
     assert any(line["logger"] == "bot.gateway.delivery" for line in parsed)  # the Bot API's 5xx and the retry
+    if shutil.which("tesseract"):  # the picture was read, and kept, with nothing of it in the log
+        assert any(line["logger"] == "bot.media.ocr" for line in parsed)
+        assert any(line["logger"] == "bot.gateway.attachments" and "kept" in line["message"] for line in parsed)
 
 
 async def test_the_scan_finds_a_text_a_secret_and_a_line_that_is_not_json(log_lines: io.StringIO) -> None:

@@ -1,13 +1,15 @@
 // One conversation: the transcript (both sides), what is known about the person, notes, and the operator's actions.
 
 import { api, conversationPath } from './api.js';
+import { attachment } from './attachments.js';
 import { $, el, fill } from './dom.js';
 import { AUTHOR, OUTCOME, RISK, STATE, channelOf, time, waitedSince, windowLeft } from './format.js';
 
-function entry(item) {
+function entry(item, data, supervisor) {
   return el('li', { class: `from-${item.from}${item.kind === 'handover' ? ' note-handover' : ''}` },
     el('span', { class: 'meta', text: `${AUTHOR[item.from] || item.from} · ${time(item.at)}` }),
     el('span', { class: 'text', text: item.text }),
+    attachment(item, data, supervisor),
     item.undeliverable ? el('span', { class: 'undeliverable', text: ` ⚠ không gửi được (${item.reason || ''})` }) : null);
 }
 
@@ -67,7 +69,7 @@ export function renderConversation(data, me) {
   $('conv-state').textContent = stateLine(data);
   const list = $('transcript');
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  fill(list, data.transcript.map(entry));
+  fill(list, data.transcript.map((item) => entry(item, data, me.role === 'supervisor')));
   if (atBottom || !list.dataset.shown || list.dataset.shown !== data.id) list.scrollTop = list.scrollHeight;
   list.dataset.shown = data.id;
   fill($('facts'), facts(data));
