@@ -14,11 +14,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.content import Content, load_content
+from bot.content.directory import Directory
 from bot.content.models import Dialogue
 from bot.messages import Location
 from bot.settings import get_settings
 from bot.state import store
 from bot.state.campaigns import CampaignStore, today
+from bot.state.directory import DirectoryStore
 from nlu.conversation import ConversationRisk
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,28 @@ def redis_client() -> redis.asyncio.Redis:
     if _redis is None:
         _redis = store.connect(get_settings())
     return _redis
+
+
+_directory: DirectoryStore | None = None
+
+
+def directory_store() -> DirectoryStore:
+    """The live directory (bot/state/directory.py), one reader per action-server process."""
+    global _directory
+    if _directory is None:
+        _directory = DirectoryStore(redis_client(), content())
+    return _directory
+
+
+async def live_directory() -> Directory:
+    """The directory as editors left it, read at the start of a search. With Redis unreachable: the last one read,
+    or the verified entries of the content files (a search still answers; the numbers were checked)."""
+    store = directory_store()
+    try:
+        return await store.current()
+    except (redis.RedisError, OSError) as error:
+        log.warning("directory unavailable, answering from the last one read reason=%s", type(error).__name__)
+        return store.last_read() or content().directory
 
 
 def response_text(domain: dict[str, Any], name: str, **values: Any) -> str:

@@ -31,6 +31,7 @@ from bot.content import Content, load_content
 from bot.content.console import CannedReply, ConsoleTexts, canned_replies, console_texts
 from bot.gateway.parts import Gateway
 from bot.settings import Settings
+from bot.state.directory import DirectoryStore
 from bot.state.sealed import Sealer
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class ConsoleServices:
     texts: ConsoleTexts
     canned: tuple[CannedReply, ...]
     content: Content
+    directory: DirectoryStore  # the live directory (bot/state/directory.py), read by every worker after an edit
     sweeper: Sweeper
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -98,6 +100,7 @@ class ConsoleServices:
             audit=audit, presence=presence, broadcaster=Broadcaster(client), handoffs=handoffs, notes=notes,
             rasa=rasa, texts=texts, canned=canned_replies(settings.content_dir.resolve()),
             content=load_content(settings.content_dir),
+            directory=DirectoryStore(client, load_content(settings.content_dir), clock),
             sweeper=Sweeper(client, gateway.queue, handoffs, texts, presence, audit, console, oncall, clock),
         )
         services.broadcaster.start()

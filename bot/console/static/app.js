@@ -4,6 +4,7 @@ import { renderAccount, wireAccount } from './account.js';
 import { ApiError, api, conversationPath, renewed, setCsrf } from './api.js';
 import * as alerts from './alerts.js';
 import { actions, closeBody, openClose, openTransfer, renderCanned, renderConversation } from './conversation.js';
+import { wireDirectorySearch } from './directory-search.js';
 import { $, typing } from './dom.js';
 import { RISK, tick } from './format.js';
 import { renderQueue } from './queue.js';
@@ -72,8 +73,13 @@ async function loggedIn(me) {
     await route();
     return;
   }
+  if (me.role === 'directory_editor') {  // an editor's account opens the directory only
+    location.href = 'directory.html';
+    return;
+  }
   const { replies } = await api('GET', '/api/canned-replies');
   renderCanned(replies, insertReply);
+  wireDirectorySearch({ insert: insertReply, refer: referTo }).catch(() => null);
   connect();
   await route();
 }
@@ -342,14 +348,16 @@ $('transfer-form').addEventListener('submit', async (event) => {
   }
 });
 
-$('close').addEventListener('click', async () => {
-  try {
-    if (!state.directory) state.directory = (await api('GET', '/api/directory')).entries;
-    await openClose(state.directory);
-  } catch (error) {
-    handle(error, 'action-error');
+async function referTo(entryId) {  // the closing dialog, with this directory entry as the referral
+  state.directory = (await api('GET', '/api/directory')).entries;  // fresh: an entry verified a minute ago is in
+  await openClose(state.directory);
+  if (entryId) {
+    $('close-entry').value = entryId;
+    $('close-outcome').value = 'referred';
   }
-});
+}
+
+$('close').addEventListener('click', () => referTo(null).catch((error) => handle(error, 'action-error')));
 $('close-cancel').addEventListener('click', () => $('close-dialog').close());
 $('close-form').addEventListener('submit', async (event) => {
   event.preventDefault();
