@@ -49,25 +49,28 @@ def redis_client() -> redis.asyncio.Redis:
 
 
 _directory: DirectoryStore | None = None
+_last_directory: Directory | None = None
 
 
 def directory_store() -> DirectoryStore:
     """The live directory (bot/state/directory.py), one reader per action-server process."""
     global _directory
-    if _directory is None:
-        _directory = DirectoryStore(redis_client(), content())
+    client = redis_client()
+    if _directory is None or _directory.client is not client:
+        _directory = DirectoryStore(client, content())
     return _directory
 
 
 async def live_directory() -> Directory:
     """The directory as editors left it, read at the start of a search. With Redis unreachable: the last one read,
     or the verified entries of the content files (a search still answers; the numbers were checked)."""
-    store = directory_store()
+    global _last_directory
     try:
-        return await store.current()
+        _last_directory = await directory_store().current()
     except (redis.RedisError, OSError) as error:
         log.warning("directory unavailable, answering from the last one read reason=%s", type(error).__name__)
-        return store.last_read() or content().directory
+        return _last_directory or content().directory
+    return _last_directory
 
 
 def response_text(domain: dict[str, Any], name: str, **values: Any) -> str:

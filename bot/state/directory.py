@@ -118,6 +118,10 @@ class DirectoryStore:
     def content(self) -> Content:
         return self._content
 
+    @property
+    def client(self) -> redis.asyncio.Redis:
+        return self._redis
+
     def parse(self, raw: Mapping[str, Any], file: str) -> Entry:
         """The typed entry, or DirectoryError with every reason (the loader's own validator)."""
         entry, reasons = parse_entry(dict(raw), file, self._vocabulary)
@@ -174,9 +178,6 @@ class DirectoryStore:
             entries = [record.entry for record in await self.records()]
             self._cached = (version, Directory(entries, self._content.directory.geography))
         return self._cached[1]
-
-    def last_read(self) -> Directory | None:
-        return self._cached[1] if self._cached else None
 
     async def write(self, record: Record, *, new: bool) -> Record | None:
         """Stores `record`; `new`: refused if the id exists, else refused if it does not. Gives the record before."""

@@ -8,6 +8,7 @@ import asyncio
 import csv
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,17 @@ from bot.cli.hsds import read_package, write_package
 from bot.content import Content
 from bot.content.leads import read_leads
 from bot.content.loader import vocabulary_of
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, get_settings
 from bot.state.directory import DirectoryStore, Record
+
+
+@pytest.fixture
+def live(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    get_settings.cache_clear()
+    yield redis_url
+    get_settings.cache_clear()
+
 
 SPEC = json.loads((Path(__file__).parent / "hsds_spec_columns.json").read_text(encoding="utf-8"))["files"]
 LEADS = PROJECT_ROOT / "content" / "leads" / "directory-leads.csv"
@@ -119,10 +129,9 @@ def test_a_package_from_elsewhere_comes_in_unverified(content: Content, tmp_path
     assert problems == [] and entries and all(not e.verified for e in entries)
 
 
-def test_the_cli_exports_and_imports_the_live_directory(redis_url: str, monkeypatch: pytest.MonkeyPatch,
-                                                        content: Content, tmp_path: Path,
+def test_the_cli_exports_and_imports_the_live_directory(live: str, content: Content, tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("REDIS_URL", redis_url)
+    redis_url = live
     assert main(["directory", "export", "--format", "hsds", str(tmp_path)]) == 0
     assert f"{len(content.directory)} entries" in capsys.readouterr().out
 

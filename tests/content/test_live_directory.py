@@ -5,6 +5,7 @@ same directory."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from bot.cli import main
 from bot.content import Content, load_content
 from bot.content.leads import read_leads
 from bot.content.loader import read_content, vocabulary_of
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, get_settings
 from bot.state.directory import DirectoryStore
 
 LEADS = PROJECT_ROOT / "content" / "leads" / "directory-leads.csv"
@@ -25,9 +26,12 @@ def run(*argv: str) -> int:
 
 
 @pytest.fixture
-def live(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def live(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """`caunoi` commands on the test database (settings are read once per process: read them again)."""
     monkeypatch.setenv("REDIS_URL", redis_url)
-    return redis_url
+    get_settings.cache_clear()
+    yield redis_url
+    get_settings.cache_clear()
 
 
 def store(redis_url: str, content: Content) -> DirectoryStore:
