@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.content.check import is_outdated
 from bot.content.directory import Vocabulary, parse_entry
 from bot.content.models import Entry
 from bot.content.phones import phone_problem, phones_in
@@ -51,12 +52,17 @@ def read_leads(path: Path, vocabulary: Vocabulary) -> tuple[list[Entry], list[Re
         base = f"lead-{_slug(province or 'toan-quoc')}-{kind.replace('_', '-')}"
         counts[base] = counts.get(base, 0) + 1
         phones = [p for p in phones_in(cells["phone"]) if phone_problem(p, abroad=False) is None]
-        notes = [f"Lead from leads.csv line {reader.line_num} (type there: {cells['type']})."]
+        line = reader.line_num
+        notes = [f"Lead from content/leads/directory-leads.csv line {line} (type there: {cells['type']})."]
         if cells["phone"]:
             notes.append(f"Phone as printed: {cells['phone']}.")
         notes.append(f"Source dated: {cells['date'] or 'no date'}.")
         if cells["note"]:
             notes.append(cells["note"])
+        # An exported directory must pass `caunoi content check`: a part naming an agency that no longer exists or
+        # a pre-2017 area code stays in the CSV, and the note points there.
+        notes = [part if not is_outdated(part) else f"[An old agency name or a pre-2017 area code: see line {line} "
+                 "of the CSV.]" for part in notes]
         raw = {"id": f"{base}-{counts[base]}", "name": cells["name"], "type": kind, "province": province,
                "address": cells["address"] or None, "phone": list(dict.fromkeys(phones)) or None,
                "source_url": cells["source_url"] or None, "confidential": kind == "shelter",

@@ -13,6 +13,7 @@ import redis.asyncio
 
 from bot.cli import main
 from bot.content import Content, load_content
+from bot.content.check import check_content
 from bot.content.leads import read_leads
 from bot.content.loader import read_content, vocabulary_of
 from bot.settings import PROJECT_ROOT, get_settings
@@ -79,6 +80,7 @@ def test_import_leads_then_export_yaml_loads_as_the_same_directory(live: str, co
     shutil.copytree(out / "directory", content_copy / "directory")
     exported, problems = read_content(content_copy)
     assert exported is not None and [p for p in problems if "directory" in str(p.path)] == []
+    assert check_content(content_copy) == []  # a deployment reviews the export in git: it passes the content check
     live_entries = asyncio.run(_entries(live, content))
     assert {e.id: e.as_dict() for e in exported.directory} == {e.id: e.as_dict() for e in live_entries}
     assert sum(1 for e in exported.directory if e.id.startswith("lead-") and not e.verified) == 26
