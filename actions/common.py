@@ -21,6 +21,7 @@ from bot.settings import get_settings
 from bot.state import store
 from bot.state.campaigns import CampaignStore, today
 from bot.state.directory import DirectoryStore
+from bot.state.sealed import Sealer
 from nlu.conversation import ConversationRisk
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def directory_store() -> DirectoryStore:
     global _directory
     client = redis_client()
     if _directory is None or _directory.client is not client:
-        _directory = DirectoryStore(client, content())
+        _directory = DirectoryStore(client, content(), Sealer.from_settings(get_settings()))
     return _directory
 
 

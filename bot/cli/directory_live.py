@@ -33,6 +33,7 @@ from bot.content.models import EXTRA_TYPES, Entry
 from bot.settings import get_settings
 from bot.state import store
 from bot.state.directory import DirectoryStore, Record, due
+from bot.state.sealed import Sealer
 
 FORMATS = ("csv", "yaml", "leads", "hsds")
 ACTOR = "cli"
@@ -67,7 +68,7 @@ def handle(args: argparse.Namespace, content_dir: Path) -> int:
 
 async def _run(args: argparse.Namespace, content: Content) -> int:
     client = store.connect(get_settings())
-    directory = DirectoryStore(client, content)
+    directory = DirectoryStore(client, content, Sealer.from_settings(get_settings()))
     try:
         if args.directory_command == "export":
             return await export(directory, args.format, args.out, args.with_confidential_addresses)

@@ -100,7 +100,8 @@ class ConsoleServices:
             audit=audit, presence=presence, broadcaster=Broadcaster(client), handoffs=handoffs, notes=notes,
             rasa=rasa, texts=texts, canned=canned_replies(settings.content_dir.resolve()),
             content=load_content(settings.content_dir),
-            directory=DirectoryStore(client, load_content(settings.content_dir), clock),
+            directory=DirectoryStore(client, load_content(settings.content_dir), Sealer.from_settings(settings),
+                                     clock),
             sweeper=Sweeper(client, gateway.queue, handoffs, texts, presence, audit, console, oncall, clock),
         )
         services.broadcaster.start()

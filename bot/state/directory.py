@@ -17,8 +17,9 @@ readers, logged by id, and listed by `caunoi directory list`.
 
 What is stored is about services, not about people: no record names a person who wrote to the bot, so the
 directory has no retention limit; editors' usernames are kept as the verifier of record (as the audit log does).
-A confidential shelter's address is stored like the rest and shown only to editors (bot/console/directory.py);
-the bot never shows it (`Entry.public_address`).
+Each record is sealed at rest like message text (bot/state/sealed.py; `caunoi keys rotate` re-seals them): a
+confidential shelter's address must not be readable from a copied dump. It is shown only to editors
+(bot/console/directory.py); the bot never shows it (`Entry.public_address`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from bot.content.directory import Directory, Vocabulary, parse_entry
 from bot.content.loader import Content, vocabulary_of
 from bot.content.models import Entry
 from bot.state import keys
+from bot.state.sealed import Sealer
 from nlu.text import fold
 
 log = logging.getLogger(__name__)
@@ -83,13 +85,14 @@ class Record:
         }
 
 
-def stored(record: Record) -> str:
+def stored(record: Record, sealer: Sealer) -> str:
+    """The record as Redis holds it: its JSON, sealed."""
     data = record.entry.as_dict()
     if record.entry.verified_at:
         data["verified_at"] = record.entry.verified_at.isoformat()
     data.update(file=record.entry.file, verified_by=record.verified_by, updated_at=record.updated_at,
                 updated_by=record.updated_by)
-    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return sealer.seal(json.dumps(data, ensure_ascii=False, sort_keys=True))
 
 
 def slug(name: str) -> str:
@@ -107,8 +110,10 @@ def home_file(province: str | None, country: str | None) -> str:
 class DirectoryStore:
     """Reads and writes the stored entries. Writes validate, bump the version and return the record before/after."""
 
-    def __init__(self, client: redis.asyncio.Redis, content: Content, clock: Callable[[], float] = time.time):
+    def __init__(self, client: redis.asyncio.Redis, content: Content, sealer: Sealer,
+                 clock: Callable[[], float] = time.time):
         self._redis = client
+        self._sealer = sealer
         self._content = content
         self._vocabulary: Vocabulary = vocabulary_of(content)
         self._clock = clock
@@ -131,7 +136,7 @@ class DirectoryStore:
 
     def _record(self, entry_id: str, text: str) -> Record | None:
         try:
-            data = json.loads(text)
+            data = json.loads(self._sealer.open(text))
             meta = {name: data.pop(name, None) for name in META}
             file = str(data.pop("file", "") or "directory/imported.yml")
             entry = self.parse(data, file)
@@ -147,7 +152,7 @@ class DirectoryStore:
         chosen = self._content.directory.entries if entries is None else tuple(entries)
         args: list[str] = []
         for entry in chosen:
-            args += [entry.id, stored(Record(entry))]
+            args += [entry.id, stored(Record(entry), self._sealer)]
         done = await self._redis.eval(_SEED, 2, keys.DIRECTORY_ENTRIES, keys.DIRECTORY_VERSION, *args)
         return bool(done)
 
@@ -193,7 +198,7 @@ class DirectoryStore:
                     if not new and text is None:
                         raise DirectoryError([f"no entry {entry_id!r}"])
                     pipe.multi()
-                    pipe.hset(keys.DIRECTORY_ENTRIES, entry_id, stored(record))
+                    pipe.hset(keys.DIRECTORY_ENTRIES, entry_id, stored(record, self._sealer))
                     pipe.incr(keys.DIRECTORY_VERSION)
                     await pipe.execute()
                     return None if text is None else self._record(entry_id, text)

@@ -8,8 +8,11 @@ import redis.asyncio
 import actions.common
 from actions.common import content
 from bot.state.directory import DirectoryStore
+from bot.state.sealed import Sealer
 from tests.actions.test_services import run_search, search
+from tests.conftest import make_settings
 
+SEALER = Sealer.from_settings(make_settings())  # the keys the action server has in these tests
 NGHE_AN = {"id": "tgpl-nghe-an", "name": "Trung tâm Trợ giúp pháp lý nhà nước tỉnh Nghệ An", "type": "legal_aid",
            "province": "Nghệ An", "phone": "0901 234 567"}
 VERIFIED = {"status": "verified", "source_url": "https://stp.nghean.gov.vn", "verified_at": "2026-12-01"}
@@ -17,7 +20,7 @@ QUESTION = ("o nghe an co cho nao tro giup phap ly khong", "legal_aid", "Nghệ 
 
 
 async def test_an_entry_verified_in_the_store_is_found_on_the_next_search(action_redis: redis.asyncio.Redis) -> None:
-    editor = DirectoryStore(action_redis, content())  # another process's writer: the console
+    editor = DirectoryStore(action_redis, content(), SEALER)  # another process's writer: the console
     messages, _ = await run_search(search(*QUESTION))
     assert messages[0]["response"] == "utter_services_kind"
 
@@ -36,7 +39,7 @@ async def test_an_entry_verified_in_the_store_is_found_on_the_next_search(action
 
 async def test_with_redis_away_the_search_answers_from_the_last_directory_read(
         action_redis: redis.asyncio.Redis) -> None:
-    editor = DirectoryStore(action_redis, content())
+    editor = DirectoryStore(action_redis, content(), SEALER)
     verified = editor.parse({**NGHE_AN, **VERIFIED}, "directory/provinces/nghe-an.yml")
     await editor.seed()
     await editor.write(editor.stamped(verified, "lan", "lan"), new=True)

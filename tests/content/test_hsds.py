@@ -21,6 +21,8 @@ from bot.content.leads import read_leads
 from bot.content.loader import vocabulary_of
 from bot.settings import PROJECT_ROOT, get_settings
 from bot.state.directory import DirectoryStore, Record
+from bot.state.sealed import Sealer
+from tests.conftest import make_settings
 
 
 @pytest.fixture
@@ -137,8 +139,9 @@ def test_the_cli_exports_and_imports_the_live_directory(live: str, content: Cont
 
     async def wipe() -> None:
         client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
-        await DirectoryStore(client, content).remove_all()
-        await DirectoryStore(client, content).seed(())  # an empty directory, seeded
+        directory = DirectoryStore(client, content, Sealer.from_settings(make_settings()))
+        await directory.remove_all()
+        await directory.seed(())  # an empty directory, seeded
         await client.close()
 
     asyncio.run(wipe())

@@ -18,6 +18,8 @@ from bot.content.leads import read_leads
 from bot.content.loader import read_content, vocabulary_of
 from bot.settings import PROJECT_ROOT, get_settings
 from bot.state.directory import DirectoryStore
+from bot.state.sealed import Sealer
+from tests.conftest import make_settings
 
 LEADS = PROJECT_ROOT / "content" / "leads" / "directory-leads.csv"
 
@@ -36,7 +38,8 @@ def live(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def store(redis_url: str, content: Content) -> DirectoryStore:
-    return DirectoryStore(redis.asyncio.Redis.from_url(redis_url, decode_responses=True), content)
+    return DirectoryStore(redis.asyncio.Redis.from_url(redis_url, decode_responses=True), content,
+                          Sealer.from_settings(make_settings()))
 
 
 async def test_two_readers_seed_once_and_see_a_write_at_once(redis_url: str, content: Content) -> None:
@@ -52,6 +55,8 @@ async def test_two_readers_seed_once_and_see_a_write_at_once(redis_url: str, con
     after = await two.current()  # the other reader, no restart
     assert [e.id for e in after.in_province("Quảng Ninh", "legal_aid")] == ["tgpl-quang-ninh"]
     assert (await two.current()) is after  # unchanged version: the same object, nothing re-read
+    raw = await one.client.hget("caunoi:directory:entries", "tgpl-quang-ninh")
+    assert raw is not None and raw.startswith("s1:") and "0203" not in raw  # sealed at rest, like message text
 
 
 def test_every_lead_is_read_as_an_unverified_entry_with_its_source(content: Content) -> None:
