@@ -14,11 +14,14 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.content import Content, load_content
+from bot.content.directory import Directory
 from bot.content.models import Dialogue
 from bot.messages import Location
 from bot.settings import get_settings
 from bot.state import store
 from bot.state.campaigns import CampaignStore, today
+from bot.state.directory import DirectoryStore
+from bot.state.sealed import Sealer
 from nlu.conversation import ConversationRisk
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,31 @@ def redis_client() -> redis.asyncio.Redis:
     if _redis is None:
         _redis = store.connect(get_settings())
     return _redis
+
+
+_directory: DirectoryStore | None = None
+_last_directory: Directory | None = None
+
+
+def directory_store() -> DirectoryStore:
+    """The live directory (bot/state/directory.py), one reader per action-server process."""
+    global _directory
+    client = redis_client()
+    if _directory is None or _directory.client is not client:
+        _directory = DirectoryStore(client, content(), Sealer.from_settings(get_settings()))
+    return _directory
+
+
+async def live_directory() -> Directory:
+    """The directory as editors left it, read at the start of a search. With Redis unreachable: the last one read,
+    or the verified entries of the content files (a search still answers; the numbers were checked)."""
+    global _last_directory
+    try:
+        _last_directory = await directory_store().current()
+    except (redis.RedisError, OSError) as error:
+        log.warning("directory unavailable, answering from the last one read reason=%s", type(error).__name__)
+        return _last_directory or content().directory
+    return _last_directory
 
 
 def response_text(domain: dict[str, Any], name: str, **values: Any) -> str:

@@ -11,6 +11,7 @@ from actions.common import (
     content,
     count_for_campaign,
     latest_entity,
+    live_directory,
     own_country,
     send,
     stored_location,
@@ -41,7 +42,7 @@ class ActionFindService(Action):
         shared_abroad = location is not None and not content().directory.in_vietnam(location.latitude,
                                                                                        location.longitude)
         if shared_abroad or (country and not province and location is None):
-            reply_abroad(dispatcher, domain, country)
+            reply_abroad(dispatcher, domain, country, await live_directory())
             await count_for_campaign(tracker, "service_search")
             await answered_for_campaign(tracker)
             return []
@@ -51,7 +52,8 @@ class ActionFindService(Action):
         if not province and location is None:
             send(dispatcher, domain, "utter_ask_where", request_location=True)
             return [SlotSet("service_type", service_type), SlotSet("awaiting_location", True)]
-        reply_in_vietnam(dispatcher, domain, service_type=service_type, province=province, location=location)
+        reply_in_vietnam(dispatcher, domain, service_type=service_type, province=province, location=location,
+                         directory=await live_directory())
         await count_for_campaign(tracker, "service_search")
         await answered_for_campaign(tracker)
         return [SlotSet("service_type", service_type), SlotSet("awaiting_location", False)]

@@ -12,6 +12,7 @@ from actions.common import (
     count_for_campaign,
     dialogue,
     latest_entity,
+    live_directory,
     send,
     shared_location,
     user_turns,
@@ -47,19 +48,19 @@ class ActionHandleLocation(Action):
         if point is not None:
             events.append(SlotSet("location", {"latitude": point.latitude, "longitude": point.longitude}))
             if not content().directory.in_vietnam(point.latitude, point.longitude):
-                reply_abroad(dispatcher, domain, country)
+                reply_abroad(dispatcher, domain, country, await live_directory())
                 await answered_for_campaign(tracker)  # the consular line is the answer abroad
                 return [*events, SlotSet("awaiting_location", False)]
             province = content().directory.province_of(point.latitude, point.longitude) or province
         if country and not province and point is None:
-            reply_abroad(dispatcher, domain, country)
+            reply_abroad(dispatcher, domain, country, await live_directory())
             await answered_for_campaign(tracker)
             return [SlotSet("awaiting_location", False)]
         if province is None and point is None:
             return self._unknown_place(dispatcher, domain, tracker.latest_message.get("text") or "")
         if tracker.get_slot("awaiting_location") or kind_named_just_before(tracker):
             reply_in_vietnam(dispatcher, domain, service_type=tracker.get_slot("service_type"), province=province,
-                             location=point)
+                             location=point, directory=await live_directory())
             await count_for_campaign(tracker, "service_search")  # the search the person started with find_service
             await answered_for_campaign(tracker)
             return [*events, SlotSet("province", province), SlotSet("awaiting_location", False)]

@@ -1,4 +1,7 @@
-"""Finding services for a person: by shared location, by province, or abroad. Used by two actions."""
+"""Finding services for a person: by shared location, by province, or abroad. Used by two actions.
+
+Each search is given the live directory (`actions.common.live_directory`, bot/state/directory.py) read at the start
+of the turn, so an entry an editor verified in the console is found on the next message, with no restart."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from typing import Any
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import content, dialogue, send
+from bot.content.directory import Directory
+from bot.content.directory import entry_text as format_entry
 from bot.content.models import EntryLines
 from bot.messages import Location
 from nlu.text import fold
@@ -20,42 +25,31 @@ NEAR_KM = 60.0
 
 
 def entry_text(entry: Any, labels: EntryLines, distance_km: float | None = None) -> str:
-    """A directory entry as a person sees it; a confidential entry (a shelter) never shows its address."""
-    service_labels = content().service_labels
-    lines = [f"• {entry.name} ({service_labels.get(entry.type, entry.type)})"]
-    if entry.phone:
-        lines.append(labels.phone.format(phone=entry.phone))
-    if entry.hours:
-        lines.append(labels.hours.format(hours=entry.hours))
-    if entry.public_address:
-        lines.append(labels.address.format(address=entry.public_address))
-    if entry.website and not entry.phone:  # a centre whose page gives no current phone is reached through its page
-        lines.append(labels.website.format(website=entry.website))
-    if distance_km is not None:
-        lines.append(labels.distance.format(km=f"{distance_km:.0f}" if distance_km >= 10 else f"{distance_km:.1f}"))
-    return "\n  ".join(lines)
+    """A directory entry as a person sees it (bot/content/directory.py); never a confidential address."""
+    return format_entry(entry, labels, content().service_labels, distance_km)
 
 
-def reply_abroad(dispatcher: CollectingDispatcher, domain: dict[str, Any], country: str | None) -> None:
+def reply_abroad(dispatcher: CollectingDispatcher, domain: dict[str, Any], country: str | None,
+                 directory: Directory) -> None:
     """The consular line first; then what the directory has verified for that country (its embassy)."""
     if country is None:
         send(dispatcher, domain, "utter_services_abroad_unknown", protect=True)
         return
     send(dispatcher, domain, "utter_services_abroad", protect=True, country=country)
     labels = dialogue().entry_lines
-    embassies = [entry for entry in content().directory.abroad(country) if entry.country == country]
+    embassies = [entry for entry in directory.abroad(country) if entry.country == country]
     for entry in embassies[:MAX_RESULTS]:
         dispatcher.utter_message(text=entry_text(entry, labels))
 
 
 def reply_in_vietnam(dispatcher: CollectingDispatcher, domain: dict[str, Any], *, service_type: str | None,
-                     province: str | None, location: Location | None) -> None:
+                     province: str | None, location: Location | None, directory: Directory) -> None:
     """Verified local entries of the kind; where there is none, the kind of place to go to and how; the national
     entries of the kind beside them (113, 1800 1233, 115, the consular line); and 111, always."""
     labels = dialogue().entry_lines
     if location is None and not province:
         raise ValueError("a search needs a province or a location")
-    lines = local_lines(service_type, province, location, labels)
+    lines = local_lines(directory, service_type, province, location, labels)
     if location is not None and not province:
         where = labels.where_near
     else:
@@ -68,21 +62,20 @@ def reply_in_vietnam(dispatcher: CollectingDispatcher, domain: dict[str, Any], *
         dispatcher.utter_message(response="utter_services_kind", where=where, reach=kind.reach)
     else:
         dispatcher.utter_message(response="utter_services_none", where=where)
-    national = content().directory.national(service_type) if service_type else ()
+    national = directory.national(service_type) if service_type else ()
     if national:
         dispatcher.utter_message(response="utter_services_national",
                                  lines="\n".join(entry_text(entry, labels) for entry in national))
     dispatcher.utter_message(response="utter_always_111")
 
 
-def local_lines(service_type: str | None, province: str | None, location: Location | None,
+def local_lines(directory: Directory, service_type: str | None, province: str | None, location: Location | None,
                 labels: EntryLines) -> list[str]:
     """Entries near a shared point (with their distance), then the rest of its province's; at most MAX_RESULTS.
 
     Most entries have no coordinates (a centre's page gives an address, not a point), so a shared point also
     searches the province it lies in: someone in Hồ Chí Minh who shares a location finds the city's legal aid centre.
     """
-    directory = content().directory
     lines: list[str] = []
     shown: set[str] = set()
     if location is not None:

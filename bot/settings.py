@@ -139,6 +139,8 @@ class Settings:
     # Days a conversation is kept after a handoff closed with one of these outcomes (others: retention_days).
     retention_by_outcome: tuple[tuple[str, int], ...] = (("referred", 90),)
     purge_interval_seconds: int = 3600  # how often conversations past their period are erased (bot/state/retention.py)
+    # Days after which a verified directory entry is listed as "cần kiểm tra lại" (bot/console/directory.py).
+    directory_recheck_days: int = 180
     audit_retention_days: int = 365  # the console's audit log (who did what to which conversation) is trimmed after
     telegram_delete_on_erase: str = "sensitive"  # off | sensitive | all (bot/channels/telegram_cleanup.py)
     # Outgoing Telegram messages per second for the whole bot, shared by every gateway worker (Telegram allows about
@@ -383,6 +385,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> Settings:
         retention_by_outcome=_retention_by_outcome(env),
         purge_interval_seconds=_int(env, "CAUNOI_PURGE_INTERVAL_SECONDS", 3600, 1, 7 * 24 * 3600),
         audit_retention_days=_int(env, "CAUNOI_AUDIT_RETENTION_DAYS", 365, 1, 3650),
+        directory_recheck_days=_int(env, "CAUNOI_DIRECTORY_RECHECK_DAYS", 180, 1, 3650),
         telegram_delete_on_erase=_delete_on_erase(env),
         telegram_messages_per_second=_float(env, "CAUNOI_TELEGRAM_MESSAGES_PER_SECOND", 30.0),
         rasa_urls=_url_list(env, "CAUNOI_RASA_URLS"),

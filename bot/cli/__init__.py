@@ -28,7 +28,8 @@ from collections.abc import Callable, Sequence
 
 from bot.settings import SettingsError
 
-STORE_COMMANDS = ("operator", "audit", "keys", "campaign", "telegram")  # they work on the store of a running run
+# They work on the store of a running run.
+STORE_COMMANDS = ("operator", "audit", "keys", "campaign", "telegram", "directory")
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:

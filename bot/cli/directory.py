@@ -6,6 +6,8 @@
                                                    the nearest verified entries with coordinates, with km
     caunoi directory stale --older-than 180d       entries checked longer ago than that (d days, w weeks, m months)
     caunoi directory import FILE.csv [--out content/vi/directory/imported.yml] [--dry-run]
+    caunoi directory import --format yaml|leads|hsds PATH, --store FILE.csv, export, stats --live:
+                                                   the live directory in Redis (bot/cli/directory_live.py)
 
 `stats`, `near` and `stale` exit 0 on success and 2 when an argument is bad (unknown type, coordinates out of range,
 an age that is not N followed by d, w or m) or the content cannot be read; `stale` lists nothing and still exits 0
@@ -34,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from bot.cli import directory_live
 from bot.cli.content import display_path
 from bot.content.directory import FIELDS, REQUIRED, Vocabulary, parse_entry
 from bot.content.geo import valid_coordinates
@@ -62,7 +65,8 @@ def register(commands: Any) -> tuple[str, Any]:
     listing = actions.add_parser("list", help="every directory entry")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     importing = actions.add_parser("import", help="add entries from a CSV file")
-    importing.add_argument("file", type=Path, help="CSV with a header row of field names")
+    importing.add_argument("file", type=Path, help="CSV with a header row of field names (or, with --format, "
+                                                   "a content folder, a leads CSV or an HSDS folder)")
     importing.add_argument("--out", type=Path,
                            help="YAML file to append to (default: <content>/directory/imported.yml)")
     importing.add_argument("--dry-run", action="store_true", help="check only, write nothing")
@@ -76,13 +80,18 @@ def register(commands: Any) -> tuple[str, Any]:
     stale.add_argument("--older-than", type=parse_age, required=True, metavar="AGE",
                        help="N followed by d (days), w (weeks) or m (months), e.g. 180d, 26w, 6m")
     stale.add_argument("--today", type=_iso_date, help=argparse.SUPPRESS)  # tests: a fixed "today"
-    for sub in (listing, importing, stats, near, stale):
+    exporting = actions.add_parser("export", help="write the live directory as YAML files or an HSDS package")
+    directory_live.add_arguments(importing, exporting, stats)
+    for sub in (listing, importing, stats, near, stale, exporting):
         sub.add_argument("--content-dir", type=Path, help="content folder (default: CAUNOI_CONTENT_DIR or content/vi)")
     return "directory", handle
 
 
 def handle(args: argparse.Namespace) -> int:
     content_dir: Path = args.content_dir or get_settings().content_dir
+    if args.directory_command == "export" or directory_live.wants_store(args) or (
+            args.directory_command == "stats" and args.live):
+        return directory_live.handle(args, content_dir)
     if args.directory_command == "list":
         return list_entries(content_dir, as_json=args.json)
     if args.directory_command == "stats":

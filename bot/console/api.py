@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from starlette.requests import Request
@@ -312,10 +313,10 @@ async def add_note(request: Request, ctx: Context) -> Response:
     return ok({"note": {**note, "at": iso(note["at"])}}, status=201)
 
 
-def _referral(raw: Any, ctx: Context) -> dict[str, str] | None:
+async def _referral(raw: Any, ctx: Context) -> dict[str, str] | None:
     if raw is None or raw == "" or raw == {}:
         return None
-    directory = ctx.services.content.directory
+    directory = await ctx.services.directory.current()  # the live directory: an entry verified a minute ago
     if isinstance(raw, str):
         raw = {"entry_id": raw} if directory.by_id(raw.strip()) else {"agency": raw}
     if not isinstance(raw, dict):
@@ -324,6 +325,8 @@ def _referral(raw: Any, ctx: Context) -> dict[str, str] | None:
         entry = directory.by_id(raw["entry_id"].strip())
         if entry is None:
             raise ApiError(400, "referral entry_id is not in the directory")
+        if not entry.verified:
+            raise ApiError(400, "referral entry_id is not verified yet: choose a verified entry or name the agency")
         return {"entry_id": entry.id, "name": entry.name}
     agency = raw.get("agency")
     if isinstance(agency, str) and agency.strip():
@@ -359,7 +362,7 @@ async def close(request: Request, ctx: Context) -> Response:
     outcome = data.get("outcome")
     if outcome not in OUTCOMES:
         raise ApiError(400, f"outcome must be one of {', '.join(OUTCOMES)}")
-    referral = _referral(data.get("referral"), ctx)
+    referral = await _referral(data.get("referral"), ctx)
     if outcome == "referred" and referral is None:
         raise ApiError(400, "a referral (directory entry or agency) is needed when the outcome is referred")
     wrap_up = _wrap_up(data, ctx)
@@ -379,12 +382,6 @@ async def canned(request: Request, ctx: Context) -> Response:
 
 async def tags(request: Request, ctx: Context) -> Response:
     return ok({"tags": [{"id": tag.id, "label": tag.label} for tag in ctx.services.close_tags]})
-
-
-async def directory(request: Request, ctx: Context) -> Response:
-    entries = [{"id": e.id, "name": e.name, "type": e.type, "province": e.province, "country": e.country,
-                "phone": e.phone} for e in ctx.services.content.directory.verified()]
-    return ok({"entries": entries})
 
 
 async def operators(request: Request, ctx: Context) -> Response:
@@ -419,4 +416,7 @@ async def stats(request: Request, ctx: Context) -> Response:
                              for name in online],
         "day": day,
         "outcomes_today": {outcome: int(outcomes.get(outcome, 0)) for outcome in OUTCOMES},
+        # Directory entries on the "cần kiểm tra lại" list (bot/console/directory.py).
+        "directory_due": len(await services.directory.due(date.fromisoformat(day),
+                                                          services.settings.directory_recheck_days)),
     })

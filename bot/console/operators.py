@@ -38,8 +38,9 @@ log = logging.getLogger(__name__)
 __all__ = ["PASSWORD_MAX", "PASSWORD_MIN", "ROLES", "USERNAME", "Operator", "OperatorError", "OperatorStore",
            "password_problem"]
 
-Role = Literal["operator", "supervisor"]
-ROLES: tuple[Role, ...] = ("operator", "supervisor")
+Role = Literal["operator", "supervisor", "directory_editor"]
+# directory_editor: keeps the service directory (bot/console/directory.py) and sees no conversation.
+ROLES: tuple[Role, ...] = ("operator", "supervisor", "directory_editor")
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,31}")
 ALIAS = re.compile(r"[^\W\d_][^\W\d_ .'-]*(?:[ .'-][^\W\d_]+)*")
 ALIAS_MAX = 32
@@ -152,7 +153,7 @@ class OperatorStore:
 
     @staticmethod
     def _operator(username: str, data: Mapping[str, str]) -> Operator:
-        role: Role = "supervisor" if data["role"] == "supervisor" else "operator"
+        role: Role = next((known for known in ROLES if known == data["role"]), "operator")
         return Operator(username, role, data.get("alias", ""), data.get("disabled") == "1",
                         int(data.get("generation") or 0), bool(data.get("totp")),
                         float(data.get("temporary_until") or 0))

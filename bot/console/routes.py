@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.console import account, api, attachments, board, outreach, search
+from bot.console import account, api, attachments, board, directory, outreach, search
 from bot.console.api import Context
 from bot.console.clock import parse_time
 from bot.console.events import SESSIONS_ENDED
@@ -54,6 +54,8 @@ class Access:
     # Open to a session whose account is not yet ready to work: it must still enrol a second factor (a supervisor
     # requires one, the account has none) or choose its own password (the one it has was set by someone else).
     enrolling: bool = False
+    editor: bool = False  # directory editing: the directory_editor role or a supervisor
+    directory: bool = False  # open to a directory_editor (whose account opens nothing else but its own settings)
 
 
 def services_of(request: Request, state_name: str) -> ConsoleServices:
@@ -83,6 +85,10 @@ def api_route(path: str, state_name: str, **methods: Access) -> Route:
                     raise ApiError(403, "supervisors only")
                 if not access.enrolling and session.operator.must_change_password:
                     raise ApiError(403, api.CHANGE_PASSWORD_FIRST)
+                if access.editor and session.operator.role not in directory.EDITORS:
+                    raise ApiError(403, "directory editors and supervisors only")
+                if session.operator.role == "directory_editor" and not (access.directory or access.enrolling):
+                    raise ApiError(403, "a directory editor's account opens the directory only")
                 if not access.enrolling and await api.must_enrol(services, session.operator):
                     raise ApiError(403, "enrol a second factor first (a supervisor requires one)")
                 await services.presence.seen(session.username)
@@ -212,7 +218,15 @@ def create_console_routes(state_name: str = "console") -> list[BaseRoute]:
         route("/api/canned-replies", get=Access(api.canned)),
         route("/api/close-tags", get=Access(api.tags)),
         route("/api/search", get=Access(search.search)),
-        route("/api/directory", get=Access(api.directory)),
+        route("/api/directory", get=Access(directory.search, directory=True)),
+        route("/api/directory/entries", get=Access(directory.entries, directory=True),
+              post=Access(directory.add, editor=True, directory=True)),
+        route("/api/directory/entries/{entry_id}", post=Access(directory.edit, editor=True, directory=True)),
+        route("/api/directory/entries/{entry_id}/verify", post=Access(directory.verify, editor=True, directory=True)),
+        route("/api/directory/entries/{entry_id}/still-correct",
+              post=Access(directory.still_correct, editor=True, directory=True)),
+        route("/api/directory/recheck", get=Access(directory.recheck, directory=True)),
+        route("/api/directory/coverage", get=Access(directory.coverage, directory=True)),
         route("/api/operators", get=Access(api.operators)),
         route(conversation, get=Access(api.conversation)),
         route(f"{conversation}/claim", post=Access(api.claim)),

@@ -32,6 +32,7 @@ from bot.content import Content, load_content
 from bot.content.console import CannedReply, CloseTag, ConsoleTexts, canned_replies, close_tags, console_texts
 from bot.gateway.parts import Gateway
 from bot.settings import Settings
+from bot.state.directory import DirectoryStore
 from bot.state.sealed import Sealer
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class ConsoleServices:
     texts: ConsoleTexts
     canned: tuple[CannedReply, ...]
     content: Content
+    directory: DirectoryStore  # the live directory (bot/state/directory.py), read by every worker after an edit
     sweeper: Sweeper
     availability: Availability
     read_marks: ReadMarks
@@ -111,6 +113,8 @@ class ConsoleServices:
             handback=HandBack(client, gateway.queue, handoffs, notes, sessions, operators, availability, texts, audit,
                               console.handback_grace_minutes * 60, clock),
             close_tags=close_tags(settings.content_dir.resolve()),
+            directory=DirectoryStore(client, load_content(settings.content_dir), Sealer.from_settings(settings),
+                                     clock),
         )
         services.broadcaster.start()
         try:

@@ -267,6 +267,18 @@ def _fold_lower(char: str) -> str:
     return fold(char).lower()[:1] or char
 
 
+def is_outdated(text: str) -> bool:
+    """The text names an agency that no longer exists or holds a pre-2017 area code (what `_outdated` refuses)."""
+    searchable = _searchable(text)
+    if any(pattern.search(searchable) for pattern, _ in OUTDATED_NAMES):
+        return True
+    for phone in phones_in(text):
+        reason = phone_problem(phone)
+        if canonical(phone) in OUTDATED or (reason and "pre-2017" in reason):
+            return True
+    return False
+
+
 def _outdated(content_dir: Path) -> list[Problem]:
     problems: list[Problem] = []
     for path in sorted(content_dir.rglob("*")):

@@ -19,7 +19,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from bot.content.geo import Geography, haversine_km, valid_coordinates
-from bot.content.models import STATUSES, Entry, Province, ServiceType, Status
+from bot.content.models import STATUSES, Entry, EntryLines, Province, ServiceType, Status
 from bot.content.phones import canonical, phone_problem, phones_in
 from nlu.tables import iso_date, strings
 from nlu.text import fold
@@ -116,6 +116,24 @@ def parse_entry(raw: Any, file: str, vocabulary: Vocabulary) -> tuple[Entry | No
     ), []
 
 
+def entry_text(entry: Entry, labels: EntryLines, service_labels: Mapping[str, str],
+               distance_km: float | None = None) -> str:
+    """A directory entry as a person reads it (the bot's answers and an operator's inserted reply); a confidential
+    entry (a shelter) never shows its address."""
+    lines = [f"• {entry.name} ({service_labels.get(entry.type, entry.type)})"]
+    if entry.phone:
+        lines.append(labels.phone.format(phone=entry.phone))
+    if entry.hours:
+        lines.append(labels.hours.format(hours=entry.hours))
+    if entry.public_address:
+        lines.append(labels.address.format(address=entry.public_address))
+    if entry.website and not entry.phone:  # a centre whose page gives no current phone is reached through its page
+        lines.append(labels.website.format(website=entry.website))
+    if distance_km is not None:
+        lines.append(labels.distance.format(km=f"{distance_km:.0f}" if distance_km >= 10 else f"{distance_km:.1f}"))
+    return "\n  ".join(lines)
+
+
 def service_type_problems(kind: ServiceType) -> list[str]:
     """What a kind of help of gazetteer/service_types.yml lacks before it may be shown: a label, and a sourced, dated
     text on how to reach it (nlu/tables read the file; the NLU needs only its phrases)."""
@@ -177,8 +195,9 @@ def _contacts(raw: Mapping[str, Any], text: Mapping[str, str | None]) -> tuple[l
         reasons.append(f"email {email!r} is not an e-mail address")
     if website and not is_http_url(website):
         reasons.append(f"website {website!r} must be an http(s):// address")
-    if not (phones or email or website):
-        reasons.append("an entry needs a way to reach it: phone, email or website")
+    # A lead (unverified) may still lack one: editors find it before they verify the entry.
+    if not (phones or email or website) and text["status"] == "verified":
+        reasons.append("an entry needs a way to reach it before it is verified: phone, email or website")
     return phones, reasons
 
 

@@ -62,6 +62,13 @@ def gateway_texts(content_dir: Path) -> GatewayTexts:
     return load_content(content_dir).gateway
 
 
+def vocabulary_of(content: Content) -> Vocabulary:
+    """What a directory entry's fields may hold in this content (the same the loader checked the files with)."""
+    provinces = content.gazetteer.provinces
+    return Vocabulary({p.name: p for p in provinces}, frozenset(content.countries),
+                      frozenset((*content.service_labels, *EXTRA_TYPES)))
+
+
 def _yaml(path: Path, problems: list[Problem]) -> Any:
     try:
         return parse_yaml(path.read_text(encoding="utf-8"))

@@ -223,3 +223,8 @@ def campaign_once(conversation_id: str, code: str, metric: str) -> str:
     conversation. It lives under the conversation's prefix and expires with it (erasing removes it too): the daily
     counts themselves never hold who."""
     return f"{PREFIX}:conv:{conversation_id}:campaign-once:{code}:{metric}"
+
+
+# The live service directory (bot/state/directory.py): entry id -> JSON record, and a counter every change moves.
+DIRECTORY_ENTRIES = f"{PREFIX}:directory:entries"
+DIRECTORY_VERSION = f"{PREFIX}:directory:version"

@@ -38,6 +38,7 @@ SEALED: tuple[tuple[str, Kind, tuple[str, ...] | None], ...] = (
     (keys.choices("*"), "string", None),
     (keys.rasa_tracker("*"), "string", None),
     (keys.ZALO_TOKENS, "hash", keys.ZALO_TOKENS_SEALED),
+    (keys.DIRECTORY_ENTRIES, "hash", None),
 )
 
 _SWAP = """

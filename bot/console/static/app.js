@@ -5,6 +5,7 @@ import { ApiError, api, conversationPath, renewed, setCsrf } from './api.js';
 import * as alerts from './alerts.js';
 import { renderBoard, wireBoard } from './board.js';
 import { actions, closeBody, openClose, openTransfer, renderCanned, renderConversation } from './conversation.js';
+import { wireDirectorySearch } from './directory-search.js';
 import { $, maskAll, typing, wireReveal } from './dom.js';
 import { RISK, tick } from './format.js';
 import { renderQueue } from './queue.js';
@@ -103,9 +104,14 @@ async function loggedIn(me) {
     await route();
     return;
   }
+  if (me.role === 'directory_editor') {  // an editor's account opens the directory only
+    location.href = 'directory.html';
+    return;
+  }
   const { replies } = await api('GET', '/api/canned-replies');
   state.canned = replies;
   renderCanned(replies, insertReply);
+  wireDirectorySearch({ insert: insertReply, refer: referTo }).catch(() => null);
   connect();
   await route();
 }
@@ -410,15 +416,17 @@ $('transfer-form').addEventListener('submit', async (event) => {
   }
 });
 
-$('close').addEventListener('click', async () => {
-  try {
-    if (!state.directory) state.directory = (await api('GET', '/api/directory')).entries;
-    if (!state.tags) state.tags = (await api('GET', '/api/close-tags')).tags;
-    await openClose(state.directory, state.tags);
-  } catch (error) {
-    handle(error, 'action-error');
+async function referTo(entryId) {  // the closing dialog, with this directory entry as the referral
+  state.directory = (await api('GET', '/api/directory')).entries;  // fresh: an entry verified a minute ago is in
+  if (!state.tags) state.tags = (await api('GET', '/api/close-tags')).tags;
+  await openClose(state.directory, state.tags);
+  if (entryId) {
+    $('close-entry').value = entryId;
+    $('close-outcome').value = 'referred';
   }
-});
+}
+
+$('close').addEventListener('click', () => referTo(null).catch((error) => handle(error, 'action-error')));
 $('close-cancel').addEventListener('click', () => $('close-dialog').close());
 $('close-form').addEventListener('submit', async (event) => {
   event.preventDefault();

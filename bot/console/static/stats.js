@@ -14,6 +14,7 @@ export async function renderStats() {
     ['Chờ lâu nhất', stats.waiting ? duration(stats.longest_wait_seconds) : '—'],
     ['Đang trò chuyện', String(stats.in_conversation)],
     [`Tổng đài viên trực tuyến (${stats.operators_online.length})`, online || 'Không có ai'],
+    ['Danh bạ: mục cần kiểm tra lại', String(stats.directory_due)],
     ...Object.entries(stats.outcomes_today).map(([name, count]) => [`Hôm nay: ${OUTCOME[name] || name}`, String(count)]),
   ];
   fill($('stats'), rows.flatMap(([name, value]) => [el('dt', { text: name }), el('dd', { text: value })]));
