@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench import compare, gateway, nlu, stack
+from bench import compare, gateway, nlu, stack, turncost
 from bench.result import BenchResult
 from bot.settings import PROJECT_ROOT
 
@@ -31,6 +31,7 @@ BENCHES: dict[str, Callable[[], BenchResult]] = {
     "nlu": nlu.run,
     "gateway": gateway.run,
     "stack": stack.run,
+    "turncost": turncost.run,
     "gateway_floor": gateway.run_floor,
     "gateway_compare": compare.run,
 }

@@ -116,6 +116,7 @@ class Stack:
     logs: Path
     versus: str = ""  # a second gateway, from another checkout (bench/compare.py); "" when none
     versus_pid: int = 0
+    redis_url: str = ""  # the private store every process of the bench uses
 
 
 @contextmanager
@@ -149,7 +150,7 @@ def running_stack(floor: bool = False, versus: Path | None = None) -> Iterator[S
         if other is not None:
             other.wait_answering(f"{other_url}/readyz", 300)
         yield Stack(rasa, gateway, f"http://127.0.0.1:{api_port}/bot{TOKEN}", process.pid, logs, other_url,
-                    other.pid if other is not None else 0)
+                    other.pid if other is not None else 0, store.url)
 
 
 @dataclass

@@ -1,0 +1,93 @@
+"""A change Cầu Nối makes to Rasa at run time: the dialogue states a policy predicts from are computed once per event,
+not again from the start of the conversation for every prediction.
+
+Rasa 3.6's `Domain.states_for_tracker_history` replays the whole tracker into a fresh copy and builds a state at
+every action, for every policy and every prediction of every turn: at message 140 of one conversation that was a
+tenth of the Rasa server's time, and it grows with the conversation (reports/bench.md, turn cost). This is the same
+computation made incremental: the fold over the applied events (the replayed tracker, the states so far and the two
+flags of the rule-only logic) is kept on the tracker, per set of arguments, and the next call goes on from where the
+last one stopped, as long as the events it folded are still the first applied events (the same objects). When they
+are not (a revert, a restart, a new session), it starts again from the first event, as Rasa does. The state after
+the last event (the one a prediction is made in) is built on every call and never kept, as callers change it
+(`_choose_last_user_input`).
+
+The tracker store keeps a conversation's tracker in memory between turns (bot/rasa_server/tracker_store.py), so the
+fold carries over from one turn to the next. `caunoi serve rasa` applies it (bot/cli/logged.py, with
+bot/rasa_server/rasa_patch.py); training is untouched. Checked against Rasa 3.6.21 (docs/patches.md);
+tests/stack/test_rasa_states.py compares it with Rasa's own function over whole conversations.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa.shared.core.constants import PREVIOUS_ACTION
+from rasa.shared.core.domain import Domain, State
+from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.trackers import DialogueStateTracker
+
+ORIGINAL = Domain.states_for_tracker_history
+_FOLDS = "_caunoi_folds"
+
+
+@dataclass
+class Fold:
+    replayed: DialogueStateTracker  # the tracker after `events`
+    events: list[Event] = field(default_factory=list)  # the applied events folded so far
+    states: list[State] = field(default_factory=list)
+    last_ml_action: Any = None
+    turn_was_hidden: bool = False
+
+
+def _step(domain: Domain, fold: Fold, states: list[State], hide_rule_turn: bool, omit_unset_slots: bool,
+          ignore_rule_only_turns: bool, rule_only_data: dict[str, Any] | None) -> tuple[Any, bool]:
+    """One state of Rasa's loop, from `fold.replayed`, appended to `states`: (last ML action, turn hidden)."""
+    tracker = fold.replayed
+    last_ml_action, turn_was_hidden = fold.last_ml_action, fold.turn_was_hidden
+    if ignore_rule_only_turns:
+        if not turn_was_hidden:
+            last_ml_action = domain._get_prev_action_sub_state(tracker)
+        if not tracker.followup_action and not tracker.latest_action_name == tracker.active_loop_name:
+            turn_was_hidden = hide_rule_turn
+        if turn_was_hidden:
+            return last_ml_action, turn_was_hidden
+    state = domain.get_active_state(tracker, omit_unset_slots=omit_unset_slots)
+    if ignore_rule_only_turns:
+        domain._remove_rule_only_features(state, rule_only_data)
+        if states:
+            domain._substitute_rule_only_user_input(state, states[-1])
+        if last_ml_action:
+            state[PREVIOUS_ACTION] = last_ml_action
+    states.append(domain._clean_state(state))
+    return last_ml_action, turn_was_hidden
+
+
+def states_for_tracker_history(self: Domain, tracker: DialogueStateTracker, omit_unset_slots: bool = False,
+                               ignore_rule_only_turns: bool = False,
+                               rule_only_data: dict[str, Any] | None = None) -> list[State]:
+    """`Domain.states_for_tracker_history`, going on from the previous call's fold when it still applies."""
+    key = (id(self), omit_unset_slots, ignore_rule_only_turns, json.dumps(rule_only_data, sort_keys=True, default=str))
+    applied = tracker.applied_events()
+    folds: dict[Any, Fold] = tracker.__dict__.setdefault(_FOLDS, {})
+    fold = folds.get(key)
+    done = len(fold.events) if fold is not None else 0
+    if fold is None or len(applied) < done or not all(map(operator.is_, applied[:done], fold.events)):
+        fold = folds[key] = Fold(tracker.init_copy())
+        done = 0
+    for event in applied[done:]:
+        if isinstance(event, ActionExecuted):
+            fold.last_ml_action, fold.turn_was_hidden = _step(
+                self, fold, fold.states, event.hide_rule_turn, omit_unset_slots, ignore_rule_only_turns,
+                rule_only_data)
+        fold.replayed.update(event)
+        fold.events.append(event)
+    states = list(fold.states)  # the state after the last event: built now, never kept
+    _step(self, fold, states, False, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+    return states
+
+
+def apply() -> None:
+    Domain.states_for_tracker_history = states_for_tracker_history
