@@ -41,7 +41,7 @@ from harness.stack import stack_env
 from harness.wait import GaveUp
 from load.analysis import Arrived, Sample, Sent, Step, correlate, find_knee, step_stats
 from load.report import RunInfo, render, to_json
-from load.script import DEGRADED_FRAGMENT
+from load.script import DEGRADED_FRAGMENT, HOLDING_FRAGMENT
 
 LOCUST = PROJECT_ROOT / ".venv-load" / "bin" / "locust"
 WORK = PROJECT_ROOT / "run" / "load"
@@ -259,7 +259,7 @@ def run(plan: Plan, model_file: Path) -> int:
     if not starts:
         print(f"load: locust logged no step; see {WORK / 'locust.log'}", file=sys.stderr)
         return 1
-    correlation = correlate(sent, arrived, plan.timeout, DEGRADED_FRAGMENT)
+    correlation = correlate(sent, arrived, plan.timeout, DEGRADED_FRAGMENT, HOLDING_FRAGMENT)
     bounds = [s[1] for s in starts[1:]] + [end or max((m.at for m in sent), default=starts[-1][1])]
     steps = [step_stats(Step(users, at, until), correlation, arrived, sampler.samples, plan.settle_seconds)
              for (users, at), until in zip(starts, bounds, strict=True)]
