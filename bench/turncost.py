@@ -1,12 +1,13 @@
 """The cost of a turn by the length of the conversation: one person, one conversation, `TURNS` turns.
 
 The stack of bench/gateway.py (real Rasa with the current model, action server, private Redis, one gateway worker,
-the Bot API double, each in its own process). One conversation sends the gateway bench's script over and over, each
-message after the previous turn's last reply arrived; every turn is timed from the Telegram webhook call until its
-first reply reaches the double. The gateway's own log gives, for the same turn, the Rasa round trip as the gateway
-timed it, so the curve says where the growth is (Rasa or the gateway). A fresh conversation afterwards shows the
-machine's speed at the end of the run. In the same run: the Redis read the dispatcher makes for the conversation's
-mode at each turn (b976a28), timed on the same Redis.
+the Bot API double, each in its own process), with Telegram's per-chat limit lifted too: one person writing back to
+back would otherwise measure its 1 message a second, not the turn. One conversation sends the gateway bench's script
+over and over, each message after the previous turn's last reply arrived; every turn is timed from the Telegram
+webhook call until its first reply reaches the double. The gateway's own log gives, for the same turn, the Rasa
+round trip as the gateway timed it, so the curve says where the growth is (Rasa or the gateway). A fresh
+conversation afterwards shows the machine's speed at the end of the run. In the same run: the Redis read the
+dispatcher makes for the conversation's mode at each turn (b976a28), timed on the same Redis.
 
     python -m bench turncost
     BENCH_TURNS=100 python -m bench turncost     # a shorter curve
@@ -116,13 +117,14 @@ async def _measure(stack: Stack, redis_url: str) -> dict[str, Any]:
 
 
 def run() -> BenchResult:
-    with running_stack() as stack:
+    with running_stack(chat_limit=False) as stack:
         data = asyncio.run(_measure(stack, stack.redis_url))
     shown = [w for w in data["windows"] if w["turns"].split("–")[0] in {"1", "31", "71", "141", "221", "291"}]
     markdown = [
         "## Turn cost by conversation length", "",
         f"One conversation of {data['turns']} turns through the gateway (Telegram webhook → first reply at the Bot "
-        "API double), each message sent after the previous turn's replies arrived; the gateway bench's script "
+        "API double), each message sent after the previous turn's replies arrived, with Telegram's limits (30/s, "
+        "1/s per chat) lifted: this measures the stack, not the per-chat limit; the gateway bench's script "
         f"({len(SCRIPT)} messages) over and over; p50 over {WINDOW} turns. Rasa: the same turns' Rasa round trip as "
         f"the gateway logged it. Load average before {data['load_average_before']}, after "
         f"{data['load_average_after']} on {os.cpu_count()} CPUs (shared machine: compare figures of one run only).",

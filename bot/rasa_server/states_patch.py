@@ -1,5 +1,5 @@
-"""A change Cầu Nối makes to Rasa at run time: the dialogue states a policy predicts from are computed once per event,
-not again from the start of the conversation for every prediction.
+"""Changes Cầu Nối makes to Rasa at run time: the dialogue states a policy predicts from, and the tracker's applied
+events, are computed once per event, not again from the start of the conversation for every prediction.
 
 Rasa 3.6's `Domain.states_for_tracker_history` replays the whole tracker into a fresh copy and builds a state at
 every action, for every policy and every prediction of every turn: at message 140 of one conversation that was a
@@ -10,6 +10,10 @@ last one stopped, as long as the events it folded are still the first applied ev
 are not (a revert, a restart, a new session), it starts again from the first event, as Rasa does. The state after
 the last event (the one a prediction is made in) is built on every call and never kept, as callers change it
 (`_choose_last_user_input`).
+
+`DialogueStateTracker.applied_events` (the events minus the reverted ones, called several times per prediction) is
+kept the same way: the next call reads only the events added since, unless the events it read changed or a new loop
+is named (Rasa reads a loop's earlier runs differently once the loop is named anywhere: it starts again then).
 
 The tracker store keeps a conversation's tracker in memory between turns (bot/rasa_server/tracker_store.py), so the
 fold carries over from one turn to the next. `caunoi serve rasa` applies it (bot/cli/logged.py, with
@@ -26,11 +30,62 @@ from typing import Any
 
 from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain, State
-from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SessionStarted,
+    UserUtteranceReverted,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 ORIGINAL = Domain.states_for_tracker_history
+ORIGINAL_APPLIED = DialogueStateTracker.applied_events
 _FOLDS = "_caunoi_folds"
+_APPLIED = "_caunoi_applied"
+
+
+@dataclass
+class Applied:
+    """`applied_events` so far: how many of the tracker's events it has read, the last of them, the loops named."""
+
+    count: int
+    last: Event | None
+    loops: set[str]
+    events: list[Event]
+
+
+def applied_events(self: DialogueStateTracker) -> list[Event]:
+    """`DialogueStateTracker.applied_events`, reading only the events added since the last call while the ones it
+    read are still there and no new loop is named (a loop named later changes how its earlier runs are read)."""
+    events = self.events
+    kept: Applied | None = self.__dict__.get(_APPLIED)
+    fresh = kept is None or len(events) < kept.count or (kept.count and events[kept.count - 1] is not kept.last)
+    added = list(events) if fresh or kept is None else [events[i] for i in range(kept.count, len(events))]
+    named = {event.name for event in added if isinstance(event, ActiveLoop) and event.name}
+    if fresh or kept is None or not named <= kept.loops:
+        applied = ORIGINAL_APPLIED(self)
+        loops = {event.name for event in events if isinstance(event, ActiveLoop) and event.name}
+    else:
+        applied, loops = kept.events, kept.loops
+        for event in added:
+            if isinstance(event, (Restarted, SessionStarted)):
+                applied = []
+            elif isinstance(event, ActionReverted):
+                self._undo_till_previous(ActionExecuted, applied)
+            elif isinstance(event, UserUtteranceReverted):
+                self._undo_till_previous(UserUttered, applied)
+                self._undo_till_previous(ActionExecuted, applied)
+            elif isinstance(event, ActionExecuted) and event.action_name in loops \
+                    and not self._first_loop_execution_or_unhappy_path(event.action_name, applied):
+                self._undo_till_previous_loop_execution(event.action_name, applied)
+            else:
+                applied.append(event)
+    self.__dict__[_APPLIED] = Applied(len(events), events[-1] if events else None, loops, applied)
+    return list(applied)
 
 
 @dataclass
@@ -91,3 +146,4 @@ def states_for_tracker_history(self: Domain, tracker: DialogueStateTracker, omit
 
 def apply() -> None:
     Domain.states_for_tracker_history = states_for_tracker_history
+    DialogueStateTracker.applied_events = applied_events

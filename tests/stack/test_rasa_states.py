@@ -12,6 +12,7 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
+    ActionReverted,
     ActiveLoop,
     BotUttered,
     Event,
@@ -76,6 +77,20 @@ def test_after_every_event_the_states_are_rasas_own(domain: Domain, arguments: d
         assert ours == theirs, event
         ours[-1].clear()  # callers change the state they predict in: nothing kept may change with it
         assert states_patch.states_for_tracker_history(domain, tracker, **arguments) == theirs
+
+
+def test_after_every_event_the_applied_events_are_rasas_own(domain: Domain) -> None:
+    tracker = DialogueStateTracker("tg:1", domain.slots)
+    form = next(iter(domain.form_names))
+    events = [*conversation(domain), ActionExecuted(form), ActiveLoop(form), said(domain.intents[0]),
+              ActionExecuted(form), ActionExecuted(form), ActiveLoop(None), ActionExecuted("utter_greet"),
+              ActionReverted(), ActionExecuted(ACTION_LISTEN_NAME)]
+    for event in events:
+        tracker.update(event)
+        ours = states_patch.applied_events(tracker)
+        assert ours == states_patch.ORIGINAL_APPLIED(tracker), event
+        ours.clear()  # the caller's list: nothing kept changes with it
+        assert states_patch.applied_events(tracker) == states_patch.ORIGINAL_APPLIED(tracker)
 
 
 def test_the_fold_goes_on_from_where_it_stopped(domain: Domain) -> None:
