@@ -23,6 +23,7 @@ tests/stack/test_rasa_states.py compares it with Rasa's own function over whole 
 
 from __future__ import annotations
 
+import copy
 import json
 import operator
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 ORIGINAL = Domain.states_for_tracker_history
 ORIGINAL_APPLIED = DialogueStateTracker.applied_events
+ORIGINAL_COPY = DialogueStateTracker.copy
 _FOLDS = "_caunoi_folds"
 _APPLIED = "_caunoi_applied"
 
@@ -144,6 +146,24 @@ def states_for_tracker_history(self: Domain, tracker: DialogueStateTracker, omit
     return states
 
 
+def tracker_copy(self: DialogueStateTracker) -> DialogueStateTracker:
+    """`DialogueStateTracker.copy` without replaying every event: the same events (the same objects, as a replay
+    shares them) and the state they leave, taken from the tracker instead of rebuilt. Rasa copies the tracker for
+    every action it runs (`MessageProcessor._run_action`). Like Rasa's copy, the model and assistant ids and the
+    sender source are not carried over, and nothing this module keeps on a tracker is either."""
+    new = self.init_copy()
+    new.events = new._create_events(list(self.events))
+    new.slots = {name: copy.copy(slot) for name, slot in self.slots.items()}
+    new._paused = self._paused
+    new.followup_action = self.followup_action
+    new.latest_action = dict(self.latest_action) if self.latest_action is not None else None
+    new.latest_message = self.latest_message
+    new.latest_bot_utterance = self.latest_bot_utterance
+    new.active_loop = copy.copy(self.active_loop)
+    return new
+
+
 def apply() -> None:
     Domain.states_for_tracker_history = states_for_tracker_history
     DialogueStateTracker.applied_events = applied_events
+    DialogueStateTracker.copy = tracker_copy

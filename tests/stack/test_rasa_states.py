@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
@@ -68,7 +69,7 @@ ARGUMENTS = [dict(), dict(omit_unset_slots=True), dict(ignore_rule_only_turns=Tr
 
 
 @pytest.mark.parametrize("arguments", ARGUMENTS)
-def test_after_every_event_the_states_are_rasas_own(domain: Domain, arguments: dict) -> None:
+def test_after_every_event_the_states_are_rasas_own(domain: Domain, arguments: dict[str, Any]) -> None:
     tracker = DialogueStateTracker("tg:1", domain.slots)
     for event in conversation(domain):
         tracker.update(event)
@@ -91,6 +92,30 @@ def test_after_every_event_the_applied_events_are_rasas_own(domain: Domain) -> N
         assert ours == states_patch.ORIGINAL_APPLIED(tracker), event
         ours.clear()  # the caller's list: nothing kept changes with it
         assert states_patch.applied_events(tracker) == states_patch.ORIGINAL_APPLIED(tracker)
+
+
+def state_of(tracker: DialogueStateTracker) -> dict[str, Any]:
+    """Everything a tracker holds, slots by value."""
+    held = {key: value for key, value in vars(tracker).items() if not key.startswith("_caunoi")}
+    held["events"] = [id(event) for event in tracker.events]
+    held["slots"] = {name: (slot.value, slot.has_been_set) for name, slot in tracker.slots.items()}
+    for name in ("latest_message", "latest_bot_utterance"):  # one of the events, or a fresh empty one
+        value = getattr(tracker, name)
+        held[name] = id(value) if any(value is event for event in tracker.events) \
+            else {k: v for k, v in value.as_dict().items() if k != "timestamp"}
+    return held
+
+
+def test_after_every_event_a_copy_is_rasas_own(domain: Domain) -> None:
+    tracker = DialogueStateTracker("tg:1", domain.slots)
+    tracker.model_id, tracker.assistant_id = "model", "caunoi"
+    form = next(iter(domain.form_names))
+    for event in [*conversation(domain), ActionExecuted(form), ActiveLoop(form), SlotSet(domain.slots[1].name, 3)]:
+        tracker.update(event)
+        ours, theirs = states_patch.tracker_copy(tracker), states_patch.ORIGINAL_COPY(tracker)
+        assert state_of(ours) == state_of(theirs), event
+        ours.update(SlotSet(domain.slots[0].name, "đổi"))  # a copy is a copy: the tracker does not change with it
+        assert tracker.slots[domain.slots[0].name].value != "đổi" and len(ours.events) == len(tracker.events) + 1
 
 
 def test_the_fold_goes_on_from_where_it_stopped(domain: Domain) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -25,9 +26,9 @@ SENDER = "tg:777"
 @pytest.fixture
 def stores(redis_url: str) -> Iterator[tuple[SealedRedisTrackerStore, RedisTrackerStore]]:
     location = urlsplit(redis_url)
-    common = {"host": location.hostname, "port": location.port or 6379, "db": int(location.path.strip("/") or 0)}
-    ours = SealedRedisTrackerStore(Domain.empty(), **common, key_prefix="ours")
-    rasas = RedisTrackerStore(Domain.empty(), **common, key_prefix="rasas")
+    host, port, db = location.hostname or "127.0.0.1", location.port or 6379, int(location.path.strip("/") or 0)
+    ours = SealedRedisTrackerStore(Domain.empty(), host=host, port=port, db=db, key_prefix="ours")
+    rasas = RedisTrackerStore(Domain.empty(), host=host, port=port, db=db, key_prefix="rasas")
     yield ours, rasas
     ours.red.close()
     rasas.red.close()
@@ -46,9 +47,10 @@ def session_start(at: float) -> list[Event]:
             ActionExecuted(ACTION_LISTEN_NAME, timestamp=at)]
 
 
-def stored(store: RedisTrackerStore) -> list[dict]:
+def stored(store: RedisTrackerStore) -> list[dict[str, Any]]:
     value = store.red.get(store.key_prefix + SENDER)
-    return json.loads(process_sealer().open(value))["events"]
+    events: list[dict[str, Any]] = json.loads(process_sealer().open(value))["events"]
+    return events
 
 
 async def play(store: RedisTrackerStore, events: list[Event]) -> DialogueStateTracker:
@@ -77,10 +79,10 @@ async def test_a_kept_tracker_is_handed_out_once(stores: tuple[SealedRedisTracke
     ours, _ = stores
     saved = await play(ours, session_start(time.time()))
     first = await ours.retrieve(SENDER)
-    assert first is saved  # kept from the save: not rebuilt from Redis
+    assert first is not None and first is saved  # kept from the save: not rebuilt from Redis
     first.update(UserUttered("never saved"))  # a turn that failed half-way
     second = await ours.retrieve(SENDER)
-    assert second is not first and "never saved" not in [getattr(e, "text", None) for e in second.events]
+    assert second is not None and second is not first and "never saved" not in [getattr(e, "text", None) for e in second.events]
 
 
 async def test_a_tracker_saved_by_another_server_is_read_again_and_merged(
@@ -93,7 +95,7 @@ async def test_a_tracker_saved_by_another_server_is_read_again_and_merged(
                                     db=int(location.path.strip("/") or 0), key_prefix="ours")
     await play(other, turn(1, start))  # the conversation moved to another Rasa server for a turn
     tracker = await ours.retrieve(SENDER)
-    assert "tin nhắn 1" in [getattr(e, "text", None) for e in tracker.events]
+    assert tracker is not None and "tin nhắn 1" in [getattr(e, "text", None) for e in tracker.events]
     other.red.close()
 
 
