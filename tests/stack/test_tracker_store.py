@@ -82,7 +82,8 @@ async def test_a_kept_tracker_is_handed_out_once(stores: tuple[SealedRedisTracke
     assert first is not None and first is saved  # kept from the save: not rebuilt from Redis
     first.update(UserUttered("never saved"))  # a turn that failed half-way
     second = await ours.retrieve(SENDER)
-    assert second is not None and second is not first and "never saved" not in [getattr(e, "text", None) for e in second.events]
+    assert second is not None and second is not first
+    assert "never saved" not in [getattr(e, "text", None) for e in second.events]
 
 
 async def test_a_tracker_saved_by_another_server_is_read_again_and_merged(
