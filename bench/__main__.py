@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench import compare, gateway, nlu, pictures, stack
+from bench import compare, gateway, nlu, pictures, stack, turncost
 from bench.result import BenchResult
 from bot.settings import PROJECT_ROOT
 
@@ -32,6 +32,7 @@ BENCHES: dict[str, Callable[[], BenchResult]] = {
     "gateway": gateway.run,
     "stack": stack.run,
     "pictures": pictures.run,
+    "turncost": turncost.run,
     "gateway_floor": gateway.run_floor,
     "gateway_compare": compare.run,
 }

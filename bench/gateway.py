@@ -89,7 +89,11 @@ def serve_gateway(port: int) -> None:
     from bot.state.ratelimit import Rate
 
     configure(get_settings())
-    limits = Limits(Rate(100_000.0, burst=1000), GatewayOptions().telegram_limits.per_conversation)
+    # BENCH_CHAT_LIMIT=off lifts Telegram's per-chat limit too (bench/turncost.py: one person writing back to back
+    # would otherwise measure the 1 message/s per chat, not the turn).
+    per_chat = Rate(100_000.0, burst=1000) if os.environ.get("BENCH_CHAT_LIMIT") == "off" \
+        else GatewayOptions().telegram_limits.per_conversation
+    limits = Limits(Rate(100_000.0, burst=1000), per_chat)
     app = create_app(options=GatewayOptions(telegram_limits=limits))
     arguments: dict[str, Any] = {"host": "127.0.0.1", "port": port, "log_level": "warning", "access_log": False,
                                  "log_config": None, "server_header": False, "ws": "none"}
@@ -116,10 +120,11 @@ class Stack:
     logs: Path
     versus: str = ""  # a second gateway, from another checkout (bench/compare.py); "" when none
     versus_pid: int = 0
+    redis_url: str = ""  # the private store every process of the bench uses
 
 
 @contextmanager
-def running_stack(floor: bool = False, versus: Path | None = None) -> Iterator[Stack]:
+def running_stack(floor: bool = False, versus: Path | None = None, chat_limit: bool = True) -> Iterator[Stack]:
     """Every process of the bench; with `floor`, bench/floor.py in the gateway's place; with `versus` (a checkout of
     the project), a second gateway started from there, beside this one, on the same Redis, Rasa and Bot API double."""
     model_file, _ = model.train(get_settings(), quiet=True)
@@ -127,7 +132,8 @@ def running_stack(floor: bool = False, versus: Path | None = None) -> Iterator[S
         api_port = free_port()
         env = stack_env(REDIS_URL=store.url, CAUNOI_SECRET_KEY=SECRET_KEY, CAUNOI_DATA_KEYS=new_key(),
                         CAUNOI_RASA_TOKEN=RASA_TOKEN, CAUNOI_TELEGRAM_TOKEN=TOKEN,
-                        CAUNOI_TELEGRAM_WEBHOOK_SECRET=SECRET, CAUNOI_TELEGRAM_API_URL=f"http://127.0.0.1:{api_port}/bot")
+                        CAUNOI_TELEGRAM_WEBHOOK_SECRET=SECRET, CAUNOI_TELEGRAM_API_URL=f"http://127.0.0.1:{api_port}/bot",
+                        **({} if chat_limit else {"BENCH_CHAT_LIMIT": "off"}))
         rasa, gateway = env["CAUNOI_RASA_URL"], f"http://127.0.0.1:{env['CAUNOI_HTTP_PORT']}"
         logs = Path(tempfile.mkdtemp(prefix="caunoi-bench-"))
         processes.bot_api(api_port, log=logs / "api.log")  # waits until it answers
@@ -149,7 +155,7 @@ def running_stack(floor: bool = False, versus: Path | None = None) -> Iterator[S
         if other is not None:
             other.wait_answering(f"{other_url}/readyz", 300)
         yield Stack(rasa, gateway, f"http://127.0.0.1:{api_port}/bot{TOKEN}", process.pid, logs, other_url,
-                    other.pid if other is not None else 0)
+                    other.pid if other is not None else 0, store.url)
 
 
 @dataclass

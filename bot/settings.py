@@ -149,6 +149,15 @@ class Settings:
     # CAUNOI_RASA_URLS: Rasa servers the gateway spreads conversations over, each conversation always to the same
     # one (bot/gateway/rasa_client.py); empty = CAUNOI_RASA_URL only.
     rasa_urls: tuple[str, ...] = ()
+    # CAUNOI_RASA_IN_FLIGHT: turns one gateway process sends to one Rasa server at once; the rest wait in order
+    # (admission control, bot/gateway/rasa_client.py).
+    rasa_in_flight: int = 4
+    # CAUNOI_RASA_SERVERS: Rasa servers `caunoi run` starts (0: one per CPU core); ignored when CAUNOI_RASA_URLS
+    # names them.
+    rasa_servers: int = 0
+    # CAUNOI_RASA_HOLDING_SECONDS: a turn Rasa has not answered by then gets one holding message with the safety
+    # numbers, and goes on waiting (slow is not down: bot/gateway/dispatch.py).
+    rasa_holding_seconds: float = 5.0
     minutes_per_waiting: int = 5  # the rough wait told to a person: this many minutes for each place in the queue
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     log_format: str = "json"  # CAUNOI_LOG_FORMAT: json (one object per line) or text (local work); bot/logs.py
@@ -389,6 +398,9 @@ def from_environment(env: Mapping[str, str] | None = None) -> Settings:
         telegram_delete_on_erase=_delete_on_erase(env),
         telegram_messages_per_second=_float(env, "CAUNOI_TELEGRAM_MESSAGES_PER_SECOND", 30.0),
         rasa_urls=_url_list(env, "CAUNOI_RASA_URLS"),
+        rasa_in_flight=_int(env, "CAUNOI_RASA_IN_FLIGHT", 4, 1, 256),
+        rasa_servers=_int(env, "CAUNOI_RASA_SERVERS", 0, 0, 64),
+        rasa_holding_seconds=_float(env, "CAUNOI_RASA_HOLDING_SECONDS", 5.0),
         minutes_per_waiting=_int(env, "CAUNOI_MINUTES_PER_WAITING", 5, 1, 240),
         console=_console(env, _int(env, "CAUNOI_HTTP_PORT", 8000, 1, 65535)),
         log_format=_choice(env, "CAUNOI_LOG_FORMAT", "json", ("json", "text")),

@@ -2,12 +2,13 @@
 
     make load                                  # the full run: 25 … 500 concurrent conversations, ~17 minutes
     LOAD_QUICK=1 make load                     # a smoke run: 5 and 10 conversations, ~2 minutes
-    LOAD_GATEWAY_WORKERS=2 LOAD_RASA_SERVERS=2 LOAD_REPORT=reports/load-2x2.md make load
+    LOAD_GATEWAY_WORKERS=2 LOAD_RASA_SERVERS=1 LOAD_REPORT=reports/load-2x1.md make load
 
 Starts, all on free ports: a private Redis, the Bot API double (harness/botapi.py), `caunoi run` with the double as
-CAUNOI_TELEGRAM_API_URL, and any extra gateway workers and Rasa servers (`caunoi serve`, each gateway routing
-conversations to Rasa servers by CAUNOI_RASA_URLS). Then locust from `.venv-load` (load/locustfile.py), sampling
-the resident memory of every process of the stack and the load average every 2 s. Stops everything at the end.
+CAUNOI_TELEGRAM_API_URL and LOAD_RASA_SERVERS Rasa servers (default: one per core, as `caunoi run` starts them;
+each gateway routes conversations to them by CAUNOI_RASA_URLS), and any extra gateway workers (`caunoi serve`).
+Then locust from `.venv-load` (load/locustfile.py), sampling the resident memory of every process of the stack and
+the load average every 2 s. Stops everything at the end.
 
 Other settings: LOAD_STEPS (e.g. 25,50,100), LOAD_STEP_SECONDS, LOAD_SETTLE_SECONDS, LOAD_SPAWN_RATE,
 LOAD_READ_SECONDS ("3,8"), LOAD_TIMEOUT (30), LOAD_TELEGRAM_RATE (outgoing messages/s per bot, default 1000 so
@@ -40,7 +41,7 @@ from harness.stack import stack_env
 from harness.wait import GaveUp
 from load.analysis import Arrived, Sample, Sent, Step, correlate, find_knee, step_stats
 from load.report import RunInfo, render, to_json
-from load.script import DEGRADED_FRAGMENT
+from load.script import DEGRADED_FRAGMENT, HOLDING_FRAGMENT
 
 LOCUST = PROJECT_ROOT / ".venv-load" / "bin" / "locust"
 WORK = PROJECT_ROOT / "run" / "load"
@@ -73,7 +74,7 @@ class Plan:
                    spawn_rate=float(env.get("LOAD_SPAWN_RATE", "10")), read_seconds=(low, high),
                    timeout=float(env.get("LOAD_TIMEOUT", "30")),
                    gateways=int(env.get("LOAD_GATEWAY_WORKERS", "1")),
-                   rasa_servers=int(env.get("LOAD_RASA_SERVERS", "1")),
+                   rasa_servers=int(env.get("LOAD_RASA_SERVERS", "") or os.cpu_count() or 1),
                    telegram_rate=float(env.get("LOAD_TELEGRAM_RATE", "1000")),
                    report=report if report.is_absolute() else PROJECT_ROOT / report)
         if not plan.steps or min(plan.steps) < 1 or plan.gateways < 1 or plan.rasa_servers < 1:
@@ -202,19 +203,13 @@ def run(plan: Plan, model_file: Path) -> int:
         botapi = f"http://127.0.0.1:{botapi_port}"
         double = running.bot_api(botapi_port, log=WORK / "botapi.log")
         env = load_env(store.url, botapi, secret, plan)
-        rasa_urls = [env["CAUNOI_RASA_URL"], *(f"http://127.0.0.1:{free_port()}"
-                                               for _ in range(plan.rasa_servers - 1))]
-        if len(rasa_urls) > 1:
-            env["CAUNOI_RASA_URLS"] = ",".join(rasa_urls)
+        # `caunoi run` starts the Rasa servers itself (one per core unless told), as people run it.
+        env["CAUNOI_RASA_SERVERS"] = str(plan.rasa_servers)
         print(f"load: starting the stack ({plan.gateways} gateway worker(s), {plan.rasa_servers} Rasa server(s))",
               flush=True)
         stack = running.run(env, log=WORK / "caunoi-run.log")
         gateways = [f"http://127.0.0.1:{env['CAUNOI_HTTP_PORT']}"]
         readiness = [(f"{gateways[0]}/readyz", stack)]
-        for index, url in enumerate(rasa_urls[1:], start=2):
-            extra = running.serve("rasa", {**env, "CAUNOI_RASA_URL": url}, "--model", str(model_file),
-                                  log=WORK / f"rasa-{index}.log")
-            readiness.append((f"{url}/status?token={env['CAUNOI_RASA_TOKEN']}", extra))
         for index in range(2, plan.gateways + 1):
             port = free_port()
             extra = running.serve("gateway", {**env, "CAUNOI_HTTP_PORT": str(port)},
@@ -264,7 +259,7 @@ def run(plan: Plan, model_file: Path) -> int:
     if not starts:
         print(f"load: locust logged no step; see {WORK / 'locust.log'}", file=sys.stderr)
         return 1
-    correlation = correlate(sent, arrived, plan.timeout, DEGRADED_FRAGMENT)
+    correlation = correlate(sent, arrived, plan.timeout, DEGRADED_FRAGMENT, HOLDING_FRAGMENT)
     bounds = [s[1] for s in starts[1:]] + [end or max((m.at for m in sent), default=starts[-1][1])]
     steps = [step_stats(Step(users, at, until), correlation, arrived, sampler.samples, plan.settle_seconds)
              for (users, at), until in zip(starts, bounds, strict=True)]

@@ -73,6 +73,7 @@ class TurnResult:
     first: float | None  # seconds from the POST to the first reply, None when none came
     last: float | None  # … to the last reply of the turn
     replies: int
+    holding: bool = False  # the gateway's holding message came first (Rasa slow); `first` is the answer's
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class Correlation:
 
 
 def correlate(sent: Iterable[Sent], arrived: Iterable[Arrived], timeout: float,
-              degraded: str = "") -> Correlation:
+              degraded: str = "", holding: str = "") -> Correlation:
     """Assigns every reply to the message it answers and judges each message (see Outcome)."""
     by_chat: dict[int, list[Sent]] = defaultdict(list)
     for message in sent:
@@ -102,7 +103,7 @@ def correlate(sent: Iterable[Sent], arrived: Iterable[Arrived], timeout: float,
             window = [r for r in answers if message.at <= r.at < until]
             earlier = [m.expect for m in messages[:index]]
             later = [m.expect for m in messages[index + 1:]]
-            turn = _judge(message, window, earlier, later, timeout, degraded)
+            turn = _judge(message, window, earlier, later, timeout, degraded, holding)
             if held and turn.outcome != "rejected":
                 turn = replace(turn, outcome="held")
             held = held or turn.outcome == "degraded"
@@ -112,12 +113,15 @@ def correlate(sent: Iterable[Sent], arrived: Iterable[Arrived], timeout: float,
 
 
 def _judge(message: Sent, window: list[Arrived], earlier: list[tuple[str, ...]], later: list[tuple[str, ...]],
-           timeout: float, degraded: str) -> TurnResult:
+           timeout: float, degraded: str, holding: str = "") -> TurnResult:
+    held_on = bool(holding) and any(holding in r.text for r in window)
+    if held_on:  # the latency is the answer's, not the holding message's
+        window = [r for r in window if holding not in r.text]
     first = window[0].at - message.at if window else None
     last = window[-1].at - message.at if window else None
 
     def result(outcome: Outcome) -> TurnResult:
-        return TurnResult(message, outcome, first, last, len(window))
+        return TurnResult(message, outcome, first, last, len(window), held_on)
 
     if message.status != 200:
         return result("rejected")
@@ -162,6 +166,7 @@ class StepStats:
     rss_mb: dict[str, float] = field(default_factory=dict)  # mean and max of the whole stack, and max by role
     load1: float | None = None
     cpu_percent: dict[str, float] = field(default_factory=dict)  # by role; 100 = one core busy all the time
+    holding: int = 0  # turns that got the holding message (Rasa slow, not down)
 
 
 def step_stats(step: Step, correlation: Correlation, arrived: Sequence[Arrived], samples: Sequence[Sample],
@@ -205,7 +210,7 @@ def step_stats(step: Step, correlation: Correlation, arrived: Sequence[Arrived],
         turn_ms={"p50": ms(percentile(lasts, 0.50)), "p95": ms(percentile(lasts, 0.95))},
         errors=dict(errors), error_rate=round(sum(errors.values()) / len(turns), 4) if turns else 0.0,
         rss_mb=rss, load1=round(sum(s.load1 for s in window) / len(window), 2) if window else None,
-        cpu_percent=cpu,
+        cpu_percent=cpu, holding=sum(1 for t in turns if t.holding),
     )
 
 

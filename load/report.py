@@ -100,6 +100,18 @@ def render(info: RunInfo, steps: Sequence[StepStats], knee: Knee) -> str:
         lines += ["", f"Highest sustained rate with errors under 1%: **{best.messages_per_s:.1f} messages/s** "
                       f"(person → bot) at {best.users} concurrent conversations, "
                       f"p95 {_ms(best.latency_ms['p95'])} ms."]
+    if best is not None and steps:
+        heaviest = steps[-1]
+        lines += ["", f"Overload: at the heaviest step ({heaviest.users} conversations) the stack answered "
+                      f"{heaviest.messages_per_s:.1f} messages/s, **{heaviest.messages_per_s / best.messages_per_s:.2f}"
+                      f"** of the peak; {heaviest.errors.get('lost', 0)} lost, "
+                      f"{heaviest.errors.get('reordered', 0)} reordered."]
+    degraded = sum(s.errors.get("degraded", 0) for s in steps)
+    holding = sum(s.holding for s in steps)
+    lines += ["", f"Slow is not down: **{degraded}** turns went to the operators as \"bot unavailable\" (the "
+                  f"degraded answer) over the measured parts of the run, and {holding} got the holding message "
+                  "instead (Rasa slow but answering; the turn waited for its answer). Nothing in this run makes Rasa "
+                  "fail, so every degraded answer here would be an escalation for slowness only."]
     if roles:
         lines += ["", "Peak resident memory by process role (MB, summed over processes of that role):", "",
                   "| concurrent conversations | " + " | ".join(roles) + " |",

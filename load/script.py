@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 # The gateway's own answer when Rasa does not answer in time (content/vi/gateway/messages.yml `degraded`).
 DEGRADED_FRAGMENT = "hệ thống trả lời tự động đang gặp trục trặc"
+# Its holding message when Rasa is slow but answering (`holding`): not the turn's answer, counted apart.
+HOLDING_FRAGMENT = "Mình vẫn đang đọc tin nhắn của bạn"
 
 
 @dataclass(frozen=True)

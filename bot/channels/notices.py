@@ -24,6 +24,9 @@ class Notes:
     # first.
     degraded_abroad: str
     emergency_abroad: str
+    # Rasa slow but answering (bot/gateway/dispatch.py): wait a little, and the numbers for someone in danger.
+    holding: str
+    holding_abroad: str
     text_only: str
     # Pictures and voice notes (bot/gateway/attachments.py).
     picture_read: str

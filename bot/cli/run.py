@@ -63,6 +63,24 @@ def _has_operators(redis_url: str) -> bool:
         client.close()
 
 
+def _rasa_urls(settings: Settings) -> list[str]:
+    """The Rasa servers to start: CAUNOI_RASA_URLS when set, otherwise CAUNOI_RASA_SERVERS of them (one per CPU core
+    by default: a Rasa server runs its turns on one core) on CAUNOI_RASA_URL's port and free ports after it. The
+    gateway spreads conversations over them, each always to the same one (bot/gateway/rasa_client.py)."""
+    if settings.rasa_urls:
+        return list(settings.rasa_urls)
+    count = settings.rasa_servers or os.cpu_count() or 1
+    parts = urlsplit(settings.rasa_url)
+    host = parts.hostname or "127.0.0.1"
+    urls = [settings.rasa_url.rstrip("/")]
+    port = settings.rasa_port
+    while len(urls) < count:
+        port += 1
+        if not store.port_in_use(port, host) and port not in (settings.http_port, settings.actions_port):
+            urls.append(f"{parts.scheme}://{host}:{port}")
+    return urls
+
+
 def handle(args: argparse.Namespace) -> int:
     settings = get_settings()
     problems = _port_problems(settings)
@@ -116,10 +134,14 @@ def handle(args: argparse.Namespace) -> int:
         serve = [sys.executable, "-m", "bot", "serve"]
         token = env["CAUNOI_RASA_TOKEN"]
         gateway = f"http://127.0.0.1:{settings.http_port}"
+        rasa_urls = _rasa_urls(settings)
+        if len(rasa_urls) > 1:
+            env["CAUNOI_RASA_URLS"] = ",".join(rasa_urls)
         children = [
             Child("actions", [*serve, "actions"], f"{settings.actions_url}/health", logs / "actions.log"),
-            Child("rasa", [*serve, "rasa", "--model", str(model_file)], f"{settings.rasa_url}/status?token={token}",
-                  logs / "rasa.log"),
+            *(Child("rasa" if number == 1 else f"rasa-{number}", [*serve, "rasa", "--model", str(model_file)],
+                    f"{url}/status?token={token}", logs / ("rasa.log" if number == 1 else f"rasa-{number}.log"),
+                    env={"CAUNOI_RASA_URL": url}) for number, url in enumerate(rasa_urls, start=1)),
             Child("gateway", [*serve, "gateway"], f"{gateway}/readyz", logs / "gateway.log"),
         ]
         host = urlsplit(settings.rasa_url).hostname
@@ -130,7 +152,7 @@ def handle(args: argparse.Namespace) -> int:
                 "  No console account yet: create the first supervisor in another terminal:",
                 "    .venv/bin/caunoi operator add NAME --role supervisor",
                 "  (it prints a first password; the console asks for one's own at the first log-in)"]),
-            f"  Rasa                 {settings.rasa_url}   (internal; keep it on {host})",
+            f"  Rasa                 {', '.join(rasa_urls)}   (internal; keep it on {host})",
             f"  action server        {settings.actions_url}",
             "  Talk to the bot in another terminal:  .venv/bin/caunoi chat",
             "  Stop everything: Ctrl-C",

@@ -29,6 +29,7 @@ class Child:
     command: list[str]
     ready_url: str
     log_path: Path
+    env: dict[str, str] = field(default_factory=dict)  # this child's own settings over the stack's
     process: subprocess.Popen[bytes] | None = None
     restarts: deque[float] = field(default_factory=deque)
 
@@ -36,7 +37,7 @@ class Child:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         # A session of its own: Ctrl-C in the terminal reaches the supervisor only, which stops children in order.
-        self.process = subprocess.Popen(self.command, env=env, stdout=log, stderr=subprocess.STDOUT,
+        self.process = subprocess.Popen(self.command, env={**env, **self.env}, stdout=log, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
 

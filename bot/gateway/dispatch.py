@@ -2,8 +2,13 @@
 
 The order of the steps is the design's data flow: record what the person wrote (nothing is ever lost), then ask
 Redis who holds the conversation. `bot` → Rasa; `waiting` / `human` → the operator sees it in the transcript and
-the bot stays quiet, except that danger words while `waiting` get the emergency numbers at once. When Rasa does
-not answer, the person gets the emergency numbers and a place in the human queue.
+the bot stays quiet, except that danger words while `waiting` get the emergency numbers at once.
+
+Slow is not down. A turn Rasa has not answered after `holding_after` seconds gets one holding message with the safety
+numbers (once an hour per conversation) and goes on waiting for Rasa's answer; only a high-risk message goes to the
+operators then. A conversation goes to the queue as "bot unavailable" only when Rasa really fails: refused, an
+error, or no answer within the Rasa timeout (which starts when the turn is admitted, bot/gateway/rasa_client.py).
+The person then gets the emergency numbers and a place in the human queue.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from bot.channels.notices import Notes
 from bot.channels.splitting import join_replies
 from bot.content import load_content
 from bot.content.console import console_texts
+from bot.gateway.answered import Answered
 from bot.gateway.attachments import Attachments
 from bot.gateway.delivery import Delivery
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable, Turn
@@ -49,6 +55,8 @@ EMERGENCY_REPEAT_SECONDS = 600  # danger words again within 10 minutes: the numb
 PRIVATE_ONLY_REPEAT_SECONDS = 30 * 24 * 3600
 TYPING_EVERY_SECONDS = 4.0  # Telegram shows "typing" for 5 s
 TYPING_AFTER_SECONDS = 0.8  # most turns answer sooner: no Bot API call for an indicator nobody would see
+HOLDING_AFTER_SECONDS = 5.0
+HOLDING_REPEAT_SECONDS = 3600  # one holding message an hour per conversation, however slow the turns
 
 
 def rasa_message(inbound: Inbound, button: Button | None = None) -> str:
@@ -103,7 +111,8 @@ class Dispatcher:
                  risk: ConversationRisk, dead_letters: DeadLetters | None = None, log_key: str = "",
                  withdrawal: Withdrawal | None = None, whereabouts: Whereabouts | None = None,
                  attachments: Attachments | None = None,
-                 typing_every: float = TYPING_EVERY_SECONDS, typing_after: float = TYPING_AFTER_SECONDS):
+                 typing_every: float = TYPING_EVERY_SECONDS, typing_after: float = TYPING_AFTER_SECONDS,
+                 holding_after: float = HOLDING_AFTER_SECONDS, answered: Answered | None = None):
         self._rasa = rasa
         self._senders = senders
         self._notes = notes
@@ -119,6 +128,8 @@ class Dispatcher:
         self._log_key = log_key
         self._typing_every = typing_every
         self._typing_after = typing_after
+        self._holding_after = holding_after
+        self._answered = answered
         self._locks: dict[str, asyncio.Lock] = {}
 
     @asynccontextmanager
@@ -223,9 +234,17 @@ class Dispatcher:
             await recorded
             await sender.send(conversation, Outbound(self._notes.empty))
             return
+        once = self._answered if inbound.message_id else None
+        if once is not None and await once.already(conversation, inbound.message_id):
+            await recorded  # a replayed turn whose replies went out: Rasa is not asked again
+            log.info("already answered conversation=%s", log_id(conversation, self._log_key))
+            return
         ahead = sender.take_slot(conversation)  # the first reply's place in the rate limits, taken while Rasa thinks
-        turn = await self._ask_rasa(inbound, text, sender, metadata)
+        turn = await self._ask_rasa(inbound, text, sender, recorded, metadata)
         await recorded
+        if once is not None and not await once.claim(conversation, inbound.message_id):
+            log.warning("answered by another run conversation=%s", log_id(conversation, self._log_key))
+            return
         await sender.send_all(conversation, join_replies(turn.replies), ahead=ahead)
         if turn.erase:  # the delete action said so; Rasa has saved the tracker for this turn (bot/state/erase.py)
             await self._erase(conversation, sender)
@@ -260,23 +279,43 @@ class Dispatcher:
         await self._transcript.append(inbound.conversation_id, "person", label(kind, text) if kind != "command"
                                       else text, kind, at=inbound.received_at, attachment=attachment)
 
-    async def _ask_rasa(self, inbound: Inbound, text: str, sender: Delivery,
+    async def _ask_rasa(self, inbound: Inbound, text: str, sender: Delivery, recorded: asyncio.Future[Any],
                         metadata: Mapping[str, Any] | None = None) -> Turn:
         conversation = inbound.conversation_id
         started = time.perf_counter()
+        asking = asyncio.ensure_future(self._rasa.send(conversation, text, inbound.channel,
+                                                       {**rasa_metadata(inbound), **(metadata or {})}))
         try:
             async with self._typing(sender, conversation):
-                turn = await self._rasa.send(conversation, text, inbound.channel,
-                                             {**rasa_metadata(inbound), **(metadata or {})})
+                done, _ = await asyncio.wait({asking}, timeout=self._holding_after)
+                if not done:  # slow, not down: hold on, and keep waiting for Rasa's answer
+                    await self._hold(inbound, sender, recorded)
+                turn = await asking
         except RasaUnavailable as error:
             log.warning("rasa unavailable conversation=%s reason=%s", log_id(conversation, self._log_key), error)
             await self._escalate(inbound)
             degraded = self._notes.degraded_abroad if await self._abroad(inbound) else self._notes.degraded
             return Turn([Outbound(degraded, sensitive=True)])
+        finally:
+            if not asking.done():  # the turn itself was cancelled (shutdown): so is its Rasa call
+                asking.cancel()
         intent = text.split("{", 1)[0] if text.startswith("/") else "text"
         log.info("turn conversation=%s channel=%s input=%s replies=%d ms=%.1f", log_id(conversation, self._log_key),
                  inbound.channel, intent, len(turn.replies), (time.perf_counter() - started) * 1000)
         return turn
+
+    async def _hold(self, inbound: Inbound, sender: Delivery, recorded: asyncio.Future[Any]) -> None:
+        """Rasa is slow on this turn: the holding message (once an hour), and a high-risk message to the operators
+        at once rather than after the wait."""
+        conversation = inbound.conversation_id
+        await recorded  # the person's message is in the transcript before anything sent back
+        high = bool(inbound.text) and self._risk.of([clean_typed_text(inbound.text)]).level == "high"
+        log.warning("rasa slow conversation=%s high_risk=%s", log_id(conversation, self._log_key), high)
+        if high:
+            await self._escalate(inbound)
+        if await self._first_time(conversation, "holding", HOLDING_REPEAT_SECONDS):
+            holding = self._notes.holding_abroad if await self._abroad(inbound) else self._notes.holding
+            await sender.send(conversation, Outbound(holding, sensitive=True))
 
     async def _abroad(self, inbound: Inbound) -> bool:
         """The conversation shows the person is abroad: the gateway's own numbers start with the consular line."""

@@ -28,6 +28,7 @@ from bot.channels.zalo import ZaloTransport
 from bot.channels.zalo_auth import ZaloTokens
 from bot.content import gateway_texts
 from bot.gateway.actions_watch import ActionsWatchedRasa
+from bot.gateway.answered import Answered
 from bot.gateway.attachments import Attachments
 from bot.gateway.delivery import Delivery, Limits, RetryPolicy, Sleep
 from bot.gateway.dispatch import Dispatcher, risk_reader, withdrawal
@@ -144,7 +145,8 @@ class Gateway:
         client = store.connect(settings)
         # Rasa drops a dead action server's messages without failing the turn: this client notices it.
         rasa = ActionsWatchedRasa(settings.rasa_url, settings.rasa_timeout_seconds, actions_url=settings.actions_url,
-                                  token=settings.rasa_token.reveal(), servers=settings.rasa_urls)
+                                  token=settings.rasa_token.reveal(), servers=settings.rasa_urls,
+                                  in_flight=settings.rasa_in_flight)
         zalo_http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, transport=options.zalo_transport)
         http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
         notes = Notes.from_texts(gateway_texts(settings.content_dir))
@@ -184,7 +186,8 @@ class Gateway:
                                 withdrawal=withdrawal(settings.content_dir),
                                 whereabouts=whereabouts, attachments=attachments,
                                 log_key=log_key, typing_every=options.typing_every,
-                                typing_after=options.typing_after)
+                                typing_after=options.typing_after,
+                                holding_after=settings.rasa_holding_seconds, answered=Answered(client))
         inbox = Inbox(client, sealer)
         worker = InboxWorker(inbox, dispatcher.handle, dead, options.inbox, log_key)
         gateway = cls(settings, client, http, rasa, queue, transcript, dead, buttons, web, senders, dispatcher, inbox,

@@ -6,12 +6,20 @@ conversation at once could both think they hold it. Rendezvous rather than `hash
 moves only the conversations that were (or will be) on that server. A server that refuses the connection is
 skipped for the next in that conversation's ranking (the request never reached it, so nothing runs twice); a server
 that accepted the request and then timed out is not, since it may still be working on the turn.
+
+Admission control: at most `in_flight` turns are sent to one Rasa server at a time (per gateway process). Rasa runs
+a turn's prediction on one event loop, so turns beyond a few only queue inside Rasa, where the wait counts against
+the turn's timeout and a busy server looks like a dead one. Over the cap a turn waits here, first come first served,
+while its message stays first in its conversation's inbox (the inbox holds the conversation's lock, renewed, so its
+later messages wait behind it in order); the timeout starts when the request is sent.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -98,20 +106,51 @@ def ranking(conversation_id: str, servers: Sequence[str]) -> list[str]:
     return sorted(servers, key=score, reverse=True)
 
 
+class Admission:
+    """At most `cap` turns in flight on one server; the others wait their turn, first come first served."""
+
+    def __init__(self, cap: int):
+        self.cap = max(1, cap)
+        self._free = asyncio.Semaphore(self.cap)
+        self.in_flight = 0
+        self.waiting = 0
+
+    @asynccontextmanager
+    async def place(self) -> AsyncIterator[None]:
+        self.waiting += 1
+        try:
+            await self._free.acquire()
+        finally:
+            self.waiting -= 1
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            self._free.release()
+
+
 class RasaClient:
-    def __init__(self, base_url: str, timeout_seconds: float, token: str = "", servers: Sequence[str] = ()):
-        """`servers`: every Rasa server to spread conversations over (CAUNOI_RASA_URLS); empty = `base_url` only."""
+    def __init__(self, base_url: str, timeout_seconds: float, token: str = "", servers: Sequence[str] = (),
+                 in_flight: int = 4):
+        """`servers`: every Rasa server to spread conversations over (CAUNOI_RASA_URLS); empty = `base_url` only.
+        `in_flight`: turns sent to one server at once; more wait for a free place (CAUNOI_RASA_IN_FLIGHT)."""
         self._token = token
         # Rasa's channel answers the stack only (bot/rasa_server/rasa_channel.py)
         self._headers = {HEADER: token} if token else {}
         self._timeout = timeout_seconds
         self._servers = [url.rstrip("/") for url in (servers or (base_url,))]
+        self._places = {server: Admission(in_flight) for server in self._servers}
         # Rasa keeps idle connections for 120 s: a minute here is safely below it.
         self._http = BackendSession(connect_timeout=min(3.0, timeout_seconds), keepalive=60.0)
 
     @property
     def servers(self) -> list[str]:
         return list(self._servers)
+
+    def admission(self, server: str) -> Admission:
+        """`server`'s admission control: its turns in flight and waiting."""
+        return self._places[server.rstrip("/")]
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -124,8 +163,9 @@ class RasaClient:
         try:
             for index, server in enumerate(order):
                 try:
-                    answer = await self._http.request("POST", f"{server}/webhooks/rest/webhook", json=body,
-                                                      headers=self._headers, timeout=self._timeout)
+                    async with self._places[server].place():  # admission: waits here, not inside Rasa
+                        answer = await self._http.request("POST", f"{server}/webhooks/rest/webhook", json=body,
+                                                          headers=self._headers, timeout=self._timeout)
                     break
                 except NotReached:
                     if index == len(order) - 1:

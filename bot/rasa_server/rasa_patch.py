@@ -1,5 +1,6 @@
-"""The one change Cầu Nối makes to Rasa at run time: the action server's answers are validated by a validator built
-once, instead of one built (and its schema checked) for every answer.
+"""The changes Cầu Nối makes to Rasa at run time: the action server's answers are validated by a validator built
+once, instead of one built (and its schema checked) for every answer; and the dialogue states are computed once per
+event (bot/rasa_server/states_patch.py, applied here too).
 
 Rasa 3.6 validates every custom action's response with `jsonschema.validate(result, schema)`. That function first
 checks the schema itself against JSON Schema's meta-schema, on every call; with jsonschema 4.17 (the newest Rasa 3.6
@@ -51,4 +52,7 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
 
 
 def apply() -> None:
+    from bot.rasa_server import states_patch
+
     RemoteAction._validate_action_result = validate_action_result
+    states_patch.apply()  # the dialogue states computed once per event (its own docstring)

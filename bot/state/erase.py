@@ -49,6 +49,7 @@ def conversation_keys(conversation_id: str) -> list[str]:
         keys.case_notes(conversation_id),
         keys.handoffs(conversation_id),
         keys.notices(conversation_id),
+        keys.answered(conversation_id),
     ]
 
 

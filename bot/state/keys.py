@@ -56,6 +56,12 @@ def inbox_lock(conversation_id: str) -> str:
 INBOX_PENDING = f"{PREFIX}:inbox:pending"
 
 
+def answered(conversation_id: str) -> str:
+    """The conversation's messages whose replies have gone out (message id -> 1): a replayed turn is not answered
+    twice (bot/gateway/answered.py)."""
+    return f"{PREFIX}:conv:{conversation_id}:answered"
+
+
 def buttons(conversation_id: str) -> str:
     """Short button codes (Telegram callback_data, web) -> the payload and title they stand for."""
     return f"{PREFIX}:conv:{conversation_id}:buttons"
@@ -71,7 +77,7 @@ def stopped(conversation_id: str) -> str:
     return f"{PREFIX}:conv:{conversation_id}:stopped"
 
 
-NOTES = ("private_only", "emergency")  # the notes bot/gateway/dispatch.py sends once in a while
+NOTES = ("private_only", "emergency", "holding")  # the notes bot/gateway/dispatch.py sends once in a while
 
 
 def noted(conversation_id: str, note: str) -> str:

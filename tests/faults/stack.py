@@ -71,6 +71,9 @@ class FaultStack:
             CAUNOI_SECRET_KEY="fault-test-secret-key-0123456789",
             # a REDIS_URL stack needs one (bot/state/sealed.py)
             CAUNOI_DATA_KEYS=Fernet.generate_key().decode("ascii"),
+            # One Rasa server: "Rasa killed" then means no Rasa at all (with two, the gateway moves the conversation
+            # to the other one, bot/gateway/rasa_client.py).
+            CAUNOI_RASA_SERVERS="1",
         )
         with started() as processes:
             stack = cls(workdir, api, redis_port, env, processes)

@@ -21,7 +21,7 @@ from load.analysis import (
     step_stats,
 )
 from load.report import RunInfo, render
-from load.script import CONVERSATIONS, DEGRADED_FRAGMENT
+from load.script import CONVERSATIONS, DEGRADED_FRAGMENT, HOLDING_FRAGMENT
 from tests.load.fixtures import RECORDED
 
 LOAD = Path(__file__).resolve().parents[2] / "load"
@@ -65,6 +65,15 @@ def test_after_a_degraded_answer_the_chat_waits_for_a_human_and_its_silence_is_h
     replies = [Arrived(1, 0.5, DEGRADED_FRAGMENT), Arrived(1, 9.5, "số khẩn cấp")]
     outcomes = [(t.sent.chat, t.outcome) for t in correlate(messages, replies, 30, DEGRADED_FRAGMENT).turns]
     assert sorted(outcomes) == [(1, "degraded"), (1, "held"), (1, "held"), (2, "lost")]
+
+
+def test_a_holding_message_is_counted_apart_and_the_latency_is_the_answers() -> None:
+    messages = [sent(1, 0, 0.0, "trả lời"), sent(2, 0, 0.0, "trả lời")]
+    replies = [Arrived(1, 5.0, f"{HOLDING_FRAGMENT}, bạn chờ mình một chút nhé."), Arrived(1, 7.0, "trả lời"),
+               Arrived(2, 0.5, "trả lời")]
+    turns = {t.sent.chat: t for t in correlate(messages, replies, 30, DEGRADED_FRAGMENT, HOLDING_FRAGMENT).turns}
+    assert turns[1].outcome == "ok" and turns[1].holding and turns[1].first == pytest.approx(7.0)
+    assert turns[2].outcome == "ok" and not turns[2].holding
 
 
 def test_replies_to_chats_that_never_wrote_are_counted() -> None:
