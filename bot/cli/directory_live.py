@@ -20,6 +20,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -106,11 +107,27 @@ async def import_into(directory: DirectoryStore, client: redis.asyncio.Redis, ar
         return 2
     for line in refused:
         print(line, file=sys.stderr)
+    if args.format == "hsds" and args.replace:
+        entries = keep_withheld(entries, {record.entry.id: record.entry for record in await directory.records()})
     written = await directory.import_entries(entries, ACTOR, replace_existing=args.replace)
     await AuditLog(client, time.time).record(ACTOR, "directory_import", format=args.format, written=written,
                                              refused=len(refused))
     print(f"{written} written, {len(entries) - written} already stored (kept), {len(refused)} refused")
     return 1 if refused else 0
+
+
+def keep_withheld(entries: Sequence[Entry], stored: dict[str, Entry]) -> list[Entry]:
+    """A confidential entry that comes without an address or coordinates keeps the stored ones: a package exported
+    without --with-confidential-addresses leaves them out, and importing it back with --replace must not erase a
+    shelter's address from the live directory."""
+    kept: list[Entry] = []
+    for entry in entries:
+        before = stored.get(entry.id)
+        if (before is not None and entry.confidential and entry.address is None and entry.lat is None
+                and (before.address is not None or before.lat is not None)):
+            entry = replace(entry, address=before.address, lat=before.lat, lon=before.lon)
+        kept.append(entry)
+    return kept
 
 
 def _from_content(path: Path) -> tuple[list[Entry], list[str]]:

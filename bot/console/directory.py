@@ -56,11 +56,11 @@ def recheck_days(ctx: Context) -> int:
 
 
 def shown(record: Record, ctx: Context) -> dict[str, Any]:
-    """An entry for this caller: a confidential address only for editors; `due` when it needs a re-check."""
+    """An entry for this caller: a confidential address (and the point on the map that gives it away) only for
+    editors; `due` when it needs a re-check."""
     data = record.fields()
     if record.entry.confidential and not is_editor(ctx):
-        data["address"] = None
-        data["address_hidden"] = True
+        data.update(address=None, lat=None, lon=None, address_hidden=True)
     data["due"] = due(record, today(ctx), recheck_days(ctx))
     return data
 

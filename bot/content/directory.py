@@ -119,7 +119,7 @@ def parse_entry(raw: Any, file: str, vocabulary: Vocabulary) -> tuple[Entry | No
 def entry_text(entry: Entry, labels: EntryLines, service_labels: Mapping[str, str],
                distance_km: float | None = None) -> str:
     """A directory entry as a person reads it (the bot's answers and an operator's inserted reply); a confidential
-    entry (a shelter) never shows its address."""
+    entry (a shelter) never shows its address, nor its distance (a few shared points would give the place away)."""
     lines = [f"• {entry.name} ({service_labels.get(entry.type, entry.type)})"]
     if entry.phone:
         lines.append(labels.phone.format(phone=entry.phone))
@@ -129,7 +129,7 @@ def entry_text(entry: Entry, labels: EntryLines, service_labels: Mapping[str, st
         lines.append(labels.address.format(address=entry.public_address))
     if entry.website and not entry.phone:  # a centre whose page gives no current phone is reached through its page
         lines.append(labels.website.format(website=entry.website))
-    if distance_km is not None:
+    if distance_km is not None and not entry.confidential:
         lines.append(labels.distance.format(km=f"{distance_km:.0f}" if distance_km >= 10 else f"{distance_km:.1f}"))
     return "\n  ".join(lines)
 

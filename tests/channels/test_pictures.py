@@ -79,6 +79,8 @@ async def test_a_blank_picture_asks_for_the_facts_in_words(running: Running, ras
     await running.settle()
     assert rasa.received == []
     assert "chưa đọc được chữ nào trong ảnh" in sent(bot_api)[0]
+    # A picture with no words is not always a job ad (a photo of where the person is): a way to a human is offered.
+    assert "Nếu đó là một lời mời việc làm" in sent(bot_api)[0] and "gặp người hỗ trợ" in sent(bot_api)[0]
 
 
 async def test_an_image_sent_as_a_file_is_read_too(running: Running, rasa: FakeRasa, bot_api: FakeBotAPI) -> None:

@@ -163,6 +163,18 @@ async def test_a_confidential_address_reaches_editors_only(console: Console) -> 
     assert searched["address"] is None and "bí mật" not in json.dumps(searched, ensure_ascii=False)
 
 
+async def test_a_confidential_shelter_s_coordinates_reach_editors_only(console: Console) -> None:
+    """A shelter's point on the map gives its address away as surely as the address itself."""
+    editor = await console.login("lan", role="directory_editor")
+    hoa = await console.login("hoa")
+    assert (await editor.post("/api/directory/entries", {**SHELTER, "lat": 20.95, "lon": 107.07})).status_code == 201
+    mine = {e["id"]: e for e in (await editor.get("/api/directory/entries")).json()["entries"]}
+    assert (mine[SHELTER["id"]]["lat"], mine[SHELTER["id"]]["lon"]) == (20.95, 107.07)
+    theirs = {e["id"]: e for e in (await hoa.get("/api/directory/entries")).json()["entries"]}
+    assert theirs[SHELTER["id"]]["lat"] is None and theirs[SHELTER["id"]]["lon"] is None
+    assert "20.95" not in json.dumps(theirs[SHELTER["id"]]) and theirs[SHELTER["id"]]["address_hidden"]
+
+
 async def test_a_directory_editor_sees_no_conversation(console: Console) -> None:
     editor = await console.login("lan", role="directory_editor")
     await console.gateway.queue.enqueue(Case("tg:777", "telegram", "high", (), "Tóm tắt", "", time.time()))

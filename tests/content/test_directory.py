@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from bot.content import Content, Entry
-from bot.content.directory import Directory, Vocabulary, parse_entry
+from bot.content.directory import Directory, Vocabulary, entry_text, parse_entry
 from bot.content.geo import haversine_km
 
 
@@ -150,3 +150,14 @@ def test_province_of_places_most_provincial_towns(content: Content) -> None:
              if content.directory.province_of(lat, lon) != name]
     assert all(content.directory.in_vietnam(lat, lon) for _, lat, lon in TOWNS)
     assert len(wrong) <= 5, wrong
+
+
+def test_a_shelter_is_never_shown_with_its_distance(content: Content) -> None:
+    """A distance to 0.1 km from a few shared points gives a confidential shelter's place away."""
+    shelter = entry(content, id="nha-tam-lanh", type="shelter", province="Hà Nội", address="Ngõ bí mật 7",
+                    confidential=True, lat=21.03, lon=105.85)
+    clinic = entry(content, id="phong-kham", province="Hà Nội", lat=21.03, lon=105.85)
+    lines, labels = content.dialogue.entry_lines, content.service_labels
+    assert "1.2" in entry_text(clinic, lines, labels, 1.2)
+    shown = entry_text(shelter, lines, labels, 1.2)
+    assert "1.2" not in shown and "km" not in shown and "bí mật" not in shown

@@ -148,3 +148,27 @@ def test_the_cli_exports_and_imports_the_live_directory(live: str, content: Cont
     assert main(["directory", "import", "--format", "hsds", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert f"{len(content.directory)} written" in out and "0 refused" in out
+
+
+def test_importing_back_an_export_without_addresses_keeps_the_shelters_addresses(
+        live: str, content: Content, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`export --format hsds` leaves confidential addresses out; `import --format hsds --replace` of that package must
+    not erase them from the live directory (the deployer's review loop: export, edit a phone, import back)."""
+    assert main(["directory", "import", "--format", "leads", str(LEADS)]) == 0
+    shelters = {r.entry.id: r.entry.address for r in records(content) if r.entry.confidential and r.entry.address}
+    assert shelters
+    assert main(["directory", "export", "--format", "hsds", str(tmp_path)]) == 0
+    assert all(address not in (tmp_path / "addresses.csv").read_text(encoding="utf-8")
+               for address in shelters.values())
+    assert main(["directory", "import", "--format", "hsds", "--replace", str(tmp_path)]) == 0
+    capsys.readouterr()
+
+    async def stored() -> dict[str, str | None]:
+        client = redis.asyncio.Redis.from_url(live, decode_responses=True)
+        directory = DirectoryStore(client, content, Sealer.from_settings(make_settings()))
+        found = {r.entry.id: r.entry.address for r in await directory.records()}
+        await client.close()
+        return found
+
+    after = asyncio.run(stored())
+    assert {entry_id: after.get(entry_id) for entry_id in shelters} == shelters
