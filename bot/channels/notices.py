@@ -34,6 +34,7 @@ class Notes:
     picture_too_large: str
     voice_in_bot: str
     voice_queued: str
+    voice_queued_abroad: str
     attachment_kept: str
     attachment_kept_voice: str
     attachment_failed: str

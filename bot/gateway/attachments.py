@@ -35,6 +35,7 @@ from bot.privacy import log_id
 from bot.state.attachments import Attachment, AttachmentStore, attachment_id
 from bot.state.queue import RISK_ORDER, Case, HandoffQueue
 from bot.state.transcript import Transcript
+from bot.state.whereabouts import Whereabouts
 from nlu.conversation import ConversationRisk
 from nlu.guard import clean_typed_text
 
@@ -62,8 +63,9 @@ def is_picture(inbound: Inbound) -> bool:
 class Attachments:
     def __init__(self, notes: Notes, reader: PictureReader, kinds: PictureKinds, risk: ConversationRisk,
                  queue: HandoffQueue, transcript: Transcript, store: AttachmentStore, log_key: str = "",
-                 limit: int = MAX_BYTES):
+                 limit: int = MAX_BYTES, whereabouts: Whereabouts | None = None):
         self._notes = notes
+        self._whereabouts = whereabouts
         self._store = store
         self._reader = reader
         self._kinds = kinds
@@ -75,8 +77,10 @@ class Attachments:
 
     @classmethod
     def build(cls, content_dir: Path, notes: Notes, risk: ConversationRisk, queue: HandoffQueue,
-              transcript: Transcript, store: AttachmentStore, log_key: str = "") -> Attachments:
-        return cls(notes, PictureReader(), picture_kinds(content_dir), risk, queue, transcript, store, log_key)
+              transcript: Transcript, store: AttachmentStore, log_key: str = "",
+              whereabouts: Whereabouts | None = None) -> Attachments:
+        return cls(notes, PictureReader(), picture_kinds(content_dir), risk, queue, transcript, store, log_key,
+                   whereabouts=whereabouts)
 
     def close(self) -> None:
         self._reader.close()
@@ -175,4 +179,6 @@ class Attachments:
                                                inbound.campaign or ""))
         log.info("voice note queued conversation=%s risk=%s place=%s", log_id(conversation, self._log_key), level,
                  place)
-        await sender.send(conversation, Outbound(self._notes.voice_queued, sensitive=True))
+        abroad = self._whereabouts is not None and await self._whereabouts.abroad(conversation, inbound)
+        queued = self._notes.voice_queued_abroad if abroad else self._notes.voice_queued
+        await sender.send(conversation, Outbound(queued, sensitive=True))

@@ -180,7 +180,7 @@ class Gateway:
         whereabouts = Whereabouts(transcript, settings.content_dir)
         kept = AttachmentStore(client, retention, sealer)
         attachments = Attachments.build(settings.content_dir, notes, risk_reader(settings.content_dir), queue,
-                                        transcript, kept, log_key)
+                                        transcript, kept, log_key, whereabouts=whereabouts)
         dispatcher = Dispatcher(rasa, senders, notes, client=client, queue=queue, transcript=transcript,
                                 buttons=buttons, risk=risk_reader(settings.content_dir), dead_letters=dead,
                                 withdrawal=withdrawal(settings.content_dir),

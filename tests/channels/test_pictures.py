@@ -142,6 +142,20 @@ async def test_a_voice_note_after_words_of_danger_goes_to_the_queue(running: Run
     assert case is not None and case.risk == "high"
 
 
+async def test_a_voice_note_from_someone_abroad_in_danger_gets_the_consular_line_first(
+        running: Running, rasa: FakeRasa, bot_api: FakeBotAPI) -> None:
+    """111 and 113 cannot be dialled from abroad: the voice note's answer leads with a number that works there."""
+    await running.telegram(text_update(CHAT, "e dang o campuchia, ho giu ho chieu va danh e"))
+    await running.settle()
+    await running.telegram(message_update(CHAT, voice={"file_id": "v", "file_unique_id": "v", "duration": 4}))
+    await running.settle()
+    assert await running.gateway.queue.mode(CONVERSATION) == "waiting"
+    answer = sent(bot_api)[-1]
+    assert answer.startswith("Mình chưa nghe được tin nhắn thoại, nên mình đã chuyển cho người hỗ trợ")
+    assert "+84 981 84 84 84" in answer and "113" not in answer
+    assert answer.index("+84 981 84 84 84") < answer.index("111")
+
+
 async def test_zalo_a_job_ad_image_is_fetched_from_its_url_and_read(running: Running, rasa: FakeRasa,
                                                                     zalo_api: FakeZalo) -> None:
     zalo_api.files[IMAGE_URL] = picture(JOB_AD)
