@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from bot.content import Content, Entry
-from bot.content.directory import Directory, Vocabulary, parse_entry
+from bot.content.directory import Directory, Vocabulary, entry_text, parse_entry
 from bot.content.geo import haversine_km
 
 
@@ -150,3 +150,11 @@ def test_province_of_places_most_provincial_towns(content: Content) -> None:
              if content.directory.province_of(lat, lon) != name]
     assert all(content.directory.in_vietnam(lat, lon) for _, lat, lon in TOWNS)
     assert len(wrong) <= 5, wrong
+
+
+def test_an_entry_as_a_person_reads_it_never_names_its_type_in_english(content: Content) -> None:
+    # hotline and website are types without a label (EXTRA_TYPES): the name alone, never "(hotline)".
+    shown = [entry_text(e, content.dialogue.entry_lines, content.service_labels)
+             for e in content.directory.national_hotlines()]
+    assert shown and all("(hotline)" not in text and "(website)" not in text for text in shown)
+    assert any(text.startswith("• Tổng đài điện thoại quốc gia") for text in shown)
