@@ -73,6 +73,8 @@ async def test_an_entry_verified_in_the_console_reaches_a_person_on_telegram(red
                     await sign_in(page, site, "lan", path="/console/directory.html")
                     await expect(page.locator("#list-view")).to_be_visible()
                     await page.click("#add-entry")
+                    kinds = await page.locator("#entry-type option").all_text_contents()
+                    assert "Đường dây nóng" in kinds and "hotline" not in kinds and "website" not in kinds
                     await page.fill("#entry-id", "tgpl-nghe-an")
                     await page.fill("#entry-name", "Trung tâm Trợ giúp pháp lý nhà nước tỉnh Nghệ An")
                     await page.select_option("#entry-type", "legal_aid")

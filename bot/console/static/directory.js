@@ -68,7 +68,9 @@ async function loggedIn(me) {
   $('nav-console').hidden = me.role === 'directory_editor';
   const coverage = await api('GET', '/api/directory/coverage');
   const provinces = [...new Set(coverage.rows.map((row) => row.province))];
-  state.labels = Object.fromEntries(coverage.types.map((t) => [t.name, t.label]));
+  // The two types outside the person's vocabulary (EXTRA_TYPES) come without a label: named here for the editor.
+  const extra = { hotline: 'Đường dây nóng', website: 'Trang tra cứu' };
+  state.labels = Object.fromEntries(coverage.types.map((t) => [t.name, t.label === t.name ? extra[t.name] || t.name : t.label]));
   const options = (names, label = (n) => n) => names.map((name) => el('option', { value: name, text: label(name) }));
   $('filter-province').append(...options(provinces));
   $('filter-type').append(...options(Object.keys(state.labels), (n) => state.labels[n]));
