@@ -143,7 +143,9 @@ async def login(request: Request, ctx: Context) -> Response:
     await services.logins.succeeded(username, address)
     token, session = await services.sessions.create(operator)
     await services.presence.seen(operator.username)
-    await services.availability.set(operator.username, "on_duty")  # logging in is starting work
+    # Logging in is starting work; a directory editor answers nobody (no conversation opens for that role), so
+    # never counts as on duty: not offered transfers, and a waiting person is still told nobody is there.
+    await services.availability.set(operator.username, "off" if operator.role == "directory_editor" else "on_duty")
     await services.audit.record(operator.username, "login")
     response = ok(await me_json(ctx, operator, session.csrf))
     secure = over_tls(request, services.settings.console)

@@ -120,7 +120,8 @@ def entry_text(entry: Entry, labels: EntryLines, service_labels: Mapping[str, st
                distance_km: float | None = None) -> str:
     """A directory entry as a person reads it (the bot's answers and an operator's inserted reply); a confidential
     entry (a shelter) never shows its address, nor its distance (a few shared points would give the place away)."""
-    lines = [f"• {entry.name} ({service_labels.get(entry.type, entry.type)})"]
+    label = service_labels.get(entry.type)  # "hotline" and "website" have none: their names say what they are,
+    lines = [f"• {entry.name} ({label})" if label else f"• {entry.name}"]  # and a person never reads "(hotline)"
     if entry.phone:
         lines.append(labels.phone.format(phone=entry.phone))
     if entry.hours:

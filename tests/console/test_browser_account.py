@@ -128,6 +128,7 @@ async def password_change(page: Page, console: Console, recovery_code: str) -> N
     await expect(page.locator("#password-error")).to_contain_text("quá phổ biến")
 
     await page.fill("#password-new", NEW_PASSWORD)
+    await expect(page.locator("#password-error")).to_be_empty()  # the refusal was of the last try, not this one
     await page.fill("#password-again", NEW_PASSWORD)
     await page.click("#password-save")
     await expect(page.locator("#password-status")).to_contain_text("Đã đổi mật khẩu")
@@ -156,6 +157,10 @@ async def test_a_supervisor_requires_the_second_factor_and_an_operator_must_enro
                 await page.click("#login-submit")
                 await page.click("#nav-account")
                 await expect(page.locator("#require-2fa-label")).to_be_visible()
+                # The box sits beside its words, not centred on a line of its own above them.
+                box = await page.locator("#require-2fa").bounding_box()
+                words = await page.locator("#require-2fa-label").bounding_box()
+                assert box is not None and words is not None and box["x"] - words["x"] < 8
                 await page.check("#require-2fa")
                 # Lan has none herself: from now on she too may only enrol (and log out).
                 await expect(page.locator("#enrol-needed")).to_be_visible()

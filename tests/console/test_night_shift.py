@@ -272,6 +272,28 @@ async def test_operators_on_a_break_do_not_count_as_on_duty_for_the_waiting_pers
     assert told == [console.services.texts.nobody_online]
 
 
+async def test_a_logged_in_directory_editor_is_not_on_duty_for_people_or_transfers(console: Console,
+                                                                                    bot_api: FakeBotAPI) -> None:
+    # A directory editor's account opens no conversation: a person handed to one would be stranded.
+    await queued(console, risk="medium", at=time.time() - 60)
+    hoa = await console.login("hoa")
+    thu = await console.login("thu", role="directory_editor")
+    assert (await thu.get("/api/me")).json()["status"]["status"] == "off"
+    operators = {o["username"]: o for o in (await hoa.get("/api/operators")).json()["operators"]}
+    assert not operators["thu"]["available"] and operators["hoa"]["available"]
+    await hoa.post(f"/api/conversations/{PERSON}/claim")
+    refused = await hoa.post(f"/api/conversations/{PERSON}/transfer", {"operator": "thu", "note": "Cần gọi lại"})
+    assert refused.status_code == 409 and "not on duty" in refused.json()["error"]
+    assert await console.gateway.queue.holder(PERSON) == "hoa"
+    # Only the editor at a screen: the waiting person is told nobody is there.
+    await hoa.post(f"/api/conversations/{PERSON}/release")
+    await hoa.post("/api/me/status", {"status": "off"})
+    await thu.get("/api/directory/entries")  # the editor at work, seen online
+    await console.services.sweeper.tick()
+    told = [call["text"] for call in await bot_api.wait_for("sendMessage")]
+    assert console.services.texts.nobody_online in told
+
+
 async def test_search_finds_conversations_by_id_campaign_tag_and_date_never_by_text(console: Console) -> None:
     hoa = await console.login("hoa")
     await console.gateway.queue.enqueue(Case(PERSON, "telegram", "high", ("Bị giữ giấy tờ",), "Bí mật của người nhắn",

@@ -161,3 +161,11 @@ def test_a_shelter_is_never_shown_with_its_distance(content: Content) -> None:
     assert "1.2" in entry_text(clinic, lines, labels, 1.2)
     shown = entry_text(shelter, lines, labels, 1.2)
     assert "1.2" not in shown and "km" not in shown and "bí mật" not in shown
+
+
+def test_an_entry_as_a_person_reads_it_never_names_its_type_in_english(content: Content) -> None:
+    # hotline and website are types without a label (EXTRA_TYPES): the name alone, never "(hotline)".
+    shown = [entry_text(e, content.dialogue.entry_lines, content.service_labels)
+             for e in content.directory.national_hotlines()]
+    assert shown and all("(hotline)" not in text and "(website)" not in text for text in shown)
+    assert any(text.startswith("• Tổng đài điện thoại quốc gia") for text in shown)

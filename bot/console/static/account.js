@@ -86,6 +86,10 @@ export function wireAccount(changed, handle) {
   // The meter (ASVS 2.1.8): the server's zxcvbn score, asked for once the typing pauses; the newest answer wins.
   let asked = 0;
   let pause = null;
+  // A new try: the answer to the last one no longer applies.
+  for (const id of ['password-current', 'password-new', 'password-again']) {
+    $(id).addEventListener('input', () => { $('password-error').textContent = ''; });
+  }
   $('password-new').addEventListener('input', () => {
     clearTimeout(pause);
     const password = $('password-new').value;

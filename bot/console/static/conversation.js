@@ -15,7 +15,8 @@ function entry(item, data, supervisor) {
 
 function location(place, item) {
   if (!place) return item && item.summary ? 'Chưa có trong hồ sơ — xem Tóm tắt' : 'Chưa biết';
-  if (place.abroad && !place.province && !place.country) return 'Ở nước ngoài (theo tin nhắn) — xem Tóm tắt';
+  // A country named in the messages: the writer may be there, or tell of someone who is (a mother about her daughter).
+  if (place.abroad && !place.province && !place.country) return 'Tin nhắn có nhắc tới nước ngoài — xem Tóm tắt';
   const parts = [];
   if (place.province) parts.push(place.province);
   if (place.country) parts.push(place.country);

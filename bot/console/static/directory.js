@@ -19,8 +19,37 @@ const phones = (entry) => entry.phone.join('; ') || '—';
 const statusText = (entry) => (entry.status === 'verified' ? 'Đã xác minh' : 'Chưa xác minh');
 const today = () => new Date(Date.now() + 7 * 3600 * 1000).toISOString().slice(0, 10);  // Vietnam's day
 
+// The API's reasons (bot/content/directory.py, bot/content/phones.py, bot/console/directory.py) in the editor's words;
+// one not listed here is shown as the API gave it.
+const REASONS = [
+  [/^id '(.*)' must be lower-case/, (m) => `Mã “${m[1]}” chỉ được có chữ thường không dấu, số và dấu gạch ngang (ví dụ tgpl-nghe-an).`],
+  [/^id must not be empty/, () => 'Hãy nhập mã (chữ thường không dấu, số và dấu gạch ngang).'],
+  [/^id '(.*)' is already used/, (m) => `Mã “${m[1]}” đã có mục khác dùng: hãy chọn mã khác.`],
+  [/^phone '(.*)' has characters other than/, (m) => `Số điện thoại “${m[1]}” chỉ được có chữ số, dấu cách, dấu chấm, gạch ngang và dấu + ở đầu.`],
+  [/^phone '(.*)' is an out-of-date number/, (m) => `Số “${m[1]}” đã cũ (đã đổi hoặc ngừng dùng).`],
+  [/^phone '(.*)' uses a pre-2017 area code/, (m) => `Số “${m[1]}” dùng mã vùng cũ (trước 2017, số bàn nay có 11 chữ số).`],
+  [/^phone '(.*)' is a foreign number/, (m) => `Số “${m[1]}” là số nước ngoài: chỉ dùng cho mục ở nước ngoài.`],
+  [/^phone '(.*)' is not/, (m) => `Số “${m[1]}” không phải số điện thoại hợp lệ.`],
+  [/^the same phone is listed twice/, () => 'Một số điện thoại bị nhập hai lần.'],
+  [/^email '(.*)' is not/, (m) => `Email “${m[1]}” không đúng dạng.`],
+  [/^website '(.*)' must be/, (m) => `Trang web “${m[1]}” phải bắt đầu bằng http:// hoặc https://.`],
+  [/^an entry needs a way to reach it/, () => 'Cần ít nhất một cách liên lạc: điện thoại, email hoặc trang web.'],
+  [/^a shelter's address is confidential/, () => 'Địa chỉ nhà tạm lánh phải được đánh dấu bí mật.'],
+  [/^verify needs source_url/, () => 'Hãy nhập địa chỉ trang (http:// hoặc https://) nơi bạn đã kiểm tra thông tin.'],
+  [/^verify needs verified_at/, () => 'Hãy chọn ngày bạn đã kiểm tra.'],
+  [/^verified_at cannot be in the future/, () => 'Ngày kiểm tra không thể ở tương lai.'],
+  [/^only a verified entry can be confirmed/, () => 'Chỉ xác nhận lại được mục đã xác minh: hãy xác minh kèm nguồn trước.'],
+];
+
+function reason(text) {
+  const found = REASONS.map(([pattern, words]) => [text.match(pattern), words]).find(([match]) => match);
+  return found ? found[1](found[0]) : text;
+}
+
 function say(id, error) {
-  $(id).textContent = error instanceof ApiError ? `Không lưu được: ${error.message}` : 'Lỗi kết nối, thử lại.';
+  $(id).textContent = error instanceof ApiError
+    ? `Không lưu được: ${error.message.split('; ').map(reason).join(' ')}`
+    : 'Lỗi kết nối, thử lại.';
 }
 
 async function start() {
@@ -39,7 +68,9 @@ async function loggedIn(me) {
   $('nav-console').hidden = me.role === 'directory_editor';
   const coverage = await api('GET', '/api/directory/coverage');
   const provinces = [...new Set(coverage.rows.map((row) => row.province))];
-  state.labels = Object.fromEntries(coverage.types.map((t) => [t.name, t.label]));
+  // The two types outside the person's vocabulary (EXTRA_TYPES) come without a label: named here for the editor.
+  const extra = { hotline: 'Đường dây nóng', website: 'Trang tra cứu' };
+  state.labels = Object.fromEntries(coverage.types.map((t) => [t.name, t.label === t.name ? extra[t.name] || t.name : t.label]));
   const options = (names, label = (n) => n) => names.map((name) => el('option', { value: name, text: label(name) }));
   $('filter-province').append(...options(provinces));
   $('filter-type').append(...options(Object.keys(state.labels), (n) => state.labels[n]));
@@ -180,7 +211,7 @@ $('verify-form').addEventListener('submit', async (event) => {
     const result = await api('POST', `/api/directory/entries/${encodeURIComponent(state.editing.id)}/verify`,
       { source_url: sources, verified_at: $('verify-date').value });
     openEdit(result.entry);
-    $('edit-status').textContent = `Đã xác minh (${result.entry.verified_at}, ${result.entry.verified_by}). Người dùng sẽ nhận được mục này ngay.`;
+    $('edit-status').textContent = `Đã xác minh (${result.entry.verified_at}, ${result.entry.verified_by}). Người nhắn sẽ nhận được mục này ngay.`;
   } catch (error) {
     say('verify-error', error);
   }
