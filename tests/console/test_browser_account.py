@@ -224,6 +224,8 @@ async def test_a_first_password_is_replaced_at_the_first_log_in_with_a_meter_and
 
                 await expect(page.locator("#account-view")).to_be_visible()
                 await expect(page.locator("#password-needed")).to_be_visible()
+                await expect(page.locator("#connection-text")).to_have_text(
+                    "Chưa nhận cập nhật — hãy hoàn tất tài khoản trước")
                 await page.click("#nav-queue")
                 await expect(page.locator("#account-view")).to_be_visible()  # nothing else until he chooses
                 await expect(page.locator("#queue-view")).to_be_hidden()
@@ -241,6 +243,7 @@ async def test_a_first_password_is_replaced_at_the_first_log_in_with_a_meter_and
                 await expect(page.locator("#password-needed")).to_be_hidden()
                 await page.click("#nav-queue")
                 await expect(page.locator("#queue-view")).to_be_visible()
+                await expect(page.locator("#connection-text")).to_have_text("Đang cập nhật trực tiếp")
                 operator = await console.services.operators.verify("minh", NEW_PASSWORD)
                 assert operator is not None and not operator.must_change_password
             finally:

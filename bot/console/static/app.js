@@ -100,6 +100,8 @@ async function loggedIn(me) {
   if (settingUp(me)) {  // nothing else works until the account is ready
     if (state.events) state.events.close();
     state.events = null;
+    $('connection').classList.add('down');  // no live updates until then: say so, never "Đang kết nối…" for ever
+    $('connection-text').textContent = 'Chưa nhận cập nhật — hãy hoàn tất tài khoản trước';
     location.hash = '#/account';
     await route();
     return;
