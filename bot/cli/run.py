@@ -65,8 +65,14 @@ def _has_operators(redis_url: str) -> bool:
 
 def _rasa_urls(settings: Settings) -> list[str]:
     """The Rasa servers to start: CAUNOI_RASA_URLS when set, otherwise CAUNOI_RASA_SERVERS of them (one per CPU core
-    by default: a Rasa server runs its turns on one core) on CAUNOI_RASA_URL's port and free ports after it. The
-    gateway spreads conversations over them, each always to the same one (bot/gateway/rasa_client.py)."""
+    by default: a Rasa server runs its turns on one core) on CAUNOI_RASA_URL's port and free ports after it, every
+    second one (5005, 5007, …). The gateway spreads conversations over them, each always to the same one
+    (bot/gateway/rasa_client.py).
+
+    Every second port: Linux gives outgoing connections ports of the other parity first (ports of the ephemeral
+    range, 32768–60999, as the tests' free ports are), so a port next to ours is the likeliest to be taken by some
+    process's connection while Rasa loads its model, 20–60 s. Seen: "address already in use" for rasa-2 in the
+    stack tests, every time on the port right after the first Rasa's."""
     if settings.rasa_urls:
         return list(settings.rasa_urls)
     count = settings.rasa_servers or os.cpu_count() or 1
@@ -75,7 +81,7 @@ def _rasa_urls(settings: Settings) -> list[str]:
     urls = [settings.rasa_url.rstrip("/")]
     port = settings.rasa_port
     while len(urls) < count:
-        port += 1
+        port += 2
         if not store.port_in_use(port, host) and port not in (settings.http_port, settings.actions_port):
             urls.append(f"{parts.scheme}://{host}:{port}")
     return urls

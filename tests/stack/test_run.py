@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.settings import PROJECT_ROOT
+from bot.cli.run import _rasa_urls
+from bot.settings import PROJECT_ROOT, from_environment
 from bot.state.store import free_port, port_in_use
 from harness.stack import CAUNOI, stack_env, started
 
@@ -99,3 +100,12 @@ def test_bad_settings_are_one_clear_line() -> None:
 def test_model_dir_is_where_training_put_it() -> None:
     # `make test` trains first; a missing model here means `caunoi run` would train, which the stack test covers.
     assert list(Path(PROJECT_ROOT / "models").glob("caunoi-*.tar.gz"))
+
+
+def test_further_rasa_servers_take_every_second_port() -> None:
+    """Never the port right after a Rasa's: outgoing connections are given that parity first (bot/cli/run.py)."""
+    base = free_port()
+    settings = from_environment({"CAUNOI_RASA_URL": f"http://127.0.0.1:{base}", "CAUNOI_RASA_SERVERS": "3"})
+    ports = [int(url.rsplit(":", 1)[1]) for url in _rasa_urls(settings)]
+    assert ports[0] == base and len(ports) == 3
+    assert all((port - base) % 2 == 0 for port in ports) and len(set(ports)) == 3
