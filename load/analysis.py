@@ -17,12 +17,14 @@ from typing import Literal
 
 Outcome = Literal["ok", "rejected", "lost", "timeout", "degraded", "held", "late", "reordered", "unexpected"]
 ERRORS: tuple[Outcome, ...] = ("rejected", "lost", "timeout", "degraded", "held", "late", "reordered", "unexpected")
-# rejected: the webhook did not answer 200. lost: no reply at all. timeout: the first reply came after the timeout.
+# rejected: the webhook did not answer 200. lost: no reply at all, not even after the person wrote again, by the end
+#   of the recording. timeout: the first reply came after the timeout.
 # degraded: the gateway's own answer (Rasa did not answer in time; the person is queued for a human).
 # held: a later message of a chat that got the degraded answer: it waits for a human, so the bot stays quiet (by
 #   design; counted so that the cost of the degraded answer shows). late: this message's window holds the answer
 #   of an earlier message (the earlier turn's last replies came after a pause longer than the person waited) and
-#   not its own. reordered: it holds the answer of a later message instead. unexpected: neither.
+#   not its own, or its own answer came only after the person had written again (its window is empty: not lost,
+#   late). reordered: it holds the answer of a later message instead. unexpected: neither.
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,9 @@ def correlate(sent: Iterable[Sent], arrived: Iterable[Arrived], timeout: float,
             earlier = [m.expect for m in messages[:index]]
             later = [m.expect for m in messages[index + 1:]]
             turn = _judge(message, window, earlier, later, timeout, degraded, holding)
+            if turn.outcome == "lost" and message.expect and _matches([r for r in answers if r.at >= until],
+                                                                       message.expect):
+                turn = replace(turn, outcome="late")  # answered, after the person had written again
             if held and turn.outcome != "rejected":
                 turn = replace(turn, outcome="held")
             held = held or turn.outcome == "degraded"

@@ -2,9 +2,10 @@
 
 Runs in `.venv-load` under locust, started by `python -m load` (which starts the stack and the Bot API double and
 sets the LOAD_* variables below). Each simulated person has one conversation (load/script.py) in a chat of its own,
-waits for the bot's reply as it reaches the Bot API double, waits until the bot has stopped writing, "reads" for a
-few seconds, and writes again; then a new person (a new chat) starts. Every message sent is logged with its
-monotonic time for load/analysis.py; locust's own statistics show the reply latency live.
+waits for the bot's answer as it reaches the Bot API double (a holding message is not one: load/person.py), waits
+until the bot has stopped writing, "reads" for a few seconds, and writes again; then a new person (a new chat)
+starts. Every message sent is logged with its monotonic time for load/analysis.py; locust's own statistics show
+the reply latency live.
 
     LOAD_GATEWAYS      comma-separated gateway base URLs; people are spread over them round-robin
     LOAD_BOTAPI        the double's base URL (http://127.0.0.1:PORT)
@@ -28,6 +29,7 @@ from typing import Any
 import gevent
 from locust import FastHttpUser, LoadTestShape, events, task
 
+from load.person import answered, first_answer
 from load.script import CONVERSATIONS, Conversation, Turn
 
 GATEWAYS = [url.strip().rstrip("/") for url in os.environ.get("LOAD_GATEWAYS", "").split(",") if url.strip()]
@@ -104,13 +106,16 @@ class Person(FastHttpUser):
                  "status": status, "expect": list(turn.expect)})
             if status != 200:
                 break
-            replies = self._wait(chat, seen, TIMEOUT)
-            if not replies:
+            # A holding message is not the answer: the person goes on waiting for it (load/person.py).
+            replies = first_answer(lambda after, seconds: self._wait(chat, after, seconds), seen,
+                                   time.monotonic() + TIMEOUT)
+            answer = answered(replies)
+            if not answer:
                 events.request.fire(request_type="reply", name=conversation.name, response_time=TIMEOUT * 1000,
-                                    response_length=0, exception=TimeoutError(f"no reply in {TIMEOUT:.0f} s"))
+                                    response_length=0, exception=TimeoutError(f"no answer in {TIMEOUT:.0f} s"))
                 break
             events.request.fire(request_type="reply", name=conversation.name,
-                                response_time=(replies[0]["at"] - sent) * 1000, response_length=len(replies),
+                                response_time=(answer[0]["at"] - sent) * 1000, response_length=len(replies),
                                 exception=None)
             replies += self._rest_of_turn(chat, seen + len(replies), sent)
             seen += len(replies)

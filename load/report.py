@@ -81,11 +81,12 @@ def render(info: RunInfo, steps: Sequence[StepStats], knee: Knee) -> str:
         "read the same monotonic clock), matched by chat id and message sequence; **turn** is to the last reply of "
         f"that message. Each step was held {info.step_seconds:g} s; only its last "
         f"{info.step_seconds - info.settle_seconds:g} s are measured (the first {info.settle_seconds:g} s ramp and "
-        f"settle). **Errors**: webhook not 200 (rejected), no reply at all (lost), first reply after "
-        f"{info.timeout_seconds:g} s (timeout), the gateway's degraded answer (Rasa did not answer in time; the person "
-        f"is queued for a human), later messages of such a chat (held: the bot rightly stays quiet while a human is "
-        f"awaited), the previous message's answer still arriving instead of this one's (late), the answer of a later "
-        f"message (reordered) or of none (unexpected). Outgoing Telegram limit "
+        f"settle). **Errors**: webhook not 200 (rejected), no reply at all by the end of the run (lost), first reply "
+        f"after {info.timeout_seconds:g} s (timeout), the gateway's degraded answer (Rasa did not answer in time; "
+        f"the person is queued for a human), later messages of such a chat (held: the bot rightly stays quiet while "
+        f"a human is awaited), the previous message's answer still arriving instead of this one's, or this one's "
+        f"only after the person wrote again (late), the answer of a later message (reordered) or of none "
+        f"(unexpected). Outgoing Telegram limit "
         f"in this run: {info.telegram_per_second:g} messages/s per bot (CAUNOI_TELEGRAM_MESSAGES_PER_SECOND; "
         f"Telegram's own is about 30), 1/s per chat. Replies to chats that had not written: {info.unsolicited}.",
         "",

@@ -358,7 +358,10 @@ class InboxWorker:
             if done.is_set():
                 return
             if not await self._inbox.renew(conversation_id, token, ttl):
-                log.warning("inbox lock expired conversation=%s", log_id(conversation_id, self._log_key))
+                # Not ours any more. If the turn ended meanwhile, its last pop released the lock while this renewal
+                # was on its way (a busy event loop runs the two out of step): nothing was lost, nothing to say.
+                if not done.is_set():
+                    log.warning("inbox lock expired conversation=%s", log_id(conversation_id, self._log_key))
                 return
 
     async def _process(self, conversation_id: str, raw: str) -> None:

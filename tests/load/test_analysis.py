@@ -182,3 +182,14 @@ def test_cpu_is_the_share_of_a_core_each_role_used_over_the_steady_part() -> Non
     assert result.cpu_percent == {"locust": pytest.approx(20.0), "rasa": pytest.approx(90.0)}
     assert result.rss_mb["max"] == pytest.approx(1.0)  # the load generator's memory is not the stack's
     assert "locust" not in result.rss_mb
+
+
+def test_an_answer_that_came_after_the_person_wrote_again_is_late_not_lost() -> None:
+    # The #18 run's 123 "lost" at 500 conversations: each was answered, after its person had written again.
+    messages = [sent(1, 0, 0.0, "tỉnh nào"), sent(1, 1, 10.0, "Nghệ An"), sent(1, 2, 15.0, "Đà Nẵng"),
+                sent(2, 0, 0.0, "chào")]
+    replies = [Arrived(1, 5.0, f"{HOLDING_FRAGMENT}, bạn chờ mình một chút nhé."), Arrived(1, 8.0, "tỉnh nào?"),
+               Arrived(1, 18.0, "ở Nghệ An"), Arrived(1, 19.0, "ở Đà Nẵng")]
+    outcomes = {(t.sent.chat, t.sent.seq): t.outcome
+                for t in correlate(messages, replies, 30, DEGRADED_FRAGMENT, HOLDING_FRAGMENT).turns}
+    assert outcomes == {(1, 0): "ok", (1, 1): "late", (1, 2): "ok", (2, 0): "lost"}
