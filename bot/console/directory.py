@@ -185,6 +185,17 @@ async def _write(ctx: Context, record: Record, *, new: bool) -> Record | None:
         raise ApiError(409 if new else 404, "; ".join(failure.reasons)) from None
 
 
+async def _save(ctx: Context, action: str, before: Entry | None, entry: Entry,
+                verified_by: str | None) -> dict[str, Any]:
+    """Writes the entry (a new one when there is no `before`), audits the change, and answers the entry as stored."""
+    store = ctx.services.directory
+    await _write(ctx, store.stamped(entry, ctx.operator.username, verified_by), new=before is None)
+    await _audit(ctx, action, before, entry)
+    record = await store.get(entry.id)
+    assert record is not None
+    return shown(record, ctx)
+
+
 async def add(request: Request, ctx: Context) -> Response:
     data = await json_body(request)
     entry_id = data.get("id")
@@ -193,12 +204,7 @@ async def add(request: Request, ctx: Context) -> Response:
     fields = _fields(data)
     raw = {**fields, "id": entry_id.strip(), "status": "unverified"}
     entry = _parse(ctx, raw, home_file(fields.get("province"), fields.get("country")))
-    store = ctx.services.directory
-    await _write(ctx, store.stamped(entry, ctx.operator.username, None), new=True)
-    await _audit(ctx, "directory_add", None, entry)
-    record = await store.get(entry.id)
-    assert record is not None
-    return ok({"entry": shown(record, ctx)}, status=201)
+    return ok({"entry": await _save(ctx, "directory_add", None, entry, None)}, status=201)
 
 
 async def _existing(request: Request, ctx: Context) -> Record:
@@ -223,11 +229,8 @@ async def edit(request: Request, ctx: Context) -> Response:
     if before.verified and changed:
         entry = _parse(ctx, {**_raw(entry), "status": "unverified"}, before.file)
         verified_by = None
-    await _write(ctx, ctx.services.directory.stamped(entry, ctx.operator.username, verified_by), new=False)
-    await _audit(ctx, "directory_edit", before, entry)
-    updated = await ctx.services.directory.get(entry.id)
-    assert updated is not None
-    return ok({"entry": shown(updated, ctx), "unverified_again": before.verified and bool(changed)})
+    saved = await _save(ctx, "directory_edit", before, entry, verified_by)
+    return ok({"entry": saved, "unverified_again": before.verified and bool(changed)})
 
 
 async def verify(request: Request, ctx: Context) -> Response:
@@ -247,11 +250,7 @@ async def verify(request: Request, ctx: Context) -> Response:
     raw = {**_raw(before), "source_url": [s.strip() for s in sources], "verified_at": checked.isoformat(),
            "status": "verified"}
     entry = _parse(ctx, raw, before.file)
-    await _write(ctx, ctx.services.directory.stamped(entry, ctx.operator.username, ctx.operator.username), new=False)
-    await _audit(ctx, "directory_verify", before, entry)
-    updated = await ctx.services.directory.get(entry.id)
-    assert updated is not None
-    return ok({"entry": shown(updated, ctx)})
+    return ok({"entry": await _save(ctx, "directory_verify", before, entry, ctx.operator.username)})
 
 
 async def still_correct(request: Request, ctx: Context) -> Response:
@@ -261,11 +260,7 @@ async def still_correct(request: Request, ctx: Context) -> Response:
     if not before.verified:
         raise ApiError(409, "only a verified entry can be confirmed; verify it with its source first")
     entry = _parse(ctx, {**_raw(before), "verified_at": today(ctx).isoformat()}, before.file)
-    await _write(ctx, ctx.services.directory.stamped(entry, ctx.operator.username, ctx.operator.username), new=False)
-    await _audit(ctx, "directory_still_correct", before, entry)
-    updated = await ctx.services.directory.get(entry.id)
-    assert updated is not None
-    return ok({"entry": shown(updated, ctx)})
+    return ok({"entry": await _save(ctx, "directory_still_correct", before, entry, ctx.operator.username)})
 
 
 async def recheck(request: Request, ctx: Context) -> Response:
