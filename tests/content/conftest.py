@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.content import Content, load_content
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, get_settings
 
 CONTENT_DIR = PROJECT_ROOT / "content" / "vi"
 
@@ -24,3 +25,12 @@ def content_copy(tmp_path: Path) -> Path:
     target = tmp_path / "vi"
     shutil.copytree(CONTENT_DIR, target, ignore=shutil.ignore_patterns("nlu"))
     return target
+
+
+@pytest.fixture
+def live(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """`caunoi` commands on the test database (settings are read once per process: read them again)."""
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    get_settings.cache_clear()
+    yield redis_url
+    get_settings.cache_clear()

@@ -8,7 +8,6 @@ import asyncio
 import csv
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,19 +18,10 @@ from bot.cli.hsds import read_package, write_package
 from bot.content import Content
 from bot.content.leads import read_leads
 from bot.content.loader import vocabulary_of
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import PROJECT_ROOT
 from bot.state.directory import DirectoryStore, Record
 from bot.state.sealed import Sealer
 from tests.conftest import make_settings
-
-
-@pytest.fixture
-def live(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    get_settings.cache_clear()
-    yield redis_url
-    get_settings.cache_clear()
-
 
 SPEC = json.loads((Path(__file__).parent / "hsds_spec_columns.json").read_text(encoding="utf-8"))["files"]
 LEADS = PROJECT_ROOT / "content" / "leads" / "directory-leads.csv"

@@ -5,7 +5,6 @@ same directory."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from bot.content import Content, load_content
 from bot.content.check import check_content
 from bot.content.leads import read_leads
 from bot.content.loader import read_content, vocabulary_of
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import PROJECT_ROOT
 from bot.state.directory import DirectoryStore
 from bot.state.sealed import Sealer
 from tests.conftest import make_settings
@@ -27,14 +26,6 @@ LEADS = PROJECT_ROOT / "content" / "leads" / "directory-leads.csv"
 def run(*argv: str) -> int:
     return main(["directory", *argv])
 
-
-@pytest.fixture
-def live(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """`caunoi` commands on the test database (settings are read once per process: read them again)."""
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    get_settings.cache_clear()
-    yield redis_url
-    get_settings.cache_clear()
 
 
 def store(redis_url: str, content: Content) -> DirectoryStore:
