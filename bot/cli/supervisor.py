@@ -1,4 +1,5 @@
-"""Starts the local stack, watches it, restarts what dies (a few times) and stops everything on Ctrl-C."""
+"""Starts the local stack, watches it, restarts what dies (a few times) and stops everything on Ctrl-C (or when its
+terminal closes)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import httpx
 MAX_RESTARTS = 3
 RESTART_WINDOW_SECONDS = 600
 STOP_GRACE_SECONDS = 10
+# Ctrl-C, `kill`, and the terminal closing (SIGHUP): each stops every child.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def say(line: str) -> None:
@@ -76,6 +79,8 @@ class Interrupted(Exception):
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
+    for sig in STOP_SIGNALS:  # from now on the supervisor is stopping: a further signal must not cut that short
+        signal.signal(sig, signal.SIG_IGN)
     raise Interrupted
 
 
@@ -89,16 +94,22 @@ class Supervisor:
 
     def run(self, on_ready: str) -> int:
         """Starts every child, waits until all are ready, then watches them until Ctrl-C. Returns an exit code."""
-        previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {sig: signal.signal(sig, _interrupt) for sig in STOP_SIGNALS}
         try:
             return self._run(on_ready)
         except Interrupted:
             say("stopping …")
             return 0
         finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            self.stop_all()
+            # Stopping takes a while (each child has STOP_GRACE_SECONDS): a second Ctrl-C or the terminal closing
+            # meanwhile must not end the supervisor before its children, or they go on running on their ports.
+            for sig in STOP_SIGNALS:
+                signal.signal(sig, signal.SIG_IGN)
+            try:
+                self.stop_all()
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
 
     def _run(self, on_ready: str) -> int:
         started = time.monotonic()
