@@ -17,7 +17,7 @@ from bot.console.api import Context, me_json
 from bot.console.clock import iso
 from bot.console.http import ApiError, client_address, json_body, ok, over_tls, set_session_cookie
 from bot.console.operators import PASSWORD_MAX, Operator, OperatorError
-from bot.console.passwords import password_problem, strength
+from bot.console.passwords import strength
 
 
 async def fresh_session(request: Request, ctx: Context, operator: Operator) -> Response:
@@ -97,8 +97,8 @@ async def password_strength(request: Request, ctx: Context) -> Response:
     if len(password) > PASSWORD_MAX:
         raise ApiError(400, f"the password must have at most {PASSWORD_MAX} characters")
     username = ctx.operator.username
-    score = await asyncio.to_thread(strength, password, username)
-    return ok({"score": score, "problem": password_problem(password, username)})
+    score, problem = await asyncio.to_thread(strength, password, username)
+    return ok({"score": score, "problem": problem})
 
 
 async def sessions(request: Request, ctx: Context) -> Response:

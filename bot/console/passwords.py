@@ -61,12 +61,14 @@ def password_problem(password: str, username: str = "") -> str | None:
     return None
 
 
-def strength(password: str, username: str = "") -> int:
-    """0 (refused or guessed at once) to 4 (very hard to guess), from zxcvbn's estimate of the guesses needed, with the
-    account's and the service's names as words an attacker would try first."""
-    if password_problem(password, username):
-        return 0
+def strength(password: str, username: str = "") -> tuple[int, str | None]:
+    """The meter's score, 0 (refused or guessed at once) to 4 (very hard to guess), from zxcvbn's estimate of the
+    guesses needed, with the account's and the service's names as words an attacker would try first; and why the
+    password would be refused, if it would (`password_problem`, checked once for both)."""
+    problem = password_problem(password, username)
+    if problem:
+        return 0, problem
     from zxcvbn import zxcvbn
 
     score: int = zxcvbn(password, user_inputs=[username, *SERVICE_WORDS])["score"]
-    return score
+    return score, None
