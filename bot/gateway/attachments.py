@@ -3,10 +3,10 @@
 A picture (a photo, an image file) is fetched from the platform and its words read (bot/media/): a job ad starts the
 job-offer check with its words (Rasa gets `/check_job_offer` and the words in the metadata, `picture`, which
 actions/prefill_job_check.py reads) after the person is told what was read — unless the caption or the picture shows
-danger (an offer's own terms, like a contract keeping the passport, are for the check to name); other words go to Rasa like a typed
-message, so that a threat in a screenshot raises the risk; a picture with nothing readable is answered kindly with a
-request for the key facts in words. A voice note cannot be heard by the bot: it is kept for a human
-(bot/state/attachments.py) and the person is asked to write; when it is the first message of the conversation, or
+danger (an offer's own terms, like a contract keeping the passport, are for the check to name); other words go to
+Rasa like a typed message, so that a threat in a screenshot raises the risk; a picture with nothing readable is
+answered kindly with a request for the key facts in words. A voice note cannot be heard by the bot: it is kept for a
+human (bot/state/attachments.py) and the person is asked to write; when it is the first message of the conversation, or
 the conversation already shows risk, a human is asked to listen (the queue). Anything else keeps the old answer
 (text only). A caption goes on to Rasa like typed text.
 

@@ -84,7 +84,8 @@ async def test_a_contract_that_keeps_the_passport_starts_the_check(running: Runn
     assert await running.gateway.queue.mode(CONVERSATION) == "bot"
 
 
-@pytest.mark.parametrize("caption", ["Họ giữ hộ chiếu của em rồi, không cho em về", "ho giu ho chieu cua e r ko cho e ve"])
+@pytest.mark.parametrize("caption", ["Họ giữ hộ chiếu của em rồi, không cho em về",
+                                     "ho giu ho chieu cua e r ko cho e ve"])
 async def test_the_same_contract_with_a_caption_of_danger_goes_to_the_nlu(running: Running, rasa: FakeRasa,
                                                                            bot_api: FakeBotAPI, caption: str) -> None:
     """The person's own words weigh in full: their passport kept now, and not let go home."""
