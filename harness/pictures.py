@@ -21,6 +21,12 @@ JOB_AD = ("TUYỂN GẤP 20 LAO ĐỘNG ĐI CAMPUCHIA",
           "Không cần kinh nghiệm, bao vé máy bay, bao ăn ở",
           "Phí hồ sơ 5 triệu, đặt cọc trước để giữ chỗ",
           "Liên hệ qua Zalo chị Lan")
+# A contract photographed to be checked: its terms include keeping the worker's passport (a red flag, not danger now).
+CONTRACT = ("HỢP ĐỒNG LAO ĐỘNG",
+            "Bên B sang làm việc tại Đài Loan trong 3 năm",
+            "Lương cơ bản 18 triệu đồng mỗi tháng",
+            "Bên A giữ hộ chiếu của Bên B trong thời gian làm việc",
+            "Bên B nộp phí dịch vụ 4000 USD")
 THREAT = ("Mày không trả đủ tiền thì tao đánh chết mày",
           "Tao giữ hộ chiếu của mày rồi, đừng hòng trốn",
           "Nó nhốt em trong phòng, em bị đánh, cứu em với")

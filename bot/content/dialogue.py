@@ -202,6 +202,7 @@ def _job_check(raw: Any, read: _Reader) -> JobCheck:
         open_questions=read.words(section, "open_questions", where, QUESTIONS, empty=True),
         interrupt_intents=read.words(section, "interrupt_intents", where),
         interrupt_confidence=read.number(section, "interrupt_confidence", where, float, 0.0, 1.0),
+        offer_terms=read.words(section, "offer_terms", where, empty=True),
         strong_flags=read.words(section, "strong_flags", where, FLAGS),
         scam_at=read.number(section, "scam_at", where, int, 1, len(FLAGS)),
         unclear_at=read.number(section, "unclear_at", where, int, 1, len(QUESTIONS)),
@@ -287,6 +288,8 @@ def dialogue_problems(dialogue: Dialogue, triage: TriageRules, articles: Mapping
                 if sign not in signs]
     reasons += [f"answer_for_sign: lacks {answered.sign}, which triage/indicators.yml `answered` answers on its own"
                 for answered in triage.answered if answered.sign not in dialogue.answer_for_sign]
+    reasons += [f"job_check.offer_terms: {sign!r} is not a sign of triage/indicators.yml"
+                for sign in dialogue.job_check.offer_terms if sign not in signs]
     mapped = [(f"article_for_intent.{intent}", slug) for intent, slug in dialogue.article_for_intent.items()]
     mapped += [(f"answer_for_sign.{sign}", answer.article) for sign, answer in dialogue.answer_for_sign.items()
                if answer.article]

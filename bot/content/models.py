@@ -243,6 +243,7 @@ class JobCheck:
     open_questions: tuple[str, ...]
     interrupt_intents: tuple[str, ...]
     interrupt_confidence: float
+    offer_terms: tuple[str, ...]  # triage signs that in a picture of an offer are its terms, not danger now
     strong_flags: tuple[str, ...]
     scam_at: int
     unclear_at: int

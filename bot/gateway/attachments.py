@@ -2,10 +2,11 @@
 
 A picture (a photo, an image file) is fetched from the platform and its words read (bot/media/): a job ad starts the
 job-offer check with its words (Rasa gets `/check_job_offer` and the words in the metadata, `picture`, which
-actions/prefill_job_check.py reads) after the person is told what was read; other words go to Rasa like a typed
-message, so that a threat in a screenshot raises the risk; a picture with nothing readable is answered kindly with a
-request for the key facts in words. A voice note cannot be heard by the bot: it is kept for a human
-(bot/state/attachments.py) and the person is asked to write; when it is the first message of the conversation, or
+actions/prefill_job_check.py reads) after the person is told what was read — unless the caption or the picture shows
+danger (an offer's own terms, like a contract keeping the passport, are for the check to name); other words go to
+Rasa like a typed message, so that a threat in a screenshot raises the risk; a picture with nothing readable is
+answered kindly with a request for the key facts in words. A voice note cannot be heard by the bot: it is kept for a
+human (bot/state/attachments.py) and the person is asked to write; when it is the first message of the conversation, or
 the conversation already shows risk, a human is asked to listen (the queue). Anything else keeps the old answer
 (text only). A caption goes on to Rasa like typed text.
 
@@ -29,7 +30,7 @@ from bot.channels.notices import Notes
 from bot.gateway.delivery import Delivery
 from bot.media.exif import without_metadata
 from bot.media.ocr import MAX_BYTES, PictureReader, PictureUnreadable
-from bot.media.pictures import PictureKinds, picture_kinds
+from bot.media.pictures import Picture, PictureKinds, picture_kinds
 from bot.messages import Inbound, Outbound
 from bot.privacy import log_id
 from bot.state.attachments import Attachment, AttachmentStore, attachment_id
@@ -153,11 +154,20 @@ class Attachments:
         if picture.kind == "nothing":
             await sender.send(conversation, Outbound(self._notes.picture_unreadable))
             return None
-        if picture.kind == "job_ad" and self._risk.of([clean_typed_text(picture.text)]).level != "high":
+        if picture.kind == "job_ad" and not self._in_danger(inbound.text, picture):
             await sender.send(conversation, Outbound(self._notes.picture_read.format(text=picture.excerpt)))
             return Ask(dataclasses.replace(inbound, attachment=None, text=picture.text, intent=JOB_CHECK),
                        {"picture": picture.text})
         return Ask(dataclasses.replace(inbound, attachment=None, text=picture.text), {"picture_words": True})
+
+    def _in_danger(self, caption: str, picture: Picture) -> bool:
+        """Danger wins over an offer. The person's own words (the caption) weigh in full; the picture's words without
+        the signs that in an offer are its terms: a contract that says the employer keeps the passport is a red flag
+        for the check to name, not someone held."""
+        if caption.strip() and self._risk.of([clean_typed_text(caption)]).level == "high":
+            return True
+        found = self._risk.of([clean_typed_text(picture.text)]).indicators
+        return self._risk.triage.grade(found - self._kinds.offer_terms).level == "high"
 
     async def _voice(self, inbound: Inbound, sender: Delivery) -> None:
         """The bot cannot listen: the person is asked to write; a human listens when this is how the conversation

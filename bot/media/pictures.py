@@ -4,7 +4,9 @@ typed message), or nothing readable.
 A job ad is told by the job-offer check's own phrases (content/vi/dialogue.yml, `job_check.phrases`) and the
 gazetteer's countries: words that answer at least JOB_AD_SIGNS of the check's questions ("lương cao", "bao vé",
 "phí hồ sơ", a country…) read as an offer. Danger wins over an offer: the gateway sends words of danger to the NLU
-whatever else they say, so that a threat in a chat screenshot raises the risk.
+whatever else they say, so that a threat in a chat screenshot raises the risk — except the signs that in an offer
+are its terms (`job_check.offer_terms`: a contract that says "Bên A giữ hộ chiếu" is a red flag to check, not someone
+held).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class PictureKinds:
             for listed in values.values() for phrase in listed)
         self._gazetteer = Gazetteer(content.gazetteer)
         self._table = Table.build(content.teencode.words, content.teencode.keep_doubles)
+        self.offer_terms = frozenset(rules.offer_terms)  # danger signs that, in an offer, are its terms
 
     def signs(self, text: str) -> set[str]:
         """The job-offer questions the words answer (`job_country` for any country named)."""

@@ -12,7 +12,7 @@ from bot.gateway.attachments import JOB_CHECK, VOICE_NOTE
 from bot.gateway.dispatch import risk_reader
 from bot.state.queue import HandoffQueue
 from harness.botapi import FakeBotAPI, message_update, text_update
-from harness.pictures import JOB_AD, THREAT, picture
+from harness.pictures import CONTRACT, JOB_AD, THREAT, picture
 from harness.rasa import FakeRasa
 from tests.channels.fakes import FakeZalo
 from tests.channels.harness import Running
@@ -70,6 +70,31 @@ async def test_a_job_ad_with_words_of_danger_goes_to_the_nlu_not_the_check(runni
     [turn] = rasa.received
     assert turn["message"] != JOB_CHECK and "cứu em" in turn["message"].lower()
     assert not sent(bot_api)[0].startswith("Mình đọc được trong ảnh")
+
+
+async def test_a_contract_that_keeps_the_passport_starts_the_check(running: Running, rasa: FakeRasa,
+                                                                    bot_api: FakeBotAPI) -> None:
+    """"Bên A giữ hộ chiếu" is a term of the offer for the check to name, not someone held: no handoff."""
+    bot_api.put_file("contract", picture(CONTRACT))
+    await running.telegram(message_update(CHAT, photo=photo("contract")))
+    await running.settle()
+    [turn] = rasa.received
+    assert turn["message"] == JOB_CHECK and "giữ hộ chiếu" in turn["metadata"]["picture"].lower()
+    assert sent(bot_api)[0].startswith("Mình đọc được trong ảnh: «")
+    assert await running.gateway.queue.mode(CONVERSATION) == "bot"
+
+
+@pytest.mark.parametrize("caption", ["Họ giữ hộ chiếu của em rồi, không cho em về",
+                                     "ho giu ho chieu cua e r ko cho e ve"])
+async def test_the_same_contract_with_a_caption_of_danger_goes_to_the_nlu(running: Running, rasa: FakeRasa,
+                                                                           bot_api: FakeBotAPI, caption: str) -> None:
+    """The person's own words weigh in full: their passport kept now, and not let go home."""
+    bot_api.put_file("contract-held", picture(CONTRACT))
+    await running.telegram(message_update(CHAT, photo=photo("contract-held"), caption=caption))
+    await running.settle()
+    [turn] = rasa.received
+    assert turn["message"] != JOB_CHECK and turn["metadata"].get("picture_words") is True
+    assert not sent(bot_api) or not sent(bot_api)[0].startswith("Mình đọc được trong ảnh")
 
 
 async def test_a_blank_picture_asks_for_the_facts_in_words(running: Running, rasa: FakeRasa,

@@ -13,7 +13,7 @@ import redis.asyncio
 
 from bot.settings import Settings
 from harness.botapi import TOKEN, FakeBotAPI, message_update
-from harness.pictures import JOB_AD, THREAT, picture
+from harness.pictures import CONTRACT, JOB_AD, THREAT, picture
 from tests.channels.fakes import FakeZalo
 from tests.channels.harness import WEBHOOK_SECRET, ZALO_APP_ID, ZALO_OA_SECRET
 from tests.channels.test_zalo import CONVERSATION, deliver, event
@@ -47,32 +47,36 @@ def stack_settings(stack: Stack, redis_url: str, bot_api: FakeBotAPI) -> Setting
                          CAUNOI_ZALO_OAUTH_URL="http://oauth.zalo.test")
 
 
+async def tapped_to_verdict(running: Any, zalo_api: FakeZalo) -> tuple[list[str], str]:
+    """The picture is delivered as a Zalo image and every question answered with a button; what was asked, and the
+    verdict."""
+    assert (await deliver(running, event("user_send_image"))).status_code == 200
+    await running.settle()
+    replies: list[dict[str, Any]] = sent_since(zalo_api, 0)
+    said = texts(replies)
+    assert said.startswith("Mình đọc được trong ảnh: «") and "Mình sẽ hỏi vài câu ngắn" in said
+    asked = [said]
+    for taps in range(1, 13):
+        if "Kết luận" in texts(replies):
+            break
+        offered = buttons_in(replies)
+        assert offered, f"a question came without buttons: {texts(replies)!r}"
+        start = len(zalo_api.sends)
+        choice = next((answer for answer in ANSWERS if answer in offered), next(iter(offered)))
+        assert (await deliver(running, tap(offered[choice], taps))).status_code == 200
+        await running.settle()
+        replies = sent_since(zalo_api, start)
+        asked.append(texts(replies))
+    return asked, texts(replies)
+
+
 @pytest.mark.stack
 async def test_a_job_ad_image_on_zalo_starts_the_check_prefilled_and_it_finishes(
         stack: Stack, redis_url: str, redis_client: redis.asyncio.Redis, bot_api: FakeBotAPI) -> None:
     zalo_api = FakeZalo()
     zalo_api.files[IMAGE_URL] = picture(JOB_AD)
-    taps = 0
     async with gateway(stack_settings(stack, redis_url, bot_api), zalo_api, redis_client) as running:
-        assert (await deliver(running, event("user_send_image"))).status_code == 200
-        await running.settle()
-        replies: list[dict[str, Any]] = sent_since(zalo_api, 0)
-        said = texts(replies)
-        assert said.startswith("Mình đọc được trong ảnh: «") and "Mình sẽ hỏi vài câu ngắn" in said
-        asked = [said]
-        for _ in range(12):
-            if "Kết luận" in texts(replies):
-                break
-            offered = buttons_in(replies)
-            assert offered, f"a question came without buttons: {texts(replies)!r}"
-            taps += 1
-            start = len(zalo_api.sends)
-            choice = next((answer for answer in ANSWERS if answer in offered), next(iter(offered)))
-            assert (await deliver(running, tap(offered[choice], taps))).status_code == 200
-            await running.settle()
-            replies = sent_since(zalo_api, start)
-            asked.append(texts(replies))
-        verdict = texts(replies)
+        asked, verdict = await tapped_to_verdict(running, zalo_api)
         assert "Kết luận: rất có thể đây là lừa đảo" in verdict
         # What the picture said is among the signs, and was never asked: the country, "việc nhẹ lương cao", the fee.
         assert "Campuchia, Myanmar, Lào" in verdict and "Việc nhẹ lương cao" in verdict
@@ -81,6 +85,21 @@ async def test_a_job_ad_image_on_zalo_starts_the_check_prefilled_and_it_finishes
         assert "Bạn biết đến việc này qua đâu?" not in everything  # "qua Zalo" was in the picture
         person = [entry for entry in await running.gateway.transcript.read(CONVERSATION) if entry["from"] == "person"]
         assert person[0]["kind"] == "photo"
+
+
+@pytest.mark.stack
+async def test_a_contract_that_keeps_the_passport_is_checked_not_handed_off(
+        stack: Stack, redis_url: str, redis_client: redis.asyncio.Redis, bot_api: FakeBotAPI) -> None:
+    """"Bên A giữ hộ chiếu của Bên B" in a photographed contract: the check names it as a red flag and never asks
+    about the passport again; the person stays with the bot (nobody is held yet)."""
+    zalo_api = FakeZalo()
+    zalo_api.files[IMAGE_URL] = picture(CONTRACT)
+    async with gateway(stack_settings(stack, redis_url, bot_api), zalo_api, redis_client) as running:
+        asked, verdict = await tapped_to_verdict(running, zalo_api)
+        assert "Kết luận: rất có thể đây là lừa đảo" in verdict
+        assert "Không ai có quyền giữ hộ chiếu" in verdict
+        assert "Họ có đòi giữ hộ chiếu" not in "\n".join(asked)
+        assert await running.gateway.queue.mode(CONVERSATION) == "bot"
 
 
 @pytest.mark.stack
