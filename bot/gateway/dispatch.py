@@ -286,11 +286,13 @@ class Dispatcher:
         asking = asyncio.ensure_future(self._rasa.send(conversation, text, inbound.channel,
                                                        {**rasa_metadata(inbound), **(metadata or {})}))
         try:
+            # "Typing" until the holding message: after it the person knows to wait, and a turn waiting behind
+            # others (admission) must not keep costing a Bot API call every few seconds (docs/scaling.md).
             async with self._typing(sender, conversation):
                 done, _ = await asyncio.wait({asking}, timeout=self._holding_after)
-                if not done:  # slow, not down: hold on, and keep waiting for Rasa's answer
-                    await self._hold(inbound, sender, recorded)
-                turn = await asking
+            if not done:  # slow, not down: hold on, and keep waiting for Rasa's answer
+                await self._hold(inbound, sender, recorded)
+            turn = await asking
         except RasaUnavailable as error:
             log.warning("rasa unavailable conversation=%s reason=%s", log_id(conversation, self._log_key), error)
             await self._escalate(inbound)

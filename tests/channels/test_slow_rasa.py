@@ -71,6 +71,21 @@ async def test_a_slow_turn_gets_one_holding_message_then_its_answer_and_nobody_i
     assert await running.gateway.queue.waiting() == []
 
 
+async def test_typing_stops_once_the_holding_message_has_gone_out(running: Running, rasa: FakeRasa,
+                                                                  bot_api: FakeBotAPI) -> None:
+    """After "please wait" the person knows; a turn still waiting (behind others, under load) costs no more calls."""
+    gate = Gate()
+    rasa.replies = gate
+    await running.telegram(text_update(CHAT, "cho mình hỏi về xuất khẩu lao động"))
+    await until_async(lambda: texts(bot_api), 10, "the holding message")
+    await asyncio.sleep(0.5)  # ten typing periods (typing_every 50 ms here)
+    methods = bot_api.methods()
+    assert "sendChatAction" not in methods[methods.index("sendMessage") + 1:]
+    gate.open.set()
+    await running.settle()
+    assert texts(bot_api)[-1] == "Trả lời: cho mình hỏi về xuất khẩu lao động"
+
+
 async def test_a_slow_turn_with_a_high_risk_message_goes_to_the_operators_while_rasa_works(
         running: Running, rasa: FakeRasa, bot_api: FakeBotAPI) -> None:
     gate = Gate()
