@@ -172,6 +172,11 @@ class Settings:
     web_channel: bool = False
     body_timeout_seconds: int = 10  # CAUNOI_BODY_TIMEOUT_SECONDS: a request body not in by then is refused (408)
     max_connections: int = 1000  # CAUNOI_MAX_CONNECTIONS: open connections a gateway process holds; more get 503
+    # CAUNOI_FOLLOW_UP_DAYS: days after a referral the person agreed to be asked "did you reach them?", unless the
+    # operator set the referral's own (fractions allowed: 0.5 is twelve hours).
+    follow_up_days: float = 7.0
+    # CAUNOI_FOLLOW_UP_TICK_SECONDS: how often each gateway worker looks for follow-ups that are due (one sends each).
+    follow_up_tick_seconds: float = 60.0
 
     @property
     def redis(self) -> RedisLocation:
@@ -411,6 +416,8 @@ def from_environment(env: Mapping[str, str] | None = None) -> Settings:
         web_channel=_bool(env, "CAUNOI_WEB_CHANNEL", False),
         body_timeout_seconds=_int(env, "CAUNOI_BODY_TIMEOUT_SECONDS", 10, 1, 600),
         max_connections=_int(env, "CAUNOI_MAX_CONNECTIONS", 1000, 10, 100_000),
+        follow_up_days=_float(env, "CAUNOI_FOLLOW_UP_DAYS", 7.0),
+        follow_up_tick_seconds=_float(env, "CAUNOI_FOLLOW_UP_TICK_SECONDS", 60.0),
     )
 
 

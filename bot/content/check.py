@@ -23,6 +23,7 @@ import yaml
 
 from bot.content.abroad import abroad_problems
 from bot.content.console import console_problems
+from bot.content.followup import follow_up_problems
 from bot.content.dialogue import PLACES, placed
 from bot.content.loader import Content, read_content
 from bot.content.models import Problem
@@ -76,6 +77,7 @@ def check_content(content_dir: Path, today: date | None = None) -> list[Problem]
         problems += _unreachable(content, content_dir)
         problems += _dialogue_responses(content, content_dir)
     problems += console_problems(content_dir)
+    problems += follow_up_problems(content_dir)
     problems += _outdated(content_dir)
     return problems
 

@@ -16,6 +16,7 @@ import time
 import redis.asyncio
 
 from bot.state import keys
+from bot.state.followups import cancel_conversation as cancel_follow_ups
 
 ERASE_PAYLOAD = {"erase": True}
 UNANSWERED_AFTER_SECONDS = 300  # far beyond any turn: Rasa has saved the tracker for the last time by then
@@ -50,6 +51,8 @@ def conversation_keys(conversation_id: str) -> list[str]:
         keys.handoffs(conversation_id),
         keys.notices(conversation_id),
         keys.answered(conversation_id),
+        keys.follow_ups(conversation_id),
+        keys.follow_up_asked(conversation_id),
     ]
 
 
@@ -68,6 +71,7 @@ async def erase(client: redis.asyncio.Redis, conversation_id: str) -> int:
     pattern = "".join("\\" + char if char in "*?[]\\" else char for char in prefix) + "*"
     found = {key async for key in client.scan_iter(match=pattern, count=500)
              if key[len(prefix):] not in IN_FLIGHT}
+    await cancel_follow_ups(client, conversation_id)  # their due times are in a set shared by every conversation
     async with client.pipeline(transaction=True) as pipe:
         pipe.zrem(keys.QUEUE, conversation_id)
         pipe.zrem(keys.HELD, conversation_id)

@@ -118,6 +118,20 @@ def chat_messages(conversation_id: str) -> str:
     return f"{PREFIX}:conv:{conversation_id}:chat-messages"
 
 
+# Follow-ups after a referral (bot/state/followups.py): "did you reach the organisation?", asked once when due.
+FOLLOW_UPS_DUE = f"{PREFIX}:followups:due"  # sorted set: "<conversation> <referral>" -> when it is due (or claimed until)
+
+
+def follow_ups(conversation_id: str) -> str:
+    """Hash: referral id -> the conversation's pending follow-up (sealed JSON)."""
+    return f"{PREFIX}:conv:{conversation_id}:followups"
+
+
+def follow_up_asked(conversation_id: str) -> str:
+    """The follow-up question sent and not yet answered (sealed JSON): only the person's next message may answer it."""
+    return f"{PREFIX}:conv:{conversation_id}:followup-asked"
+
+
 # Rasa's own keys, as bot/rasa_server/endpoints.py configures its Redis tracker and lock stores.
 TRACKER_PREFIX = "caunoitracker"
 LOCK_PREFIX = "caunoilock"
