@@ -32,7 +32,7 @@ from bot.console.operators import PASSWORD_MAX, USERNAME, Operator
 from bot.console.services import ConsoleServices
 from bot.console.sessions import Session
 from bot.console.shift import STATUSES
-from bot.console.window import ReplyWindow, has_window, reply_window, window_of
+from bot.console.window import ReplyWindow, has_window, refusal, reply_window, window_fields, window_of
 from bot.state import keys
 from bot.state.queue import Case, Transition
 
@@ -68,7 +68,7 @@ def case_json(case: Case, place: int | None = None) -> dict[str, Any]:
 
 def window_json(ctx: Context, window: ReplyWindow | None) -> dict[str, Any] | None:
     """Zalo's reply window as the console shows it (bot/console/window.py); None before the person wrote."""
-    return window.json(ctx.services.options.clock()) if window else None
+    return window_fields(window, ctx.services.options.clock()) if window else None
 
 
 async def read_window_json(ctx: Context, conversation_id: str) -> dict[str, Any] | None:
@@ -263,7 +263,7 @@ async def send_message(request: Request, ctx: Context) -> Response:
     if has_window(cid) and await ctx.services.gateway.queue.holder(cid) == ctx.operator.username:
         window = await reply_window(ctx.services.gateway.transcript, cid)
         if window is not None and not window.open(ctx.services.options.clock()):
-            raise ApiError(409, window.refusal())  # Zalo would refuse it (-305): say so now, send nothing
+            raise ApiError(409, refusal(window))  # Zalo would refuse it (-305): say so now, send nothing
     delivered = await ctx.services.handoffs.reply(cid, ctx.operator, text)
     if delivered is None:
         raise ApiError(409, "you do not hold this conversation")
