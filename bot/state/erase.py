@@ -50,6 +50,7 @@ def conversation_keys(conversation_id: str) -> list[str]:
         keys.handoffs(conversation_id),
         keys.notices(conversation_id),
         keys.answered(conversation_id),
+        keys.referral_pending(conversation_id),
     ]
 
 
@@ -68,11 +69,18 @@ async def erase(client: redis.asyncio.Redis, conversation_id: str) -> int:
     pattern = "".join("\\" + char if char in "*?[]\\" else char for char in prefix) + "*"
     found = {key async for key in client.scan_iter(match=pattern, count=500)
              if key[len(prefix):] not in IN_FLIGHT}
+    # The conversation's referrals (bot/state/referrals.py) go with it, and so do their ids in the indexes.
+    referrals = [key[len(prefix) + len(keys.REFERRAL_KEY_PART):] for key in found
+                 if key[len(prefix):].startswith(keys.REFERRAL_KEY_PART)]
     async with client.pipeline(transaction=True) as pipe:
+        if referrals:
+            pipe.zrem(keys.REFERRALS, *referrals)
+            pipe.hdel(keys.REFERRAL_HOME, *referrals)
+            pipe.zrem(keys.REFERRAL_CONSENT_DUE, *referrals)
         pipe.zrem(keys.QUEUE, conversation_id)
         pipe.zrem(keys.HELD, conversation_id)
         pipe.zrem(keys.RETENTION, conversation_id)  # nothing left to purge later
         pipe.zrem(keys.ERASE_REQUESTS, conversation_id)  # done
         pipe.delete(*found.union(conversation_keys(conversation_id)))
-        removed_from_queue, removed_from_held, _, _, deleted = await pipe.execute()
+        *_, removed_from_queue, removed_from_held, _, _, deleted = await pipe.execute()
     return int(deleted) + int(removed_from_queue) + int(removed_from_held)

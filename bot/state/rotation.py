@@ -39,6 +39,7 @@ SEALED: tuple[tuple[str, Kind, tuple[str, ...] | None], ...] = (
     (keys.rasa_tracker("*"), "string", None),
     (keys.ZALO_TOKENS, "hash", keys.ZALO_TOKENS_SEALED),
     (keys.DIRECTORY_ENTRIES, "hash", None),
+    (keys.referral("*", "*"), "string", None),
 )
 
 _SWAP = """
