@@ -86,7 +86,8 @@ async def cases_json(ctx: Context, cases: list[Case], numbered: bool) -> list[di
 
 
 def operator_json(operator: Operator) -> dict[str, Any]:
-    return {"username": operator.username, "alias": operator.alias, "role": operator.role}
+    shown = {"username": operator.username, "alias": operator.alias, "role": operator.role}
+    return {**shown, "org": operator.org} if operator.org else shown
 
 
 async def must_enrol(services: ConsoleServices, operator: Operator) -> bool:
@@ -143,9 +144,9 @@ async def login(request: Request, ctx: Context) -> Response:
     await services.logins.succeeded(username, address)
     token, session = await services.sessions.create(operator)
     await services.presence.seen(operator.username)
-    # Logging in is starting work; a directory editor answers nobody (no conversation opens for that role), so
-    # never counts as on duty: not offered transfers, and a waiting person is still told nobody is there.
-    await services.availability.set(operator.username, "off" if operator.role == "directory_editor" else "on_duty")
+    # Logging in is starting work; a directory editor or a partner answers nobody (no conversation opens for those
+    # roles), so never counts as on duty: not offered transfers, and a waiting person is still told nobody is there.
+    await services.availability.set(operator.username, "on_duty" if operator.answers else "off")
     await services.audit.record(operator.username, "login")
     response = ok(await me_json(ctx, operator, session.csrf))
     secure = over_tls(request, services.settings.console)
@@ -393,7 +394,7 @@ async def operators(request: Request, ctx: Context) -> Response:
               "status": statuses[o.username].status if o.username in statuses else "off",
               "available": o.username in online and o.username in statuses
               and statuses[o.username].status == "on_duty"}
-             for o in await ctx.services.operators.all() if not o.disabled]
+             for o in await ctx.services.operators.all() if not o.disabled and o.role != "partner"]
     return ok({"operators": found})
 
 

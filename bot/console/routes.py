@@ -56,6 +56,7 @@ class Access:
     enrolling: bool = False
     editor: bool = False  # directory editing: the directory_editor role or a supervisor
     directory: bool = False  # open to a directory_editor (whose account opens nothing else but its own settings)
+    partner: bool = False  # open to a partner (whose account opens its organisation's referrals and its own settings)
 
 
 def services_of(request: Request, state_name: str) -> ConsoleServices:
@@ -89,6 +90,8 @@ def api_route(path: str, state_name: str, **methods: Access) -> Route:
                     raise ApiError(403, "directory editors and supervisors only")
                 if session.operator.role == "directory_editor" and not (access.directory or access.enrolling):
                     raise ApiError(403, "a directory editor's account opens the directory only")
+                if session.operator.role == "partner" and not (access.partner or access.enrolling):
+                    raise ApiError(403, "a partner's account opens its organisation's referrals only")
                 if not access.enrolling and await api.must_enrol(services, session.operator):
                     raise ApiError(403, "enrol a second factor first (a supervisor requires one)")
                 await services.presence.seen(session.username)

@@ -42,6 +42,7 @@ from bot.state.attachments import AttachmentStore
 from bot.state.deadletters import DeadLetters
 from bot.state.queue import HandoffQueue
 from bot.state.ratelimit import Rate, RateLimiter
+from bot.state.referrals import ReferralStore
 from bot.state.retention import KeptTranscript, Periods, Purger, Retention
 from bot.state.sealed import Sealer
 from bot.state.transcript import UNSUPPORTED, Author, Transcript, label
@@ -177,6 +178,7 @@ class Gateway:
             senders["zalo"] = delivery(ZaloTransport(zalo_http, settings.zalo_api_url, tokens, buttons, notes,
                                                      settings.zalo_choices), options.zalo_limits)
         queue = HandoffQueue(client, sealer)
+        referrals = ReferralStore(client, sealer, settings.referral_retention_days, settings.referral_consent_hours)
         whereabouts = Whereabouts(transcript, settings.content_dir)
         kept = AttachmentStore(client, retention, sealer)
         attachments = Attachments.build(settings.content_dir, notes, risk_reader(settings.content_dir), queue,
@@ -201,7 +203,8 @@ class Gateway:
             if options.run_workers:
                 worker.start()
                 purge = asyncio.create_task(Purger(client, retention, dead, log_key=log_key,
-                                                   audit_days=settings.audit_retention_days).run(
+                                                   audit_days=settings.audit_retention_days,
+                                                   referrals=referrals).run(
                     settings.purge_interval_seconds, stopping))
             yield gateway
         finally:

@@ -41,6 +41,7 @@ SEALED: tuple[tuple[str, Kind, tuple[str, ...] | None], ...] = (
     (keys.DIRECTORY_ENTRIES, "hash", None),
     (keys.follow_ups("*"), "hash", None),
     (keys.follow_up_asked("*"), "string", None),
+    (keys.referral("*", "*"), "string", None),
 )
 
 _SWAP = """
