@@ -23,8 +23,8 @@ import yaml
 
 from bot.content.abroad import abroad_problems
 from bot.content.console import console_problems
-from bot.content.followup import follow_up_problems
 from bot.content.dialogue import PLACES, placed
+from bot.content.followup import follow_up_problems
 from bot.content.loader import Content, read_content
 from bot.content.models import Problem
 from bot.content.phones import OUTDATED, canonical, phone_problem, phones_in

@@ -1,8 +1,9 @@
 """The follow-up after a referral, typed: `content/<language>/gateway/followup.yml` (bot/gateway/followups.py sends it).
 
-The question, the three answers (in their order: a button's place, a Zalo number), what each answer replies, the
-phrases a person may type for it, the queue reason operators read, and why a follow-up was not asked. Every text
-must be there and hold the {placeholder} it is filled with, so `caunoi content check` fails before a person meets it.
+The question (and what stands for an organisation without a name), the three answers (in their order: a button's
+place, a Zalo number), what each answer replies, the phrases a person may type for it, the queue reason operators
+read, and why a follow-up was not asked. Every text must be there and hold the {placeholder} it is filled with, so
+`caunoi content check` fails before a person meets it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class AnswerTexts:
 @dataclass(frozen=True)
 class FollowUpTexts:
     question: str  # {organisation}
+    unnamed: str  # {organisation} when the organisation has no name any more
     answers: Mapping[Answer, AnswerTexts]  # in ANSWERS order
     queue_reason: str  # {organisation}
     skipped: Mapping[str, str]  # SKIPS -> the note operators read
@@ -56,6 +58,10 @@ def _text(raw: Any, where: str, problems: list[str], placeholder: str | None = N
     return raw.strip()
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def parse_follow_up(path: Path) -> tuple[FollowUpTexts | None, list[Problem]]:
     try:
         raw = parse_yaml(path.read_text(encoding="utf-8"))
@@ -66,12 +72,13 @@ def parse_follow_up(path: Path) -> tuple[FollowUpTexts | None, list[Problem]]:
     problems: list[str] = []
     question = _text(raw.get("question"), "question", problems, "organisation")
     queue_reason = _text(raw.get("queue_reason"), "queue_reason", problems, "organisation")
-    given = raw.get("answers") if isinstance(raw.get("answers"), dict) else {}
+    unnamed = _text(raw.get("unnamed"), "unnamed", problems)
+    given = _mapping(raw.get("answers"))
     if list(given) != list(ANSWERS):
         problems.append(f"answers must be exactly {', '.join(ANSWERS)}, in this order")
     answers: dict[Answer, AnswerTexts] = {}
     for name in ANSWERS:
-        item = given.get(name) if isinstance(given.get(name), dict) else {}
+        item = _mapping(given.get(name))
         phrases = item.get("phrases")
         if not (isinstance(phrases, list) and phrases and all(isinstance(p, str) and p.strip() for p in phrases)):
             problems.append(f"answers.{name}.phrases must be a list of phrases")
@@ -79,12 +86,12 @@ def parse_follow_up(path: Path) -> tuple[FollowUpTexts | None, list[Problem]]:
         answers[name] = AnswerTexts(_text(item.get("button"), f"answers.{name}.button", problems),
                                     _text(item.get("reply"), f"answers.{name}.reply", problems),
                                     tuple(p.strip() for p in phrases))
-    skipped_raw = raw.get("skipped") if isinstance(raw.get("skipped"), dict) else {}
+    skipped_raw = _mapping(raw.get("skipped"))
     skipped = {name: _text(skipped_raw.get(name), f"skipped.{name}", problems) for name in SKIPS}
     problems += [f"skipped.{name} is not a reason the gateway knows" for name in skipped_raw if name not in SKIPS]
     if problems:
         return None, [Problem(path, problem) for problem in problems]
-    return FollowUpTexts(question, MappingProxyType(answers), queue_reason, MappingProxyType(skipped)), []
+    return FollowUpTexts(question, unnamed, MappingProxyType(answers), queue_reason, MappingProxyType(skipped)), []
 
 
 def follow_up_problems(content_dir: Path) -> list[Problem]:

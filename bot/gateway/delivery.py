@@ -106,7 +106,7 @@ class Delivery:
                         ahead: Slot | None) -> list[str | None]:
         stopped = bool(messages) and self.transport.unfollows \
             and bool(await self._redis.exists(keys.stopped(conversation_id)))
-        failures = ["unfollowed"] * len(messages) if stopped \
+        failures: list[str | None] = ["unfollowed"] * len(messages) if stopped \
             else await self._deliver_all(conversation_id, messages, ahead)
         if record and messages:
             await self._transcript.append_many(conversation_id, [

@@ -34,6 +34,7 @@ from bot.content.console import console_texts
 from bot.gateway.answered import Answered
 from bot.gateway.attachments import Attachments
 from bot.gateway.delivery import Delivery
+from bot.gateway.followups import FollowUpAnswers
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable, Turn
 from bot.messages import Button, Inbound, Outbound
 from bot.outreach.typed_code import may_be_typed_code, with_typed_campaign
@@ -112,7 +113,8 @@ class Dispatcher:
                  withdrawal: Withdrawal | None = None, whereabouts: Whereabouts | None = None,
                  attachments: Attachments | None = None,
                  typing_every: float = TYPING_EVERY_SECONDS, typing_after: float = TYPING_AFTER_SECONDS,
-                 holding_after: float = HOLDING_AFTER_SECONDS, answered: Answered | None = None):
+                 holding_after: float = HOLDING_AFTER_SECONDS, answered: Answered | None = None,
+                 follow_ups: FollowUpAnswers | None = None):
         self._rasa = rasa
         self._senders = senders
         self._notes = notes
@@ -130,6 +132,7 @@ class Dispatcher:
         self._typing_after = typing_after
         self._holding_after = holding_after
         self._answered = answered
+        self._follow_ups = follow_ups
         self._locks: dict[str, asyncio.Lock] = {}
 
     @asynccontextmanager
@@ -225,6 +228,9 @@ class Dispatcher:
             return
         if inbound.event == "location_unreadable":
             await sender.send(conversation, Outbound(self._notes.location_unreadable))
+            return
+        # The answer to a check-in after a referral ("đã được giúp", a tapped choice) is the gateway's, not Rasa's.
+        if self._follow_ups is not None and await self._follow_ups.handle(inbound, button, sender, recorded):
             return
         if button is None and may_be_typed_code(inbound):  # Zalo: a campaign's code typed as the first message
             await recorded  # it looks for the message in the transcript

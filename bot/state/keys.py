@@ -119,7 +119,8 @@ def chat_messages(conversation_id: str) -> str:
 
 
 # Follow-ups after a referral (bot/state/followups.py): "did you reach the organisation?", asked once when due.
-FOLLOW_UPS_DUE = f"{PREFIX}:followups:due"  # sorted set: "<conversation> <referral>" -> when it is due (or claimed until)
+# Sorted set: "<conversation> <referral>" -> when it is due (or, while a worker sends it, until when it is claimed).
+FOLLOW_UPS_DUE = f"{PREFIX}:followups:due"
 
 
 def follow_ups(conversation_id: str) -> str:
