@@ -208,10 +208,12 @@ class FollowUpAsker:
         question = Outbound(self._texts.question.format(organisation=name or self._texts.unnamed),
                             tuple(Button(item.button, payload(referral.id, answer))
                                   for answer, item in self._texts.answers.items()))
+        # Open before it is sent: an answer tapped at once must find it.
+        await self._store.asked(follow_up, name)
         failure = await sender.attempt(conversation, question)
         if failure is not None:
+            await self._store.take_asked(conversation)
             return await self._skip(follow_up, why_not_sent(failure))
-        await self._store.asked(follow_up, name)
         await self._notes.note(referral.id, "follow_up_asked")
         log.info("follow-up asked conversation=%s", who)
         return "asked"

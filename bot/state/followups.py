@@ -148,7 +148,7 @@ class FollowUpStore:
             await pipe.execute()
 
     async def asked(self, follow_up: FollowUp, organisation: str) -> Asked:
-        """The question went out: the follow-up is done, and the person's next message may answer it."""
+        """The question is going out: the follow-up is done, and the person's next message may answer it."""
         asked = Asked(follow_up.referral_id, organisation, self._clock())
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.zrem(keys.FOLLOW_UPS_DUE, follow_up.member)
