@@ -162,7 +162,11 @@ class FollowUpAsker:
         """Sends (or skips, or postpones) every follow-up due now that this worker claimed."""
         counts = {"asked": 0, "skipped": 0, "postponed": 0, "dropped": 0}
         for follow_up in await self._store.due(self._clock()):
-            counts[await self._one(follow_up)] += 1
+            try:
+                counts[await self._one(follow_up)] += 1
+            except Exception as error:  # this one comes due again when its lease ends; the others go on
+                log.warning("follow-up failed conversation=%s error=%s",
+                            log_id(follow_up.conversation_id, self._log_key), type(error).__name__)
         return TickReport(**counts)
 
     async def run(self, interval: float, stopping: asyncio.Event) -> None:

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 
 import redis.asyncio
 
+from bot.messages import channel_of
 from bot.state import keys
 from bot.state.sealed import Sealer, Unreadable, process_sealer
 
@@ -89,8 +90,9 @@ class FollowUpStore:
 
     async def schedule(self, referral_id: str, conversation_id: str, due_at: float) -> None:
         """Asks the person about `referral_id` at `due_at` (epoch seconds). Scheduling it again moves it."""
-        if not referral_id or " " in referral_id or not conversation_id or " " in conversation_id:
+        if not referral_id or " " in referral_id or " " in conversation_id:
             raise ValueError("a follow-up needs a referral id and a conversation id without spaces")
+        channel_of(conversation_id)  # ValueError for anything but tg:…, zalo:…, web:…
         await self._write(FollowUp(referral_id, conversation_id, float(due_at)), float(due_at))
 
     async def _write(self, follow_up: FollowUp, due_at: float) -> None:

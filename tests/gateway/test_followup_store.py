@@ -104,7 +104,7 @@ async def test_a_member_without_its_record_is_dropped(redis_client: redis.asynci
     assert await redis_client.zcard(keys.FOLLOW_UPS_DUE) == 0
 
 
-@pytest.mark.parametrize("referral, conversation", [("", "tg:1"), ("r 1", "tg:1"), ("r1", "")])
+@pytest.mark.parametrize("referral, conversation", [("", "tg:1"), ("r 1", "tg:1"), ("r1", ""), ("r1", "sms:1")])
 async def test_bad_ids_are_refused(redis_client: redis.asyncio.Redis, referral: str, conversation: str) -> None:
     with pytest.raises(ValueError):
         await store(redis_client, [NOW]).schedule(referral, conversation, NOW)
