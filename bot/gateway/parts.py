@@ -26,7 +26,8 @@ from bot.channels.telegram_cleanup import ChatLog
 from bot.channels.web import WebSender
 from bot.channels.zalo import ZaloTransport
 from bot.channels.zalo_auth import ZaloTokens
-from bot.content import gateway_texts
+from bot.content import gateway_texts, load_content
+from bot.content.referrals import referral_texts
 from bot.gateway.actions_watch import ActionsWatchedRasa
 from bot.gateway.answered import Answered
 from bot.gateway.attachments import Attachments
@@ -34,12 +35,15 @@ from bot.gateway.delivery import Delivery, Limits, RetryPolicy, Sleep
 from bot.gateway.dispatch import Dispatcher, risk_reader, withdrawal
 from bot.gateway.inbox import SEEN_TTL_SECONDS, Inbox, InboxOptions, InboxWorker
 from bot.gateway.rasa_client import RasaClient
+from bot.gateway.referrals import ConsentDialogue
 from bot.messages import Inbound, Outbound, channel_of
 from bot.privacy import log_id
 from bot.settings import Settings
 from bot.state import keys, store
 from bot.state.attachments import AttachmentStore
 from bot.state.deadletters import DeadLetters
+from bot.state.directory import DirectoryStore
+from bot.state.organisations import OrganisationStore
 from bot.state.queue import HandoffQueue
 from bot.state.ratelimit import Rate, RateLimiter
 from bot.state.referrals import ReferralStore
@@ -91,6 +95,9 @@ class Gateway:
     # Whether a conversation shows the person is abroad (the console's notices pick their text with it).
     whereabouts: Whereabouts | None = None
     attachments: AttachmentStore | None = None  # what people attached in a handoff (the console serves it)
+    # Referrals' consent questions and their store (bot/gateway/referrals.py); the follow-up feature sets
+    # `consent.follow_ups`. None only in tests that build a Gateway by hand.
+    consent: ConsentDialogue | None = None
 
     async def accept(self, inbound: Inbound, dedupe: str | None) -> bool:
         """Dedupes and queues a message, and has this worker start on it; False for a redelivery."""
@@ -179,6 +186,10 @@ class Gateway:
                                                      settings.zalo_choices), options.zalo_limits)
         queue = HandoffQueue(client, sealer)
         referrals = ReferralStore(client, sealer, settings.referral_retention_days, settings.referral_consent_hours)
+        consent = ConsentDialogue(referrals, OrganisationStore(client),
+                                  DirectoryStore(client, load_content(settings.content_dir), sealer),
+                                  referral_texts(settings.content_dir), load_content(settings.content_dir), transcript,
+                                  senders, log_key=log_key)
         whereabouts = Whereabouts(transcript, settings.content_dir)
         kept = AttachmentStore(client, retention, sealer)
         attachments = Attachments.build(settings.content_dir, notes, risk_reader(settings.content_dir), queue,
@@ -189,12 +200,13 @@ class Gateway:
                                 whereabouts=whereabouts, attachments=attachments,
                                 log_key=log_key, typing_every=options.typing_every,
                                 typing_after=options.typing_after,
-                                holding_after=settings.rasa_holding_seconds, answered=Answered(client))
+                                holding_after=settings.rasa_holding_seconds, answered=Answered(client),
+                                consent=consent)
         inbox = Inbox(client, sealer)
         worker = InboxWorker(inbox, dispatcher.handle, dead, options.inbox, log_key)
         gateway = cls(settings, client, http, rasa, queue, transcript, dead, buttons, web, senders, dispatcher, inbox,
                       worker, application, tokens, retention=retention, whereabouts=whereabouts,
-                      attachments=kept)
+                      attachments=kept, consent=consent)
         stopping = asyncio.Event()
         purge: asyncio.Task[None] | None = None
         try:
