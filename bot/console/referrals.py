@@ -5,6 +5,7 @@
     GET  /api/referrals/{rid}
     POST /api/referrals/{rid}/status          {"status", "note"}                         its partner or a supervisor
     GET  /api/referrals/stats, /api/referrals/stats.csv                                  supervisors (numbers only)
+    GET  /api/referrals/organisations         organisations and their verified entries   operators, supervisors
 
 Who sees what:
 - a partner: only referrals sent to its organisation that the person agreed to (`sent` or later): the summary; the
@@ -110,6 +111,25 @@ async def propose(request: Request, ctx: Context) -> Response:
     await services.audit.record(ctx.operator.username, "referral_propose", cid, referral=referral.id, org=org.id,
                                 entry=entry_id, follow_up_days=follow_up_days, delivered=delivered)
     return ok({"referral": await _staff_json(ctx, referral), "delivered": delivered}, status=201)
+
+
+async def organisations(request: Request, ctx: Context) -> Response:
+    """The organisations and their verified entries: what an operator can propose a referral to."""
+    consent = consent_of(ctx)
+    labels = ctx.services.content.service_labels
+    found = []
+    for org in await consent.organisations.all():
+        entries = []
+        for entry_id in org.entry_ids:
+            record = await ctx.services.directory.get(entry_id)
+            if record is not None and record.entry.verified:
+                entry = record.entry
+                entries.append({"id": entry.id, "name": entry.name, "province": entry.province,
+                                "type_label": labels.get(entry.type, entry.type)})
+        if entries:
+            found.append({"id": org.id, "name": org.name, "entries": entries})
+    return ok({"organisations": found, "follow_up_days": ctx.services.settings.referral_follow_up_days,
+               "summary_max": SUMMARY_MAX})
 
 
 # -- reading ---------------------------------------------------------------------------------------------------------

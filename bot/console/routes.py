@@ -242,6 +242,7 @@ def create_console_routes(state_name: str = "console") -> list[BaseRoute]:
         route(f"{conversation}/referrals", post=Access(referrals.propose)),
         route("/api/referrals", get=Access(referrals.listing, partner=True)),
         route("/api/referrals/stats", get=Access(referrals.stats, supervisor=True)),
+        route("/api/referrals/organisations", get=Access(referrals.organisations)),
         route("/api/referrals/stats.csv", get=Access(referrals.stats_csv, supervisor=True)),
         route("/api/referrals/{referral_id}", get=Access(referrals.detail, partner=True)),
         route("/api/referrals/{referral_id}/status", post=Access(referrals.set_status, partner=True)),
