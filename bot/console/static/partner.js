@@ -23,7 +23,7 @@ function reason(error) {
 
 function contact(referral) {
   const c = referral.contact;
-  if (!c) return 'Người nhắn không đồng ý để tổ chức liên lạc lại (hãy chờ họ tự liên hệ).';
+  if (!c) return 'Người nhắn chưa đồng ý để tổ chức liên lạc lại (họ có thể tự liên hệ).';
   if (c.route) return `${c.channel}: ${c.route}`;
   return `${c.channel}: liên lạc qua tổng đài Cầu Nối (tổng đài viên chuyển lời)`;
 }
