@@ -14,6 +14,7 @@ from bot.state.referrals import Referral, new_id
 from harness.botapi import FakeBotAPI, callback_update
 from harness.rasa import FakeRasa
 from harness.wait import until_async
+from tests.console.harness import Console, console_app, over_http
 from tests.console.test_browser import (
     ARGS,
     CHROMIUM,
@@ -24,7 +25,6 @@ from tests.console.test_browser import (
     sign_in,
     telegram,
 )
-from tests.console.harness import Console, console_app, over_http
 
 CHAT = 777301
 PERSON = f"tg:{CHAT}"
