@@ -415,8 +415,9 @@ async def stats(request: Request, ctx: Context) -> Response:
         "waiting_by_risk": by_risk,
         "longest_wait_seconds": round(max((now - c.enqueued_at for c in waiting), default=0.0)),
         "in_conversation": len(held),
+        # A partner's account is seen online too, but answers nobody: not an operator.
         "operators_online": [operator_json(accounts[name]) if name in accounts else {"username": name}
-                             for name in online],
+                             for name in online if name not in accounts or accounts[name].role != "partner"],
         "day": day,
         "outcomes_today": {outcome: int(outcomes.get(outcome, 0)) for outcome in OUTCOMES},
         # Directory entries on the "cần kiểm tra lại" list (bot/console/directory.py).

@@ -283,8 +283,8 @@ class FollowUpAnswers:
             if found is None:
                 return False  # something else: Rasa answers it, and the question is dropped
             referral_id, answer, organisation = asked.referral_id, found, asked.organisation
-        referral = await self._notes.note(referral_id, "follow_up_answered", answer, actor="person",
-                                          follow_up_answer=answer)
+        referral = await self._notes.note(referral_id, "follow_up_answered", self._texts.answers[answer].button,
+                                          actor="person", follow_up_answer=answer)
         if referral is None or referral.conversation_id != conversation:
             return False  # the referral is gone (erased, expired): the message is an ordinary one
         if organisation is None:

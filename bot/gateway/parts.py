@@ -27,6 +27,7 @@ from bot.channels.web import WebSender
 from bot.channels.zalo import ZaloTransport
 from bot.channels.zalo_auth import ZaloTokens
 from bot.content import gateway_texts, load_content
+from bot.content.referrals import referral_texts
 from bot.gateway.actions_watch import ActionsWatchedRasa
 from bot.gateway.answered import Answered
 from bot.gateway.attachments import Attachments
@@ -35,6 +36,7 @@ from bot.gateway.dispatch import Dispatcher, risk_reader, withdrawal
 from bot.gateway.followups import FollowUpParts, ReferralNotes
 from bot.gateway.inbox import SEEN_TTL_SECONDS, Inbox, InboxOptions, InboxWorker
 from bot.gateway.rasa_client import RasaClient
+from bot.gateway.referrals import ConsentDialogue
 from bot.messages import Inbound, Outbound, channel_of
 from bot.privacy import log_id
 from bot.settings import Settings
@@ -97,6 +99,9 @@ class Gateway:
     attachments: AttachmentStore | None = None  # what people attached in a handoff (the console serves it)
     # Check-ins after a referral (bot/state/followups.py): the consent step schedules them, a tick here sends them.
     follow_ups: FollowUpStore | None = None
+    # Referrals' consent questions and their store (bot/gateway/referrals.py); a "yes" to a check-in schedules it
+    # in `follow_ups`. None only in tests that build a Gateway by hand.
+    consent: ConsentDialogue | None = None
 
     async def accept(self, inbound: Inbound, dedupe: str | None) -> bool:
         """Dedupes and queues a message, and has this worker start on it; False for a redelivery."""
@@ -185,16 +190,19 @@ class Gateway:
                                                      settings.zalo_choices), options.zalo_limits)
         queue = HandoffQueue(client, sealer)
         referrals = ReferralStore(client, sealer, settings.referral_retention_days, settings.referral_consent_hours)
+        organisations = OrganisationStore(client)
+        directory = DirectoryStore(client, load_content(settings.content_dir), sealer)
+        follow_ups = FollowUpStore(client, sealer)
+        consent = ConsentDialogue(referrals, organisations, directory, referral_texts(settings.content_dir),
+                                  load_content(settings.content_dir), transcript, senders, follow_ups=follow_ups,
+                                  log_key=log_key)
         whereabouts = Whereabouts(transcript, settings.content_dir)
         kept = AttachmentStore(client, retention, sealer)
         attachments = Attachments.build(settings.content_dir, notes, risk_reader(settings.content_dir), queue,
                                         transcript, kept, log_key, whereabouts=whereabouts)
-        follow_ups = FollowUpStore(client, sealer)
-        checking_in = FollowUpParts.build(
-            settings.content_dir, follow_ups,
-            ReferralNotes(referrals, OrganisationStore(client),
-                          DirectoryStore(client, load_content(settings.content_dir), sealer)),
-            senders, queue, transcript, risk_reader(settings.content_dir), client, log_key=log_key)
+        checking_in = FollowUpParts.build(settings.content_dir, follow_ups,
+                                          ReferralNotes(referrals, organisations, directory), senders, queue,
+                                          transcript, risk_reader(settings.content_dir), client, log_key=log_key)
         dispatcher = Dispatcher(rasa, senders, notes, client=client, queue=queue, transcript=transcript,
                                 buttons=buttons, risk=risk_reader(settings.content_dir), dead_letters=dead,
                                 withdrawal=withdrawal(settings.content_dir),
@@ -202,12 +210,12 @@ class Gateway:
                                 log_key=log_key, typing_every=options.typing_every,
                                 typing_after=options.typing_after,
                                 holding_after=settings.rasa_holding_seconds, answered=Answered(client),
-                                follow_ups=checking_in.answers)
+                                follow_ups=checking_in.answers, consent=consent)
         inbox = Inbox(client, sealer)
         worker = InboxWorker(inbox, dispatcher.handle, dead, options.inbox, log_key)
         gateway = cls(settings, client, http, rasa, queue, transcript, dead, buttons, web, senders, dispatcher, inbox,
                       worker, application, tokens, retention=retention, whereabouts=whereabouts,
-                      attachments=kept, follow_ups=follow_ups)
+                      attachments=kept, follow_ups=follow_ups, consent=consent)
         stopping = asyncio.Event()
         purge: asyncio.Task[None] | None = None
         check_ins: asyncio.Task[None] | None = None

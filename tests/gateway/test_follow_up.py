@@ -128,6 +128,7 @@ async def asked_on_telegram(app: Console, bot_api: FakeBotAPI) -> dict[str, Any]
     return question
 
 
+TITLES = {"helped": "Đã được giúp", "not_reached": "Chưa liên hệ được", "not_needed": "Không cần nữa"}
 REPLIES = {"helped": "Mình mừng quá", "not_reached": "Mình đã nhờ một người hỗ trợ", "not_needed": "Mình hiểu rồi"}
 ANSWERS = [
     ("helped", "button"), ("helped", "đã được giúp rồi"), ("helped", "da dc giup roi"), ("helped", "1"),
@@ -150,8 +151,7 @@ async def test_asked_after_the_delay_and_answered(app: Console, bot_api: FakeBot
 
     await until_async(noted, 5, "the question to be noted on the referral")
     if how == "button":
-        code = dict(choices(question))[{"helped": "Đã được giúp", "not_reached": "Chưa liên hệ được",
-                                        "not_needed": "Không cần nữa"}[answer]]
+        code = dict(choices(question))[TITLES[answer]]
         await telegram(app, callback_update(CHAT, code))
     else:
         await telegram(app, text_update(CHAT, how))
@@ -162,7 +162,7 @@ async def test_asked_after_the_delay_and_answered(app: Console, bot_api: FakeBot
     referral = await referral_of(app, referral_id)
     assert referral.follow_up_answer == answer
     assert (referral.history[-1].status, referral.history[-1].actor, referral.history[-1].note) == \
-        ("follow_up_answered", "person", answer)
+        ("follow_up_answered", "person", TITLES[answer])
     case = await app.gateway.queue.case(PERSON)
     if answer == "not_reached":  # back in the operators' queue, the organisation named
         assert await app.gateway.queue.mode(PERSON) == "waiting"
