@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from bot.console import ConsoleOptions
+from bot.gateway.dispatch import risk_reader
+from bot.gateway.followups import GIVE_UP_HELD_SECONDS, FollowUpParts, ReferralNotes
 from bot.gateway.parts import GatewayOptions
 from bot.messages import Inbound
 from bot.settings import Settings
@@ -305,3 +307,27 @@ async def test_zalo_inside_its_window_is_asked_and_a_number_answers(redis_url: s
 async def test_every_follow_up_key_expires(app: Console) -> None:
     await referred(app, due_in=3600)
     assert await app.gateway.redis.ttl(keys.follow_ups(PERSON)) > 3600
+
+
+async def test_held_a_week_past_its_time_it_is_skipped_and_the_referral_says_why(app: Console,
+                                                                                 bot_api: FakeBotAPI) -> None:
+    await app.gateway.queue.enqueue(Case(PERSON, "telegram", "medium", ("x",)))
+    referral_id = await referred(app, due_in=0)
+    store = app.gateway.follow_ups
+    assert store is not None
+
+    async def postponed() -> bool:  # by the app's own tick: then it leaves it alone for an hour
+        pending = await store.pending(PERSON)
+        return bool(pending) and pending[0].postponed > 0
+
+    await until_async(postponed, 10, "the follow-up to be postponed")
+    week_later = time.time() + GIVE_UP_HELD_SECONDS + 60  # a tick with its clock a week on
+    parts = FollowUpParts.build(app.gateway.settings.content_dir, store,
+                                ReferralNotes(referrals(app), OrganisationStore(app.gateway.redis), None),
+                                app.gateway.senders, app.gateway.queue, app.gateway.transcript,
+                                risk_reader(app.gateway.settings.content_dir), app.gateway.redis,
+                                clock=lambda: week_later)
+    assert (await parts.asker.tick()).skipped == 1
+    referral = await referral_of(app, referral_id)
+    assert referral.follow_up_skipped == "held_too_long" and "người hỗ trợ giữ" in referral.history[-1].note
+    assert bot_api.called("sendMessage") == [] and await store.pending(PERSON) == []

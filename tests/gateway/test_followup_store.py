@@ -8,8 +8,10 @@ import pytest
 import redis.asyncio
 
 from bot.state import keys
+from bot.state.deadletters import DeadLetters
 from bot.state.erase import erase
 from bot.state.followups import KEEP_AFTER_DUE_SECONDS, LEASE_SECONDS, FollowUp, FollowUpStore
+from bot.state.retention import Periods, Purger, Retention
 
 NOW = 1_800_000_000.0
 
@@ -108,3 +110,20 @@ async def test_a_member_without_its_record_is_dropped(redis_client: redis.asynci
 async def test_bad_ids_are_refused(redis_client: redis.asyncio.Redis, referral: str, conversation: str) -> None:
     with pytest.raises(ValueError):
         await store(redis_client, [NOW]).schedule(referral, conversation, NOW)
+
+
+async def test_the_retention_purge_takes_the_follow_ups_of_the_conversations_it_erases(
+        redis_client: redis.asyncio.Redis) -> None:
+    now = [NOW]
+    retention = Retention(redis_client, Periods(default=100), clock=lambda: now[0])
+    followups = store(redis_client, now)
+    for conversation in ("tg:quiet", "tg:talking"):
+        await retention.keep(conversation)
+        await followups.schedule("r-" + conversation[3:], conversation, NOW + 7 * 86400)
+    now[0] = NOW + 50
+    await retention.keep("tg:talking")
+    now[0] = NOW + 101  # tg:quiet is past its deadline, tg:talking is not
+    report = await Purger(redis_client, retention, DeadLetters(redis_client), clock=lambda: now[0]).purge()
+    assert report.erased == 1
+    assert await redis_client.zrange(keys.FOLLOW_UPS_DUE, 0, -1) == ["tg:talking r-talking"]
+    assert await followups.pending("tg:quiet") == []
