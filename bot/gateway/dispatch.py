@@ -225,6 +225,8 @@ class Dispatcher:
                 return  # a caption, if any, is read like any text
         if mode != "bot":
             log.info("held conversation=%s mode=%s", log_id(conversation, self._log_key), mode)
+            if self._follow_ups is not None:  # a check-in's question is for the bot's next turn only: the human has it
+                await self._follow_ups.drop(conversation)
             typed = clean_typed_text(inbound.text)
             danger = mode == "waiting" and bool(typed) and self._risk.of([typed]).level == "high"
             if danger and await self._first_time(conversation, "emergency", EMERGENCY_REPEAT_SECONDS):

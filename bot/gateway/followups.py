@@ -19,7 +19,8 @@ names the referral, and only codes handed to this conversation resolve), or the 
 question is open: "1", "2", "3", or a short message naming one answer, with or without diacritics or in teencode.
 Anything else goes to Rasa as usual and the question is dropped: nobody is trapped in it. "đã được giúp" and
 "không cần nữa" are thanked and recorded; "chưa liên hệ được" puts the conversation back in the operators' queue
-with the organisation named in its reason, and the person is told a human will help.
+with the organisation named in its reason, and the person is told a human will help. A message while a human holds
+the conversation drops the question too: the operator reads it and answers.
 """
 
 from __future__ import annotations
@@ -264,6 +265,10 @@ class FollowUpAnswers:
         self._queue = queue
         self._texts = texts
         self._log_key = log_key
+
+    async def drop(self, conversation_id: str) -> None:
+        """The person wrote while a human holds the conversation: an open question is answered to them, not here."""
+        await self._store.take_asked(conversation_id)
 
     async def handle(self, inbound: Inbound, button: Button | None, sender: Delivery,
                      recorded: asyncio.Future[Any]) -> bool:

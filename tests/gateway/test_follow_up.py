@@ -331,3 +331,17 @@ async def test_held_a_week_past_its_time_it_is_skipped_and_the_referral_says_why
     referral = await referral_of(app, referral_id)
     assert referral.follow_up_skipped == "held_too_long" and "người hỗ trợ giữ" in referral.history[-1].note
     assert bot_api.called("sendMessage") == [] and await store.pending(PERSON) == []
+
+
+async def test_a_message_while_a_human_holds_it_drops_the_question(app: Console, bot_api: FakeBotAPI,
+                                                                   rasa: FakeRasa) -> None:
+    referral_id = await referred(app)
+    await asked_on_telegram(app, bot_api)
+    await app.gateway.queue.enqueue(Case(PERSON, "telegram", "medium", ("x",)))  # an operator is on the way
+    await telegram(app, text_update(CHAT, "1"))  # for the operator now
+    await app.settle()
+    await app.gateway.queue.withdraw(PERSON)
+    await telegram(app, text_update(CHAT, "2"))  # back with the bot: an ordinary message
+    await app.settle()
+    assert rasa.messages() == ["2"]
+    assert (await referral_of(app, referral_id)).follow_up_answer == ""
