@@ -20,7 +20,7 @@ import yaml
 
 from bot.content.loader import ContentError, load_content
 from bot.content.models import Problem
-from nlu.tables import parse_yaml
+from nlu.tables import TEENCODE, parse_yaml
 from nlu.text import Table, normalise
 
 FILE = "referrals.yml"
@@ -114,23 +114,20 @@ def parse_referral_texts(path: Path, teencode: Table) -> tuple[ReferralTexts | N
                          agree=phrases["agree"], decline=phrases["decline"], table=teencode), []
 
 
-def _teencode(content_dir: Path) -> Table:
-    content = load_content(content_dir)
-    return Table.build(content.teencode.words, content.teencode.keep_doubles)
-
-
 def referral_problems(content_dir: Path) -> list[Problem]:
-    """Everything wrong with referrals.yml (for `caunoi content check`)."""
-    try:
-        table = _teencode(content_dir)
-    except ContentError:
+    """Everything wrong with referrals.yml (for `caunoi content check`; reads the teencode without caching the
+    folder's content, as the check runs on folders no process serves)."""
+    teencode, _ = TEENCODE.read(content_dir)
+    if teencode is None:
         return []  # the loader reports the teencode's own problems
-    return parse_referral_texts(content_dir / FILE, table)[1]
+    return parse_referral_texts(content_dir / FILE, Table.build(teencode.words, teencode.keep_doubles))[1]
 
 
 @functools.lru_cache(maxsize=4)
 def referral_texts(content_dir: Path) -> ReferralTexts:
-    texts, problems = parse_referral_texts(content_dir.resolve() / FILE, _teencode(content_dir))
+    teencode = load_content(content_dir).teencode
+    texts, problems = parse_referral_texts(content_dir.resolve() / FILE,
+                                           Table.build(teencode.words, teencode.keep_doubles))
     if texts is None:
         raise ContentError("\n".join(str(problem) for problem in problems))
     return texts
