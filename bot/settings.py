@@ -141,6 +141,12 @@ class Settings:
     purge_interval_seconds: int = 3600  # how often conversations past their period are erased (bot/state/retention.py)
     # Days after which a verified directory entry is listed as "cần kiểm tra lại" (bot/console/directory.py).
     directory_recheck_days: int = 180
+    # Referrals to partner organisations (bot/state/referrals.py): hours a consent question waits for the person's
+    # answer before it expires (nothing shared); days a referral is kept at most (less when its conversation goes
+    # first); the default days before the bot may check in, when the operator gives none.
+    referral_consent_hours: int = 48
+    referral_retention_days: int = 180
+    referral_follow_up_days: int = 7
     audit_retention_days: int = 365  # the console's audit log (who did what to which conversation) is trimmed after
     telegram_delete_on_erase: str = "sensitive"  # off | sensitive | all (bot/channels/telegram_cleanup.py)
     # Outgoing Telegram messages per second for the whole bot, shared by every gateway worker (Telegram allows about
@@ -172,6 +178,8 @@ class Settings:
     web_channel: bool = False
     body_timeout_seconds: int = 10  # CAUNOI_BODY_TIMEOUT_SECONDS: a request body not in by then is refused (408)
     max_connections: int = 1000  # CAUNOI_MAX_CONNECTIONS: open connections a gateway process holds; more get 503
+    # CAUNOI_FOLLOW_UP_TICK_SECONDS: how often each gateway worker looks for follow-ups that are due (one sends each).
+    follow_up_tick_seconds: float = 60.0
 
     @property
     def redis(self) -> RedisLocation:
@@ -395,6 +403,9 @@ def from_environment(env: Mapping[str, str] | None = None) -> Settings:
         purge_interval_seconds=_int(env, "CAUNOI_PURGE_INTERVAL_SECONDS", 3600, 1, 7 * 24 * 3600),
         audit_retention_days=_int(env, "CAUNOI_AUDIT_RETENTION_DAYS", 365, 1, 3650),
         directory_recheck_days=_int(env, "CAUNOI_DIRECTORY_RECHECK_DAYS", 180, 1, 3650),
+        referral_consent_hours=_int(env, "CAUNOI_REFERRAL_CONSENT_HOURS", 48, 1, 24 * 30),
+        referral_retention_days=_int(env, "CAUNOI_REFERRAL_RETENTION_DAYS", 180, 1, 3650),
+        referral_follow_up_days=_int(env, "CAUNOI_REFERRAL_FOLLOW_UP_DAYS", 7, 1, 90),
         telegram_delete_on_erase=_delete_on_erase(env),
         telegram_messages_per_second=_float(env, "CAUNOI_TELEGRAM_MESSAGES_PER_SECOND", 30.0),
         rasa_urls=_url_list(env, "CAUNOI_RASA_URLS"),
@@ -411,6 +422,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> Settings:
         web_channel=_bool(env, "CAUNOI_WEB_CHANNEL", False),
         body_timeout_seconds=_int(env, "CAUNOI_BODY_TIMEOUT_SECONDS", 10, 1, 600),
         max_connections=_int(env, "CAUNOI_MAX_CONNECTIONS", 1000, 10, 100_000),
+        follow_up_tick_seconds=_float(env, "CAUNOI_FOLLOW_UP_TICK_SECONDS", 60.0),
     )
 
 

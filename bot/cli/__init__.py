@@ -11,6 +11,8 @@ Usage:
     caunoi directory list      the service directory (--json: one object per line)
     caunoi directory import F  add directory entries from a CSV file (see bot/cli/directory.py)
     caunoi operator ACTION     console operators: add NAME --role R, disable NAME, reset-password NAME, list
+    caunoi org ACTION          partner organisations: add ORG_ID NAME [--entry ENTRY_ID ...], list
+    caunoi partner add ORG USER  a partner organisation's console account [--password-stdin]
     caunoi audit export        the console's audit log as JSON lines
     caunoi campaign ACTION     outreach campaigns: create, list, disable, link, qr CODE -o FILE, stats [--csv]
     caunoi keys ACTION         keys for message texts at rest: new, rotate [--check]
@@ -29,16 +31,32 @@ from collections.abc import Callable, Sequence
 from bot.settings import SettingsError
 
 # They work on the store of a running run.
-STORE_COMMANDS = ("operator", "audit", "keys", "campaign", "telegram", "directory")
+STORE_COMMANDS = ("operator", "audit", "keys", "campaign", "telegram", "directory", "org", "partner")
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:
-    from bot.cli import audit, campaign, chat, content, directory, keys, operator, parse, run, serve, telegram, train
+    from bot.cli import (
+        audit,
+        campaign,
+        chat,
+        content,
+        directory,
+        keys,
+        operator,
+        org,
+        parse,
+        partner,
+        run,
+        serve,
+        telegram,
+        train,
+    )
 
     parser = argparse.ArgumentParser(prog="caunoi", description="Cầu Nối: chatbot and hotline assistant")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {}
-    for module in (run, chat, parse, train, serve, telegram, content, directory, operator, audit, campaign, keys):
+    for module in (run, chat, parse, train, serve, telegram, content, directory, operator, org, partner, audit,
+                   campaign, keys):
         name, handler = module.register(commands)
         handlers[name] = handler
     return parser, handlers

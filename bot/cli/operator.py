@@ -39,7 +39,8 @@ def register(commands: Any) -> tuple[str, Any]:
     actions = parser.add_subparsers(dest="operator_action", metavar="ACTION", required=True)
     add = actions.add_parser("add", help="add an operator")
     add.add_argument("name")
-    add.add_argument("--role", choices=ROLES, required=True)
+    # Partner accounts belong to an organisation: `caunoi partner add`.
+    add.add_argument("--role", choices=[role for role in ROLES if role != "partner"], required=True)
     add.add_argument("--alias", default="", help="the name people see (letters only); none: 'một người hỗ trợ'")
     add.add_argument("--password-stdin", action="store_true",
                      help="read the first password from stdin's first line instead of making one up")
@@ -108,7 +109,8 @@ async def run(args: argparse.Namespace, password: str | None) -> int:
                 if operator.must_change_password:
                     expired = operator.temporary_expired(time.time())
                     state += ", first password " + ("expired" if expired else "not yet replaced")
-                print(f"{operator.username}\t{operator.role}\t{operator.alias or '-'}\t{state}")
+                role = f"{operator.role} ({operator.org})" if operator.org else operator.role
+                print(f"{operator.username}\t{role}\t{operator.alias or '-'}\t{state}")
             for name in await operators.refused():
                 print(f"{name}\t-\t-\trefused: not signed with this CAUNOI_SECRET_KEY (edited in Redis, or another "
                       "key); `caunoi operator reset-password` signs it again")

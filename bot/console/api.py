@@ -32,7 +32,7 @@ from bot.console.operators import PASSWORD_MAX, USERNAME, Operator
 from bot.console.services import ConsoleServices
 from bot.console.sessions import Session
 from bot.console.shift import STATUSES
-from bot.console.window import ReplyWindow, has_window, reply_window, window_of
+from bot.console.window import ReplyWindow, has_window, refusal, reply_window, window_fields, window_of
 from bot.state import keys
 from bot.state.queue import Case, Transition
 
@@ -68,7 +68,7 @@ def case_json(case: Case, place: int | None = None) -> dict[str, Any]:
 
 def window_json(ctx: Context, window: ReplyWindow | None) -> dict[str, Any] | None:
     """Zalo's reply window as the console shows it (bot/console/window.py); None before the person wrote."""
-    return window.json(ctx.services.options.clock()) if window else None
+    return window_fields(window, ctx.services.options.clock()) if window else None
 
 
 async def read_window_json(ctx: Context, conversation_id: str) -> dict[str, Any] | None:
@@ -86,7 +86,8 @@ async def cases_json(ctx: Context, cases: list[Case], numbered: bool) -> list[di
 
 
 def operator_json(operator: Operator) -> dict[str, Any]:
-    return {"username": operator.username, "alias": operator.alias, "role": operator.role}
+    shown = {"username": operator.username, "alias": operator.alias, "role": operator.role}
+    return {**shown, "org": operator.org} if operator.org else shown
 
 
 async def must_enrol(services: ConsoleServices, operator: Operator) -> bool:
@@ -143,9 +144,9 @@ async def login(request: Request, ctx: Context) -> Response:
     await services.logins.succeeded(username, address)
     token, session = await services.sessions.create(operator)
     await services.presence.seen(operator.username)
-    # Logging in is starting work; a directory editor answers nobody (no conversation opens for that role), so
-    # never counts as on duty: not offered transfers, and a waiting person is still told nobody is there.
-    await services.availability.set(operator.username, "off" if operator.role == "directory_editor" else "on_duty")
+    # Logging in is starting work; a directory editor or a partner answers nobody (no conversation opens for those
+    # roles), so never counts as on duty: not offered transfers, and a waiting person is still told nobody is there.
+    await services.availability.set(operator.username, "on_duty" if operator.answers else "off")
     await services.audit.record(operator.username, "login")
     response = ok(await me_json(ctx, operator, session.csrf))
     secure = over_tls(request, services.settings.console)
@@ -263,7 +264,7 @@ async def send_message(request: Request, ctx: Context) -> Response:
     if has_window(cid) and await ctx.services.gateway.queue.holder(cid) == ctx.operator.username:
         window = await reply_window(ctx.services.gateway.transcript, cid)
         if window is not None and not window.open(ctx.services.options.clock()):
-            raise ApiError(409, window.refusal())  # Zalo would refuse it (-305): say so now, send nothing
+            raise ApiError(409, refusal(window))  # Zalo would refuse it (-305): say so now, send nothing
     delivered = await ctx.services.handoffs.reply(cid, ctx.operator, text)
     if delivered is None:
         raise ApiError(409, "you do not hold this conversation")
@@ -393,7 +394,7 @@ async def operators(request: Request, ctx: Context) -> Response:
               "status": statuses[o.username].status if o.username in statuses else "off",
               "available": o.username in online and o.username in statuses
               and statuses[o.username].status == "on_duty"}
-             for o in await ctx.services.operators.all() if not o.disabled]
+             for o in await ctx.services.operators.all() if not o.disabled and o.role != "partner"]
     return ok({"operators": found})
 
 
@@ -414,8 +415,9 @@ async def stats(request: Request, ctx: Context) -> Response:
         "waiting_by_risk": by_risk,
         "longest_wait_seconds": round(max((now - c.enqueued_at for c in waiting), default=0.0)),
         "in_conversation": len(held),
+        # A partner's account is seen online too, but answers nobody: not an operator.
         "operators_online": [operator_json(accounts[name]) if name in accounts else {"username": name}
-                             for name in online],
+                             for name in online if name not in accounts or accounts[name].role != "partner"],
         "day": day,
         "outcomes_today": {outcome: int(outcomes.get(outcome, 0)) for outcome in OUTCOMES},
         # Directory entries on the "cần kiểm tra lại" list (bot/console/directory.py).

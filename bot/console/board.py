@@ -55,7 +55,7 @@ async def board(request: Request, ctx: Context) -> Response:
     statuses = await services.availability.all()
     online = set(await services.presence.online())
     stranded = await services.handback.stranded_since()
-    accounts = [o for o in await services.operators.all() if not o.disabled]
+    accounts = [o for o in await services.operators.all() if not o.disabled and o.role != "partner"]
     present = {o.username: await services.handback.present(o.username) for o in accounts}
     problems: list[dict[str, Any]] = []
     holding: dict[str, list[dict[str, Any]]] = {}

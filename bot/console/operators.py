@@ -38,9 +38,13 @@ log = logging.getLogger(__name__)
 __all__ = ["PASSWORD_MAX", "PASSWORD_MIN", "ROLES", "USERNAME", "Operator", "OperatorError", "OperatorStore",
            "password_problem"]
 
-Role = Literal["operator", "supervisor", "directory_editor"]
+Role = Literal["operator", "supervisor", "directory_editor", "partner"]
 # directory_editor: keeps the service directory (bot/console/directory.py) and sees no conversation.
-ROLES: tuple[Role, ...] = ("operator", "supervisor", "directory_editor")
+# partner: belongs to one partner organisation (`org`) and sees only the referrals sent to it
+# (bot/console/referrals.py); never on duty, never given a conversation.
+ROLES: tuple[Role, ...] = ("operator", "supervisor", "directory_editor", "partner")
+# Accounts that answer nobody: always off duty, never offered a transfer, not listed among the operators.
+NOT_ANSWERING: tuple[Role, ...] = ("directory_editor", "partner")
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,31}")
 ALIAS = re.compile(r"[^\W\d_][^\W\d_ .'-]*(?:[ .'-][^\W\d_]+)*")
 ALIAS_MAX = 32
@@ -62,6 +66,12 @@ class Operator:
     generation: int = 0
     second_factor: bool = False  # a TOTP authenticator is enrolled
     temporary_until: float = 0.0  # the password was set by someone else and works until then (0: the operator's own)
+    org: str = ""  # a partner's organisation (bot/state/organisations.py); "" for every other role
+
+    @property
+    def answers(self) -> bool:
+        """Whether this account talks to people (takes conversations, may be on duty)."""
+        return self.role not in NOT_ANSWERING
 
     @property
     def must_change_password(self) -> bool:
@@ -102,6 +112,8 @@ class OperatorStore:
             fields += ("2fa", *(record.get(name, "") for name in SECOND_FACTOR_FIELDS))
         if "temporary_until" in record:  # likewise: records from before temporary passwords keep their signatures
             fields += ("temporary", record["temporary_until"])
+        if "org" in record:  # a partner's organisation decides which referrals it sees
+            fields += ("org", record["org"])
         return fields
 
     def _signature(self, username: str, record: Mapping[str, str]) -> str:
@@ -111,13 +123,16 @@ class OperatorStore:
         return record.get("role") in ROLES and self._signer.valid(record.get(FIELD),
                                                                   *self._signed_fields(username, record))
 
-    async def add(self, username: str, role: str, password: str, alias: str = "", temporary: bool = False) -> Operator:
+    async def add(self, username: str, role: str, password: str, alias: str = "", temporary: bool = False,
+                  org: str = "") -> Operator:
         """A new account. `temporary`: the password was chosen by someone else (the CLI's), so it expires and must be
-        changed at first use."""
+        changed at first use. `org`: a partner's organisation (required for that role, refused for others)."""
         if not USERNAME.fullmatch(username):
             raise OperatorError("the username must be 2-32 characters of a-z, 0-9, '.', '_' and '-'")
         if role not in ROLES:
             raise OperatorError(f"the role must be one of {', '.join(ROLES)}")
+        if (role == "partner") != bool(org):
+            raise OperatorError("a partner account belongs to one organisation, and only a partner account does")
         alias = check_alias(alias)
         problem = password_problem(password, username)
         if problem:
@@ -127,7 +142,7 @@ class OperatorStore:
         if not added:
             raise OperatorError(f"operator {username!r} already exists")
         record = {"role": role, "alias": alias, "password": hashed, "disabled": "0", "generation": "0",
-                  **self._temporary(temporary)}
+                  **self._temporary(temporary), **({"org": org} if org else {})}
         await self._redis.hset(keys.operator(username), mapping={
             **record, "created_at": f"{time.time():.3f}", FIELD: self._signature(username, record)})
         await self._redis.sadd(keys.OPERATORS, username)
@@ -156,7 +171,7 @@ class OperatorStore:
         role: Role = next((known for known in ROLES if known == data["role"]), "operator")
         return Operator(username, role, data.get("alias", ""), data.get("disabled") == "1",
                         int(data.get("generation") or 0), bool(data.get("totp")),
-                        float(data.get("temporary_until") or 0))
+                        float(data.get("temporary_until") or 0), data.get("org", ""))
 
     async def get(self, username: str) -> Operator | None:
         data = await self._record(username)

@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.console import account, api, attachments, board, directory, outreach, search
+from bot.console import account, api, attachments, board, directory, outreach, referrals, search
 from bot.console.api import Context
 from bot.console.clock import parse_time
 from bot.console.events import SESSIONS_ENDED
@@ -56,6 +56,7 @@ class Access:
     enrolling: bool = False
     editor: bool = False  # directory editing: the directory_editor role or a supervisor
     directory: bool = False  # open to a directory_editor (whose account opens nothing else but its own settings)
+    partner: bool = False  # open to a partner (whose account opens its organisation's referrals and its own settings)
 
 
 def services_of(request: Request, state_name: str) -> ConsoleServices:
@@ -89,6 +90,8 @@ def api_route(path: str, state_name: str, **methods: Access) -> Route:
                     raise ApiError(403, "directory editors and supervisors only")
                 if session.operator.role == "directory_editor" and not (access.directory or access.enrolling):
                     raise ApiError(403, "a directory editor's account opens the directory only")
+                if session.operator.role == "partner" and not (access.partner or access.enrolling):
+                    raise ApiError(403, "a partner's account opens its organisation's referrals only")
                 if not access.enrolling and await api.must_enrol(services, session.operator):
                     raise ApiError(403, "enrol a second factor first (a supervisor requires one)")
                 await services.presence.seen(session.username)
@@ -236,6 +239,13 @@ def create_console_routes(state_name: str = "console") -> list[BaseRoute]:
         route(f"{conversation}/notes", post=Access(api.add_note)),
         route(f"{conversation}/close", post=Access(api.close)),
         route(f"{conversation}/attachments/{{attachment_id}}", get=Access(attachments.attachment)),
+        route(f"{conversation}/referrals", post=Access(referrals.propose)),
+        route("/api/referrals", get=Access(referrals.listing, partner=True)),
+        route("/api/referrals/stats", get=Access(referrals.stats, supervisor=True)),
+        route("/api/referrals/organisations", get=Access(referrals.organisations)),
+        route("/api/referrals/stats.csv", get=Access(referrals.stats_csv, supervisor=True)),
+        route("/api/referrals/{referral_id}", get=Access(referrals.detail, partner=True)),
+        route("/api/referrals/{referral_id}/status", post=Access(referrals.set_status, partner=True)),
         route(f"{conversation}/attachments/{{attachment_id}}/location", get=Access(attachments.place)),
         route("/api/{rest:path}", get=Access(not_found, public=True), post=Access(not_found, public=True)),
         Route("/console", to_console),

@@ -129,6 +129,9 @@ class ConsoleServices:
                     asyncio.create_task(_every(options.sweep_seconds, services.sweeper.tick, "queue sweep", stopping)),
                     asyncio.create_task(_every(options.sweep_seconds, services.handback.tick, "hand-back", stopping)),
                 ]
+                if gateway.consent is not None:  # consent questions left unanswered expire (nothing shared)
+                    services.tasks.append(asyncio.create_task(_every(options.sweep_seconds, gateway.consent.expire,
+                                                                     "referral expiry", stopping)))
             yield services
         finally:
             services.stopping.set()

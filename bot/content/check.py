@@ -24,9 +24,11 @@ import yaml
 from bot.content.abroad import abroad_problems
 from bot.content.console import console_problems
 from bot.content.dialogue import PLACES, placed
+from bot.content.followup import follow_up_problems
 from bot.content.loader import Content, read_content
 from bot.content.models import Problem
 from bot.content.phones import OUTDATED, canonical, phone_problem, phones_in
+from bot.content.referrals import referral_problems
 from nlu.tables import parse_yaml
 from nlu.text import fold
 
@@ -76,6 +78,8 @@ def check_content(content_dir: Path, today: date | None = None) -> list[Problem]
         problems += _unreachable(content, content_dir)
         problems += _dialogue_responses(content, content_dir)
     problems += console_problems(content_dir)
+    problems += follow_up_problems(content_dir)
+    problems += referral_problems(content_dir)
     problems += _outdated(content_dir)
     return problems
 

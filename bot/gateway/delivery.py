@@ -96,15 +96,23 @@ class Delivery:
         them to the transcript in one go: a turn's second message does not wait for the first one's bookkeeping.
         `ahead`: the first part's slot, from `take_slot`. True when all went out. Never raises for a delivery
         failure."""
+        return not any(await self._send_all(conversation_id, messages, author, record, ahead))
+
+    async def attempt(self, conversation_id: str, message: Outbound, author: Author = "bot") -> str | None:
+        """As `send`, saying why the message did not go out ("unfollowed", the platform's reason); None when it did."""
+        return (await self._send_all(conversation_id, [message], author, True, None))[0]
+
+    async def _send_all(self, conversation_id: str, messages: Sequence[Outbound], author: Author, record: bool,
+                        ahead: Slot | None) -> list[str | None]:
         stopped = bool(messages) and self.transport.unfollows \
             and bool(await self._redis.exists(keys.stopped(conversation_id)))
-        failures = ["unfollowed"] * len(messages) if stopped \
+        failures: list[str | None] = ["unfollowed"] * len(messages) if stopped \
             else await self._deliver_all(conversation_id, messages, ahead)
         if record and messages:
             await self._transcript.append_many(conversation_id, [
                 Entry(author, _transcript_text(message), undeliverable=failure)
                 for message, failure in zip(messages, failures, strict=True)])
-        return not any(failures)
+        return failures
 
     async def _deliver_all(self, conversation_id: str, messages: Sequence[Outbound],
                            ahead: Slot | None) -> list[str | None]:

@@ -1,7 +1,8 @@
 """Runs one inbound message: transcript, handoff state, the bot (or not), and the answers on the person's channel.
 
 The order of the steps is the design's data flow: record what the person wrote (nothing is ever lost), then ask
-Redis who holds the conversation. `bot` → Rasa; `waiting` / `human` → the operator sees it in the transcript and
+Redis who holds the conversation. An answer to a referral's consent question (bot/gateway/referrals.py) is taken
+first, whoever holds the conversation. `bot` → Rasa; `waiting` / `human` → the operator sees it in the transcript and
 the bot stays quiet, except that danger words while `waiting` get the emergency numbers at once.
 
 Slow is not down. A turn Rasa has not answered after `holding_after` seconds gets one holding message with the safety
@@ -34,7 +35,9 @@ from bot.content.console import console_texts
 from bot.gateway.answered import Answered
 from bot.gateway.attachments import Attachments
 from bot.gateway.delivery import Delivery
+from bot.gateway.followups import FollowUpAnswers
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable, Turn
+from bot.gateway.referrals import ConsentDialogue
 from bot.messages import Button, Inbound, Outbound
 from bot.outreach.typed_code import may_be_typed_code, with_typed_campaign
 from bot.privacy import log_id
@@ -112,7 +115,8 @@ class Dispatcher:
                  withdrawal: Withdrawal | None = None, whereabouts: Whereabouts | None = None,
                  attachments: Attachments | None = None,
                  typing_every: float = TYPING_EVERY_SECONDS, typing_after: float = TYPING_AFTER_SECONDS,
-                 holding_after: float = HOLDING_AFTER_SECONDS, answered: Answered | None = None):
+                 holding_after: float = HOLDING_AFTER_SECONDS, answered: Answered | None = None,
+                 follow_ups: FollowUpAnswers | None = None, consent: ConsentDialogue | None = None):
         self._rasa = rasa
         self._senders = senders
         self._notes = notes
@@ -130,6 +134,8 @@ class Dispatcher:
         self._typing_after = typing_after
         self._holding_after = holding_after
         self._answered = answered
+        self._follow_ups = follow_ups
+        self._consent = consent  # referrals' consent questions (bot/gateway/referrals.py)
         self._locks: dict[str, asyncio.Lock] = {}
 
     @asynccontextmanager
@@ -185,7 +191,13 @@ class Dispatcher:
         recorded = asyncio.ensure_future(asyncio.gather(self._received(inbound, sender),
                                                         self._record(inbound, button or tapped, kept)))
         try:
-            await self._respond(inbound, sender, button or taken, mode, recorded)
+            # An answer to a referral's consent question, whoever holds the conversation (usually an operator).
+            consent = await self._consent.match(inbound, button or taken) if self._consent is not None else None
+            if consent is not None and self._consent is not None:
+                await recorded
+                await self._consent.apply(consent)
+            else:
+                await self._respond(inbound, sender, button or taken, mode, recorded)
         except BaseException:
             await asyncio.wait({recorded})  # never left running; the turn's own failure is the one to report
             if not recorded.cancelled():
@@ -213,6 +225,8 @@ class Dispatcher:
                 return  # a caption, if any, is read like any text
         if mode != "bot":
             log.info("held conversation=%s mode=%s", log_id(conversation, self._log_key), mode)
+            if self._follow_ups is not None:  # a check-in's question is for the bot's next turn only: the human has it
+                await self._follow_ups.drop(conversation)
             typed = clean_typed_text(inbound.text)
             danger = mode == "waiting" and bool(typed) and self._risk.of([typed]).level == "high"
             if danger and await self._first_time(conversation, "emergency", EMERGENCY_REPEAT_SECONDS):
@@ -225,6 +239,9 @@ class Dispatcher:
             return
         if inbound.event == "location_unreadable":
             await sender.send(conversation, Outbound(self._notes.location_unreadable))
+            return
+        # The answer to a check-in after a referral ("đã được giúp", a tapped choice) is the gateway's, not Rasa's.
+        if self._follow_ups is not None and await self._follow_ups.handle(inbound, button, sender, recorded):
             return
         if button is None and may_be_typed_code(inbound):  # Zalo: a campaign's code typed as the first message
             await recorded  # it looks for the message in the transcript

@@ -26,22 +26,29 @@ from bot.channels.telegram_cleanup import ChatLog
 from bot.channels.web import WebSender
 from bot.channels.zalo import ZaloTransport
 from bot.channels.zalo_auth import ZaloTokens
-from bot.content import gateway_texts
+from bot.content import gateway_texts, load_content
+from bot.content.referrals import referral_texts
 from bot.gateway.actions_watch import ActionsWatchedRasa
 from bot.gateway.answered import Answered
 from bot.gateway.attachments import Attachments
 from bot.gateway.delivery import Delivery, Limits, RetryPolicy, Sleep
 from bot.gateway.dispatch import Dispatcher, risk_reader, withdrawal
+from bot.gateway.followups import FollowUpParts, ReferralNotes
 from bot.gateway.inbox import SEEN_TTL_SECONDS, Inbox, InboxOptions, InboxWorker
 from bot.gateway.rasa_client import RasaClient
+from bot.gateway.referrals import ConsentDialogue
 from bot.messages import Inbound, Outbound, channel_of
 from bot.privacy import log_id
 from bot.settings import Settings
 from bot.state import keys, store
 from bot.state.attachments import AttachmentStore
 from bot.state.deadletters import DeadLetters
+from bot.state.directory import DirectoryStore
+from bot.state.followups import FollowUpStore
+from bot.state.organisations import OrganisationStore
 from bot.state.queue import HandoffQueue
 from bot.state.ratelimit import Rate, RateLimiter
+from bot.state.referrals import ReferralStore
 from bot.state.retention import KeptTranscript, Periods, Purger, Retention
 from bot.state.sealed import Sealer
 from bot.state.transcript import UNSUPPORTED, Author, Transcript, label
@@ -90,6 +97,11 @@ class Gateway:
     # Whether a conversation shows the person is abroad (the console's notices pick their text with it).
     whereabouts: Whereabouts | None = None
     attachments: AttachmentStore | None = None  # what people attached in a handoff (the console serves it)
+    # Check-ins after a referral (bot/state/followups.py): the consent step schedules them, a tick here sends them.
+    follow_ups: FollowUpStore | None = None
+    # Referrals' consent questions and their store (bot/gateway/referrals.py); a "yes" to a check-in schedules it
+    # in `follow_ups`. None only in tests that build a Gateway by hand.
+    consent: ConsentDialogue | None = None
 
     async def accept(self, inbound: Inbound, dedupe: str | None) -> bool:
         """Dedupes and queues a message, and has this worker start on it; False for a redelivery."""
@@ -177,38 +189,54 @@ class Gateway:
             senders["zalo"] = delivery(ZaloTransport(zalo_http, settings.zalo_api_url, tokens, buttons, notes,
                                                      settings.zalo_choices), options.zalo_limits)
         queue = HandoffQueue(client, sealer)
+        referrals = ReferralStore(client, sealer, settings.referral_retention_days, settings.referral_consent_hours)
+        organisations = OrganisationStore(client)
+        directory = DirectoryStore(client, load_content(settings.content_dir), sealer)
+        follow_ups = FollowUpStore(client, sealer)
+        consent = ConsentDialogue(referrals, organisations, directory, referral_texts(settings.content_dir),
+                                  load_content(settings.content_dir), transcript, senders, follow_ups=follow_ups,
+                                  log_key=log_key)
         whereabouts = Whereabouts(transcript, settings.content_dir)
         kept = AttachmentStore(client, retention, sealer)
         attachments = Attachments.build(settings.content_dir, notes, risk_reader(settings.content_dir), queue,
                                         transcript, kept, log_key, whereabouts=whereabouts)
+        checking_in = FollowUpParts.build(settings.content_dir, follow_ups,
+                                          ReferralNotes(referrals, organisations, directory), senders, queue,
+                                          transcript, risk_reader(settings.content_dir), client, log_key=log_key)
         dispatcher = Dispatcher(rasa, senders, notes, client=client, queue=queue, transcript=transcript,
                                 buttons=buttons, risk=risk_reader(settings.content_dir), dead_letters=dead,
                                 withdrawal=withdrawal(settings.content_dir),
                                 whereabouts=whereabouts, attachments=attachments,
                                 log_key=log_key, typing_every=options.typing_every,
                                 typing_after=options.typing_after,
-                                holding_after=settings.rasa_holding_seconds, answered=Answered(client))
+                                holding_after=settings.rasa_holding_seconds, answered=Answered(client),
+                                follow_ups=checking_in.answers, consent=consent)
         inbox = Inbox(client, sealer)
         worker = InboxWorker(inbox, dispatcher.handle, dead, options.inbox, log_key)
         gateway = cls(settings, client, http, rasa, queue, transcript, dead, buttons, web, senders, dispatcher, inbox,
                       worker, application, tokens, retention=retention, whereabouts=whereabouts,
-                      attachments=kept)
+                      attachments=kept, follow_ups=follow_ups, consent=consent)
         stopping = asyncio.Event()
         purge: asyncio.Task[None] | None = None
+        check_ins: asyncio.Task[None] | None = None
         try:
             if application is not None:
                 await start_bot(application)
             if options.run_workers:
                 worker.start()
                 purge = asyncio.create_task(Purger(client, retention, dead, log_key=log_key,
-                                                   audit_days=settings.audit_retention_days).run(
+                                                   audit_days=settings.audit_retention_days,
+                                                   referrals=referrals).run(
                     settings.purge_interval_seconds, stopping))
+                check_ins = asyncio.create_task(checking_in.asker.run(settings.follow_up_tick_seconds, stopping))
             yield gateway
         finally:
             stopping.set()
-            if purge is not None:
-                await asyncio.wait({purge}, timeout=5.0)
-                purge.cancel()
+            background = {task for task in (purge, check_ins) if task is not None}
+            if background:
+                await asyncio.wait(background, timeout=5.0)
+                for task in background:
+                    task.cancel()
             await worker.stop()
             attachments.close()
             if application is not None:

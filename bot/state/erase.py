@@ -16,6 +16,7 @@ import time
 import redis.asyncio
 
 from bot.state import keys
+from bot.state.followups import cancel_conversation as cancel_follow_ups
 
 ERASE_PAYLOAD = {"erase": True}
 UNANSWERED_AFTER_SECONDS = 300  # far beyond any turn: Rasa has saved the tracker for the last time by then
@@ -50,6 +51,9 @@ def conversation_keys(conversation_id: str) -> list[str]:
         keys.handoffs(conversation_id),
         keys.notices(conversation_id),
         keys.answered(conversation_id),
+        keys.follow_ups(conversation_id),
+        keys.follow_up_asked(conversation_id),
+        keys.referral_pending(conversation_id),
     ]
 
 
@@ -68,11 +72,19 @@ async def erase(client: redis.asyncio.Redis, conversation_id: str) -> int:
     pattern = "".join("\\" + char if char in "*?[]\\" else char for char in prefix) + "*"
     found = {key async for key in client.scan_iter(match=pattern, count=500)
              if key[len(prefix):] not in IN_FLIGHT}
+    await cancel_follow_ups(client, conversation_id)  # their due times are in a set shared by every conversation
+    # The conversation's referrals (bot/state/referrals.py) go with it, and so do their ids in the indexes.
+    referrals = [key[len(prefix) + len(keys.REFERRAL_KEY_PART):] for key in found
+                 if key[len(prefix):].startswith(keys.REFERRAL_KEY_PART)]
     async with client.pipeline(transaction=True) as pipe:
+        if referrals:
+            pipe.zrem(keys.REFERRALS, *referrals)
+            pipe.hdel(keys.REFERRAL_HOME, *referrals)
+            pipe.zrem(keys.REFERRAL_CONSENT_DUE, *referrals)
         pipe.zrem(keys.QUEUE, conversation_id)
         pipe.zrem(keys.HELD, conversation_id)
         pipe.zrem(keys.RETENTION, conversation_id)  # nothing left to purge later
         pipe.zrem(keys.ERASE_REQUESTS, conversation_id)  # done
         pipe.delete(*found.union(conversation_keys(conversation_id)))
-        removed_from_queue, removed_from_held, _, _, deleted = await pipe.execute()
+        *_, removed_from_queue, removed_from_held, _, _, deleted = await pipe.execute()
     return int(deleted) + int(removed_from_queue) + int(removed_from_held)

@@ -118,6 +118,21 @@ def chat_messages(conversation_id: str) -> str:
     return f"{PREFIX}:conv:{conversation_id}:chat-messages"
 
 
+# Follow-ups after a referral (bot/state/followups.py): "did you reach the organisation?", asked once when due.
+# Sorted set: "<conversation> <referral>" -> when it is due (or, while a worker sends it, until when it is claimed).
+FOLLOW_UPS_DUE = f"{PREFIX}:followups:due"
+
+
+def follow_ups(conversation_id: str) -> str:
+    """Hash: referral id -> the conversation's pending follow-up (sealed JSON)."""
+    return f"{PREFIX}:conv:{conversation_id}:followups"
+
+
+def follow_up_asked(conversation_id: str) -> str:
+    """The follow-up question sent and not yet answered (sealed JSON): only the person's next message may answer it."""
+    return f"{PREFIX}:conv:{conversation_id}:followup-asked"
+
+
 # Rasa's own keys, as bot/rasa_server/endpoints.py configures its Redis tracker and lock stores.
 TRACKER_PREFIX = "caunoitracker"
 LOCK_PREFIX = "caunoilock"
@@ -234,3 +249,28 @@ def campaign_once(conversation_id: str, code: str, metric: str) -> str:
 # The live service directory (bot/state/directory.py): entry id -> JSON record, and a counter every change moves.
 DIRECTORY_ENTRIES = f"{PREFIX}:directory:entries"
 DIRECTORY_VERSION = f"{PREFIX}:directory:version"
+
+
+# Partner organisations (bot/state/organisations.py): organisation id -> JSON {id, name, entry_ids}. About services,
+# not people: no retention limit, like the directory.
+ORGANISATIONS = f"{PREFIX}:organisations"
+
+
+# Referrals (bot/state/referrals.py). Each record lives under its conversation's prefix, so erasing the conversation
+# (/xoa, retention) takes it; the indexes below name referral ids only and are cleaned by the erase and the purge.
+def referral(conversation_id: str, referral_id: str) -> str:
+    """One referral, sealed JSON, with the referral retention as its TTL."""
+    return f"{PREFIX}:conv:{conversation_id}:referral:{referral_id}"
+
+
+REFERRAL_KEY_PART = "referral:"  # what follows the conversation prefix in `referral`: erase finds the ids by it
+
+
+def referral_pending(conversation_id: str) -> str:
+    """The consent question waiting for the person's answer: {referral id, step}; expires with the question."""
+    return f"{PREFIX}:conv:{conversation_id}:referral-pending"
+
+
+REFERRALS = f"{PREFIX}:referrals"  # sorted set: referral id -> created at
+REFERRAL_HOME = f"{PREFIX}:referrals:home"  # hash: referral id -> conversation id
+REFERRAL_CONSENT_DUE = f"{PREFIX}:referrals:consent-due"  # sorted set: referral id -> when its question expires

@@ -33,6 +33,7 @@ from bot.state import keys
 from bot.state.deadletters import MAX_ENTRIES, DeadLetters
 from bot.state.erase import erase, unanswered_requests
 from bot.state.queue import events_channel
+from bot.state.referrals import ReferralStore
 from bot.state.transcript import Entry, Transcript
 
 log = logging.getLogger(__name__)
@@ -187,7 +188,9 @@ class PurgeReport:
 
 class Purger:
     def __init__(self, client: redis.asyncio.Redis, retention: Retention, dead_letters: DeadLetters,
-                 clock: Clock = time.time, batch: int = 500, log_key: str = "", audit_days: int = 365):
+                 clock: Clock = time.time, batch: int = 500, log_key: str = "", audit_days: int = 365,
+                 referrals: ReferralStore | None = None):
+        self._referrals = referrals  # their records expire on their own; their index entries go here
         self._audit_seconds = audit_days * 24 * 3600
         self._redis = client
         self._retention = retention
@@ -231,6 +234,8 @@ class Purger:
         # an approximate trim keeps whole blocks of old entries).
         oldest_kept = f"{max(0, int((now - self._audit_seconds) * 1000))}-0"
         audit = int(await self._redis.xtrim(keys.AUDIT, minid=oldest_kept, approximate=False))
+        if self._referrals is not None:
+            await self._referrals.prune()
         for conversation_id in erased:
             log.info("retention erased conversation=%s", log_id(conversation_id, self._log_key))
         for conversation_id in requested:

@@ -39,6 +39,9 @@ SEALED: tuple[tuple[str, Kind, tuple[str, ...] | None], ...] = (
     (keys.rasa_tracker("*"), "string", None),
     (keys.ZALO_TOKENS, "hash", keys.ZALO_TOKENS_SEALED),
     (keys.DIRECTORY_ENTRIES, "hash", None),
+    (keys.follow_ups("*"), "hash", None),
+    (keys.follow_up_asked("*"), "string", None),
+    (keys.referral("*", "*"), "string", None),
 )
 
 _SWAP = """

@@ -44,13 +44,13 @@ class Console(RunningApp):
     def services(self) -> ConsoleServices:
         return self.console
 
-    async def operator(self, username: str, role: str = "operator", alias: str = "") -> Operator:
+    async def operator(self, username: str, role: str = "operator", alias: str = "", org: str = "") -> Operator:
         store = OperatorStore(self.gateway.redis, self.gateway.settings.secret_key, CHEAP_HASHER)
-        return await store.add(username, role, PASSWORD, alias)
+        return await store.add(username, role, PASSWORD, alias, org=org)
 
-    async def login(self, username: str, role: str = "operator", alias: str = "") -> Session:
-        """A new operator, logged in with a client of their own."""
-        await self.operator(username, role, alias)
+    async def login(self, username: str, role: str = "operator", alias: str = "", org: str = "") -> Session:
+        """A new operator (a partner: of `org`), logged in with a client of their own."""
+        await self.operator(username, role, alias, org)
         http = self.client()
         response = await http.post("/api/login", json={"username": username, "password": PASSWORD})
         assert response.status_code == 200, response.text

@@ -9,6 +9,7 @@ import { wireDirectorySearch } from './directory-search.js';
 import { $, maskAll, typing, wireReveal } from './dom.js';
 import { RISK, tick } from './format.js';
 import { renderQueue } from './queue.js';
+import { renderReferrals, wireReferrals } from './referrals.js';
 import { showSearch, wireSearch } from './search.js';
 import * as shift from './shift.js';
 import { wireCannedSearch } from './slash.js';
@@ -110,6 +111,10 @@ async function loggedIn(me) {
     location.href = 'directory.html';
     return;
   }
+  if (me.role === 'partner') {  // a partner's account opens its organisation's referrals only
+    location.href = 'partner.html';
+    return;
+  }
   const { replies } = await api('GET', '/api/canned-replies');
   state.canned = replies;
   renderCanned(replies, insertReply);
@@ -120,8 +125,8 @@ async function loggedIn(me) {
 
 // What a person wrote, and who they are, must not stay in the page (even hidden) once the session is over.
 const PERSONAL_NODES = ['queue-list', 'held-list', 'conv-title', 'conv-state', 'transcript', 'facts', 'notes',
-  'history', 'stats', 'campaigns', 'search-results', 'board-problems', 'board-operators'];
-const PERSONAL_FIELDS = ['reply-text', 'note-text', 'close-agency', 'close-summary', 'transfer-note', 'search-id', 'search-campaign', 'login-password', 'login-code', 'totp-code',
+  'history', 'referrals', 'referral-stats', 'stats', 'campaigns', 'search-results', 'board-problems', 'board-operators'];
+const PERSONAL_FIELDS = ['reply-text', 'note-text', 'referral-summary', 'close-agency', 'close-summary', 'transfer-note', 'search-id', 'search-campaign', 'login-password', 'login-code', 'totp-code',
   'password-current', 'password-new', 'password-again'];
 
 function loggedOut() {
@@ -284,6 +289,7 @@ async function loadConversation() {
     if (id !== state.current) return;
     state.conversation = data;
     renderConversation(data, state.me);
+    await renderReferrals(id).catch((error) => handle(error, 'referral-error'));
   } catch (error) {
     handle(error, 'action-error');
   }
@@ -359,6 +365,8 @@ async function claim(id) {
 
 $('claim').addEventListener('click', () => state.current && claim(state.current));
 $('back').addEventListener('click', () => { location.hash = '#/queue'; });
+
+wireReferrals(() => state.current);
 
 $('reply-form').addEventListener('submit', async (event) => {
   event.preventDefault();
