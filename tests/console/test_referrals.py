@@ -232,6 +232,8 @@ async def test_a_partner_sees_only_its_own_and_no_conversation(console: Console)
     lan = await console.login("lan", role="partner", org="tgpl")
     assert [r["id"] for r in (await lan.get("/api/referrals")).json()["referrals"]] == [ours["id"]]
     assert (await lan.get(f"/api/referrals/{theirs['id']}")).status_code == 404
+    probe = await lan.get(f"/api/referrals?conversation={PERSON}")  # which chat a referral came from: not told
+    assert probe.status_code == 400
     assert (await lan.post(f"/api/referrals/{theirs['id']}/status", {"status": "contacted"})).status_code == 404
     for path in (f"/api/conversations/{PERSON}", "/api/queue", "/api/events", "/api/operators", "/api/stats",
                  "/api/referrals/stats", "/api/directory/entries", "/api/board"):
@@ -278,6 +280,9 @@ async def test_status_transitions_and_their_audit(console: Console) -> None:
     await lan.get(f"/api/referrals/{referral['id']}")
     [view] = await audited(console, "referral_view")
     assert view["actor"] == "lan" and view["referral"] == referral["id"]
+    await lan.get("/api/referrals")
+    await lan.get("/api/referrals")
+    assert [e["actor"] for e in await audited(console, "referral_list")] == ["lan", "lan"]  # each of a partner's
     assert [p["actor"] for p in await audited(console, "referral_propose")] == ["hoa"]
     stored = await console.gateway.consent.referrals.get(referral["id"])  # type: ignore[union-attr]
     assert stored is not None and stored.first_contact_at is not None
