@@ -339,3 +339,19 @@ async def test_the_purge_drops_referrals_past_their_period(console: Console) -> 
     assert await consent.referrals.prune() == 1
     assert [r.id for r in await consent.referrals.all()] == [kept.id]
     assert await consent.referrals.get(gone.id) is None
+
+
+async def test_in_bot_mode_the_answer_never_reaches_the_bot(console: Console, bot_api: FakeBotAPI,
+                                                           rasa: FakeRasa) -> None:
+    """A supervisor proposes after the handoff closed: the person's "ok" answers the question, not Rasa."""
+    await OrganisationStore(console.gateway.redis).put(Organisation("tgpl", "Trợ giúp pháp lý", (ENTRY,)))
+    await console.gateway.transcript.append(PERSON, "person", "cảm ơn bạn")
+    assert await console.gateway.queue.mode(PERSON) == "bot"
+    boss = await console.login("boss", role="supervisor")
+    response = await boss.post(f"/api/conversations/{PERSON}/referrals", {"entry_id": ENTRY, "summary": SUMMARY})
+    assert response.status_code == 201, response.text
+    await person_says(console, "ok")
+    stored = await console.gateway.consent.referrals.get(response.json()["referral"]["id"])  # type: ignore[union-attr]
+    assert stored is not None and stored.status == "sent"
+    await person_says(console, "mình muốn hỏi thêm về luật lao động ở nước ngoài")  # not an answer: to the bot
+    assert rasa.messages(PERSON) == ["mình muốn hỏi thêm về luật lao động ở nước ngoài"]
