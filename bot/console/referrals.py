@@ -15,7 +15,8 @@ Who sees what:
 - an operator: the referrals of conversations they hold now, and those they proposed (an operator can open any
   conversation in the console; this keeps the list to their own work).
 - a supervisor: all, filterable by organisation, status and conversation.
-Every view (one entry per list, one per referral opened) and every change is in the audit log, without any text.
+Every view and every change is in the audit log, without any text (an operator's or supervisor's list once per ten
+minutes, as conversation views are: the conversation panel reads its referrals on every new message).
 """
 
 from __future__ import annotations
@@ -31,12 +32,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.console.api import Context
+from bot.console.api import VIEW_LOGGED_EVERY_SECONDS, Context
 from bot.console.clock import iso
 from bot.console.http import ApiError, conversation_id, json_body, ok, text_field
 from bot.console.window import has_window, refusal, reply_window
 from bot.gateway.referrals import ConsentDialogue
 from bot.messages import channel_of
+from bot.state import keys
 from bot.state.referrals import (
     DAY,
     FOLLOW_UP_DAYS_MAX,
@@ -222,6 +224,8 @@ async def listing(request: Request, ctx: Context) -> Response:
     org, status, conversation = (params.get(name, "").strip() for name in ("org", "status", "conversation"))
     if status and status not in STATUSES:
         raise ApiError(400, f"status must be one of {', '.join(STATUSES)}")
+    if conversation and _partner(ctx):  # it would tell which conversation (a person's chat id) a referral came from
+        raise ApiError(400, "a partner cannot filter by conversation")
     found = []
     for referral in await consent_of(ctx).referrals.all():
         if (org and referral.org_id != org) or (status and referral.status != status):
@@ -230,8 +234,13 @@ async def listing(request: Request, ctx: Context) -> Response:
             continue
         if await _visible(ctx, referral):
             found.append(referral)
-    await ctx.services.audit.record(ctx.operator.username, "referral_list", count=len(found),
-                                    org=ctx.operator.org or org or None)
+    # A partner's every list is logged. Staff lists once in a while, as a conversation's views are
+    # (api.VIEW_LOGGED_EVERY_SECONDS): the conversation panel reads its referrals on every new message.
+    scope = f"referrals:{conversation or org or 'all'}:{status}"
+    if _partner(ctx) or await ctx.services.gateway.redis.set(keys.viewed(ctx.operator.username, scope), "1", nx=True,
+                                                             ex=VIEW_LOGGED_EVERY_SECONDS):
+        await ctx.services.audit.record(ctx.operator.username, "referral_list", conversation or None,
+                                        count=len(found), org=ctx.operator.org or org or None)
     return ok({"referrals": [await _shown(ctx, referral) for referral in found],
                "statuses": list(PARTNER_STATUSES)})
 

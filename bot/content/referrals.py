@@ -31,6 +31,7 @@ LINES = ("sent", "refused", "expired", "contact_yes", "contact_no", "transcript_
          "check_in_no")
 PLACEHOLDERS = {"ask_share": ("{org}", "{summary}"), "sent": ("{org}", "{contact}"), "refused": ("{org}", "{contact}")}
 LONGEST_ANSWER_WORDS = 8  # a longer message is something else the person is saying, not an answer
+LONGEST_ANSWER_CHARS = 80
 _WORD = re.compile(r"\w+")
 
 
@@ -54,6 +55,8 @@ class ReferralTexts:
     def answer(self, text: str) -> bool | None:
         """True for yes, False for no, None when the message is not a short yes or no. The longest phrase found
         decides ("không đồng ý" is no although it holds "đồng ý"; "không sao" is yes)."""
+        if len(text) > LONGEST_ANSWER_CHARS or len(text.split()) > LONGEST_ANSWER_WORDS:
+            return None  # before normalising, which costs most of the time: most messages are longer
         words = self.words(text)
         if not words or len(words) > LONGEST_ANSWER_WORDS:
             return None

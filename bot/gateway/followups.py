@@ -89,7 +89,7 @@ class AnswerReader:
     def answer(self, text: str) -> Answer | None:
         typed = clean_typed_text(text).strip()
         number = typed.rstrip(".)")
-        if number.isdigit():
+        if number.isascii() and number.isdigit():
             index = int(number) - 1
             return ANSWERS[index] if 0 <= index < len(ANSWERS) else None
         syllables = Syllables.of(normalise(typed, self._table))
@@ -101,7 +101,6 @@ class AnswerReader:
         if found == {"helped", "not_needed"}:  # "được giúp rồi, không cần nữa": helped says more
             return "helped"
         return found.pop() if len(found) == 1 else None
-
 
 
 class ReferralNotes:

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from bot.content.directory import entry_text
 from bot.content.loader import Content
-from bot.content.referrals import ReferralTexts
+from bot.content.referrals import LONGEST_ANSWER_CHARS, LONGEST_ANSWER_WORDS, ReferralTexts
 from bot.messages import Button, Inbound, Outbound, channel_of
 from bot.privacy import log_id
 from bot.state.directory import DirectoryStore
@@ -130,7 +130,7 @@ class ConsentDialogue:
 
     async def match(self, inbound: Inbound, button: Button | None) -> Answer | None:
         """The message read as an answer to the conversation's consent question, or None (it goes on as usual).
-        Writes nothing; Redis is asked only for a consent button or a message that reads as an answer."""
+        Writes nothing; Redis is asked only for a consent button or a short message (or one with a phone number)."""
         if button is not None:
             pressed = read_payload(button.payload)
             if pressed is None:
@@ -142,14 +142,19 @@ class ConsentDialogue:
             return Answer(inbound.conversation_id, pending if current else None, yes)
         if not inbound.text.strip() or inbound.location is not None or inbound.attachment or inbound.intent:
             return None
-        said = self._texts.answer(inbound.text)
-        route = " ".join(inbound.text.split())[:ROUTE_MAX] if said is None and ROUTE.search(inbound.text) else ""
-        if said is None and not route:
+        text = inbound.text
+        # Cheap checks first, then Redis, and only then the reading itself (normalising costs most of the time):
+        # most messages are not short, and most conversations wait on no question.
+        routed = len(text) <= ROUTE_MAX and ROUTE.search(text) is not None
+        if not routed and (len(text) > LONGEST_ANSWER_CHARS or len(text.split()) > LONGEST_ANSWER_WORDS):
             return None
         pending = await self.referrals.pending(inbound.conversation_id)
-        if pending is None or (route and pending.step != "contact"):
+        if pending is None:
             return None
-        return Answer(inbound.conversation_id, pending, True if said is None else said, route)
+        said = self._texts.answer(text)
+        if said is None and routed and pending.step == "contact":
+            return Answer(inbound.conversation_id, pending, True, " ".join(text.split()))  # how to reach them
+        return None if said is None else Answer(inbound.conversation_id, pending, said)
 
     async def apply(self, answer: Answer) -> None:
         """Records the answer and asks the next question (or says what happens now)."""

@@ -130,12 +130,6 @@ class FollowUpStore:
         except (Unreadable, ValueError, TypeError):
             return None
 
-    async def pending(self, conversation_id: str) -> list[FollowUp]:
-        """The conversation's follow-ups not yet asked, soonest first."""
-        raw = await self._redis.hkeys(keys.follow_ups(conversation_id))
-        found = [await self.get(conversation_id, referral_id) for referral_id in raw]
-        return sorted((item for item in found if item is not None), key=lambda item: item.due_at)
-
     async def postpone(self, follow_up: FollowUp, until: float) -> FollowUp:
         """Not now (an operator holds the conversation, a turn is running): due again at `until`."""
         later = FollowUp(follow_up.referral_id, follow_up.conversation_id, follow_up.due_at, follow_up.postponed + 1)
@@ -170,21 +164,10 @@ class FollowUpStore:
         except (Unreadable, ValueError, TypeError):
             return None
 
-    async def cancel(self, conversation_id: str, referral_id: str) -> bool:
-        """The referral no longer wants a follow-up (consent withdrawn, referral closed). True when one was pending."""
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zrem(keys.FOLLOW_UPS_DUE, f"{conversation_id} {referral_id}")
-            pipe.hdel(keys.follow_ups(conversation_id), referral_id)
-            removed, _ = await pipe.execute()
-        return bool(removed)
-
-    async def cancel_conversation(self, conversation_id: str) -> int:
-        """Every follow-up of the conversation, pending or asked, gone (erasure). Returns how many were pending."""
-        return int(await cancel_conversation(self._redis, conversation_id))
-
 
 async def cancel_conversation(client: redis.asyncio.Redis, conversation_id: str) -> int:
-    """As `FollowUpStore.cancel_conversation`, for callers without a store (bot/state/erase.py)."""
+    """Every follow-up of the conversation, pending or asked, gone (erasure, bot/state/erase.py). Returns how many
+    were pending."""
     script = client.register_script(_CANCEL)
     return int(await script(keys=[keys.FOLLOW_UPS_DUE, keys.follow_ups(conversation_id),
                                   keys.follow_up_asked(conversation_id)], args=[conversation_id]))

@@ -34,9 +34,10 @@ async def test_not_reached_comes_back_to_the_queue_with_the_organisation(console
     await person_presses(console, buttons(await last_message(bot_api, 4))[0][1])  # the bot may check in later
     store = console.gateway.follow_ups
     assert store is not None
-    [pending] = await store.pending(PERSON)
+    pending = await store.get(PERSON, referral["id"])
     stored = await console.gateway.consent.referrals.get(referral["id"])  # type: ignore[union-attr]
-    assert stored is not None and pending.referral_id == referral["id"]
+    assert stored is not None and pending is not None
+    assert await console.gateway.redis.zrange(keys.FOLLOW_UPS_DUE, 0, -1) == [f"{PERSON} {referral['id']}"]
     assert pending.due_at == stored.follow_up_due_at and pending.due_at > time.time() + 3 * 86400 - 60
 
     # While Hoa holds the conversation nothing is asked; she closes it, and three days pass.

@@ -15,10 +15,11 @@ from bot.state import keys
 from bot.state.erase import erase
 from bot.state.organisations import Organisation, OrganisationStore
 from bot.state.queue import Case
+from bot.state.referrals import Referral, new_id
 from harness.botapi import FakeBotAPI, callback_update, text_update
 from harness.rasa import FakeRasa
 from tests.console.conftest import WEBHOOK_SECRET
-from tests.console.harness import Console, Session
+from tests.console.harness import PASSWORD, Console, Session
 
 CHAT = 515151
 PERSON = f"tg:{CHAT}"
@@ -77,6 +78,14 @@ async def audited(console: Console, action: str) -> list[dict[str, Any]]:
 async def test_consent_given_by_buttons_shares_what_was_agreed(console: Console, bot_api: FakeBotAPI,
                                                                rasa: FakeRasa) -> None:
     hoa = await setup(console)
+    scheduled: list[tuple[str, str, float]] = []
+
+    class Recording:  # the follow-up feature's scheduler, as the FollowUpScheduler protocol says it is called
+        async def schedule(self, referral_id: str, conversation_id: str, due_at: float) -> None:
+            scheduled.append((referral_id, conversation_id, due_at))
+
+    assert console.gateway.consent is not None
+    console.gateway.consent.follow_ups = Recording()
     bot_api.reset()
     referral = await propose(hoa)
     assert referral["status"] == "proposed" and referral["org"] == "tgpl"
@@ -105,6 +114,7 @@ async def test_consent_given_by_buttons_shares_what_was_agreed(console: Console,
     assert (stored.consent.share_contact, stored.consent.contact_route) == (True, "0901 234 567, sau 8 giờ tối")
     assert stored.consent.share_transcript is False and stored.consent.check_in is True
     assert stored.follow_up_due_at is not None and stored.follow_up_due_at - stored.answered_at > 3 * 86400 - 60
+    assert scheduled == [(referral["id"], PERSON, stored.follow_up_due_at)]
     # The operator saw each answer in the conversation.
     lines = [e["text"] for e in (await hoa.get(f"/api/conversations/{PERSON}")).json()["transcript"]
              if e["from"] == "system"]
@@ -222,6 +232,8 @@ async def test_a_partner_sees_only_its_own_and_no_conversation(console: Console)
     lan = await console.login("lan", role="partner", org="tgpl")
     assert [r["id"] for r in (await lan.get("/api/referrals")).json()["referrals"]] == [ours["id"]]
     assert (await lan.get(f"/api/referrals/{theirs['id']}")).status_code == 404
+    probe = await lan.get(f"/api/referrals?conversation={PERSON}")  # which chat a referral came from: not told
+    assert probe.status_code == 400
     assert (await lan.post(f"/api/referrals/{theirs['id']}/status", {"status": "contacted"})).status_code == 404
     for path in (f"/api/conversations/{PERSON}", "/api/queue", "/api/events", "/api/operators", "/api/stats",
                  "/api/referrals/stats", "/api/directory/entries", "/api/board"):
@@ -268,6 +280,9 @@ async def test_status_transitions_and_their_audit(console: Console) -> None:
     await lan.get(f"/api/referrals/{referral['id']}")
     [view] = await audited(console, "referral_view")
     assert view["actor"] == "lan" and view["referral"] == referral["id"]
+    await lan.get("/api/referrals")
+    await lan.get("/api/referrals")
+    assert [e["actor"] for e in await audited(console, "referral_list")] == ["lan", "lan"]  # each of a partner's
     assert [p["actor"] for p in await audited(console, "referral_propose")] == ["hoa"]
     stored = await console.gateway.consent.referrals.get(referral["id"])  # type: ignore[union-attr]
     assert stored is not None and stored.first_contact_at is not None
@@ -305,3 +320,38 @@ async def test_erasing_the_conversation_takes_its_referrals(console: Console) ->
     redis = console.gateway.redis
     assert not await redis.zcard(keys.REFERRALS) and not await redis.hlen(keys.REFERRAL_HOME)
     assert not await redis.zcard(keys.REFERRAL_CONSENT_DUE)
+
+
+async def test_a_partners_organisation_written_into_redis_is_not_honoured(console: Console) -> None:
+    await console.login("lan", role="partner", org="tgpl")
+    await console.gateway.redis.hset(keys.operator("lan"), "org", "tgpl-hcm")  # not signed: the account is refused
+    refused = await console.client().post("/api/login", json={"username": "lan", "password": PASSWORD})
+    assert refused.status_code == 401
+
+
+async def test_the_purge_drops_referrals_past_their_period(console: Console) -> None:
+    consent = console.gateway.consent
+    assert consent is not None
+    old = time.time() - (console.gateway.settings.referral_retention_days + 1) * 86400
+    kept = await consent.referrals.create(Referral(new_id(), PERSON, ENTRY, "tgpl", "x", 7, "hoa", time.time(),
+                                                   time.time() + 60))
+    gone = await consent.referrals.create(Referral(new_id(), "tg:5", ENTRY, "tgpl", "x", 7, "hoa", old, old + 60))
+    assert await consent.referrals.prune() == 1
+    assert [r.id for r in await consent.referrals.all()] == [kept.id]
+    assert await consent.referrals.get(gone.id) is None
+
+
+async def test_in_bot_mode_the_answer_never_reaches_the_bot(console: Console, bot_api: FakeBotAPI,
+                                                           rasa: FakeRasa) -> None:
+    """A supervisor proposes after the handoff closed: the person's "ok" answers the question, not Rasa."""
+    await OrganisationStore(console.gateway.redis).put(Organisation("tgpl", "Trợ giúp pháp lý", (ENTRY,)))
+    await console.gateway.transcript.append(PERSON, "person", "cảm ơn bạn")
+    assert await console.gateway.queue.mode(PERSON) == "bot"
+    boss = await console.login("boss", role="supervisor")
+    response = await boss.post(f"/api/conversations/{PERSON}/referrals", {"entry_id": ENTRY, "summary": SUMMARY})
+    assert response.status_code == 201, response.text
+    await person_says(console, "ok")
+    stored = await console.gateway.consent.referrals.get(response.json()["referral"]["id"])  # type: ignore[union-attr]
+    assert stored is not None and stored.status == "sent"
+    await person_says(console, "mình muốn hỏi thêm về luật lao động ở nước ngoài")  # not an answer: to the bot
+    assert rasa.messages(PERSON) == ["mình muốn hỏi thêm về luật lao động ở nước ngoài"]

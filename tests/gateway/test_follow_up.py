@@ -211,7 +211,7 @@ async def test_a_blocked_bot_is_skipped_and_the_referral_says_why(app: Console, 
     assert len(bot_api.called("sendMessage")) == 1  # tried once, never again
     await asyncio.sleep(0.2)
     assert len(bot_api.called("sendMessage")) == 1
-    assert await app.gateway.follow_ups.pending(PERSON) == []  # type: ignore[union-attr]
+    assert not await app.gateway.redis.exists(keys.follow_ups(PERSON))
 
 
 async def test_postponed_while_an_operator_holds_the_conversation(app: Console, bot_api: FakeBotAPI) -> None:
@@ -221,8 +221,8 @@ async def test_postponed_while_an_operator_holds_the_conversation(app: Console, 
     assert store is not None
 
     async def postponed() -> bool:
-        pending = await store.pending(PERSON)
-        return bool(pending) and pending[0].postponed > 0
+        pending = await store.get(PERSON, referral_id)
+        return pending is not None and pending.postponed > 0
 
     await until_async(postponed, 10, "the follow-up to be postponed")
     assert bot_api.called("sendMessage") == []
@@ -244,7 +244,7 @@ async def test_erasing_my_data_removes_the_pending_follow_up(app: Console, bot_a
     await app.settle()
     assert rasa.messages()[-1] == "/delete_my_data"
     assert await app.gateway.redis.zcard(keys.FOLLOW_UPS_DUE) == 0
-    assert await app.gateway.follow_ups.pending(PERSON) == []  # type: ignore[union-attr]
+    assert not await app.gateway.redis.exists(keys.follow_ups(PERSON))
     assert not await app.gateway.redis.keys("*followup*")
 
 
@@ -317,8 +317,8 @@ async def test_held_a_week_past_its_time_it_is_skipped_and_the_referral_says_why
     assert store is not None
 
     async def postponed() -> bool:  # by the app's own tick: then it leaves it alone for an hour
-        pending = await store.pending(PERSON)
-        return bool(pending) and pending[0].postponed > 0
+        pending = await store.get(PERSON, referral_id)
+        return pending is not None and pending.postponed > 0
 
     await until_async(postponed, 10, "the follow-up to be postponed")
     week_later = time.time() + GIVE_UP_HELD_SECONDS + 60  # a tick with its clock a week on
@@ -330,7 +330,7 @@ async def test_held_a_week_past_its_time_it_is_skipped_and_the_referral_says_why
     assert (await parts.asker.tick()).skipped == 1
     referral = await referral_of(app, referral_id)
     assert referral.follow_up_skipped == "held_too_long" and "người hỗ trợ giữ" in referral.history[-1].note
-    assert bot_api.called("sendMessage") == [] and await store.pending(PERSON) == []
+    assert bot_api.called("sendMessage") == [] and await store.get(PERSON, referral_id) is None
 
 
 async def test_a_message_while_a_human_holds_it_drops_the_question(app: Console, bot_api: FakeBotAPI,

@@ -42,7 +42,7 @@ def test_an_answer_is_read(reader: AnswerReader, text: str, answer: str) -> None
 
 
 @pytest.mark.parametrize("text", [
-    "0", "4", "12", "",
+    "0", "4", "12", "", "²", "١",
     "cho mình hỏi về hộ chiếu",  # something else: Rasa
     "chưa liên hệ được, thôi không cần nữa",  # two answers that disagree: not guessed
     "mình đã liên hệ được với trung tâm nhưng họ bảo phải chờ thêm hai tuần nữa mới có chỗ ở, giờ mình không biết ở "

@@ -55,7 +55,7 @@ async def test_asked_is_taken_by_the_next_message_only(redis_client: redis.async
     await followups.schedule("r1", "tg:1", NOW)
     (due,) = await followups.due(NOW)
     asked = await followups.asked(due, "Trung tâm trợ giúp pháp lý")
-    assert await followups.pending("tg:1") == []
+    assert await followups.get("tg:1", "r1") is None
     assert await redis_client.zcard(keys.FOLLOW_UPS_DUE) == 0
     assert await followups.take_asked("tg:1") == asked
     assert await followups.take_asked("tg:1") is None  # answered or dropped: never asked twice
@@ -83,8 +83,8 @@ async def test_erasing_the_conversation_removes_its_follow_ups_and_nobody_elses(
     await followups.schedule("r3", "tg:2", NOW + 7 * 86400)
     await erase(redis_client, "tg:1")
     assert await redis_client.zrange(keys.FOLLOW_UPS_DUE, 0, -1) == ["tg:2 r3"]
-    assert await followups.pending("tg:1") == []
-    assert [item.referral_id for item in await followups.pending("tg:2")] == ["r3"]
+    assert not await redis_client.exists(keys.follow_ups("tg:1"))
+    assert await followups.get("tg:2", "r3") == FollowUp("r3", "tg:2", NOW + 7 * 86400)
     assert await followups.due(NOW + 30 * 86400) == [FollowUp("r3", "tg:2", NOW + 7 * 86400)]
 
 
@@ -126,4 +126,5 @@ async def test_the_retention_purge_takes_the_follow_ups_of_the_conversations_it_
     report = await Purger(redis_client, retention, DeadLetters(redis_client), clock=lambda: now[0]).purge()
     assert report.erased == 1
     assert await redis_client.zrange(keys.FOLLOW_UPS_DUE, 0, -1) == ["tg:talking r-talking"]
-    assert await followups.pending("tg:quiet") == []
+    assert not await redis_client.exists(keys.follow_ups("tg:quiet"))
+    assert await followups.get("tg:talking", "r-talking") is not None

@@ -289,7 +289,7 @@ async function loadConversation() {
     if (id !== state.current) return;
     state.conversation = data;
     renderConversation(data, state.me);
-    await renderReferrals(id).catch((error) => handle(error, 'referral-error'));
+    await renderReferrals(id, data.mine || state.me.role === 'supervisor').catch((error) => handle(error, 'referral-error'));
   } catch (error) {
     handle(error, 'action-error');
   }

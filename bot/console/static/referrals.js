@@ -49,8 +49,10 @@ async function loadOrganisations() {
   state.loaded = true;
 }
 
-export async function renderReferrals(conversationId) {
+// `mayPropose`: the operator holds the conversation, or is a supervisor (the API refuses anyone else).
+export async function renderReferrals(conversationId, mayPropose = true) {
   state.conversation = conversationId;
+  $('referral-form').hidden = !mayPropose;
   await loadOrganisations().catch(() => null);
   const { referrals } = await api('GET', `/api/referrals?conversation=${encodeURIComponent(conversationId)}`);
   if (state.conversation !== conversationId) return;
