@@ -234,3 +234,13 @@ def campaign_once(conversation_id: str, code: str, metric: str) -> str:
 # The live service directory (bot/state/directory.py): entry id -> JSON record, and a counter every change moves.
 DIRECTORY_ENTRIES = f"{PREFIX}:directory:entries"
 DIRECTORY_VERSION = f"{PREFIX}:directory:version"
+
+
+# Teams of operators and routing rules (bot/state/teams.py): configuration, kept until changed, no retention.
+TEAMS = f"{PREFIX}:teams"  # hash: team id -> name
+TEAM_ROUTES = f"{PREFIX}:teams:routes"  # hash: "campaign:CODE" | "service:TYPE" | "province:NAME" -> team id
+
+
+def team_members(team_id: str) -> str:
+    """Set of the usernames in the team."""
+    return f"{PREFIX}:team:{team_id}:members"
