@@ -13,6 +13,7 @@ Usage:
     caunoi operator ACTION     console operators: add NAME --role R, disable NAME, reset-password NAME, list
     caunoi audit export        the console's audit log as JSON lines
     caunoi campaign ACTION     outreach campaigns: create, list, disable, link, qr CODE -o FILE, stats [--csv]
+    caunoi team ACTION         teams of operators: add, assign, unassign, route, unroute, list
     caunoi keys ACTION         keys for message texts at rest: new, rotate [--check]
 
 One module per command, named after it (`keys.py` is `caunoi keys`), and the local supervisor `caunoi run` uses.
@@ -29,16 +30,31 @@ from collections.abc import Callable, Sequence
 from bot.settings import SettingsError
 
 # They work on the store of a running run.
-STORE_COMMANDS = ("operator", "audit", "keys", "campaign", "telegram", "directory")
+STORE_COMMANDS = ("operator", "audit", "keys", "campaign", "telegram", "directory", "team")
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:
-    from bot.cli import audit, campaign, chat, content, directory, keys, operator, parse, run, serve, telegram, train
+    from bot.cli import (
+        audit,
+        campaign,
+        chat,
+        content,
+        directory,
+        keys,
+        operator,
+        parse,
+        run,
+        serve,
+        team,
+        telegram,
+        train,
+    )
 
     parser = argparse.ArgumentParser(prog="caunoi", description="Cầu Nối: chatbot and hotline assistant")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {}
-    for module in (run, chat, parse, train, serve, telegram, content, directory, operator, audit, campaign, keys):
+    for module in (run, chat, parse, train, serve, telegram, content, directory, operator, team, audit, campaign,
+                   keys):
         name, handler = module.register(commands)
         handlers[name] = handler
     return parser, handlers

@@ -99,18 +99,19 @@ class Teams:
         return [Team(team_id, names[team_id], tuple(sorted(found)))
                 for team_id, found in zip(ids, members, strict=True)]
 
-    async def _existing(self, team_id: str) -> None:
+    async def must_exist(self, team_id: str) -> None:
+        """Raises TeamError, saying how to see and make teams, unless the team exists."""
         if not TEAM_ID.fullmatch(team_id) or not await self._redis.hexists(keys.TEAMS, team_id):
             raise TeamError(f"no team {team_id!r} (caunoi team list shows them; caunoi team add makes one)")
 
     async def assign(self, team_id: str, username: str) -> bool:
         """Puts an account in the team (the caller checked it exists); False when it already was."""
-        await self._existing(team_id)
+        await self.must_exist(team_id)
         return bool(await self._redis.sadd(keys.team_members(team_id), username))
 
     async def unassign(self, team_id: str, username: str) -> bool:
         """Takes an account out of the team; False when it was not in it."""
-        await self._existing(team_id)
+        await self.must_exist(team_id)
         return bool(await self._redis.srem(keys.team_members(team_id), username))
 
     async def of(self, username: str) -> frozenset[str]:
@@ -120,7 +121,7 @@ class Teams:
     async def route(self, team_id: str, kind: str, value: str) -> str | None:
         """Conversations of this campaign, service type or province wait for `team_id` first. The caller checked that
         the value is one the content knows. Returns the team the rule sent them to before (None: no rule)."""
-        await self._existing(team_id)
+        await self.must_exist(team_id)
         if kind not in KINDS:
             raise TeamError(f"a rule is by {', '.join(KINDS)}")
         if not value or len(value) > VALUE_MAX_CHARS:
