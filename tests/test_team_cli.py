@@ -56,6 +56,11 @@ def test_add_assign_route_and_list(monkeypatch: pytest.MonkeyPatch, capsys: pyte
     assert run(monkeypatch, "team", "unassign", "hanoi", "hoa") == 0
     assert capsys.readouterr().out.splitlines() == ["province Hà Nội: no longer routed (was team ngo)",
                                                     "hoa is now out of team hanoi"]
+    assert run(monkeypatch, "team", "remove", "ngo") == 0
+    assert run(monkeypatch, "team", "list") == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "team ngo removed; its waiting conversations are for everyone now",
+        "hanoi\tTrung tâm CTXH Hà Nội\t-", "no rules: nothing is routed"]
 
 
 @pytest.mark.parametrize(("argv", "reason"), [
@@ -71,6 +76,7 @@ def test_add_assign_route_and_list(monkeypatch: pytest.MonkeyPatch, capsys: pyte
     (("team", "unroute", "--campaign", "nope"), "no rule for campaign 'nope'"),
     (("team", "add", "Ha Noi", "x"), "a team id is 1-32 of a-z"),
     (("team", "add", "hanoi", "again"), "team 'hanoi' already exists"),
+    (("team", "remove", "nowhere"), "no team 'nowhere'"),
 ])
 def test_bad_input_is_refused_with_the_reason(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
                                               argv: tuple[str, ...], reason: str) -> None:

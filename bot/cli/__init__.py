@@ -13,7 +13,7 @@ Usage:
     caunoi operator ACTION     console operators: add NAME --role R, disable NAME, reset-password NAME, list
     caunoi audit export        the console's audit log as JSON lines
     caunoi campaign ACTION     outreach campaigns: create, list, disable, link, qr CODE -o FILE, stats [--csv]
-    caunoi team ACTION         teams of operators: add, assign, unassign, route, unroute, list
+    caunoi team ACTION         teams of operators: add, assign, unassign, route, unroute, list, remove
     caunoi keys ACTION         keys for message texts at rest: new, rotate [--check]
 
 One module per command, named after it (`keys.py` is `caunoi keys`), and the local supervisor `caunoi run` uses.

@@ -11,6 +11,8 @@ Usage:
                                           value again moves it)
     caunoi team unroute --province NAME | --service TYPE | --campaign CODE
     caunoi team list                      each team with its members, then the rules in the order they are tried
+    caunoi team remove TEAM_ID            the team, its members list and its rules go; what waits for it is for
+                                          everyone
 
 Rules are tried campaign first, then service type, then province; no match: the conversation is for everyone.
 A high-risk conversation unclaimed after CAUNOI_TEAM_SPILL_MINUTES opens to every team, any conversation at once
@@ -41,11 +43,13 @@ ANSWERING_ROLES = ("operator", "supervisor")  # the roles that answer people; ot
 
 
 def register(commands: Any) -> tuple[str, Any]:
-    parser = commands.add_parser("team", help="teams of operators and routing rules: add, assign, route, list")
+    parser = commands.add_parser("team", help="teams of operators and routing rules: add, assign, route, list, remove")
     actions = parser.add_subparsers(dest="team_action", metavar="ACTION", required=True)
     add = actions.add_parser("add", help="a new team")
     add.add_argument("team_id")
     add.add_argument("name")
+    remove = actions.add_parser("remove", help="remove a team, its members list and its rules")
+    remove.add_argument("team_id")
     for name, what in (("assign", "put an account in a team"), ("unassign", "take an account out of a team")):
         member = actions.add_parser(name, help=what)
         member.add_argument("team_id")
@@ -130,6 +134,11 @@ async def run(args: argparse.Namespace) -> int:
             team = await teams.add(args.team_id, args.name)
             await audit.record("cli", "team_add", target=team.id)
             print(f"team {team.id} added ({team.name})")
+            return 0
+        if action == "remove":
+            team = await teams.remove(args.team_id)
+            await audit.record("cli", "team_remove", target=team.id)
+            print(f"team {team.id} removed; its waiting conversations are for everyone now")
             return 0
         if action in ("assign", "unassign"):
             await teams.must_exist(args.team_id)

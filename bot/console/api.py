@@ -238,7 +238,8 @@ async def conversation(request: Request, ctx: Context) -> Response:
         await services.audit.record(ctx.operator.username, "view", cid)
     return ok({
         "id": cid, "channel": cid.split(":", 1)[0], "state": mode,
-        "case": case_json(case, await handoff_queue.place(cid)) if case else None,
+        "case": {**case_json(case, await handoff_queue.place(cid)),
+                 **(await services.queue_view.outlook()).team_json(case)} if case else None,
         "operator": operator_json(holder) if holder else ({"username": holder_name} if holder_name else None),
         "mine": holder_name == ctx.operator.username,
         "location": location,

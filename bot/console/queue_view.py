@@ -103,8 +103,11 @@ class QueueView:
 
     async def sees(self, operator: Operator, conversation_id: str) -> bool:
         """Whether the account sees this conversation in its queue; True for one no longer queued or held."""
+        outlook = await self.outlook()
+        if not outlook.teams:  # no teams: everyone sees everything, no case to read
+            return True
         case = await self._queue.case(conversation_id)
-        return case is None or (await self.outlook()).sees(operator, case)
+        return case is None or outlook.sees(operator, case)
 
     async def claim_refusal(self, operator: Operator, conversation_id: str) -> str | None:
         """Why this operator may not claim the conversation yet (it waits for another team), None when they may."""
@@ -123,6 +126,8 @@ class QueueView:
     async def sweep(self) -> list[str]:
         """Marks the routed conversations that are now open to every team, and tells the consoles (one worker does
         each). Returns the ids this call marked."""
+        if not await self._teams.any():
+            return []
         waiting = [case for case in await self._queue.waiting() if case.team and not case.spilled_at]
         if not waiting:
             return []

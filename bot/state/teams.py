@@ -82,6 +82,25 @@ class Teams:
             raise TeamError(f"team {team_id!r} already exists")
         return Team(team_id, name)
 
+    async def any(self) -> bool:
+        """Whether the deployment has teams at all (without them, nobody's view changes)."""
+        return bool(await self._redis.exists(keys.TEAMS))
+
+    async def remove(self, team_id: str) -> Team:
+        """Removes the team, its members list and every rule naming it; its waiting conversations are then for
+        everyone (a case naming a team that is gone is unrouted). The team as it was."""
+        team = await self.get(team_id) if TEAM_ID.fullmatch(team_id) else None
+        if team is None:
+            raise TeamError(f"no team {team_id!r} (caunoi team list shows them)")
+        rules = [_field(r.kind, r.value) for r in await self.routes() if r.team == team_id]
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(keys.TEAMS, team_id)
+            pipe.delete(keys.team_members(team_id))
+            if rules:
+                pipe.hdel(keys.TEAM_ROUTES, *rules)
+            await pipe.execute()
+        return team
+
     async def get(self, team_id: str) -> Team | None:
         name = await self._redis.hget(keys.TEAMS, team_id)
         if name is None:

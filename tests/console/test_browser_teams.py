@@ -61,6 +61,8 @@ async def test_an_operator_sees_her_teams_queue_and_a_spill_arrives_live(setting
                 spilled = hoa.locator(f"#queue-list li[data-id='{NGO}'] .badge.team")
                 await expect(spilled).to_have_text("Nhóm: Tổ chức Hy Vọng · mọi nhóm")
                 await hoa.screenshot(path=str(SCREENSHOTS / "teams-queue.png"), full_page=True)
+                await hoa.click(f"#queue-list li[data-id='{NGO}'] a")
+                await expect(hoa.locator("#facts")).to_contain_text("Tổ chức Hy Vọng (đã mở cho mọi nhóm)")
 
                 await sign_in(mai, console, "mai")
                 await mai.click("#nav-board")

@@ -172,6 +172,8 @@ async def test_a_supervisor_sees_every_team_and_may_claim_any(console: Console) 
     await queued(console, HANOI, "low", province="Hà Nội")
     items = await waiting(boss)
     assert set(items) == {NGO, HANOI} and items[NGO]["team_name"] == "Tổ chức Hy Vọng"
+    case = (await boss.get(f"/api/conversations/{NGO}")).json()["case"]
+    assert (case["team"], case["team_name"], case["open_to_all"]) == ("ngo", "Tổ chức Hy Vọng", False)
     assert (await boss.post(f"/api/conversations/{NGO}/claim")).status_code == 200
 
 
@@ -236,3 +238,15 @@ async def test_the_event_stream_leaves_out_another_teams_conversations(
             assert spilled == {"type": "queue", "change": "spilled", "conversation_id": NGO, "team": "ngo"}
             with contextlib.suppress(Exception):
                 await response.aclose()
+
+
+async def test_a_removed_teams_waiting_conversations_are_for_everyone(console: Console) -> None:
+    teams = await teams_of(console)
+    hoa = await member(console, teams, "hoa", "hanoi")
+    await member(console, teams, "lan", "ngo")
+    await queued(console, NGO, "low", campaign="hyvong")
+    assert NGO not in await waiting(hoa)
+    await teams.remove("ngo")
+    item = (await waiting(hoa))[NGO]
+    assert item["team"] is None and item["open_to_all"] is True
+    assert (await hoa.post(f"/api/conversations/{NGO}/claim")).status_code == 200

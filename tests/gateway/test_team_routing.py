@@ -115,3 +115,16 @@ async def test_teams_members_and_rules(redis_client: redis.asyncio.Redis, teams:
         await teams.assign("nowhere", "hoa")
     with pytest.raises(TeamError, match="team id"):
         await teams.add("Bad Id", "x")
+
+
+async def test_removing_a_team_removes_its_members_and_rules(redis_client: redis.asyncio.Redis, teams: Teams) -> None:
+    await teams.assign("ngo", "hoa")
+    await teams.route("ngo", "campaign", "c1")
+    await teams.route("ngo", "service", "shelter")
+    await teams.route("hanoi", "province", "Hà Nội")
+    removed = await teams.remove("ngo")
+    assert (removed.id, removed.members) == ("ngo", ("hoa",))
+    assert [(r.kind, r.team) for r in await teams.routes()] == [("province", "hanoi")]
+    assert await redis_client.exists(keys.team_members("ngo")) == 0
+    with pytest.raises(TeamError, match="no team 'ngo'"):
+        await teams.remove("ngo")
