@@ -3,7 +3,8 @@
 A conversation routed to a team waits in that team's queue first. It opens to every team ("spills over"):
 - at once when nobody of its team is on duty (on duty with a console open, bot/console/shift.py), whatever its risk:
   a person must never wait for a team that is not there;
-- when it is high-risk and nobody has claimed it CAUNOI_TEAM_SPILL_MINUTES after it joined the queue.
+- when it is high-risk (urgent ones, self-harm and medical emergencies, are high-risk too) and nobody has claimed
+  it CAUNOI_TEAM_SPILL_MINUTES after it joined the queue.
 Both are decided when the queue is read (enqueued_at + the setting, the team's duty now), so no timer has to fire
 for a console to see it. The sweep (every CAUNOI worker, `sweep`) then marks it in the case (`spilled_at`, once, one
 worker) and publishes a `queue` event, so open consoles fetch the queue again; once marked it stays open to all for
