@@ -81,7 +81,10 @@ class ActionEscalate(Action):
         channel = tracker.get_latest_input_channel() or "web"
         case = Case(tracker.sender_id, channel, level, risk.reasons,
                     summary(intents, where, risk.reasons, len(intents), channel), tracker.get_slot("campaign") or "",
-                    urgent=bool(risk.indicators & conversation_risk().triage.urgent))
+                    urgent=bool(risk.indicators & conversation_risk().triage.urgent),
+                    # What the team routing rules read (bot/state/teams.py): where in Vietnam, what help was asked.
+                    province=(where[1] or "") if where[0] == "vietnam" else "",
+                    service_type=tracker.get_slot("service_type") or "")
         events: list[EventType] = [SlotSet("escalated", True)]
         if tracker.active_loop.get("name"):
             events += [ActiveLoop(None), SlotSet("requested_slot", None)]

@@ -106,6 +106,9 @@ class ConsoleSettings:
     handback_grace_minutes: int = 5
     # The supervisor's board lists a person unanswered this long (and a high-risk wait over realert_minutes).
     unanswered_minutes: int = 5
+    # A high-risk conversation routed to a team's queue (bot/state/teams.py) opens to every team when nobody has
+    # claimed it after this many minutes (at once when nobody of its team is on duty).
+    team_spill_minutes: int = 5
 
 
 @dataclass(frozen=True)
@@ -360,6 +363,7 @@ def _console(env: Mapping[str, str], http_port: int) -> ConsoleSettings:
         oncall_telegram_chat_id=chat_id,
         handback_grace_minutes=_int(env, "CAUNOI_HANDBACK_GRACE_MINUTES", 5, 1, 24 * 60),
         unanswered_minutes=_int(env, "CAUNOI_UNANSWERED_MINUTES", 5, 1, 24 * 60),
+        team_spill_minutes=_int(env, "CAUNOI_TEAM_SPILL_MINUTES", 5, 1, 24 * 60),
     )
 
 

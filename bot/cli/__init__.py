@@ -15,6 +15,7 @@ Usage:
     caunoi partner add ORG USER  a partner organisation's console account [--password-stdin]
     caunoi audit export        the console's audit log as JSON lines
     caunoi campaign ACTION     outreach campaigns: create, list, disable, link, qr CODE -o FILE, stats [--csv]
+    caunoi team ACTION         teams of operators: add, assign, unassign, route, unroute, list, remove
     caunoi keys ACTION         keys for message texts at rest: new, rotate [--check]
 
 One module per command, named after it (`keys.py` is `caunoi keys`), and the local supervisor `caunoi run` uses.
@@ -31,7 +32,7 @@ from collections.abc import Callable, Sequence
 from bot.settings import SettingsError
 
 # They work on the store of a running run.
-STORE_COMMANDS = ("operator", "audit", "keys", "campaign", "telegram", "directory", "org", "partner")
+STORE_COMMANDS = ("operator", "audit", "keys", "campaign", "telegram", "directory", "org", "partner", "team")
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Namespace], int]]]:
@@ -48,6 +49,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
         partner,
         run,
         serve,
+        team,
         telegram,
         train,
     )
@@ -55,7 +57,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[[argparse.Nam
     parser = argparse.ArgumentParser(prog="caunoi", description="Cầu Nối: chatbot and hotline assistant")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {}
-    for module in (run, chat, parse, train, serve, telegram, content, directory, operator, org, partner, audit,
+    for module in (run, chat, parse, train, serve, telegram, content, directory, operator, org, partner, team, audit,
                    campaign, keys):
         name, handler = module.register(commands)
         handlers[name] = handler

@@ -63,7 +63,8 @@ class Context:
 def case_json(case: Case, place: int | None = None) -> dict[str, Any]:
     return {"id": case.conversation_id, "channel": case.channel, "risk": case.risk, "reasons": list(case.reasons),
             "waiting_since": iso(case.enqueued_at), "campaign": case.campaign or None, "summary": case.summary,
-            "place": place, "operator": case.operator or None, "claimed_at": iso(case.claimed_at)}
+            "place": place, "operator": case.operator or None, "claimed_at": iso(case.claimed_at),
+            "team": case.team or None}
 
 
 def window_json(ctx: Context, window: ReplyWindow | None) -> dict[str, Any] | None:
@@ -78,11 +79,12 @@ async def read_window_json(ctx: Context, conversation_id: str) -> dict[str, Any]
     return window_json(ctx, await reply_window(ctx.services.gateway.transcript, conversation_id))
 
 
-async def cases_json(ctx: Context, cases: list[Case], numbered: bool) -> list[dict[str, Any]]:
-    """The queue's cases, each with its Zalo reply window (read for the Zalo ones only, all at once)."""
+async def cases_json(ctx: Context, cases: list[Case], places: dict[str, int] | None = None) -> list[dict[str, Any]]:
+    """The queue's cases, each with its Zalo reply window (read for the Zalo ones only, all at once) and, for
+    waiting ones, its place in `places`."""
     windows = await asyncio.gather(*(read_window_json(ctx, case.conversation_id) for case in cases))
-    return [{**case_json(case, place if numbered else None), "reply_window": window}
-            for place, (case, window) in enumerate(zip(cases, windows, strict=True), start=1)]
+    return [{**case_json(case, (places or {}).get(case.conversation_id)), "reply_window": window}
+            for case, window in zip(cases, windows, strict=True)]
 
 
 def operator_json(operator: Operator) -> dict[str, Any]:
@@ -183,14 +185,23 @@ async def set_status(request: Request, ctx: Context) -> Response:
 # -- the queue and one conversation ----------------------------------------------------------------------------------
 
 async def queue(request: Request, ctx: Context) -> Response:
+    """The waiting and the held conversations this account sees (bot/console/queue_view.py: by team), each with
+    its team; a waiting one's `place` is its place in the whole queue."""
     handoff_queue = ctx.services.gateway.queue
-    waiting = await handoff_queue.waiting()
-    held = await handoff_queue.held()
-    held_json = await cases_json(ctx, held, numbered=False)
+    outlook = await ctx.services.queue_view.outlook()
+    everyone = await handoff_queue.waiting()
+    places = {case.conversation_id: place for place, case in enumerate(everyone, start=1)}
+    waiting = [case for case in everyone if outlook.sees(ctx.operator, case)]
+    held = [case for case in await handoff_queue.held() if outlook.sees(ctx.operator, case)]
+    held_json = await cases_json(ctx, held)
     marks = await asyncio.gather(*(ctx.services.read_marks.of(case) for case in held))
-    for item, mark in zip(held_json, marks, strict=True):
-        item.update(unread=mark.unread, waiting_for_reply_since=iso(mark.waiting_for_reply_since))
-    return ok({"waiting": await cases_json(ctx, waiting, numbered=True), "held": held_json})
+    for item, mark, case in zip(held_json, marks, held, strict=True):
+        item.update(unread=mark.unread, waiting_for_reply_since=iso(mark.waiting_for_reply_since),
+                    **outlook.team_json(case))
+    waiting_json = await cases_json(ctx, waiting, places)
+    for item, case in zip(waiting_json, waiting, strict=True):
+        item.update(outlook.team_json(case))
+    return ok({"waiting": waiting_json, "held": held_json})
 
 
 def transcript_json(entry: dict[str, Any]) -> dict[str, Any]:
@@ -228,7 +239,8 @@ async def conversation(request: Request, ctx: Context) -> Response:
         await services.audit.record(ctx.operator.username, "view", cid)
     return ok({
         "id": cid, "channel": cid.split(":", 1)[0], "state": mode,
-        "case": case_json(case, await handoff_queue.place(cid)) if case else None,
+        "case": {**case_json(case, await handoff_queue.place(cid)),
+                 **(await services.queue_view.outlook()).team_json(case)} if case else None,
         "operator": operator_json(holder) if holder else ({"username": holder_name} if holder_name else None),
         "mine": holder_name == ctx.operator.username,
         "location": location,
@@ -252,6 +264,9 @@ def _conflict(transition: Transition, me: str) -> ApiError:
 
 async def claim(request: Request, ctx: Context) -> Response:
     cid = conversation_id(request)
+    refusal = await ctx.services.queue_view.claim_refusal(ctx.operator, cid)
+    if refusal:
+        raise ApiError(403, refusal)
     transition = await ctx.services.handoffs.claim(cid, ctx.operator)
     if not transition.ok:
         raise _conflict(transition, ctx.operator.username)
@@ -394,7 +409,7 @@ async def operators(request: Request, ctx: Context) -> Response:
               "status": statuses[o.username].status if o.username in statuses else "off",
               "available": o.username in online and o.username in statuses
               and statuses[o.username].status == "on_duty"}
-             for o in await ctx.services.operators.all() if not o.disabled and o.role != "partner"]
+             for o in await ctx.services.operators.all() if not o.disabled and o.answers]
     return ok({"operators": found})
 
 

@@ -33,6 +33,7 @@ from bot.console.services import ConsoleServices
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
+TEAM_FILTERED = ("queue", "alert")  # events an operator hears only for conversations their queue shows
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 Handler = Callable[[Request, Context], Awaitable[Response]]
 SECURITY_HEADERS = {
@@ -135,6 +136,10 @@ async def events(request: Request, ctx: Context) -> Response:
                     yield "event: logout\ndata: {}\n\n"
                     return
                 if event.get("type") == SESSIONS_ENDED:
+                    continue
+                # A conversation waiting for another team is not this operator's to hear of (queue_view.py).
+                if event.get("type") in TEAM_FILTERED and isinstance(event.get("conversation_id"), str) and \
+                        not await services.queue_view.sees(session.operator, event["conversation_id"]):
                     continue
                 kind = str(event.get("type", "message"))
                 yield f"event: {kind}\ndata: {json.dumps(event, ensure_ascii=False)}\n\n"

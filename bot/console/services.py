@@ -25,6 +25,7 @@ from bot.console.events import Broadcaster, Presence, stop_task
 from bot.console.handoff import Handoffs
 from bot.console.notes import CaseNotes
 from bot.console.operators import OperatorStore
+from bot.console.queue_view import QueueView
 from bot.console.rasa import RasaTracker
 from bot.console.sessions import LoginLimiter, Sessions
 from bot.console.shift import Availability, HandBack, ReadMarks
@@ -71,6 +72,7 @@ class ConsoleServices:
     availability: Availability
     read_marks: ReadMarks
     handback: HandBack
+    queue_view: QueueView  # what each account sees of the queue, by team (bot/state/teams.py)
     close_tags: tuple[CloseTag, ...]
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -113,6 +115,8 @@ class ConsoleServices:
             handback=HandBack(client, gateway.queue, handoffs, notes, sessions, operators, availability, texts, audit,
                               console.handback_grace_minutes * 60, clock),
             close_tags=close_tags(settings.content_dir.resolve()),
+            queue_view=QueueView(client, gateway.queue, availability, presence, audit,
+                                 console.team_spill_minutes * 60, clock),
             directory=DirectoryStore(client, load_content(settings.content_dir), Sealer.from_settings(settings),
                                      clock),
         )
@@ -128,6 +132,8 @@ class ConsoleServices:
                 services.tasks = [
                     asyncio.create_task(_every(options.sweep_seconds, services.sweeper.tick, "queue sweep", stopping)),
                     asyncio.create_task(_every(options.sweep_seconds, services.handback.tick, "hand-back", stopping)),
+                    asyncio.create_task(_every(options.sweep_seconds, services.queue_view.sweep, "team spill",
+                                               stopping)),
                 ]
                 if gateway.consent is not None:  # consent questions left unanswered expire (nothing shared)
                     services.tasks.append(asyncio.create_task(_every(options.sweep_seconds, gateway.consent.expire,

@@ -274,3 +274,12 @@ def referral_pending(conversation_id: str) -> str:
 REFERRALS = f"{PREFIX}:referrals"  # sorted set: referral id -> created at
 REFERRAL_HOME = f"{PREFIX}:referrals:home"  # hash: referral id -> conversation id
 REFERRAL_CONSENT_DUE = f"{PREFIX}:referrals:consent-due"  # sorted set: referral id -> when its question expires
+
+# Teams of operators and routing rules (bot/state/teams.py): configuration, kept until changed, no retention.
+TEAMS = f"{PREFIX}:teams"  # hash: team id -> name
+TEAM_ROUTES = f"{PREFIX}:teams:routes"  # hash: "campaign:CODE" | "service:TYPE" | "province:NAME" -> team id
+
+
+def team_members(team_id: str) -> str:
+    """Set of the usernames in the team."""
+    return f"{PREFIX}:team:{team_id}:members"

@@ -9,6 +9,8 @@ Operators move a conversation on (bot/console/): `claim` (atomic: one winner), `
 `transfer`, `close` (back to the bot). Every change is published on `events_channel` from inside the same script, so the
 consoles of every gateway worker hear of it, whichever process made it (the action server enqueues too).
 A case's reasons and summary (what happened, where) are sealed (bot/state/sealed.py); the scripts never read them.
+A new case is routed to a team's queue first by the rules of bot/state/teams.py; the case keeps the team, not the
+province or service type it was routed by.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import redis.asyncio
 
 from bot.state import keys
 from bot.state.sealed import Sealer, Unreadable, process_sealer
+from bot.state.teams import Routing, Teams
 
 Mode = Literal["bot", "waiting", "human"]
 RISK_ORDER = ("none", "low", "medium", "high")
@@ -45,11 +48,16 @@ if existing then
     redis.call('HSET', KEYS[3], 'risk', ARGV[5], 'reasons', ARGV[6], 'summary', ARGV[7])
     redis.call('PUBLISH', KEYS[4], cjson.encode({type='queue', change='raised', conversation_id=ARGV[1], risk=ARGV[5]}))
   end
+  -- Queued first without knowing where or what (the gateway's own paths): the escalation's routing applies.
+  if ARGV[11] ~= '' and (redis.call('HGET', KEYS[3], 'team') or '') == '' then
+    redis.call('HSET', KEYS[3], 'team', ARGV[11], 'routed_by', ARGV[12])
+  end
 else
   redis.call('ZADD', KEYS[2], score, ARGV[1])
   redis.call('HSET', KEYS[3], 'channel', ARGV[8], 'risk', ARGV[5], 'reasons', ARGV[6], 'summary', ARGV[7],
-             'campaign', ARGV[9], 'enqueued_at', ARGV[10])
-  redis.call('PUBLISH', KEYS[4], cjson.encode({type='queue', change='enqueued', conversation_id=ARGV[1], risk=ARGV[5]}))
+             'campaign', ARGV[9], 'enqueued_at', ARGV[10], 'team', ARGV[11], 'routed_by', ARGV[12])
+  redis.call('PUBLISH', KEYS[4], cjson.encode({type='queue', change='enqueued', conversation_id=ARGV[1], risk=ARGV[5],
+                                               team=ARGV[11]}))
 end
 return {redis.call('ZRANK', KEYS[2], ARGV[1]) + 1, 'waiting'}
 """
@@ -131,6 +139,18 @@ redis.call('PUBLISH', KEYS[6], cjson.encode({type='queue', change='closed', conv
 return {1, mode, holder, case}
 """
 
+# KEYS: mode, case, events. ARGV: conversation, now. Once per wait (a case that still waits, not yet spilled).
+_SPILL = """
+if redis.call('GET', KEYS[1]) ~= 'waiting' or redis.call('HEXISTS', KEYS[2], 'spilled_at') == 1
+   or (redis.call('HGET', KEYS[2], 'team') or '') == '' then
+  return 0
+end
+redis.call('HSET', KEYS[2], 'spilled_at', ARGV[2])
+redis.call('PUBLISH', KEYS[3], cjson.encode({type='queue', change='spilled', conversation_id=ARGV[1],
+                                             team=redis.call('HGET', KEYS[2], 'team')}))
+return 1
+"""
+
 # KEYS: mode, queue, case, events, notices, audit log. ARGV: conversation, now.
 # The person's choice goes into the audit log in the same step, an entry shaped as bot/console/audit.py writes them.
 _WITHDRAW = """
@@ -160,6 +180,12 @@ class Case:
     operator: str = ""  # who holds it, while a human does
     claimed_at: float = 0.0
     urgent: bool = False  # ahead of every other case, high risk included (see BAND)
+    # Routing (bot/state/teams.py): what the escalation knew, and the team the conversation waits for first.
+    province: str = ""  # not kept: only the team it routed to is
+    service_type: str = ""  # likewise
+    team: str = ""  # "" for everyone
+    routed_by: str = ""  # campaign, service or province: the rule that routed it
+    spilled_at: float = 0.0  # when it opened to every team (bot/console/queue_view.py), 0 not yet
 
 
 @dataclass(frozen=True)
@@ -188,7 +214,9 @@ def case_from(conversation_id: str, data: dict[str, str], sealer: Sealer | None 
 
     return Case(conversation_id, data.get("channel", ""), data.get("risk", "none"),
                 tuple(json.loads(opened("reasons", "[]"))), opened("summary", ""), data.get("campaign", ""),
-                float(data.get("enqueued_at") or 0), data.get("operator", ""), float(data.get("claimed_at") or 0))
+                float(data.get("enqueued_at") or 0), data.get("operator", ""), float(data.get("claimed_at") or 0),
+                team=data.get("team", ""), routed_by=data.get("routed_by", ""),
+                spilled_at=float(data.get("spilled_at") or 0))
 
 
 def events_channel(client: redis.asyncio.Redis) -> str:
@@ -222,14 +250,19 @@ class HandoffQueue:
         self._transfer = client.register_script(_TRANSFER)
         self._close = client.register_script(_CLOSE)
         self._withdraw = client.register_script(_WITHDRAW)
+        self._spill = client.register_script(_SPILL)
+        self._teams = Teams(client)
 
     async def mode(self, conversation_id: str) -> Mode:
         return mode_of(await self._redis.get(keys.conversation_mode(conversation_id)))
 
     async def enqueue(self, case: Case) -> int | None:
-        """Puts the conversation in the queue (or raises its priority); its 1-based place, None if a human holds it."""
+        """Puts the conversation in the queue (or raises its priority); its 1-based place, None if a human holds it.
+        A new case waits for the team the routing rules name (bot/state/teams.py), unless `case.team` says."""
         if case.risk not in RISK_ORDER:
             raise ValueError(f"unknown risk level {case.risk!r}")
+        routing = Routing(case.team, case.routed_by) if case.team else \
+            await self._teams.routing(case.campaign, case.service_type, case.province)
         place, _ = await self._enqueue(
             keys=[keys.conversation_mode(case.conversation_id), keys.QUEUE, keys.case(case.conversation_id),
                   self._events],
@@ -237,7 +270,7 @@ class HandoffQueue:
                   BAND,
                   case.risk, self._sealer.seal(json.dumps(list(case.reasons), ensure_ascii=False)),
                   self._sealer.seal(case.summary), case.channel,
-                  case.campaign, f"{case.enqueued_at:.3f}"],
+                  case.campaign, f"{case.enqueued_at:.3f}", routing.team, routing.by],
         )
         return None if int(place) < 0 else int(place)
 
@@ -311,6 +344,12 @@ class HandoffQueue:
                   keys.notices(conversation_id), keys.AUDIT],
             args=[conversation_id, f"{time.time():.3f}"])
         return bool(removed)
+
+    async def spill(self, conversation_id: str, at: float) -> bool:
+        """Marks a waiting, routed conversation as open to every team (once: True for the one call that did)."""
+        return bool(await self._spill(
+            keys=[keys.conversation_mode(conversation_id), keys.case(conversation_id), self._events],
+            args=[conversation_id, f"{at:.3f}"]))
 
     def _keys(self, conversation_id: str) -> list[str]:
         return [keys.conversation_mode(conversation_id), keys.QUEUE, keys.case(conversation_id),

@@ -54,3 +54,23 @@ async def test_without_redis_the_person_is_told_to_call_111() -> None:
         actions.common._redis = None
     assert [m.get("response") for m in dispatcher.messages][1:] == ["utter_escalation_failed"]
     assert events == [SlotSet("escalated", True)]
+
+
+async def test_the_escalation_hands_the_province_and_the_service_type_to_team_routing(
+        action_redis: redis.asyncio.Redis) -> None:
+    from bot.state.teams import Teams
+
+    teams = Teams(action_redis)
+    await teams.add("hanoi", "Trung tâm CTXH Hà Nội")
+    await teams.add("shelters", "Nhà tạm lánh")
+    await teams.route("hanoi", "province", "Hà Nội")
+    await ActionEscalate().run(CollectingDispatcher(), tracker_before("bleeding", "action_escalate"), domain())
+    case = await action_redis.hgetall(keys.case("rt-bleeding"))
+    assert (case["team"], case["routed_by"]) == ("hanoi", "province")
+
+    await teams.route("shelters", "service", "shelter")
+    tracker = tracker_before("danger", "action_escalate")
+    tracker.slots["service_type"] = "shelter"
+    await ActionEscalate().run(CollectingDispatcher(), tracker, domain())
+    case = await action_redis.hgetall(keys.case("rt-danger"))
+    assert (case["team"], case["routed_by"]) == ("shelters", "service")

@@ -59,7 +59,8 @@ async def test_a_queue_change_and_a_new_message_arrive_as_events(settings: Setti
             started = time.monotonic()
             await console.gateway.queue.enqueue(Case("tg:9001", "telegram", "high", ("Bị giam giữ",)))
             event = await stream.next_event("queue")
-            assert event == {"type": "queue", "change": "enqueued", "conversation_id": "tg:9001", "risk": "high"}
+            assert event == {"type": "queue", "change": "enqueued", "conversation_id": "tg:9001", "risk": "high",
+                             "team": ""}
             print(f"queue event after {1000 * (time.monotonic() - started):.0f} ms")
             await console.gateway.queue.claim("tg:9001", "hoa")
             assert (await stream.next_event("queue"))["change"] == "claimed"

@@ -34,7 +34,19 @@ function say(node, error) {
     403: 'Bạn không có quyền làm việc này.',
     429: 'Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau.',
   };
+  if (error instanceof ApiError && /waits for the team/.test(error.message)) {
+    $(node).textContent = teamRefusal(error.message);
+    return;
+  }
   $(node).textContent = error instanceof ApiError ? (messages[error.status] || translate(error.message)) : 'Không kết nối được máy chủ.';
+}
+
+// Claiming a conversation that waits for another team first (bot/console/queue_view.py).
+function teamRefusal(reason) {
+  const team = (reason.match(/team ['"](.+)['"] first/) || [])[1] || 'khác';
+  const minutes = (reason.match(/after (\d+) minutes/) || [])[1];
+  return `Cuộc trò chuyện này đang chờ nhóm ${team} trước. Nó sẽ mở cho mọi nhóm khi nhóm đó không còn ai trực`
+    + (minutes ? `, hoặc sau ${minutes} phút nếu nguy cơ cao mà chưa ai nhận` : '') + '. Giám sát viên có thể nhận ngay.';
 }
 
 function translate(reason) {
@@ -125,7 +137,7 @@ async function loggedIn(me) {
 
 // What a person wrote, and who they are, must not stay in the page (even hidden) once the session is over.
 const PERSONAL_NODES = ['queue-list', 'held-list', 'conv-title', 'conv-state', 'transcript', 'facts', 'notes',
-  'history', 'referrals', 'referral-stats', 'stats', 'campaigns', 'search-results', 'board-problems', 'board-operators'];
+  'history', 'referrals', 'referral-stats', 'stats', 'campaigns', 'search-results', 'board-problems', 'board-operators', 'board-teams'];
 const PERSONAL_FIELDS = ['reply-text', 'note-text', 'referral-summary', 'close-agency', 'close-summary', 'transfer-note', 'search-id', 'search-campaign', 'login-password', 'login-code', 'totp-code',
   'password-current', 'password-new', 'password-again'];
 

@@ -47,11 +47,12 @@ function facts(data) {
     ['Kênh', channelOf(data.id)],
     ...(channelOf(data.id) === 'Zalo' ? [['Hạn trả lời (Zalo, 48 giờ)', replyWindow(data.reply_window)]] : []),
     ['Chiến dịch', (item && item.campaign) || '—'],
+    ...(item && item.team_name ? [['Nhóm', `${item.team_name}${item.open_to_all ? ' (đã mở cho mọi nhóm)' : ' (chờ nhóm này trước)'}`]] : []),
     ['Vị trí', location(data.location, item)],
     ['Chờ từ', item ? `${time(item.waiting_since)}` : '—'],
     ['Tóm tắt', (item && item.summary) || '—'],
   ];
-  if (data.state === 'waiting' && item) rows.splice(7, 0, ['Đã chờ', el('span', { dataset: { since: item.waiting_since }, text: waitedSince(item.waiting_since) })]);
+  if (data.state === 'waiting' && item) rows.splice(rows.findIndex(([name]) => name === 'Chờ từ') + 1, 0, ['Đã chờ', el('span', { dataset: { since: item.waiting_since }, text: waitedSince(item.waiting_since) })]);
   return rows.flatMap(([name, value]) => [el('dt', { text: name }), el('dd', {}, value)]);
 }
 

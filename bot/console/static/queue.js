@@ -5,6 +5,14 @@
 import { $, el, fill } from './dom.js';
 import { RISK, channelOf, waitedSince, time, windowLeft } from './format.js';
 
+// The team the conversation waits for first (bot/state/teams.py), and whether it has opened to every team.
+function teamBadge(item) {
+  if (!item.team_name) return null;
+  return el('span', { class: `badge team${item.open_to_all ? ' open-to-all' : ''}`, dataset: { team: item.team },
+    title: item.open_to_all ? 'Đã mở cho mọi nhóm (nguy cơ cao chờ lâu, hoặc nhóm không còn ai trực)' : 'Chờ nhóm này trước',
+    text: `Nhóm: ${item.team_name}${item.open_to_all ? ' · mọi nhóm' : ''}` });
+}
+
 // Zalo: the reply window left, on the conversation's row (bot/console/window.py).
 function windowBadge(item) {
   const reply = item.reply_window;
@@ -23,7 +31,7 @@ function waitingRow(item, index, selected, current) {
   const risk = RISK[item.risk] || item.risk;
   return row(item, {
     class: `risk-${item.risk}${index === selected ? ' selected' : ''}`, current: index === selected || item.id === current,
-    label: `#${item.place}, ${risk}, ${channelOf(item.id)}, đã chờ ${waitedSince(item.waiting_since)}`,
+    label: `#${item.place}, ${risk}, ${channelOf(item.id)}${item.team_name ? `, nhóm ${item.team_name}` : ''}, đã chờ ${waitedSince(item.waiting_since)}`,
   },
   el('span', { class: 'place', text: `#${item.place}` }),
   el('span', { class: `risk risk-text-${item.risk}`, text: risk }),
@@ -31,6 +39,7 @@ function waitingRow(item, index, selected, current) {
   el('span', { class: 'reasons' },
     el('span', { class: 'badge', text: channelOf(item.id) }),
     windowBadge(item),
+    teamBadge(item),
     item.campaign ? el('span', { class: 'badge', text: `Chiến dịch: ${item.campaign}` }) : null,
     (item.reasons || []).join(' · ') || 'Không có dấu hiệu cụ thể'),
   el('span', { class: 'since', text: time(item.waiting_since) }),
@@ -49,7 +58,7 @@ function heldRow(item, me, current) {
     el('span', { class: `risk risk-text-${item.risk}`, text: risk }),
     el('span', { class: 'wait', title: 'Người nhắn chờ câu trả lời' },
       item.waiting_for_reply_since ? el('span', { dataset: { since: item.waiting_for_reply_since }, text: waitedSince(item.waiting_for_reply_since) }) : '—'),
-    el('span', { class: 'reasons' }, el('span', { class: 'badge', text: channelOf(item.id) }), windowBadge(item),
+    el('span', { class: 'reasons' }, el('span', { class: 'badge', text: channelOf(item.id) }), windowBadge(item), teamBadge(item),
       unread ? el('span', { class: 'badge unread-count', text: `${item.unread} tin chưa đọc` }) : null,
       `${who} đang hỗ trợ`),
     el('span', { class: 'since', text: `nhận lúc ${time(item.claimed_at)}` }));
