@@ -118,7 +118,7 @@ async def test_consent_given_by_buttons_shares_what_was_agreed(console: Console,
     # The operator saw each answer in the conversation.
     lines = [e["text"] for e in (await hoa.get(f"/api/conversations/{PERSON}")).json()["transcript"]
              if e["from"] == "system"]
-    assert lines == ["Giới thiệu tới Trợ giúp pháp lý: người dùng ĐỒNG Ý chia sẻ tóm tắt.",
+    assert lines == ["Giới thiệu tới Trợ giúp pháp lý: người nhắn ĐỒNG Ý chia sẻ tóm tắt.",
                      "Giới thiệu tới Trợ giúp pháp lý: đồng ý để tổ chức liên lạc lại.",
                      "Giới thiệu tới Trợ giúp pháp lý: không gửi kèm cuộc trò chuyện.",
                      "Giới thiệu tới Trợ giúp pháp lý: đồng ý để bot hỏi thăm sau."]
