@@ -150,9 +150,15 @@ async def _visible(ctx: Context, referral: Referral) -> bool:
         or await ctx.services.gateway.queue.holder(referral.conversation_id) == operator.username
 
 
+FOLLOW_UP_EVENTS = "follow_up_"  # the hotline's check-in with the person: not the organisation's to read
+
+
 def _history(referral: Referral, shown_actor: Any = None) -> list[dict[str, Any]]:
+    """Every change; for a partner (`shown_actor` given) without the check-in's, whose notes say things about the
+    person (blocked the bot, not reached the organisation) that the organisation does not need."""
     return [{"at": iso(change.at), "actor": shown_actor(change.actor) if shown_actor else change.actor,
-             "status": change.status, "note": change.note} for change in referral.history]
+             "status": change.status, "note": change.note} for change in referral.history
+            if shown_actor is None or not change.status.startswith(FOLLOW_UP_EVENTS)]
 
 
 async def _names(ctx: Context, referral: Referral) -> tuple[str, str]:

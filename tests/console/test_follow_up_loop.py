@@ -60,3 +60,8 @@ async def test_not_reached_comes_back_to_the_queue_with_the_organisation(console
     detail = (await supervisor.get(f"/api/referrals/{referral['id']}")).json()["referral"]
     assert detail["follow_up_answer"] == "not_reached"
     assert [h["status"] for h in detail["history"]][-2:] == ["follow_up_asked", "follow_up_answered"]
+    # The organisation sees its referral, not the hotline's check-in with the person (asked, answered, or why not).
+    partner = await console.login("minh", role="partner", org="tgpl")
+    shown = (await partner.get(f"/api/referrals/{referral['id']}")).json()["referral"]
+    assert shown["history"] and not any(h["status"].startswith("follow_up") for h in shown["history"])
+    assert "follow_up_answer" not in shown
