@@ -280,7 +280,7 @@ async def test_a_logged_in_directory_editor_is_not_on_duty_for_people_or_transfe
     thu = await console.login("thu", role="directory_editor")
     assert (await thu.get("/api/me")).json()["status"]["status"] == "off"
     operators = {o["username"]: o for o in (await hoa.get("/api/operators")).json()["operators"]}
-    assert not operators["thu"]["available"] and operators["hoa"]["available"]
+    assert "thu" not in operators and operators["hoa"]["available"]  # not offered for transfers at all
     await hoa.post(f"/api/conversations/{PERSON}/claim")
     refused = await hoa.post(f"/api/conversations/{PERSON}/transfer", {"operator": "thu", "note": "Cần gọi lại"})
     assert refused.status_code == 409 and "not on duty" in refused.json()["error"]
@@ -292,6 +292,8 @@ async def test_a_logged_in_directory_editor_is_not_on_duty_for_people_or_transfe
     await console.services.sweeper.tick()
     told = [call["text"] for call in await bot_api.wait_for("sendMessage")]
     assert console.services.texts.nobody_online in told
+    boss = await console.login("boss", role="supervisor")  # the shift board lists those who answer people
+    assert "thu" not in [o["username"] for o in (await boss.get("/api/board")).json()["operators"]]
 
 
 async def test_search_finds_conversations_by_id_campaign_tag_and_date_never_by_text(console: Console) -> None:
