@@ -64,5 +64,5 @@ def format_tracker_states(states: list[dict[str, Any]]) -> str:
 
 
 def apply() -> None:
-    RulePolicy._prediction_states = prediction_states  # type: ignore[method-assign]
-    RulePolicy.format_tracker_states = staticmethod(format_tracker_states)  # type: ignore[method-assign,assignment]
+    RulePolicy._prediction_states = prediction_states
+    RulePolicy.format_tracker_states = staticmethod(format_tracker_states)
