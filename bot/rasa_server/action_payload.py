@@ -27,6 +27,8 @@ of a whole turn). Applied by bot/rasa_server/rasa_patch.py, in `caunoi serve ras
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 import rasa
@@ -46,6 +48,7 @@ from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 ORIGINAL = RemoteAction._action_call_format
 WINDOW = 40  # events sent whole: the last few turns (a turn is 5–10 events)
+KEPT = 500  # conversations whose earlier events, as sent, stay in memory for their next action
 _MARKERS = (SessionStarted, Restarted, UserUtteranceReverted, ActionReverted)  # sent as {"event": name}
 
 
@@ -64,17 +67,44 @@ def earlier(event: Event) -> dict[str, Any] | None:
     return None
 
 
-def events_for_actions(events: list[Event], window: int) -> list[dict[str, Any]]:
-    """The tracker's events as the action server gets them: the last `window` whole, the earlier ones `earlier`."""
+@dataclass
+class _Sent:
+    """The first `count` events of a conversation as `earlier` sends them, and the first and last of those events."""
+
+    count: int = 0
+    first: Event | None = None
+    last: Event | None = None
+    shown: list[dict[str, Any]] = field(default_factory=list)
+
+
+_sent: OrderedDict[str, _Sent] = OrderedDict()
+
+
+def events_for_actions(events: list[Event], window: int, conversation: str | None = None) -> list[dict[str, Any]]:
+    """The tracker's events as the action server gets them: the last `window` whole, the earlier ones `earlier`.
+
+    With `conversation`, what the last call sent of the earlier events is kept (`KEPT` conversations) and only the
+    events that left the window since are added, while the events it read are still the first ones (the same
+    objects: Rasa's copy of the tracker for each action shares them); otherwise it starts again from the first."""
     cut = max(0, len(events) - window)
-    sent = [shown for shown in map(earlier, events[:cut]) if shown is not None]
-    return sent + [event.as_dict() for event in events[cut:]]
+    kept = _sent.pop(conversation, None) if conversation is not None else None
+    if kept is None or kept.count > cut or (kept.count and (events[0] is not kept.first
+                                                            or events[kept.count - 1] is not kept.last)):
+        kept = _Sent()
+    kept.shown += [shown for shown in map(earlier, events[kept.count:cut]) if shown is not None]
+    if cut:
+        kept.count, kept.first, kept.last = cut, events[0], events[cut - 1]
+    if conversation is not None:
+        _sent[conversation] = kept
+        while len(_sent) > KEPT:
+            _sent.popitem(last=False)
+    return kept.shown + [event.as_dict() for event in events[cut:]]
 
 
 def action_call_format(self: RemoteAction, tracker: DialogueStateTracker, domain: Domain) -> dict[str, Any]:
     """`RemoteAction._action_call_format` with the tracker's events as `events_for_actions` gives them."""
     tracker_state = tracker.current_state(EventVerbosity.NONE)  # everything but the events, as Rasa builds it
-    tracker_state["events"] = events_for_actions(list(tracker.events), WINDOW)
+    tracker_state["events"] = events_for_actions(list(tracker.events), WINDOW, tracker.sender_id)
     result: dict[str, Any] = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": tracker_state,
                               "version": rasa.__version__}
     if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):

@@ -87,3 +87,17 @@ def test_only_the_events_before_the_window_change(action: RemoteAction, tracker:
         [e["event"] for e in whole[:-action_payload.WINDOW] if e["event"] in ("user", "bot")]
     assert len(json.dumps(sent)) < len(json.dumps(whole)) / 2
 
+
+
+def test_what_is_kept_between_actions_is_what_would_be_sent_anew(tracker: DialogueStateTracker,
+                                                                 domain: Domain) -> None:
+    growing = DialogueStateTracker("tg:kept", domain.slots)
+    for event in tracker.events:
+        growing.update(event)
+        events = list(growing.copy().events)  # Rasa copies the tracker for each action: the same event objects
+        assert action_payload.events_for_actions(events, 12, "tg:kept") == \
+            action_payload.events_for_actions(events, 12)
+    other = DialogueStateTracker.from_dict("tg:kept", [event.as_dict() for event in tracker.events][:100],
+                                           domain.slots)  # the conversation read again: other objects, fewer
+    events = list(other.events)
+    assert action_payload.events_for_actions(events, 12, "tg:kept") == action_payload.events_for_actions(events, 12)
