@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
 from rasa.core.policies.policy import Policy
 from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
 from rasa.shared.core.domain import Domain, State
@@ -49,10 +50,22 @@ def longest_rule(policy: RulePolicy) -> int:
 def prediction_states(self: RulePolicy, tracker: DialogueStateTracker, domain: Domain,
                       use_text_for_last_user_input: bool = False,
                       rule_only_data: dict[str, Any] | None = None) -> list[State]:
-    """`Policy._prediction_states`, the last `longest rule + 1` of them (what a rule can tell apart)."""
-    states: list[State] = Policy._prediction_states(self, tracker, domain, use_text_for_last_user_input,
-                                                    rule_only_data)
-    return states[-(longest_rule(self) + 1):]
+    """`Policy._prediction_states`, the last `longest rule + 1` of them (what a rule can tell apart).
+
+    The featurizer is given that bound as its `max_history` for the call, so that it slices the states before it
+    goes over them (`_choose_last_user_input` reads every state it is given); no await in between."""
+    bound = longest_rule(self) + 1
+    featurizer = self.featurizer
+    previous = featurizer.max_history if isinstance(featurizer, MaxHistoryTrackerFeaturizer) else None
+    if isinstance(featurizer, MaxHistoryTrackerFeaturizer) and previous is None:
+        featurizer.max_history = bound
+    try:
+        states: list[State] = Policy._prediction_states(self, tracker, domain, use_text_for_last_user_input,
+                                                        rule_only_data)
+    finally:
+        if isinstance(featurizer, MaxHistoryTrackerFeaturizer):
+            featurizer.max_history = previous
+    return states[-bound:]
 
 
 def format_tracker_states(states: list[dict[str, Any]]) -> str:

@@ -51,7 +51,7 @@ from bot.state.sealed import Sealer, chunk_count, is_chunked, process_sealer
 KEPT = 500  # conversations whose tracker stays in memory between turns
 KEPT_SECONDS = 600.0  # a conversation quiet for longer is read from Redis again (and its tracker leaves memory)
 TAIL = 64  # characters of the stored value compared: the end of its last seal's authentication tag
-CHUNKS = 128  # chunks a value may have before it is sealed again as one
+CHUNKS = 512  # chunks a value may have before it is sealed again as one (a save or two a turn)
 _ORIGIN = "_caunoi_stored"  # the attribute of a tracker that says which stored value it was read from
 _HEAD = '{"events": ['
 
@@ -76,13 +76,15 @@ return length
 class Stored:
     """What is in Redis for a conversation, as this process wrote or read it: the value's length and tail, its
     chunks (0: a value in the layout from before chunks, written anew at the next save), whether its events' JSON is
-    empty, and how many of the tracker's events it holds (the tracker's events are the value's last ones)."""
+    empty, how many of the tracker's events it holds (the tracker's events are the value's last ones) and how many
+    sessions start among those."""
 
     length: int
     tail: str
     chunks: int
     empty: bool
     count: int
+    sessions: int
 
 
 @dataclass
@@ -194,7 +196,7 @@ class SealedRedisTrackerStore(RedisTrackerStore):
         if _session_starts(tracker.events) > 1:  # only the latest session, as Rasa's store returns
             tracker = get_trackers_for_conversation_sessions(tracker)[-1]
         setattr(tracker, _ORIGIN, Stored(len(value), value[-TAIL:], chunk_count(value), not events_json,
-                                         len(tracker.events)))
+                                         len(tracker.events), _session_starts(tracker.events)))
         return tracker
 
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
@@ -215,12 +217,12 @@ class SealedRedisTrackerStore(RedisTrackerStore):
             events_json = _joined(merged.events)
             sealed = self._sealer.seal_chunked(events_json)
             self.red.set(self._key(sender_id), sealed, ex=int(timeout) if timeout else None)
-            stored = Stored(len(sealed), sealed[-TAIL:], 1, not events_json, len(events))
+            stored = Stored(len(sealed), sealed[-TAIL:], 1, not events_json, len(events), _session_starts(events))
             exact = merged is tracker
         # The tracker's events are the value's last ones (a merge puts the stored ones first): the next save of the
         # same tracker in this turn, or of the next turn, appends to it.
         setattr(tracker, _ORIGIN, stored)
-        if exact and _session_starts(events) <= 1:
+        if exact and stored.sessions <= 1:
             self._keep(sender_id, tracker, stored)
         else:
             self._kept.pop(sender_id, None)
@@ -228,8 +230,10 @@ class SealedRedisTrackerStore(RedisTrackerStore):
     def _append(self, sender_id: str, origin: Stored, events: list[Any], ttl: str) -> Stored | None:
         """The tracker's new events appended to the stored value as one chunk (or, past `CHUNKS`, the value sealed
         again as one chunk); None when the value is no longer the one the tracker was read from."""
-        new = _joined(events[origin.count:])
+        added = events[origin.count:]
+        new = _joined(added)
         more = f", {new}" if new and not origin.empty else new
+        sessions = origin.sessions + _session_starts(added)
         if origin.chunks < CHUNKS:
             piece = self._sealer.chunk(more) if more else ""
             length = self._write(keys=[self._key(sender_id)], args=[origin.length, origin.tail, "append", piece, ttl])
@@ -237,14 +241,14 @@ class SealedRedisTrackerStore(RedisTrackerStore):
                 return None
             tail = (origin.tail + piece)[-TAIL:]
             return Stored(int(length), tail, origin.chunks + (1 if piece else 0), origin.empty and not more,
-                          len(events))
+                          len(events), sessions)
         value = self.red.get(self._key(sender_id))
         if value is None or len(value) != origin.length or value[-TAIL:] != origin.tail:
             return None
         sealed = self._sealer.seal_chunked(self._sealer.open(value) + more)
         if not self._write(keys=[self._key(sender_id)], args=[origin.length, origin.tail, "set", sealed, ttl]):
             return None
-        return Stored(len(sealed), sealed[-TAIL:], 1, origin.empty and not more, len(events))
+        return Stored(len(sealed), sealed[-TAIL:], 1, origin.empty and not more, len(events), sessions)
 
     def _keep(self, sender_id: str, tracker: DialogueStateTracker, stored: Stored) -> None:
         self._kept[sender_id] = _Kept(tracker, stored, time.monotonic())

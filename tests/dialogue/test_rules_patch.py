@@ -14,6 +14,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer, TrackerFeaturizer
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.graph import ExecutionContext
@@ -44,8 +45,11 @@ RELIED_ON = {
     "RulePolicy._predict": RulePolicy._predict,
     "Policy._prediction_states": Policy._prediction_states,
     "Policy.format_tracker_states": Policy.format_tracker_states,
+    "MaxHistoryTrackerFeaturizer.prediction_states": MaxHistoryTrackerFeaturizer.prediction_states,
+    "MaxHistoryTrackerFeaturizer.slice_state_history": MaxHistoryTrackerFeaturizer.slice_state_history,
+    "TrackerFeaturizer._choose_last_user_input": TrackerFeaturizer._choose_last_user_input,
 }
-DIGEST = "6b6711feeafa3f06"
+DIGEST = "ae6a620dd3597e37"
 
 
 def _digest() -> str:
@@ -115,6 +119,7 @@ def test_every_prediction_of_a_long_conversation_is_rasas_own(trained: tuple[Rul
                                                               patched: None) -> None:
     policy, domain = trained
     assert rules_patch.longest_rule(policy) >= 2
+    assert isinstance(policy.featurizer, MaxHistoryTrackerFeaturizer) and policy.featurizer.max_history is None
     chooser = random.Random(18)
     intents = [intent for intent in domain.intents if not intent.startswith("/")]
     tracker = DialogueStateTracker("tg:1", domain.slots)
@@ -143,6 +148,7 @@ def test_every_prediction_of_a_long_conversation_is_rasas_own(trained: tuple[Rul
     assert predictions > 120
     assert hidden > 0  # rule-only turns were among them
     assert len(rules_patch.ORIGINAL_STATES(policy, tracker, domain)) > 40  # the patch had states to leave out
+    assert policy.featurizer.max_history is None  # the featurizer's bound was for the patched calls only
 
 
 def test_the_states_are_formatted_only_with_debug_logging_on(trained: tuple[RulePolicy, Domain],
