@@ -11,18 +11,18 @@ What the actions read from the events (actions/common.py and its callers; tests/
 every action of every recorded conversation both ways and compares what it answers and does):
 
 - the person's messages, all of them: their text (the risk over the conversation, actions/escalate.py and the job
-  check), intent (the case summary, consecutive fallbacks), entities (the country the person is in; what the
-  previous message named) and input channel — kept as `{"event": "user", text, parse_data: {intent, entities},
-  input_channel}`;
+  check), intent name (the case summary, consecutive fallbacks), entities' type and value (the country the person
+  is in; what the previous message named) and input channel — kept as `{"event": "user", text, parse_data:
+  {intent: {name}, entities: [{entity, value}]}, input_channel}`;
 - the bot's messages: whether there was one (first contact, actions/welcome.py) and how many (what /xoa says it
   deleted) — kept as `{"event": "bot"}`;
-- the form opening and closing (`active_loop`: was a message an answer to the job check?) — kept whole, it is small;
+- the form opening and closing (`active_loop`: was a message an answer to the job check?) — `{"event", name}`;
 - the session start, restarts and reverts (what Rasa SDK's `applied_events` reads) — kept as `{"event": …}`.
 
-Everything else before the window (actions run, slots set — the slots go in the payload's `slots` anyway — and the
-rest) is left out. The earlier messages still cost a little each (their text and intent: tens of bytes, not the ~7 kB
-of a whole turn). Applied by bot/rasa_server/rasa_patch.py, in `caunoi serve rasa` only; checked against Rasa 3.6.21
-(docs/patches.md).
+No timestamps: no action reads them. Everything else before the window (actions run, slots set — the slots go in the
+payload's `slots` anyway — and the rest) is left out. The earlier messages still cost a little each (their text and
+intent: about a hundred bytes a turn, not the ~7 kB of a whole turn), which is what still grows here. Applied by
+bot/rasa_server/rasa_patch.py, in `caunoi serve rasa` only; checked against Rasa 3.6.21 (docs/patches.md).
 """
 
 from __future__ import annotations
@@ -50,20 +50,22 @@ ORIGINAL = RemoteAction._action_call_format
 WINDOW = 40  # events sent whole: the last few turns (a turn is 5–10 events)
 KEPT = 500  # conversations whose earlier events, as sent, stay in memory for their next action
 _MARKERS = (SessionStarted, Restarted, UserUtteranceReverted, ActionReverted)  # sent as {"event": name}
+_BOT = {"event": BotUttered.type_name}
 
 
 def earlier(event: Event) -> dict[str, Any] | None:
     """What an event before the window is sent as (None: not sent)."""
     if isinstance(event, UserUttered):
-        return {"event": UserUttered.type_name, "timestamp": event.timestamp, "text": event.text,
-                "parse_data": {"intent": event.intent, "entities": event.entities},
+        entities = [{"entity": entity.get("entity"), "value": entity.get("value")} for entity in event.entities]
+        return {"event": UserUttered.type_name, "text": event.text,
+                "parse_data": {"intent": {"name": event.intent_name}, "entities": entities},
                 "input_channel": event.input_channel}
     if isinstance(event, BotUttered):
-        return {"event": BotUttered.type_name, "timestamp": event.timestamp}
+        return _BOT
     if isinstance(event, ActiveLoop):
-        return {"event": ActiveLoop.type_name, "timestamp": event.timestamp, "name": event.name}
+        return {"event": ActiveLoop.type_name, "name": event.name}
     if isinstance(event, _MARKERS):
-        return {"event": event.type_name, "timestamp": event.timestamp}
+        return {"event": event.type_name}
     return None
 
 
