@@ -201,3 +201,21 @@ async def test_an_erased_chunked_tracker_is_gone_and_not_appended_to(
     texts = [e.get("text") for e in json.loads(ours.opened(SENDER, await redis_client.get(key)))["events"]]
     assert not any(text and text.startswith("tin nhắn") for text in texts)
     ours.red.close()
+
+
+async def test_a_tracker_sealed_whole_before_chunks_is_read_and_goes_on_in_chunks(
+        stores: tuple[SealedRedisTrackerStore, RedisTrackerStore]) -> None:
+    """An upgrade: the value an earlier version wrote (the whole document sealed as one `s1:` value) is read, and the
+    next save writes it anew in chunks, keeping every event."""
+    ours, rasas = stores
+    start = time.time() - 1_000
+    for events in [session_start(start), *(turn(n, start) for n in range(1, 4))]:
+        await play(rasas, events)
+    earlier = rasas.red.get(rasas.key_prefix + SENDER)  # Rasa's document, as the store before chunks sealed it
+    ours.red.set(ours.key_prefix + SENDER, process_sealer().seal(earlier))
+    tracker = await ours.retrieve(SENDER)
+    assert tracker is not None and [e.as_dict() for e in tracker.events] == json.loads(earlier)["events"]
+    await play(ours, turn(4, start))
+    await play(rasas, turn(4, start))
+    assert ours.red.get(ours.key_prefix + SENDER).startswith(CHUNKED)
+    assert stored(ours) == stored(rasas)
