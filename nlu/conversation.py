@@ -3,9 +3,11 @@
 Used by the escalation policy inside Rasa and by the escalation action, both from the texts and intents of the
 person's messages, so that test stories (which carry no parse data) are judged exactly like live conversations.
 
-Both read every message of the conversation at every turn (several times a turn in the policy), so the signs of
-each text are remembered, by a digest of the text (never the text itself), for the last `REMEMBERED` texts: a
-turn's cost stays that of its new message instead of growing with the conversation (reports/bench.md, turn cost).
+The action reads every message of the conversation when it runs, so the signs of each text are remembered, by a
+digest of the text (never the text itself), for the last `REMEMBERED` texts. The policy, which predicts several
+times a turn, keeps the union of the signs so far on the tracker and reads only the new messages (`signs_of`;
+nlu/escalation_policy.py): a turn's cost stays that of its new message instead of growing with the conversation
+(reports/bench.md, turn cost).
 """
 
 from __future__ import annotations
@@ -35,9 +37,14 @@ class ConversationRisk:
         """Texts that are button payloads ("/intent{…}") carry no words of the person and are skipped."""
         indicators: set[str] = set()
         for text in texts:
-            if text and not text.lstrip().startswith("/"):
-                indicators |= self._signs_in(text)
+            indicators |= self.signs_of(text)
         return self._triage.grade(indicators, list(intents))
+
+    def signs_of(self, text: str) -> frozenset[str]:
+        """The signs in one message (none in a button payload): `of(texts)` grades the union of these."""
+        if text and not text.lstrip().startswith("/"):
+            return self._signs_in(text)
+        return frozenset()
 
     def _signs_in(self, text: str) -> frozenset[str]:
         digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()

@@ -14,6 +14,7 @@ reads as deleting data, "có bị bắt không" as a rights question), so a phra
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
@@ -23,7 +24,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import UserUttered
+from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -32,6 +33,18 @@ from nlu.conversation import ConversationRisk
 from nlu.persisted import content_config, dump_documents, read_documents
 
 DATA_FILE = "escalation.json"
+_SAID = "_caunoi_said"  # what `_said` keeps on a tracker
+
+
+@dataclass(frozen=True)
+class Said:
+    """The person's messages in a tracker's first `count` events: the last text and the union of every text's
+    signs (what the risk over all of them is graded from), and the last of those events."""
+
+    count: int
+    last: Event | None
+    latest: str | None
+    signs: frozenset[str]
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
@@ -82,23 +95,44 @@ class EscalationPolicy(Policy):
         if latest == answer:
             probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
             return self._prediction(probabilities)
-        texts = [event.text or "" for event in tracker.events if isinstance(event, UserUttered)]
-        if latest == ACTION_LISTEN_NAME and self._answers(tracker, texts, intent):
+        said = self._said(tracker)
+        if latest == ACTION_LISTEN_NAME and self._answers(tracker, said, intent):
             probabilities[domain.index_for_action(answer)] = 1.0
             return self._prediction(probabilities)
         if intent in self.config["skip_intents"] and not tracker.active_loop_name:
             return self._prediction(probabilities)  # their own rules answer; inside a form nothing would
         if latest == ACTION_LISTEN_NAME and not tracker.get_slot(self.config["escalated_slot"]):
-            if intent in self.config["skip_intents"] or self._risk.of(texts).level == "high":
+            if intent in self.config["skip_intents"] or self._risk.triage.grade(said.signs).level == "high":
                 probabilities[domain.index_for_action(escalate)] = 1.0
         elif latest == escalate:
             probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
         return self._prediction(probabilities)
 
-    def _answers(self, tracker: DialogueStateTracker, texts: list[str], intent: str | None) -> bool:
+    def _answers(self, tracker: DialogueStateTracker, said: Said, intent: str | None) -> bool:
         """The latest message carries a sign with an answer of its own, and nothing calls for a human instead."""
         if tracker.active_loop_name or intent in self.config["escalating_intents"]:
             return False
-        if self._risk.of(texts).level == "high":
+        if self._risk.triage.grade(said.signs).level == "high":
             return False
-        return self._risk.triage.answered(self._risk.of(texts[-1:]).indicators, intent) is not None
+        latest = [said.latest] if said.latest is not None else []
+        return self._risk.triage.answered(self._risk.of(latest).indicators, intent) is not None
+
+    def _said(self, tracker: DialogueStateTracker) -> Said:
+        """What the person said in the whole tracker (every message, as `ConversationRisk.of` reads them), read only
+        from the events added since the last prediction on this tracker: the policy predicts several times a turn and
+        the tracker lives on between turns (bot/rasa_server/tracker_store.py), so the cost of a prediction does not
+        grow with the conversation. Read again from the first event when the events it read changed (a new tracker,
+        a rewritten history)."""
+        events = tracker.events
+        kept: Said | None = tracker.__dict__.get(_SAID)
+        if kept is None or len(events) < kept.count or (kept.count and events[kept.count - 1] is not kept.last):
+            kept = Said(0, None, None, frozenset())
+        latest, signs = kept.latest, set(kept.signs)
+        for index in range(kept.count, len(events)):
+            event = events[index]
+            if isinstance(event, UserUttered):
+                latest = event.text or ""
+                signs |= self._risk.signs_of(latest)
+        said = Said(len(events), events[-1] if events else None, latest, frozenset(signs))
+        tracker.__dict__[_SAID] = said
+        return said

@@ -44,7 +44,10 @@ async def store_everything(client: redis.asyncio.Redis, with_sealer: Sealer) -> 
     await ButtonMap(client, with_sealer).offer("zalo:1", [Button(TEXT, "/inform")])
     await Inbox(client, with_sealer).submit(Inbound("telegram", "tg:1", "9", TEXT, Location(10.76, 106.66)), "u9")
     await WebSender(client, sealer=with_sealer).send("web:abcdefgh", Outbound(TEXT))
-    await client.set(keys.rasa_tracker("tg:1"), with_sealer.seal(json.dumps({"events": [{"text": TEXT}]})), ex=600)
+    # Rasa's tracker is sealed in chunks, one appended per save (bot/rasa_server/tracker_store.py)
+    tracker = with_sealer.seal_chunked('{"events": [') + with_sealer.chunk(json.dumps({"text": TEXT})) \
+        + with_sealer.chunk("]}")
+    await client.set(keys.rasa_tracker("tg:1"), tracker, ex=600)
     await client.hset(keys.ZALO_TOKENS, mapping={"access_token": with_sealer.seal(TEXT),
                                                  "refresh_token": with_sealer.seal(TEXT), "expires_at": "0"})
 

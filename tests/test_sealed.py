@@ -9,7 +9,7 @@ from bot.settings import Secret, SettingsError, from_environment
 from bot.state import keys
 from bot.state.deadletters import DeadLetters
 from bot.state.queue import Case, HandoffQueue
-from bot.state.sealed import MARK, Sealer, Unreadable, new_key
+from bot.state.sealed import CHUNKED, MARK, Sealer, Unreadable, chunk_count, new_key
 from bot.state.transcript import Transcript
 
 TEXT = "cứu tôi với, bị giữ hộ chiếu ở Campuchia"
@@ -45,6 +45,37 @@ def test_rotation_keeps_old_values_readable_and_reseals_them_under_the_new_key()
         sealer(new).open(before)
     with pytest.raises(Unreadable):
         sealer(new).open(MARK + "not-a-token")
+
+
+def test_a_chunked_value_grows_by_appending_and_opens_to_its_pieces_in_order() -> None:
+    one = sealer(new_key())
+    pieces = ['{"events": [', '{"text": "cứu tôi"}', ', {"text": "ở Campuchia"}', "]}"]
+    value = one.seal_chunked(pieces[0])
+    for piece in pieces[1:]:
+        grown = value + one.chunk(piece)
+        assert grown.startswith(value)  # what is stored stays as it is: an append (Redis APPEND)
+        value = grown
+    assert value.startswith(CHUNKED) and chunk_count(value) == 4
+    assert "Campuchia" not in value and "cứu" not in value
+    assert one.open(value) == "".join(pieces)
+    assert one.is_current(value)
+    assert one.open(one.seal_chunked("")) == ""
+
+
+def test_a_chunked_value_rotates_into_one_chunk_under_the_new_key() -> None:
+    old, new = new_key(), new_key()
+    value = sealer(old).seal_chunked("một") + sealer(old).chunk(" hai")
+    rotating = sealer(new, old)
+    value += rotating.chunk(" ba")  # appended after the restart with the new key first
+    assert rotating.open(value) == "một hai ba"
+    assert not rotating.is_current(value)  # some chunks are still under the old key
+    after = rotating.reseal(value)
+    assert chunk_count(after) == 1 and rotating.is_current(after)
+    assert sealer(new).open(after) == "một hai ba"
+    with pytest.raises(Unreadable):
+        sealer(new).open(value)  # one chunk under a dropped key: the value does not open, nothing is made up
+    with pytest.raises(Unreadable):
+        sealer(new).open(value[:-3] + "xyz")  # a chunk altered at rest
 
 
 def test_without_keys_the_error_says_how_to_make_one() -> None:

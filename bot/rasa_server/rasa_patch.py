@@ -52,7 +52,9 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
 
 
 def apply() -> None:
-    from bot.rasa_server import states_patch
+    from bot.rasa_server import action_payload, rules_patch, states_patch
 
     RemoteAction._validate_action_result = validate_action_result
     states_patch.apply()  # the dialogue states computed once per event (its own docstring)
+    rules_patch.apply()  # the rule policy's states bounded by its longest rule, formatted only for debug
+    action_payload.apply()  # the action server gets the recent events whole, the earlier ones as actions read them

@@ -11,17 +11,24 @@ and on saving reads it again, rebuilds it again and merges the two by comparing 
 dicts (`_merge_trackers`, quadratic: 40 % of the Rasa server's time at turn 70, the turn at 3× its first cost), then
 serialises every event again. Here:
 
-- `save` writes the tracker it was handed when the stored value is still the one that tracker was read from (its
-  length and the end of its seal, which authenticates the whole value, are compared: two small Redis reads); the
-  JSON is the stored one with the new events' JSON appended (the text `json.dumps(dialogue.as_dict())` gives, and
-  what Rasa's merge gives: the stored events, earlier sessions included, then the new ones). Only when the stored
-  value changed underneath (another server saved, an erase) does it read, rebuild and merge, in linear time with
-  the outcome of Rasa's merge.
+- The value is sealed in chunks (bot/state/sealed.py, `c1:`): their texts one after the other are the events' JSON,
+  comma-joined (the document Rasa reads is `{"events": [` that `], "name": …}`, `document`). `save` appends one
+  chunk sealing only the turn's new events (Redis APPEND, in a script that first checks the stored value is still
+  the one the tracker was read from: its length and the end of its last seal, which authenticates that chunk) and
+  resets the TTL. So a save costs the new events, not the whole tracker (sealing and writing ~2 MB at message ~290
+  was 27 ms a turn, docs/scaling.md). Every `CHUNKS` chunks the value is opened and sealed again as one chunk (a
+  read of the whole value costs a decryption per chunk). The result is what Rasa's merge gives: the stored events,
+  earlier sessions included, then the new ones. Only when the stored value changed underneath (another server
+  saved, an erase, a key rotation) or is in the layout from before chunks does it read, rebuild and merge, in
+  linear time with the outcome of Rasa's merge, and write the value anew.
 - The tracker just saved is kept in memory for the conversation's next turn (`KEPT` conversations, for at most
   `KEPT_SECONDS`), and `retrieve` hands it back instead of rebuilding it when the stored value is still the one it
   wrote. It is handed out once (taken out of memory), so a turn that fails half-way can never pass on a tracker it
   changed but did not save: the next turn reads Redis again. A tracker in which a new session started is not kept
   (`retrieve` returns the latest session only, and reading it again does that).
+
+Key rotation (`caunoi keys rotate`) re-seals a chunked value as one chunk by compare-and-set; erasure and retention
+delete the key, whatever its layout.
 
 What a policy or an action sees is unchanged: the same tracker, every event of the session.
 """
@@ -39,25 +46,45 @@ from rasa.shared.core.constants import ACTION_SESSION_START_NAME
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker, get_trackers_for_conversation_sessions
 
-from bot.state.sealed import Sealer, process_sealer
+from bot.state.sealed import Sealer, chunk_count, is_chunked, process_sealer
 
 KEPT = 500  # conversations whose tracker stays in memory between turns
 KEPT_SECONDS = 600.0  # a conversation quiet for longer is read from Redis again (and its tracker leaves memory)
-TAIL = 64  # characters of the sealed value compared: its authentication tag, which depends on every byte
+TAIL = 64  # characters of the stored value compared: the end of its last seal's authentication tag
+CHUNKS = 512  # chunks a value may have before it is sealed again as one (a save or two a turn)
 _ORIGIN = "_caunoi_stored"  # the attribute of a tracker that says which stored value it was read from
 _HEAD = '{"events": ['
+
+# Append to the value (or replace it: ARGV[3] 'set') only while it is still the one read; reset its TTL as Rasa's
+# SET with `ex` does (none: no TTL). Returns the new length, 0 when the value changed.
+_WRITE = """
+if redis.call('STRLEN', KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
+if redis.call('GETRANGE', KEYS[1], -string.len(ARGV[2]), -1) ~= ARGV[2] then return 0 end
+local length
+if ARGV[3] == 'set' then
+  redis.call('SET', KEYS[1], ARGV[4])
+  length = string.len(ARGV[4])
+else
+  length = redis.call('APPEND', KEYS[1], ARGV[4])
+end
+if ARGV[5] ~= '' then redis.call('EXPIRE', KEYS[1], ARGV[5]) else redis.call('PERSIST', KEYS[1]) end
+return length
+"""
 
 
 @dataclass(frozen=True)
 class Stored:
-    """What is in Redis for a conversation, as this process wrote or read it: the sealed value's length and tail,
-    the events' JSON (joined, as in the value; earlier sessions too), and how many of the tracker's events it holds
-    (the tracker's events are the value's last ones)."""
+    """What is in Redis for a conversation, as this process wrote or read it: the value's length and tail, its
+    chunks (0: a value in the layout from before chunks, written anew at the next save), whether its events' JSON is
+    empty, how many of the tracker's events it holds (the tracker's events are the value's last ones) and how many
+    sessions start among those."""
 
     length: int
     tail: str
-    events_json: str | None  # None: a value in another layout, serialised anew at the next save
+    chunks: int
+    empty: bool
     count: int
+    sessions: int
 
 
 @dataclass
@@ -72,7 +99,8 @@ def _session_starts(events: Any) -> int:
                if isinstance(event, ActionExecuted) and event.action_name == ACTION_SESSION_START_NAME)
 
 
-def _plain(name: str, events_json: str) -> str:
+def document(name: str, events_json: str) -> str:
+    """The JSON Rasa's store reads, from the events' JSON (comma-joined)."""
     return f"{_HEAD}{events_json}], \"name\": {json.dumps(name)}}}"
 
 
@@ -83,6 +111,8 @@ def _events_json(name: str, plain: str) -> str | None:
     return None
 
 
+def _joined(events: Any) -> str:
+    return ", ".join(json.dumps(event.as_dict()) for event in events)
 def _event_key(value: Any) -> Any:
     """A hashable form of an event's dict that is equal exactly when the dicts are (1 == 1.0 == True as in Python)."""
     if isinstance(value, dict):
@@ -119,15 +149,22 @@ class SealedRedisTrackerStore(RedisTrackerStore):
         self._sealer = sealer or process_sealer()
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
         super().__init__(*args, **kwargs)
+        self._write = self.red.register_script(_WRITE)
 
     def serialise_tracker(self, tracker: DialogueStateTracker) -> str:
-        return self._sealer.seal(super().serialise_tracker(tracker))
+        return self._sealer.seal_chunked(_joined(tracker.events))
+
+    def opened(self, sender_id: str, value: str) -> str:
+        """The JSON document of a stored value, whatever its layout."""
+        if is_chunked(value):
+            return document(sender_id, self._sealer.open(value))
+        return self._sealer.open(value)
 
     def deserialise_tracker(self, sender_id: str, serialised_tracker: str | bytes) -> DialogueStateTracker | None:
         if isinstance(serialised_tracker, bytes):
             serialised_tracker = serialised_tracker.decode("utf-8")
         # Unreadable (a dropped key) propagates: Rasa's fail-safe store logs it and the stored tracker stays as it is.
-        return super().deserialise_tracker(sender_id, self._sealer.open(serialised_tracker))
+        return super().deserialise_tracker(sender_id, self.opened(sender_id, serialised_tracker))
 
     # -- the turn: read, save ------------------------------------------------------------------------------------------
 
@@ -151,50 +188,70 @@ class SealedRedisTrackerStore(RedisTrackerStore):
         value = self.red.get(self._key(sender_id))
         if value is None:
             return None
-        plain = self._sealer.open(value)
+        plain = self.opened(sender_id, value)
         tracker = RedisTrackerStore.deserialise_tracker(self, sender_id, plain)
         if tracker is None:
             return None
         events_json = _events_json(sender_id, plain)
         if _session_starts(tracker.events) > 1:  # only the latest session, as Rasa's store returns
             tracker = get_trackers_for_conversation_sessions(tracker)[-1]
-        setattr(tracker, _ORIGIN, Stored(len(value), value[-TAIL:], events_json, len(tracker.events)))
+        setattr(tracker, _ORIGIN, Stored(len(value), value[-TAIL:], chunk_count(value), not events_json,
+                                         len(tracker.events), _session_starts(tracker.events)))
         return tracker
 
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
         await self.stream_events(tracker)
         if not timeout and self.record_exp:
             timeout = self.record_exp
+        ttl = str(int(timeout)) if timeout else ""
         sender_id = tracker.sender_id
         origin: Stored | None = getattr(tracker, _ORIGIN, None)
         events = list(tracker.events)
-        if origin is not None and origin.events_json is not None and len(events) >= origin.count \
-                and self._still(sender_id, origin):
-            joined = ", ".join(json.dumps(event.as_dict()) for event in events[origin.count:])
-            events_json = f"{origin.events_json}, {joined}" if origin.events_json and joined \
-                else origin.events_json or joined
-            exact = True  # what Rasa's retrieve would rebuild from the value: this tracker
-        else:
+        stored = self._append(sender_id, origin, events, ttl) if origin is not None and origin.chunks \
+            and len(events) >= origin.count else None
+        exact = True  # what Rasa's retrieve would rebuild from the value: this tracker
+        if stored is None:
             value = self.red.get(self._key(sender_id))
             prior = self.deserialise_tracker(sender_id, value) if value is not None else None
             merged = merge(prior, tracker) if prior is not None else tracker
-            events_json = ", ".join(json.dumps(event.as_dict()) for event in merged.events)
+            events_json = _joined(merged.events)
+            sealed = self._sealer.seal_chunked(events_json)
+            self.red.set(self._key(sender_id), sealed, ex=int(timeout) if timeout else None)
+            stored = Stored(len(sealed), sealed[-TAIL:], 1, not events_json, len(events), _session_starts(events))
             exact = merged is tracker
-        sealed = self._sealer.seal(_plain(sender_id, events_json))
-        self.red.set(self._key(sender_id), sealed, ex=timeout)
         # The tracker's events are the value's last ones (a merge puts the stored ones first): the next save of the
         # same tracker in this turn, or of the next turn, appends to it.
-        stored = Stored(len(sealed), sealed[-TAIL:], events_json, len(events))
         setattr(tracker, _ORIGIN, stored)
-        if exact and _session_starts(events) <= 1:
+        if exact and stored.sessions <= 1:
             self._keep(sender_id, tracker, stored)
         else:
             self._kept.pop(sender_id, None)
+
+    def _append(self, sender_id: str, origin: Stored, events: list[Any], ttl: str) -> Stored | None:
+        """The tracker's new events appended to the stored value as one chunk (or, past `CHUNKS`, the value sealed
+        again as one chunk); None when the value is no longer the one the tracker was read from."""
+        added = events[origin.count:]
+        new = _joined(added)
+        more = f", {new}" if new and not origin.empty else new
+        sessions = origin.sessions + _session_starts(added)
+        if origin.chunks < CHUNKS:
+            piece = self._sealer.chunk(more) if more else ""
+            length = self._write(keys=[self._key(sender_id)], args=[origin.length, origin.tail, "append", piece, ttl])
+            if not length:
+                return None
+            tail = (origin.tail + piece)[-TAIL:]
+            return Stored(int(length), tail, origin.chunks + (1 if piece else 0), origin.empty and not more,
+                          len(events), sessions)
+        value = self.red.get(self._key(sender_id))
+        if value is None or len(value) != origin.length or value[-TAIL:] != origin.tail:
+            return None
+        sealed = self._sealer.seal_chunked(self._sealer.open(value) + more)
+        if not self._write(keys=[self._key(sender_id)], args=[origin.length, origin.tail, "set", sealed, ttl]):
+            return None
+        return Stored(len(sealed), sealed[-TAIL:], 1, origin.empty and not more, len(events), sessions)
 
     def _keep(self, sender_id: str, tracker: DialogueStateTracker, stored: Stored) -> None:
         self._kept[sender_id] = _Kept(tracker, stored, time.monotonic())
         self._kept.move_to_end(sender_id)
         while len(self._kept) > KEPT:
             self._kept.popitem(last=False)
-
-

@@ -121,3 +121,31 @@ def test_nothing_is_answered_inside_a_form(policy: EscalationPolicy, domain: Dom
 
 def test_a_child_saying_hello_and_their_age_is_escalated(policy: EscalationPolicy, domain: Domain) -> None:
     assert predicted(policy, domain, user("chao chi, e 16t", "greet")) == "action_escalate"
+
+
+def test_predicting_on_a_living_tracker_is_predicting_on_a_fresh_one(policy: EscalationPolicy,
+                                                                    domain: Domain) -> None:
+    """The policy reads only the events added since its last prediction on a tracker (the tracker lives on between
+    turns): after every event of a long conversation it predicts what it predicts on a tracker built anew."""
+    said = [("cho em hỏi", "greet"), ("họ kiểm tra điện thoại của em", "delete_my_data"),
+            ("công ty không trả lương 3 tháng nay", "find_service"), ("/affirm", "affirm"),
+            ("có bị công an bắt không", "ask_support_policy"), ("cảm ơn", "thank"),
+            ("họ không cho tôi gọi về nhà", "inform_location")]
+    living = DialogueStateTracker("tg:1", domain.slots)
+    events: list[Event] = []
+    outcomes = set()
+    for number in range(60):
+        text, intent = said[number % len(said)] if number < 40 else said[number % 2]
+        turn = [*user(text, intent), ActionExecuted("utter_greet")]
+        if number == 20:
+            turn += [ActiveLoop("job_offer_form"), *user("ở Campuchia", "inform_location"), ActiveLoop(None)]
+        if number == 45:
+            turn += [SlotSet("escalated", True)]
+        for event in turn:
+            events.append(event)
+            living.update(event)
+            ours = policy.predict_action_probabilities(living, domain).probabilities
+            fresh = DialogueStateTracker.from_events("tg:1", list(events), domain.slots)
+            assert ours == policy.predict_action_probabilities(fresh, domain).probabilities, (number, event)
+            outcomes.add(max(range(len(ours)), key=ours.__getitem__) if max(ours) > 0 else None)
+    assert len(outcomes) >= 3  # it escalated, answered and abstained along the way

@@ -3,6 +3,8 @@ once."""
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -10,6 +12,9 @@ from unittest import mock
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.rasa_server import rasa_patch
 
@@ -24,12 +29,16 @@ BAD: list[dict[str, Any]] = [
 
 @pytest.fixture
 def patched() -> Iterator[RemoteAction]:
-    original = RemoteAction._validate_action_result
-    rasa_patch.apply()
-    try:
+    """rasa_patch.apply() for one test: everything it changes is put back after it."""
+    changed = [(RemoteAction, "_validate_action_result"), (RemoteAction, "_action_call_format"),
+               (RulePolicy, "_prediction_states"), (RulePolicy, "format_tracker_states"),
+               (Domain, "states_for_tracker_history"), (DialogueStateTracker, "applied_events"),
+               (DialogueStateTracker, "copy")]
+    with contextlib.ExitStack() as restored:
+        for owner, name in changed:
+            restored.enter_context(mock.patch.object(owner, name, inspect.getattr_static(owner, name)))
+        rasa_patch.apply()
         yield RemoteAction("action_welcome", None)
-    finally:
-        RemoteAction._validate_action_result = original
 
 
 def test_rasa_itself_checks_the_schema_on_every_answer() -> None:

@@ -12,9 +12,10 @@ import pytest
 import redis
 
 import harness.stack
+from bot.rasa_server.tracker_store import document
 from bot.settings import PROJECT_ROOT, Secret
 from bot.state import keys
-from bot.state.sealed import Sealer, new_key
+from bot.state.sealed import CHUNKED, Sealer, new_key
 from harness.botapi import TOKEN, FakeBotAPI, text_update
 from harness.stack import CAUNOI, stack_env
 from harness.wait import until
@@ -59,8 +60,8 @@ def test_a_redis_dump_of_a_real_conversation_reveals_no_message_text(redis_url: 
         sealer = Sealer((Secret(key),))
         for conversation, said in ((web, DANGER), (f"tg:{CHAT}", REPORT)):
             raw = client.get(keys.rasa_tracker(conversation))
-            assert raw is not None and raw.startswith("s1:"), f"no sealed tracker for {conversation}"
-            events = json.loads(sealer.open(raw))["events"]
+            assert raw is not None and raw.startswith(CHUNKED), f"no sealed tracker for {conversation}"
+            events = json.loads(document(conversation, sealer.open(raw)))["events"]
             assert said in [event.get("text") for event in events if event.get("event") == "user"]
         summary = client.hget(keys.case(web), "summary")
         assert summary and "Campuchia" in sealer.open(summary)
