@@ -1,0 +1,44 @@
+"""How a frightened person's typed words are read while a referral's consent question waits (issue #21's review):
+danger is never an answer, a question back is not a "no", and the everyday ways of saying yes are read as yes."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.state.organisations import Organisation, OrganisationStore
+from harness.botapi import FakeBotAPI
+from harness.rasa import FakeRasa
+from tests.console.harness import Console
+from tests.console.test_referrals import ENTRY, PERSON, SUMMARY, person_says, propose, setup
+
+
+async def stored_status(console: Console, referral_id: str) -> str:
+    consent = console.gateway.consent
+    assert consent is not None
+    stored = await consent.referrals.get(referral_id)
+    assert stored is not None
+    return stored.status
+
+
+@pytest.mark.parametrize("typed", ["ko, cuu toi voi", "chồng em đang đánh em, ko", "không, mình muốn chết"])
+async def test_danger_words_are_not_taken_for_a_no_in_bot_mode(console: Console, rasa: FakeRasa,
+                                                              typed: str) -> None:
+    """The words hold a "ko": read as an answer, the bot would say "không sao" and nobody would escalate."""
+    await OrganisationStore(console.gateway.redis).put(Organisation("tgpl", "Trợ giúp pháp lý", (ENTRY,)))
+    await console.gateway.transcript.append(PERSON, "person", "cảm ơn bạn")
+    boss = await console.login("boss", role="supervisor")
+    response = await boss.post(f"/api/conversations/{PERSON}/referrals", {"entry_id": ENTRY, "summary": SUMMARY})
+    assert response.status_code == 201, response.text
+    await person_says(console, typed)
+    assert rasa.messages(PERSON) == [typed]  # the bot hears it (and escalates, as it does danger)
+    assert await stored_status(console, response.json()["referral"]["id"]) == "proposed"
+
+
+async def test_danger_words_while_an_operator_holds_get_no_consent_reply(console: Console,
+                                                                         bot_api: FakeBotAPI) -> None:
+    hoa = await setup(console)
+    referral = await propose(hoa)
+    asked = len(await bot_api.wait_for("sendMessage", 1))
+    await person_says(console, "ko, ho dang danh toi")
+    assert await stored_status(console, referral["id"]) == "proposed"
+    assert len(bot_api.called("sendMessage")) == asked  # no "Không sao, mình sẽ không báo cho ai"
