@@ -35,6 +35,14 @@ LONGEST_ANSWER_CHARS = 80
 _WORD = re.compile(r"\w+")
 
 
+def asks(text: str, words: list[str]) -> bool:
+    """The person asks something back ("có mất tiền không?", "họ có biết tên mình ko"): not a yes or a no, although
+    it holds "có" and "không". A question mark, or the yes/no question's "có … không" with words between."""
+    if "?" in text:
+        return True
+    return words[-1] == "khong" and "co" in words[:-2]
+
+
 @dataclass(frozen=True)
 class ReferralTexts:
     ask_share: str
@@ -58,7 +66,7 @@ class ReferralTexts:
         if len(text) > LONGEST_ANSWER_CHARS or len(text.split()) > LONGEST_ANSWER_WORDS:
             return None  # before normalising, which costs most of the time: most messages are longer
         words = self.words(text)
-        if not words or len(words) > LONGEST_ANSWER_WORDS:
+        if not words or len(words) > LONGEST_ANSWER_WORDS or asks(text, words):
             return None
         found: list[tuple[int, int, bool]] = []  # (length, start, yes)
         for phrases, yes in ((self.agree, True), (self.decline, False)):

@@ -42,3 +42,30 @@ async def test_danger_words_while_an_operator_holds_get_no_consent_reply(console
     await person_says(console, "ko, ho dang danh toi")
     assert await stored_status(console, referral["id"]) == "proposed"
     assert len(bot_api.called("sendMessage")) == asked  # no "Không sao, mình sẽ không báo cho ai"
+
+
+@pytest.mark.parametrize("typed", ["có mất tiền không?", "họ có biết tên mình ko", "có ai đọc được không"])
+async def test_a_question_back_is_not_a_no(console: Console, typed: str) -> None:
+    """It holds "có" and "không": taken for an answer, the "không" won and the person was refused what they asked."""
+    hoa = await setup(console)
+    referral = await propose(hoa)
+    await person_says(console, typed)
+    assert await stored_status(console, referral["id"]) == "proposed"
+    await person_says(console, "dc")  # the answer once the operator has answered the question
+    assert await stored_status(console, referral["id"]) == "sent"
+
+
+@pytest.mark.parametrize("typed", ["uk", "được thôi", "oke", "đc ạ", "okay"])
+async def test_everyday_ways_of_saying_yes(console: Console, typed: str) -> None:
+    hoa = await setup(console)
+    referral = await propose(hoa)
+    await person_says(console, typed)
+    assert await stored_status(console, referral["id"]) == "sent"
+
+
+@pytest.mark.parametrize("typed", ["k", "thoi khoi", "ko can nua", "thôi được"])
+async def test_everyday_ways_of_saying_no(console: Console, typed: str) -> None:
+    hoa = await setup(console)
+    referral = await propose(hoa)
+    await person_says(console, typed)
+    assert await stored_status(console, referral["id"]) == "refused"
