@@ -151,14 +151,20 @@ async def _visible(ctx: Context, referral: Referral) -> bool:
 
 
 FOLLOW_UP_EVENTS = "follow_up_"  # the hotline's check-in with the person: not the organisation's to read
+CHECK_IN_CONSENT = "consent_check_in"  # whether the person let the hotline check in: the hotline's too
+
+
+def _for_partner(status: str) -> bool:
+    return not status.startswith(FOLLOW_UP_EVENTS) and status != CHECK_IN_CONSENT
 
 
 def _history(referral: Referral, shown_actor: Any = None) -> list[dict[str, Any]]:
-    """Every change; for a partner (`shown_actor` given) without the check-in's, whose notes say things about the
-    person (blocked the bot, not reached the organisation) that the organisation does not need."""
+    """Every change; for a partner (`shown_actor` given) without the check-in's (whether the person allowed it, and
+    its notes, which say things about the person: blocked the bot, not reached the organisation) that the
+    organisation does not need."""
     return [{"at": iso(change.at), "actor": shown_actor(change.actor) if shown_actor else change.actor,
              "status": change.status, "note": change.note} for change in referral.history
-            if shown_actor is None or not change.status.startswith(FOLLOW_UP_EVENTS)]
+            if shown_actor is None or _for_partner(change.status)]
 
 
 async def _names(ctx: Context, referral: Referral) -> tuple[str, str]:

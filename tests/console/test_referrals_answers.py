@@ -3,6 +3,9 @@ danger is never an answer, a question back is not a "no", and the everyday ways 
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from bot.state.organisations import Organisation, OrganisationStore
@@ -69,3 +72,22 @@ async def test_everyday_ways_of_saying_no(console: Console, typed: str) -> None:
     referral = await propose(hoa)
     await person_says(console, typed)
     assert await stored_status(console, referral["id"]) == "refused"
+
+
+async def test_a_partners_history_has_no_check_in_and_every_line_in_vietnamese(console: Console) -> None:
+    """The partner's history showed "consent_contact", "consent_transcript" as such (no label), and
+    "consent_check_in" told the organisation whether the person let the hotline check in on them."""
+    hoa = await setup(console)
+    referral = await propose(hoa)
+    for answer in ("có", "được", "không", "được"):  # share, contact (via the hotline), transcript, check-in
+        await person_says(console, answer)
+    lan = await console.login("lan", role="partner", org="tgpl")
+    history = (await lan.get(f"/api/referrals/{referral['id']}")).json()["referral"]["history"]
+    statuses = [h["status"] for h in history]
+    assert statuses == ["proposed", "sent", "consent_contact", "consent_transcript"]
+    script = "".join((Path(__file__).resolve().parents[2] / "bot/console/static" / name).read_text(encoding="utf-8")
+                     for name in ("referrals.js", "partner.js"))
+    for status in statuses:
+        assert re.search(rf"\b{status}: ", script), f"no Vietnamese label for {status}"
+    staff = (await hoa.get(f"/api/referrals/{referral['id']}")).json()["referral"]["history"]
+    assert "consent_check_in" in [h["status"] for h in staff]  # the hotline's own view keeps it
