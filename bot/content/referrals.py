@@ -24,7 +24,7 @@ from nlu.tables import TEENCODE, parse_yaml
 from nlu.text import Table, normalise
 
 FILE = "referrals.yml"
-QUESTIONS = ("ask_share", "ask_contact", "ask_transcript", "ask_check_in", "sent", "refused")
+QUESTIONS = ("ask_share", "ask_contact", "ask_transcript", "ask_check_in", "sent", "refused", "stale")
 BUTTONS = ("share_yes", "share_no", "contact_here", "contact_no", "transcript_yes", "transcript_no", "check_in_yes",
            "check_in_no")
 LINES = ("sent", "refused", "expired", "contact_yes", "contact_no", "transcript_yes", "transcript_no", "check_in_yes",
@@ -51,6 +51,7 @@ class ReferralTexts:
     ask_check_in: str
     sent: str
     refused: str
+    stale: str  # a button of a question that expired (or was erased): nothing was shared
     buttons: Mapping[str, str]
     lines: Mapping[str, str]  # transcript lines for the operator, by event
     agree: tuple[tuple[str, ...], ...]  # phrases, as folded words

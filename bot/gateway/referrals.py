@@ -8,7 +8,7 @@ answers too (content/vi/referrals.yml). The dispatcher asks `answer` first, befo
 anything, because an operator usually holds the conversation: an answer is consumed here and never reaches Rasa.
 Each answer is a line in the transcript, so the operator sees it live. A "no" to the first question shares nothing,
 and the person still gets the organisation's contact. Unanswered, the question expires (`expire`, run by the
-console's sweep): nothing shared.
+console's sweep): nothing shared, and a button of it pressed later says so (`stale`).
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ class Answer:
     pending: Pending | None
     yes: bool
     route: str = ""  # how the person wants to be reached, typed in answer to the contact question
+    referral_id: str = ""  # a pressed button's referral
 
 
 class ConsentDialogue:
@@ -139,7 +140,7 @@ class ConsentDialogue:
             pending = await self.referrals.pending(inbound.conversation_id)
             current = pending is not None and pending.referral_id == referral_id and pending.step == step
             # An old question's button (answered already, or expired) is consumed and does nothing.
-            return Answer(inbound.conversation_id, pending if current else None, yes)
+            return Answer(inbound.conversation_id, pending if current else None, yes, referral_id=referral_id)
         if not inbound.text.strip() or inbound.location is not None or inbound.attachment or inbound.intent:
             return None
         text = inbound.text
@@ -160,6 +161,16 @@ class ConsentDialogue:
         """Records the answer and asks the next question (or says what happens now)."""
         if answer.pending is not None:
             await self._answered(answer.conversation_id, answer.pending, answer.yes, answer.route)
+        elif answer.referral_id:
+            await self._stale(answer.conversation_id, answer.referral_id)
+
+    async def _stale(self, conversation_id: str, referral_id: str) -> None:
+        """A button of a question no longer asked. Answered already (a second tap): nothing more to say. Expired or
+        erased: the person is told nothing was shared, rather than met with silence."""
+        referral = await self.referrals.get(referral_id)
+        if referral is not None and referral.conversation_id == conversation_id and referral.status != "expired":
+            return
+        await self._send(conversation_id, Outbound(self._texts.stale, sensitive=True))
 
     async def _answered(self, conversation_id: str, pending: Pending, yes: bool, route: str) -> None:
         step = pending.step

@@ -4,15 +4,26 @@ danger is never an answer, a question back is not a "no", and the everyday ways 
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
 
+from bot.state import keys
 from bot.state.organisations import Organisation, OrganisationStore
 from harness.botapi import FakeBotAPI
 from harness.rasa import FakeRasa
 from tests.console.harness import Console
-from tests.console.test_referrals import ENTRY, PERSON, SUMMARY, person_says, propose, setup
+from tests.console.test_referrals import (
+    ENTRY,
+    PERSON,
+    SUMMARY,
+    buttons,
+    person_presses,
+    person_says,
+    propose,
+    setup,
+)
 
 
 async def stored_status(console: Console, referral_id: str) -> str:
@@ -91,3 +102,30 @@ async def test_a_partners_history_has_no_check_in_and_every_line_in_vietnamese(c
         assert re.search(rf"\b{status}: ", script), f"no Vietnamese label for {status}"
     staff = (await hoa.get(f"/api/referrals/{referral['id']}")).json()["referral"]["history"]
     assert "consent_check_in" in [h["status"] for h in staff]  # the hotline's own view keeps it
+
+
+async def test_a_button_of_an_expired_question_is_answered_not_met_with_silence(console: Console,
+                                                                             bot_api: FakeBotAPI) -> None:
+    hoa = await setup(console)
+    bot_api.reset()
+    referral = await propose(hoa)
+    [question] = await bot_api.wait_for("sendMessage", 1)
+    consent = console.gateway.consent
+    assert consent is not None
+    await console.gateway.redis.zadd(keys.REFERRAL_CONSENT_DUE, {referral["id"]: time.time() - 1})
+    assert len(await consent.expire()) == 1
+    await person_presses(console, buttons(question)[0][1])  # "Đồng ý", the next morning
+    [_, told] = await bot_api.wait_for("sendMessage", 2)
+    assert "đã hết hạn nên mình chưa báo cho ai" in told["text"]
+    assert await stored_status(console, referral["id"]) == "expired"
+
+
+async def test_a_second_tap_of_an_answered_button_says_nothing_more(console: Console, bot_api: FakeBotAPI) -> None:
+    hoa = await setup(console)
+    bot_api.reset()
+    referral = await propose(hoa)
+    [question] = await bot_api.wait_for("sendMessage", 1)
+    await person_presses(console, buttons(question)[1][1])  # "Không"
+    await person_presses(console, buttons(question)[1][1])  # tapped twice
+    assert await stored_status(console, referral["id"]) == "refused"
+    assert len(bot_api.called("sendMessage")) == 2  # the question, and "Không sao, mình sẽ không báo cho ai"
