@@ -9,9 +9,10 @@
 
 Who sees what:
 - a partner: only referrals sent to its organisation that the person agreed to (`sent` or later): the summary; the
-  contact route only if the person agreed to be contacted; the transcript only if they agreed to that; the status and
-  its history. Never the conversation id, the queue, a conversation, or another organisation's referral (404, as if
-  it did not exist). Its account opens nothing else (routes.py: 403).
+  contact route only if the person agreed to be contacted; the transcript only if they agreed to that (as it was
+  when the referral was proposed); the status and its history. Never the conversation id, the queue, a
+  conversation, or another organisation's referral (404, as if it did not exist). Its account opens nothing else
+  (routes.py: 403).
 - an operator: the referrals of conversations they hold now, and those they proposed (an operator can open any
   conversation in the console; this keeps the list to their own work).
 - a supervisor: all, filterable by organisation, status and conversation.
@@ -213,9 +214,12 @@ async def _partner_json(ctx: Context, referral: Referral, full: bool) -> dict[st
                             # Without a route of their own: the hotline passes the organisation's message on.
                             "via_hotline": not consent.contact_route}
     if full and consent.share_transcript:
+        # The conversation as it was when the referral was proposed: what the person agreed to share. Not what they
+        # write later, nor the consent questions and check-ins (which name this and any other organisation).
         entries = await ctx.services.gateway.transcript.read(referral.conversation_id, -TRANSCRIPT_SHARED, -1)
         shown["transcript"] = [{"at": iso(e.get("at")), "from": e.get("from"), "text": e.get("text", "")}
-                               for e in entries if e.get("from") in ("person", "bot", "operator")]
+                               for e in entries if e.get("from") in ("person", "bot", "operator")
+                               and float(e.get("at") or 0) <= referral.created_at]
     return shown
 
 

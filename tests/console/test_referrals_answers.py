@@ -129,3 +129,27 @@ async def test_a_second_tap_of_an_answered_button_says_nothing_more(console: Con
     await person_presses(console, buttons(question)[1][1])  # tapped twice
     assert await stored_status(console, referral["id"]) == "refused"
     assert len(bot_api.called("sendMessage")) == 2  # the question, and "Không sao, mình sẽ không báo cho ai"
+
+
+async def test_a_shared_transcript_is_the_conversation_as_it_was_when_proposed(console: Console,
+                                                                                bot_api: FakeBotAPI) -> None:
+    """It held everything written later: the consent questions, another organisation's referral, what the person
+    wrote months on."""
+    hoa = await setup(console)  # the person wrote "họ giữ hộ chiếu của mình"
+    await console.gateway.transcript.append(PERSON, "operator", "Mình hiểu rồi, mình sẽ tìm nơi giúp bạn.")
+    referral = await propose(hoa)
+    for answer in ("có", "được", "có", "không"):  # share, contact, transcript: yes; no check-in
+        await person_says(console, answer)
+    consent = console.gateway.consent
+    assert consent is not None
+    other = await hoa.post(f"/api/conversations/{PERSON}/referrals",
+                           {"entry_id": "tgpl-ho-chi-minh", "summary": "Một giới thiệu khác"})
+    assert other.status_code == 201, other.text
+    await person_says(console, "không")
+    await person_says(console, "mình đã chuyển sang chỗ ở mới rồi")
+    lan = await console.login("lan", role="partner", org="tgpl")
+    shared = (await lan.get(f"/api/referrals/{referral['id']}")).json()["referral"]["transcript"]
+    texts = [e["text"] for e in shared]
+    assert texts[0] == "họ giữ hộ chiếu của mình" and texts[-1] == "Mình hiểu rồi, mình sẽ tìm nơi giúp bạn."
+    assert not [text for text in texts if "tóm tắt" in text or "Một giới thiệu khác" in text or "chỗ ở mới" in text
+                or "TP.HCM" in text]
