@@ -197,6 +197,9 @@ class Dispatcher:
             if consent is not None and button is None and taken is None \
                     and self._risk.of([clean_typed_text(inbound.text)]).level == "high":
                 consent = None  # "ko, cứu tôi với" is danger, not a "no": it goes on as usual (Rasa, the numbers)
+            elif consent is not None and self._consent is not None and button is None and taken is None \
+                    and mode == "bot" and await self._consent.overtaken(consent):
+                consent = None  # with the bot again, and it asked something since: a typed "có" answers the bot
             if consent is not None and self._consent is not None:
                 await recorded
                 await self._consent.apply(consent)

@@ -6,6 +6,8 @@ transcript may go too (default no), and whether the bot may check in later. Butt
 same codes or numbered options on Zalo (bot/channels/buttons.py); a short typed "có", "dong y", "ok", "ko", "thôi"
 answers too (content/vi/referrals.yml). The dispatcher asks `answer` first, before the conversation's mode decides
 anything, because an operator usually holds the conversation: an answer is consumed here and never reaches Rasa.
+Typed words are not an answer when they hold danger words (bot/gateway/dispatch.py), nor, once the conversation is
+with the bot again, when the bot has said something since the question (`overtaken`): its buttons still answer it.
 Each answer is a line in the transcript, so the operator sees it live. A "no" to the first question shares nothing,
 and the person still gets the organisation's contact. Unanswered, the question expires (`expire`, run by the
 console's sweep): nothing shared, and a button of it pressed later says so (`stale`).
@@ -38,6 +40,7 @@ from bot.state.referrals import (
 from bot.state.transcript import Author, Transcript
 
 log = logging.getLogger(__name__)
+OVERTAKEN_LOOK_BACK = 20  # the transcript's newest entries read for what the bot said after a question
 PAYLOAD_PREFIX = "referral:"  # a consent button's payload: referral:<id>:<step>:yes|no
 # A typed way to be reached: a phone number (six digits or more, spaces and dots allowed) or an @handle / address.
 ROUTE = re.compile(r"(?:\d[\s.\-]?){6,}|@\w{3,}")
@@ -156,6 +159,16 @@ class ConsentDialogue:
         if said is None and routed and pending.step == "contact":
             return Answer(inbound.conversation_id, pending, True, " ".join(text.split()))  # how to reach them
         return None if said is None else Answer(inbound.conversation_id, pending, said)
+
+    async def overtaken(self, answer: Answer) -> bool:
+        """The bot said something else after the question (the conversation went back to it, Rasa asked its own
+        question): a typed "có" or "ko" may answer that, not the consent question. Buttons still answer it."""
+        pending = answer.pending
+        if pending is None or not pending.asked_at:
+            return False
+        since = [entry for entry in await self._transcript.read(answer.conversation_id, -OVERTAKEN_LOOK_BACK, -1)
+                 if entry.get("from") == "bot" and float(entry.get("at") or 0) >= pending.asked_at]
+        return len(since) > 1  # the question itself, and something after it
 
     async def apply(self, answer: Answer) -> None:
         """Records the answer and asks the next question (or says what happens now)."""

@@ -166,6 +166,7 @@ class Pending:
 
     referral_id: str
     step: Step
+    asked_at: float = 0.0  # when the question was asked (0: a record from before it was kept)
 
 
 class ReferralStore:
@@ -196,7 +197,8 @@ class ReferralStore:
             pipe.zadd(keys.REFERRALS, {rid: referral.created_at})
             pipe.hset(keys.REFERRAL_HOME, rid, cid)
             pipe.zadd(keys.REFERRAL_CONSENT_DUE, {rid: referral.consent_due_at})
-            pipe.set(keys.referral_pending(cid), json.dumps({"referral_id": rid, "step": "share"}),
+            pipe.set(keys.referral_pending(cid), json.dumps({"referral_id": rid, "step": "share",
+                                                             "at": round(self._clock(), 3)}),
                      ex=self.consent_seconds)
             await pipe.execute()
         return referral
@@ -274,13 +276,14 @@ class ReferralStore:
         try:
             data = json.loads(raw)
             step = next(s for s in STEPS if s == data["step"])
-            return Pending(str(data["referral_id"]), step)
-        except (ValueError, KeyError, StopIteration):
+            return Pending(str(data["referral_id"]), step, float(data.get("at") or 0))
+        except (ValueError, KeyError, StopIteration, TypeError):
             return None
 
     async def ask(self, conversation_id: str, referral_id: str, step: Step) -> None:
         await self._redis.set(keys.referral_pending(conversation_id),
-                              json.dumps({"referral_id": referral_id, "step": step}), ex=self.consent_seconds)
+                              json.dumps({"referral_id": referral_id, "step": step, "at": round(self._clock(), 3)}),
+                              ex=self.consent_seconds)
 
     async def done_asking(self, conversation_id: str) -> None:
         await self._redis.delete(keys.referral_pending(conversation_id))

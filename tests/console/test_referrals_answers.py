@@ -153,3 +153,22 @@ async def test_a_shared_transcript_is_the_conversation_as_it_was_when_proposed(c
     assert texts[0] == "họ giữ hộ chiếu của mình" and texts[-1] == "Mình hiểu rồi, mình sẽ tìm nơi giúp bạn."
     assert not [text for text in texts if "tóm tắt" in text or "Một giới thiệu khác" in text or "chỗ ở mới" in text
                 or "TP.HCM" in text]
+
+
+async def test_back_with_the_bot_a_typed_yes_answers_the_bot_not_the_old_question(console: Console,
+                                                                                    bot_api: FakeBotAPI,
+                                                                                    rasa: FakeRasa) -> None:
+    """The operator closed while the question waited; the bot then asked its own questions. A "có" to one of them
+    sent the referral: the person agreed to something they were not being asked."""
+    hoa = await setup(console)
+    bot_api.reset()
+    referral = await propose(hoa)
+    [question] = await bot_api.wait_for("sendMessage", 1)
+    closed = await hoa.post(f"/api/conversations/{PERSON}/close", {"outcome": "informed"})
+    assert closed.status_code == 200, closed.text
+    await person_says(console, "chào bạn")  # the bot answers (and may ask "bạn có ... không?")
+    await person_says(console, "có")
+    assert rasa.messages(PERSON) == ["chào bạn", "có"]
+    assert await stored_status(console, referral["id"]) == "proposed"
+    await person_presses(console, buttons(question)[0][1])  # the question's own button still answers it
+    assert await stored_status(console, referral["id"]) == "sent"
