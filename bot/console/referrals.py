@@ -111,6 +111,8 @@ async def propose(request: Request, ctx: Context) -> Response:
         entry_type=record.entry.type, province=record.entry.province or "",
     ).changed(ctx.operator.username, "proposed", now))
     delivered = await consent.ask(referral)
+    if not delivered:  # nothing asked, nothing shared: no question left waiting 48 hours that blocks a new try
+        referral = await consent.referrals.undelivered(referral.id) or referral
     await services.audit.record(ctx.operator.username, "referral_propose", cid, referral=referral.id, org=org.id,
                                 entry=entry_id, follow_up_days=follow_up_days, delivered=delivered)
     return ok({"referral": await _staff_json(ctx, referral), "delivered": delivered}, status=201)

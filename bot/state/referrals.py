@@ -44,6 +44,7 @@ NOTE_MAX = 500
 ROUTE_MAX = 200
 FOLLOW_UP_DAYS_MAX = 90
 REFERRAL_ID_PREFIX = "r-"
+UNDELIVERED = "undelivered"  # the note of an `expired` whose first question never reached the person
 
 
 class FollowUpScheduler(Protocol):
@@ -316,6 +317,23 @@ class ReferralStore:
             return await self.update(referral_id, change)
         except TransitionError:
             return None
+
+    async def undelivered(self, referral_id: str) -> Referral | None:
+        """The first question never reached the person: the referral ends now (`expired`, nothing shared) and the
+        conversation waits on no question, so the operator may propose again."""
+        now = self._clock()
+
+        def change(referral: Referral) -> Referral:
+            if referral.status != "proposed":
+                return referral
+            return referral.changed("system", "expired", now, UNDELIVERED, status="expired")
+
+        updated = await self.update(referral_id, change)
+        if updated is not None:
+            pending = await self.pending(updated.conversation_id)
+            if pending is not None and pending.referral_id == referral_id:
+                await self.done_asking(updated.conversation_id)
+        return updated
 
     async def expire_due(self) -> list[Referral]:
         """`proposed` referrals whose question went unanswered too long become `expired` (nothing shared)."""

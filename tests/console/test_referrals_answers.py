@@ -11,7 +11,7 @@ import pytest
 
 from bot.state import keys
 from bot.state.organisations import Organisation, OrganisationStore
-from harness.botapi import FakeBotAPI
+from harness.botapi import Behaviour, FakeBotAPI
 from harness.rasa import FakeRasa
 from tests.console.harness import Console
 from tests.console.test_referrals import (
@@ -172,3 +172,18 @@ async def test_back_with_the_bot_a_typed_yes_answers_the_bot_not_the_old_questio
     assert await stored_status(console, referral["id"]) == "proposed"
     await person_presses(console, buttons(question)[0][1])  # the question's own button still answers it
     assert await stored_status(console, referral["id"]) == "sent"
+
+
+async def test_a_question_that_never_reached_the_person_blocks_no_new_try(console: Console,
+                                                                          bot_api: FakeBotAPI) -> None:
+    """It stayed `proposed` and waiting for 48 hours: every new try was refused ("already waiting")."""
+    hoa = await setup(console)
+    bot_api.answer("sendMessage", Behaviour("403"))
+    first = await hoa.post(f"/api/conversations/{PERSON}/referrals", {"entry_id": ENTRY, "summary": SUMMARY})
+    assert first.status_code == 201 and first.json()["delivered"] is False
+    assert first.json()["referral"]["status"] == "expired"
+    assert await stored_status(console, first.json()["referral"]["id"]) == "expired"
+    again = await hoa.post(f"/api/conversations/{PERSON}/referrals", {"entry_id": ENTRY, "summary": SUMMARY})
+    assert again.status_code == 201 and again.json()["delivered"] is True, again.text
+    lan = await console.login("lan", role="partner", org="tgpl")
+    assert (await lan.get("/api/referrals")).json()["referrals"] == []

@@ -88,7 +88,7 @@ export function wireReferrals(current) {
         entry_id: entry, summary: $('referral-summary').value, follow_up_days: Number($('referral-days').value),
       });
       $('referral-summary').value = '';
-      $('referral-error').textContent = delivered ? '' : 'Câu hỏi chưa đến được người nhắn (đã lưu, sẽ hết hạn nếu không trả lời).';
+      $('referral-error').textContent = delivered ? '' : 'Câu hỏi không đến được người nhắn nên chưa chia sẻ gì. Bạn có thể thử lại sau.';
       await renderReferrals(id);
     } catch (error) {
       $('referral-error').textContent = reason(error);
