@@ -17,7 +17,7 @@ from tests.console.test_browser import ARGS, CHROMIUM, OPTIONS, async_playwright
 CHAT = 777401
 PERSON = f"tg:{CHAT}"
 ENTRY, OTHER_ENTRY = "tro-giup-phap-ly-1800-1233", "tgpl-ho-chi-minh"
-SKIPPED = "Không gửi hỏi thăm: người này đã chặn bot trên Telegram"
+SKIPPED = "Không gửi hỏi thăm: người nhắn đã chặn bot trên Telegram"  # content/vi/gateway/followup.yml
 
 
 async def test_the_check_in_answer_and_why_it_was_skipped_are_in_the_panel(settings: Settings, rasa: FakeRasa,
