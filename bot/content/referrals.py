@@ -56,6 +56,7 @@ class ReferralTexts:
     lines: Mapping[str, str]  # transcript lines for the operator, by event
     agree: tuple[tuple[str, ...], ...]  # phrases, as folded words
     decline: tuple[tuple[str, ...], ...]
+    unsure: tuple[tuple[str, ...], ...]  # "không biết", "chưa hiểu": neither, although they hold a "không"
     table: Table
 
     def words(self, text: str) -> list[str]:
@@ -68,6 +69,9 @@ class ReferralTexts:
             return None  # before normalising, which costs most of the time: most messages are longer
         words = self.words(text)
         if not words or len(words) > LONGEST_ANSWER_WORDS or asks(text, words):
+            return None
+        if any(tuple(words[start:start + len(phrase)]) == phrase
+               for phrase in self.unsure for start in range(len(words) - len(phrase) + 1)):
             return None
         found: list[tuple[int, int, bool]] = []  # (length, start, yes)
         for phrases, yes in ((self.agree, True), (self.decline, False)):
@@ -109,8 +113,11 @@ def parse_referral_texts(path: Path, teencode: Table) -> tuple[ReferralTexts | N
         problems += [Problem(path, f"{name} must contain {p}") for p in needed
                      if isinstance(text, str) and p not in text]
     phrases: dict[str, tuple[tuple[str, ...], ...]] = {}
-    for name in ("agree", "decline"):
-        items = raw.get(name)
+    for name in ("agree", "decline", "unsure"):
+        items = raw.get(name, [] if name == "unsure" else None)
+        if name == "unsure" and items == []:
+            phrases[name] = ()
+            continue
         if not isinstance(items, list) or not items or not all(isinstance(item, str) and item.strip()
                                                                 for item in items):
             problems.append(Problem(path, f"{name} must be a list of phrases (quote yes and no: YAML reads them as "
@@ -123,7 +130,8 @@ def parse_referral_texts(path: Path, teencode: Table) -> tuple[ReferralTexts | N
     return ReferralTexts(**{name: raw[name].strip() for name in QUESTIONS},
                          buttons=MappingProxyType({name: str(buttons[name]).strip() for name in BUTTONS}),
                          lines=MappingProxyType({name: str(lines[name]).strip() for name in LINES}),
-                         agree=phrases["agree"], decline=phrases["decline"], table=teencode), []
+                         agree=phrases["agree"], decline=phrases["decline"], unsure=phrases["unsure"],
+                         table=teencode), []
 
 
 def referral_problems(content_dir: Path) -> list[Problem]:

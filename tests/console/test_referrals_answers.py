@@ -58,7 +58,8 @@ async def test_danger_words_while_an_operator_holds_get_no_consent_reply(console
     assert len(bot_api.called("sendMessage")) == asked  # no "Không sao, mình sẽ không báo cho ai"
 
 
-@pytest.mark.parametrize("typed", ["có mất tiền không?", "họ có biết tên mình ko", "có ai đọc được không"])
+@pytest.mark.parametrize("typed", ["có mất tiền không?", "họ có biết tên mình ko", "có ai đọc được không",
+                                   "mình không biết nữa", "chua hieu", "ko chắc"])
 async def test_a_question_back_is_not_a_no(console: Console, typed: str) -> None:
     """It holds "có" and "không": taken for an answer, the "không" won and the person was refused what they asked."""
     hoa = await setup(console)
