@@ -108,7 +108,7 @@ async function start() {
   }
   state.me = me;
   setCsrf(me.csrf_token);
-  $('whoami').textContent = `${me.username} · tổ chức đối tác (${me.org})`;
+  $('whoami').textContent = `${me.username} · ${me.org_name || me.org}`;
   for (const name of ['sent', ...NEXT, 'declined']) $('filter-status').append(el('option', { value: name, text: STATUS[name] }));
   $('filter-status').addEventListener('change', () => load().catch((error) => { $('partner-error').textContent = reason(error); }));
   await load().catch((error) => { $('partner-error').textContent = reason(error); });
