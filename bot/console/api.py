@@ -106,7 +106,15 @@ async def me_json(ctx: Context, operator: Operator, csrf: str) -> dict[str, Any]
             "must_change_password": operator.must_change_password,
             "status": (await ctx.services.availability.of(operator.username)).json(),
             # The console warns before this much time without a click ends the session (the draft stays in the tab).
-            "idle_seconds": ctx.services.settings.console.session_idle_minutes * 60}
+            "idle_seconds": ctx.services.settings.console.session_idle_minutes * 60,
+            **await _organisation(ctx, operator)}
+
+
+async def _organisation(ctx: Context, operator: Operator) -> dict[str, str]:
+    """A partner's organisation by name, for its page's header (the id means nothing to its staff)."""
+    consent = ctx.services.gateway.consent
+    organisation = await consent.organisations.get(operator.org) if operator.org and consent is not None else None
+    return {"org_name": organisation.name} if organisation is not None else {}
 
 
 # -- sessions -----------------------------------------------------------------------------------------------------

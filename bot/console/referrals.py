@@ -9,9 +9,10 @@
 
 Who sees what:
 - a partner: only referrals sent to its organisation that the person agreed to (`sent` or later): the summary; the
-  contact route only if the person agreed to be contacted; the transcript only if they agreed to that; the status and
-  its history. Never the conversation id, the queue, a conversation, or another organisation's referral (404, as if
-  it did not exist). Its account opens nothing else (routes.py: 403).
+  contact route only if the person agreed to be contacted; the transcript only if they agreed to that (as it was
+  when the referral was proposed); the status and its history. Never the conversation id, the queue, a
+  conversation, or another organisation's referral (404, as if it did not exist). Its account opens nothing else
+  (routes.py: 403).
 - an operator: the referrals of conversations they hold now, and those they proposed (an operator can open any
   conversation in the console; this keeps the list to their own work).
 - a supervisor: all, filterable by organisation, status and conversation.
@@ -110,6 +111,8 @@ async def propose(request: Request, ctx: Context) -> Response:
         entry_type=record.entry.type, province=record.entry.province or "",
     ).changed(ctx.operator.username, "proposed", now))
     delivered = await consent.ask(referral)
+    if not delivered:  # nothing asked, nothing shared: no question left waiting 48 hours that blocks a new try
+        referral = await consent.referrals.undelivered(referral.id) or referral
     await services.audit.record(ctx.operator.username, "referral_propose", cid, referral=referral.id, org=org.id,
                                 entry=entry_id, follow_up_days=follow_up_days, delivered=delivered)
     return ok({"referral": await _staff_json(ctx, referral), "delivered": delivered}, status=201)
@@ -151,14 +154,20 @@ async def _visible(ctx: Context, referral: Referral) -> bool:
 
 
 FOLLOW_UP_EVENTS = "follow_up_"  # the hotline's check-in with the person: not the organisation's to read
+CHECK_IN_CONSENT = "consent_check_in"  # whether the person let the hotline check in: the hotline's too
+
+
+def _for_partner(status: str) -> bool:
+    return not status.startswith(FOLLOW_UP_EVENTS) and status != CHECK_IN_CONSENT
 
 
 def _history(referral: Referral, shown_actor: Any = None) -> list[dict[str, Any]]:
-    """Every change; for a partner (`shown_actor` given) without the check-in's, whose notes say things about the
-    person (blocked the bot, not reached the organisation) that the organisation does not need."""
+    """Every change; for a partner (`shown_actor` given) without the check-in's (whether the person allowed it, and
+    its notes, which say things about the person: blocked the bot, not reached the organisation) that the
+    organisation does not need."""
     return [{"at": iso(change.at), "actor": shown_actor(change.actor) if shown_actor else change.actor,
              "status": change.status, "note": change.note} for change in referral.history
-            if shown_actor is None or not change.status.startswith(FOLLOW_UP_EVENTS)]
+            if shown_actor is None or _for_partner(change.status)]
 
 
 async def _names(ctx: Context, referral: Referral) -> tuple[str, str]:
@@ -207,9 +216,12 @@ async def _partner_json(ctx: Context, referral: Referral, full: bool) -> dict[st
                             # Without a route of their own: the hotline passes the organisation's message on.
                             "via_hotline": not consent.contact_route}
     if full and consent.share_transcript:
+        # The conversation as it was when the referral was proposed: what the person agreed to share. Not what they
+        # write later, nor the consent questions and check-ins (which name this and any other organisation).
         entries = await ctx.services.gateway.transcript.read(referral.conversation_id, -TRANSCRIPT_SHARED, -1)
         shown["transcript"] = [{"at": iso(e.get("at")), "from": e.get("from"), "text": e.get("text", "")}
-                               for e in entries if e.get("from") in ("person", "bot", "operator")]
+                               for e in entries if e.get("from") in ("person", "bot", "operator")
+                               and float(e.get("at") or 0) <= referral.created_at]
     return shown
 
 

@@ -33,6 +33,7 @@ class AnswerTexts:
     button: str
     reply: str
     phrases: tuple[str, ...]
+    alone: tuple[str, ...] = ()  # answers only as the whole message ("chưa", "rồi ạ"): too short to find inside one
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,13 @@ def parse_follow_up(path: Path) -> tuple[FollowUpTexts | None, list[Problem]]:
         if not (isinstance(phrases, list) and phrases and all(isinstance(p, str) and p.strip() for p in phrases)):
             problems.append(f"answers.{name}.phrases must be a list of phrases")
             phrases = []
+        alone = item.get("alone", [])
+        if not (isinstance(alone, list) and all(isinstance(p, str) and p.strip() for p in alone)):
+            problems.append(f"answers.{name}.alone must be a list of phrases")
+            alone = []
         answers[name] = AnswerTexts(_text(item.get("button"), f"answers.{name}.button", problems),
                                     _text(item.get("reply"), f"answers.{name}.reply", problems),
-                                    tuple(p.strip() for p in phrases))
+                                    tuple(p.strip() for p in phrases), tuple(p.strip() for p in alone))
     skipped_raw = _mapping(raw.get("skipped"))
     skipped = {name: _text(skipped_raw.get(name), f"skipped.{name}", problems) for name in SKIPS}
     problems += [f"skipped.{name} is not a reason the gateway knows" for name in skipped_raw if name not in SKIPS]

@@ -24,7 +24,7 @@ from nlu.tables import TEENCODE, parse_yaml
 from nlu.text import Table, normalise
 
 FILE = "referrals.yml"
-QUESTIONS = ("ask_share", "ask_contact", "ask_transcript", "ask_check_in", "sent", "refused")
+QUESTIONS = ("ask_share", "ask_contact", "ask_transcript", "ask_check_in", "sent", "refused", "stale")
 BUTTONS = ("share_yes", "share_no", "contact_here", "contact_no", "transcript_yes", "transcript_no", "check_in_yes",
            "check_in_no")
 LINES = ("sent", "refused", "expired", "contact_yes", "contact_no", "transcript_yes", "transcript_no", "check_in_yes",
@@ -35,6 +35,14 @@ LONGEST_ANSWER_CHARS = 80
 _WORD = re.compile(r"\w+")
 
 
+def asks(text: str, words: list[str]) -> bool:
+    """The person asks something back ("có mất tiền không?", "họ có biết tên mình ko"): not a yes or a no, although
+    it holds "có" and "không". A question mark, or the yes/no question's "có … không" with words between."""
+    if "?" in text:
+        return True
+    return words[-1] == "khong" and "co" in words[:-2]
+
+
 @dataclass(frozen=True)
 class ReferralTexts:
     ask_share: str
@@ -43,10 +51,12 @@ class ReferralTexts:
     ask_check_in: str
     sent: str
     refused: str
+    stale: str  # a button of a question that expired (or was erased): nothing was shared
     buttons: Mapping[str, str]
     lines: Mapping[str, str]  # transcript lines for the operator, by event
     agree: tuple[tuple[str, ...], ...]  # phrases, as folded words
     decline: tuple[tuple[str, ...], ...]
+    unsure: tuple[tuple[str, ...], ...]  # "không biết", "chưa hiểu": neither, although they hold a "không"
     table: Table
 
     def words(self, text: str) -> list[str]:
@@ -58,7 +68,10 @@ class ReferralTexts:
         if len(text) > LONGEST_ANSWER_CHARS or len(text.split()) > LONGEST_ANSWER_WORDS:
             return None  # before normalising, which costs most of the time: most messages are longer
         words = self.words(text)
-        if not words or len(words) > LONGEST_ANSWER_WORDS:
+        if not words or len(words) > LONGEST_ANSWER_WORDS or asks(text, words):
+            return None
+        if any(tuple(words[start:start + len(phrase)]) == phrase
+               for phrase in self.unsure for start in range(len(words) - len(phrase) + 1)):
             return None
         found: list[tuple[int, int, bool]] = []  # (length, start, yes)
         for phrases, yes in ((self.agree, True), (self.decline, False)):
@@ -100,8 +113,11 @@ def parse_referral_texts(path: Path, teencode: Table) -> tuple[ReferralTexts | N
         problems += [Problem(path, f"{name} must contain {p}") for p in needed
                      if isinstance(text, str) and p not in text]
     phrases: dict[str, tuple[tuple[str, ...], ...]] = {}
-    for name in ("agree", "decline"):
-        items = raw.get(name)
+    for name in ("agree", "decline", "unsure"):
+        items = raw.get(name, [] if name == "unsure" else None)
+        if name == "unsure" and items == []:
+            phrases[name] = ()
+            continue
         if not isinstance(items, list) or not items or not all(isinstance(item, str) and item.strip()
                                                                 for item in items):
             problems.append(Problem(path, f"{name} must be a list of phrases (quote yes and no: YAML reads them as "
@@ -114,7 +130,8 @@ def parse_referral_texts(path: Path, teencode: Table) -> tuple[ReferralTexts | N
     return ReferralTexts(**{name: raw[name].strip() for name in QUESTIONS},
                          buttons=MappingProxyType({name: str(buttons[name]).strip() for name in BUTTONS}),
                          lines=MappingProxyType({name: str(lines[name]).strip() for name in LINES}),
-                         agree=phrases["agree"], decline=phrases["decline"], table=teencode), []
+                         agree=phrases["agree"], decline=phrases["decline"], unsure=phrases["unsure"],
+                         table=teencode), []
 
 
 def referral_problems(content_dir: Path) -> list[Problem]:

@@ -2,8 +2,9 @@
 
 The order of the steps is the design's data flow: record what the person wrote (nothing is ever lost), then ask
 Redis who holds the conversation. An answer to a referral's consent question (bot/gateway/referrals.py) is taken
-first, whoever holds the conversation. `bot` → Rasa; `waiting` / `human` → the operator sees it in the transcript and
-the bot stays quiet, except that danger words while `waiting` get the emergency numbers at once.
+first, whoever holds the conversation (typed danger words are never an answer). `bot` → Rasa; `waiting` / `human` →
+the operator sees it in the transcript and the bot stays quiet, except that danger words while `waiting` get the
+emergency numbers at once.
 
 Slow is not down. A turn Rasa has not answered after `holding_after` seconds gets one holding message with the safety
 numbers (once an hour per conversation) and goes on waiting for Rasa's answer; only a high-risk message goes to the
@@ -193,6 +194,12 @@ class Dispatcher:
         try:
             # An answer to a referral's consent question, whoever holds the conversation (usually an operator).
             consent = await self._consent.match(inbound, button or taken) if self._consent is not None else None
+            if consent is not None and button is None and taken is None \
+                    and self._risk.of([clean_typed_text(inbound.text)]).level == "high":
+                consent = None  # "ko, cứu tôi với" is danger, not a "no": it goes on as usual (Rasa, the numbers)
+            elif consent is not None and self._consent is not None and button is None and taken is None \
+                    and mode == "bot" and await self._consent.overtaken(consent):
+                consent = None  # with the bot again, and it asked something since: a typed "có" answers the bot
             if consent is not None and self._consent is not None:
                 await recorded
                 await self._consent.apply(consent)

@@ -16,7 +16,8 @@ words, content/vi/gateway/followup.yml), so the console shows why nobody asked.
 
 Answering (`FollowUpAnswers`, from bot/gateway/dispatch.py before Rasa, in bot mode): a tapped choice (its payload
 names the referral, and only codes handed to this conversation resolve), or the person's next message while the
-question is open: "1", "2", "3", or a short message naming one answer, with or without diacritics or in teencode.
+question is open: "1", "2", "3", a short message naming one answer, with or without diacritics or in teencode, or
+the question's own short answer as the whole message ("chưa", "rồi ạ").
 Anything else goes to Rasa as usual and the question is dropped: nobody is trapped in it. "đã được giúp" and
 "không cần nữa" are thanked and recorded; "chưa liên hệ được" puts the conversation back in the operators' queue
 with the organisation named in its reason, and the person is told a human will help. A message while a human holds
@@ -85,6 +86,9 @@ class AnswerReader:
             (phrase, answer, False) for answer, item in texts.answers.items() for phrase in item.phrases)
         self._table = table
         self._risk = risk
+        self._alone: dict[tuple[str, ...], Answer] = {
+            Syllables.of(normalise(phrase, table)).folded: answer
+            for answer, item in texts.answers.items() for phrase in item.alone}
 
     def answer(self, text: str) -> Answer | None:
         typed = clean_typed_text(text).strip()
@@ -97,6 +101,8 @@ class AnswerReader:
             return None
         if self._risk.of([typed]).level == "high":  # danger words are never taken for an answer: Rasa hears them
             return None
+        if syllables.folded in self._alone:  # "chưa", "rồi ạ": the question's own short answers
+            return self._alone[syllables.folded]
         found = {answer for _, _, answer in self._index.everywhere(syllables)}
         if found == {"helped", "not_needed"}:  # "được giúp rồi, không cần nữa": helped says more
             return "helped"

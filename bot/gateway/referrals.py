@@ -6,9 +6,11 @@ transcript may go too (default no), and whether the bot may check in later. Butt
 same codes or numbered options on Zalo (bot/channels/buttons.py); a short typed "có", "dong y", "ok", "ko", "thôi"
 answers too (content/vi/referrals.yml). The dispatcher asks `answer` first, before the conversation's mode decides
 anything, because an operator usually holds the conversation: an answer is consumed here and never reaches Rasa.
+Typed words are not an answer when they hold danger words (bot/gateway/dispatch.py), nor, once the conversation is
+with the bot again, when the bot has said something since the question (`overtaken`): its buttons still answer it.
 Each answer is a line in the transcript, so the operator sees it live. A "no" to the first question shares nothing,
 and the person still gets the organisation's contact. Unanswered, the question expires (`expire`, run by the
-console's sweep): nothing shared.
+console's sweep): nothing shared, and a button of it pressed later says so (`stale`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from bot.state.referrals import (
 from bot.state.transcript import Author, Transcript
 
 log = logging.getLogger(__name__)
+OVERTAKEN_LOOK_BACK = 20  # the transcript's newest entries read for what the bot said after a question
 PAYLOAD_PREFIX = "referral:"  # a consent button's payload: referral:<id>:<step>:yes|no
 # A typed way to be reached: a phone number (six digits or more, spaces and dots allowed) or an @handle / address.
 ROUTE = re.compile(r"(?:\d[\s.\-]?){6,}|@\w{3,}")
@@ -75,6 +78,7 @@ class Answer:
     pending: Pending | None
     yes: bool
     route: str = ""  # how the person wants to be reached, typed in answer to the contact question
+    referral_id: str = ""  # a pressed button's referral
 
 
 class ConsentDialogue:
@@ -139,7 +143,7 @@ class ConsentDialogue:
             pending = await self.referrals.pending(inbound.conversation_id)
             current = pending is not None and pending.referral_id == referral_id and pending.step == step
             # An old question's button (answered already, or expired) is consumed and does nothing.
-            return Answer(inbound.conversation_id, pending if current else None, yes)
+            return Answer(inbound.conversation_id, pending if current else None, yes, referral_id=referral_id)
         if not inbound.text.strip() or inbound.location is not None or inbound.attachment or inbound.intent:
             return None
         text = inbound.text
@@ -156,10 +160,30 @@ class ConsentDialogue:
             return Answer(inbound.conversation_id, pending, True, " ".join(text.split()))  # how to reach them
         return None if said is None else Answer(inbound.conversation_id, pending, said)
 
+    async def overtaken(self, answer: Answer) -> bool:
+        """The bot said something else after the question (the conversation went back to it, Rasa asked its own
+        question): a typed "có" or "ko" may answer that, not the consent question. Buttons still answer it."""
+        pending = answer.pending
+        if pending is None or not pending.asked_at:
+            return False
+        since = [entry for entry in await self._transcript.read(answer.conversation_id, -OVERTAKEN_LOOK_BACK, -1)
+                 if entry.get("from") == "bot" and float(entry.get("at") or 0) >= pending.asked_at]
+        return len(since) > 1  # the question itself, and something after it
+
     async def apply(self, answer: Answer) -> None:
         """Records the answer and asks the next question (or says what happens now)."""
         if answer.pending is not None:
             await self._answered(answer.conversation_id, answer.pending, answer.yes, answer.route)
+        elif answer.referral_id:
+            await self._stale(answer.conversation_id, answer.referral_id)
+
+    async def _stale(self, conversation_id: str, referral_id: str) -> None:
+        """A button of a question no longer asked. Answered already (a second tap): nothing more to say. Expired or
+        erased: the person is told nothing was shared, rather than met with silence."""
+        referral = await self.referrals.get(referral_id)
+        if referral is not None and referral.conversation_id == conversation_id and referral.status != "expired":
+            return
+        await self._send(conversation_id, Outbound(self._texts.stale, sensitive=True))
 
     async def _answered(self, conversation_id: str, pending: Pending, yes: bool, route: str) -> None:
         step = pending.step

@@ -44,6 +44,7 @@ NOTE_MAX = 500
 ROUTE_MAX = 200
 FOLLOW_UP_DAYS_MAX = 90
 REFERRAL_ID_PREFIX = "r-"
+UNDELIVERED = "undelivered"  # the note of an `expired` whose first question never reached the person
 
 
 class FollowUpScheduler(Protocol):
@@ -166,6 +167,7 @@ class Pending:
 
     referral_id: str
     step: Step
+    asked_at: float = 0.0  # when the question was asked (0: a record from before it was kept)
 
 
 class ReferralStore:
@@ -196,7 +198,8 @@ class ReferralStore:
             pipe.zadd(keys.REFERRALS, {rid: referral.created_at})
             pipe.hset(keys.REFERRAL_HOME, rid, cid)
             pipe.zadd(keys.REFERRAL_CONSENT_DUE, {rid: referral.consent_due_at})
-            pipe.set(keys.referral_pending(cid), json.dumps({"referral_id": rid, "step": "share"}),
+            pipe.set(keys.referral_pending(cid), json.dumps({"referral_id": rid, "step": "share",
+                                                             "at": round(self._clock(), 3)}),
                      ex=self.consent_seconds)
             await pipe.execute()
         return referral
@@ -274,13 +277,14 @@ class ReferralStore:
         try:
             data = json.loads(raw)
             step = next(s for s in STEPS if s == data["step"])
-            return Pending(str(data["referral_id"]), step)
-        except (ValueError, KeyError, StopIteration):
+            return Pending(str(data["referral_id"]), step, float(data.get("at") or 0))
+        except (ValueError, KeyError, StopIteration, TypeError):
             return None
 
     async def ask(self, conversation_id: str, referral_id: str, step: Step) -> None:
         await self._redis.set(keys.referral_pending(conversation_id),
-                              json.dumps({"referral_id": referral_id, "step": step}), ex=self.consent_seconds)
+                              json.dumps({"referral_id": referral_id, "step": step, "at": round(self._clock(), 3)}),
+                              ex=self.consent_seconds)
 
     async def done_asking(self, conversation_id: str) -> None:
         await self._redis.delete(keys.referral_pending(conversation_id))
@@ -313,6 +317,23 @@ class ReferralStore:
             return await self.update(referral_id, change)
         except TransitionError:
             return None
+
+    async def undelivered(self, referral_id: str) -> Referral | None:
+        """The first question never reached the person: the referral ends now (`expired`, nothing shared) and the
+        conversation waits on no question, so the operator may propose again."""
+        now = self._clock()
+
+        def change(referral: Referral) -> Referral:
+            if referral.status != "proposed":
+                return referral
+            return referral.changed("system", "expired", now, UNDELIVERED, status="expired")
+
+        updated = await self.update(referral_id, change)
+        if updated is not None:
+            pending = await self.pending(updated.conversation_id)
+            if pending is not None and pending.referral_id == referral_id:
+                await self.done_asking(updated.conversation_id)
+        return updated
 
     async def expire_due(self) -> list[Referral]:
         """`proposed` referrals whose question went unanswered too long become `expired` (nothing shared)."""

@@ -241,8 +241,10 @@ async def test_a_partner_sees_only_its_own_and_no_conversation(console: Console)
         assert response.status_code == 403, (path, response.text)
     for path in (f"/api/conversations/{PERSON}/claim", f"/api/conversations/{PERSON}/referrals", "/api/me/status"):
         assert (await lan.post(path, {"status": "on_duty"})).status_code == 403, path
-    # Off duty from the start, never among the operators, never a transfer target.
-    assert (await lan.get("/api/me")).json()["status"]["status"] == "off"
+    # Off duty from the start, never among the operators, never a transfer target; its organisation by name.
+    me = (await lan.get("/api/me")).json()
+    assert me["status"]["status"] == "off" and me["org_name"] == "Trợ giúp pháp lý"
+    assert "org_name" not in (await hoa.get("/api/me")).json()
     boss = await console.login("boss", role="supervisor")
     assert "lan" not in [o["username"] for o in (await boss.get("/api/operators")).json()["operators"]]
     assert "lan" not in [o["username"] for o in (await boss.get("/api/board")).json()["operators"]]

@@ -36,6 +36,10 @@ def reader() -> AnswerReader:
     ("Không cần nữa", "not_needed"), ("ko can nua", "not_needed"), ("k can nua dau", "not_needed"),
     ("thôi khỏi", "not_needed"),
     ("1", "helped"), ("2", "not_reached"), ("3.", "not_needed"), (" 2) ", "not_reached"),
+    # The question ends in "… chưa?": its own short answers, as the whole message (they went to Rasa, and the
+    # question was dropped: a "chưa" never put the person back in the queue).
+    ("chưa", "not_reached"), ("chưa ạ", "not_reached"), ("Dạ chưa", "not_reached"), ("vẫn chưa", "not_reached"),
+    ("rồi", "helped"), ("rồi ạ", "helped"), ("dc roi", "helped"), ("ko can", "not_needed"),
 ])
 def test_an_answer_is_read(reader: AnswerReader, text: str, answer: str) -> None:
     assert reader.answer(text) == answer
@@ -48,6 +52,8 @@ def test_an_answer_is_read(reader: AnswerReader, text: str, answer: str) -> None
     "mình đã liên hệ được với trung tâm nhưng họ bảo phải chờ thêm hai tuần nữa mới có chỗ ở, giờ mình không biết ở "
     "đâu",  # a long message says more than an answer
     "không cần nữa, họ đang đánh tôi, cứu tôi",  # danger is never an answer: Rasa (and the operators) hear it
+    "chưa, họ đang đánh tôi",
+    "chưa biết nữa, để mình nghĩ",  # "chưa" inside a longer message says too little
 ])
 def test_anything_else_is_not_an_answer(reader: AnswerReader, text: str) -> None:
     assert reader.answer(text) is None
@@ -66,6 +72,8 @@ def test_the_content_file_is_complete() -> None:
     assert problems == [] and texts is not None
     assert list(texts.answers) == list(ANSWERS)
     assert "{organisation}" in texts.question and "{organisation}" in texts.queue_reason
+    # The operators read the reasons in the console, which calls the person "người nhắn" (since #25).
+    assert [name for name, text in texts.skipped.items() if "người này" in text or "người dùng" in text] == []
 
 
 @pytest.mark.parametrize("change, problem", [
@@ -74,6 +82,7 @@ def test_the_content_file_is_complete() -> None:
     (("  not_needed:\n", "  no_need:\n"), "answers must be exactly"),
     (("    button: Đã được giúp\n", ""), "answers.helped.button"),
     (("  blocked:", "  blocked_bot:"), "skipped.blocked must be"),
+    (("    alone: [chưa, ", "    alone: [[chưa], "), "answers.not_reached.alone must be"),
 ])
 def test_a_broken_content_file_is_refused_with_the_reason(tmp_path: Path, change: tuple[str, str],
                                                           problem: str) -> None:

@@ -51,7 +51,7 @@ function draw(item, data, supervisor, key) {
   if (PICTURES.has(item.kind)) {
     const shown = el('span', { class: 'attachment' },
       el('a', { href: url, target: '_blank', rel: 'noopener noreferrer' },
-        el('img', { src: url, alt: 'Ảnh người dùng gửi', class: 'attachment-image', loading: 'lazy', onerror: () => gone(shown, key) })),
+        el('img', { src: url, alt: 'Ảnh người nhắn gửi', class: 'attachment-image', loading: 'lazy', onerror: () => gone(shown, key) })),
       data.mine ? place(url) : null);
     return shown;
   }

@@ -12,6 +12,12 @@ const state = { me: null, opened: new Set() };
 
 const when = (iso) => (iso ? iso.replace('T', ' ').slice(0, 16) : '—');
 const WHO = { person: 'người nhắn', system: 'hệ thống', hotline: 'tổng đài' };
+// The person's later answers (bot/gateway/referrals.py), by the history line's status and note (yes / no).
+const CONSENT = {
+  consent_contact: { yes: 'Người nhắn đồng ý để tổ chức liên lạc lại', no: 'Người nhắn không muốn tổ chức liên lạc lại' },
+  consent_transcript: { yes: 'Người nhắn đồng ý gửi kèm cuộc trò chuyện', no: 'Người nhắn không gửi kèm cuộc trò chuyện' },
+};
+const happened = (h) => (CONSENT[h.status] && CONSENT[h.status][h.note]) || STATUS[h.status] || 'Cập nhật';
 
 function reason(error) {
   if (!(error instanceof ApiError)) return 'Không kết nối được máy chủ.';
@@ -52,7 +58,7 @@ function statusForm(referral) {
 async function details(referral, box) {
   const { referral: full } = await api('GET', `/api/referrals/${encodeURIComponent(referral.id)}`);
   const parts = [el('h4', { text: 'Lịch sử' }), el('ol', { class: 'history' }, ...full.history.map((h) => el('li', {
-    text: `${when(h.at)} · ${WHO[h.actor] || h.actor} · ${STATUS[h.status] || h.status}${h.note && !['yes', 'no'].includes(h.note) ? ` — ${h.note}` : ''}`,
+    text: `${when(h.at)} · ${WHO[h.actor] || h.actor} · ${happened(h)}${h.note && !['yes', 'no'].includes(h.note) ? ` — ${h.note}` : ''}`,
   })))];
   if (full.transcript) {
     parts.push(el('h4', { text: 'Cuộc trò chuyện (người nhắn đồng ý chia sẻ)' }),
@@ -102,7 +108,7 @@ async function start() {
   }
   state.me = me;
   setCsrf(me.csrf_token);
-  $('whoami').textContent = `${me.username} · tổ chức đối tác (${me.org})`;
+  $('whoami').textContent = `${me.username} · ${me.org_name || me.org}`;
   for (const name of ['sent', ...NEXT, 'declined']) $('filter-status').append(el('option', { value: name, text: STATUS[name] }));
   $('filter-status').addEventListener('change', () => load().catch((error) => { $('partner-error').textContent = reason(error); }));
   await load().catch((error) => { $('partner-error').textContent = reason(error); });

@@ -58,7 +58,21 @@ export async function renderReferrals(conversationId, mayPropose = true) {
   if (state.conversation !== conversationId) return;
   fill($('referrals'), referrals.map((r) => el('li', { class: `referral ${r.status}`, dataset: { id: r.id } },
     el('strong', { text: r.org_name }), ' — ', el('span', { class: 'referral-status', text: STATUS[r.status] || r.status }),
-    el('div', { class: 'hint', text: `Tóm tắt: ${r.summary}` }))));
+    el('div', { class: 'hint', text: `Tóm tắt: ${r.summary}` }), checkIn(r))));
+}
+
+// What became of the check-in (bot/gateway/followups.py): the person's answer, or why the bot could not ask.
+const ANSWERS = { helped: 'đã được giúp', not_reached: 'chưa liên hệ được', not_needed: 'không cần nữa' };
+
+function checkIn(referral) {
+  if (referral.follow_up_answer) {
+    return el('div', { class: 'referral-check-in', text: `Hỏi thăm: người nhắn trả lời "${ANSWERS[referral.follow_up_answer] || referral.follow_up_answer}".` });
+  }
+  if (referral.follow_up_skipped) {
+    const skipped = referral.history.filter((h) => h.status === 'follow_up_skipped').pop();
+    return el('div', { class: 'referral-check-in', text: (skipped && skipped.note) || STATUS.follow_up_skipped });
+  }
+  return null;
 }
 
 export function wireReferrals(current) {
@@ -74,7 +88,7 @@ export function wireReferrals(current) {
         entry_id: entry, summary: $('referral-summary').value, follow_up_days: Number($('referral-days').value),
       });
       $('referral-summary').value = '';
-      $('referral-error').textContent = delivered ? '' : 'Câu hỏi chưa đến được người nhắn (đã lưu, sẽ hết hạn nếu không trả lời).';
+      $('referral-error').textContent = delivered ? '' : 'Câu hỏi không đến được người nhắn nên chưa chia sẻ gì. Bạn có thể thử lại sau.';
       await renderReferrals(id);
     } catch (error) {
       $('referral-error').textContent = reason(error);

@@ -25,9 +25,10 @@ export async function renderStats() {
 // Referrals per organisation, type and province (bot/console/referrals.py): counts only, under 5 shown as "<5".
 const COLUMNS = [
   ['proposed', 'Đề nghị'], ['share_accepted', 'Đồng ý chia sẻ'], ['refused', 'Không đồng ý'], ['expired', 'Hết hạn'],
-  ['contacted', 'Đã liên hệ'], ['helped', 'Đang/đã hỗ trợ'], ['median_days_to_first_contact', 'Số ngày tới lần liên hệ đầu (trung vị)'],
+  ['contacted', 'Đã liên hệ'], ['helped', 'Đang/đã hỗ trợ'], ['declined', 'Tổ chức từ chối'],
+  ['median_days_to_first_contact', 'Số ngày tới lần liên hệ đầu (trung vị)'],
   ['follow_up_helped', 'Hỏi thăm: đã được giúp'], ['follow_up_not_reached', 'Hỏi thăm: chưa liên hệ được'],
-  ['follow_up_not_needed', 'Hỏi thăm: không cần nữa'],
+  ['follow_up_not_needed', 'Hỏi thăm: không cần nữa'], ['follow_up_skipped', 'Hỏi thăm: không gửi được'],
 ];
 
 function cells(row) {
