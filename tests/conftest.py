@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import AsyncIterator, Iterator
 
@@ -9,7 +10,8 @@ import pytest
 import redis
 import redis.asyncio
 
-from bot.settings import Settings, from_environment
+from bot.cli import main as caunoi
+from bot.settings import Settings, from_environment, get_settings
 from bot.state.sealed import new_key
 from harness.botapi import FakeBotAPI
 
@@ -64,3 +66,19 @@ def bot_api(bot_api_server: FakeBotAPI) -> Iterator[FakeBotAPI]:
     bot_api_server.reset()
     yield bot_api_server
     bot_api_server.reset()
+
+
+@pytest.fixture
+def cli_store(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """`caunoi` commands on the test Redis, accounts signed with a test key (settings read afresh)."""
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("CAUNOI_SECRET_KEY", "cli-test-secret-key")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def run_cli(monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str = "") -> int:
+    """`caunoi ARGV…` in this process, `stdin` as its standard input; its exit code."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    return caunoi(list(argv))

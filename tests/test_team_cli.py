@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
-
 import pytest
 
-from bot.cli import main
-from bot.settings import get_settings
+from tests.conftest import run_cli
 
 PASSWORD = "mot-mat-khau-dai"
 
 
-@pytest.fixture(autouse=True)
-def environment(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    monkeypatch.setenv("CAUNOI_SECRET_KEY", "cli-test-secret-key")  # accounts are signed with it
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-def run(monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str = "") -> int:
-    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    return main(list(argv))
+pytestmark = pytest.mark.usefixtures("cli_store")
+run = run_cli  # `caunoi …` in this process
 
 
 def test_add_assign_route_and_list(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

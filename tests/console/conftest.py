@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -35,3 +36,18 @@ def settings(redis_url: str, bot_api: FakeBotAPI) -> Settings:
 async def console(settings: Settings, rasa: FakeRasa) -> AsyncIterator[Console]:
     async with over_asgi(console_app(settings, rasa)) as running:
         yield running
+
+
+class Clock:
+    """The real time plus a shift a test moves forward."""
+
+    def __init__(self) -> None:
+        self.shift = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.shift
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()

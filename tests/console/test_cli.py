@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import re
 import time
-from collections.abc import Iterator
 
 import pyotp
 import pytest
@@ -18,22 +16,13 @@ from bot.cli import main
 from bot.console.operators import OperatorStore, password_problem
 from bot.settings import get_settings
 from bot.state import keys
+from tests.conftest import run_cli
 
 PASSWORD = "mot-mat-khau-dai"
 
 
-@pytest.fixture(autouse=True)
-def environment(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    monkeypatch.setenv("CAUNOI_SECRET_KEY", "cli-test-secret-key")  # accounts are signed with it
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-def run(monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str = "") -> int:
-    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    return main(list(argv))
+pytestmark = pytest.mark.usefixtures("cli_store")
+run = run_cli  # `caunoi …` in this process
 
 
 def test_add_disable_and_reset_an_operator(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

@@ -19,25 +19,10 @@ from bot.state.erase import erase
 from bot.state.queue import Case
 from harness.botapi import FakeBotAPI
 from harness.rasa import FakeRasa
-from tests.console.conftest import console_settings
+from tests.console.conftest import Clock, console_settings
 from tests.console.harness import CHEAP_HASHER, PASSWORD, Console, console_app, over_asgi
 
 PERSON = "tg:515151"
-
-
-class Clock:
-    """The real time plus a shift a test moves forward."""
-
-    def __init__(self) -> None:
-        self.shift = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.shift
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

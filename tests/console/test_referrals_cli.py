@@ -3,32 +3,18 @@ and a partner account that belongs to it (off duty, never among the operators)."
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
-
 import pytest
 import redis
 
-from bot.cli import main
-from bot.settings import get_settings
 from bot.state import keys
+from tests.conftest import run_cli
 
 PASSWORD = "mot-mat-khau-dai"
 ENTRY = "tro-giup-phap-ly-1800-1233"  # a seed entry of content/vi/directory/national.yml
 
 
-@pytest.fixture(autouse=True)
-def environment(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    monkeypatch.setenv("CAUNOI_SECRET_KEY", "cli-test-secret-key")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-def run(monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str = "") -> int:
-    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    return main(list(argv))
+pytestmark = pytest.mark.usefixtures("cli_store")
+run = run_cli  # `caunoi …` in this process
 
 
 def test_an_organisation_is_added_with_its_entries_and_listed(monkeypatch: pytest.MonkeyPatch,

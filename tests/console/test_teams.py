@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,27 +22,12 @@ from bot.state.queue import Case
 from bot.state.teams import Teams
 from harness.botapi import FakeBotAPI
 from harness.rasa import FakeRasa
-from tests.console.conftest import console_settings
+from tests.console.conftest import Clock, console_settings
 from tests.console.harness import CHEAP_HASHER, Console, Session, console_app, over_asgi, over_http
 
 HANOI = "tg:7001"  # routed to team hanoi by its province
 NGO = "tg:7002"  # routed to team ngo by its campaign
 ANYONE = "tg:7003"  # matches no rule
-
-
-class Clock:
-    """The real time plus a shift a test moves forward."""
-
-    def __init__(self) -> None:
-        self.shift = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.shift
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture
