@@ -38,6 +38,7 @@ from bot.gateway.attachments import Attachments
 from bot.gateway.delivery import Delivery
 from bot.gateway.followups import FollowUpAnswers
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable, Turn
+from bot.gateway.referrals import Answer as ConsentAnswer
 from bot.gateway.referrals import ConsentDialogue
 from bot.messages import Button, Inbound, Outbound
 from bot.outreach.typed_code import may_be_typed_code, with_typed_campaign
@@ -192,14 +193,7 @@ class Dispatcher:
         recorded = asyncio.ensure_future(asyncio.gather(self._received(inbound, sender),
                                                         self._record(inbound, button or tapped, kept)))
         try:
-            # An answer to a referral's consent question, whoever holds the conversation (usually an operator).
-            consent = await self._consent.match(inbound, button or taken) if self._consent is not None else None
-            if consent is not None and button is None and taken is None \
-                    and self._risk.of([clean_typed_text(inbound.text)]).level == "high":
-                consent = None  # "ko, cứu tôi với" is danger, not a "no": it goes on as usual (Rasa, the numbers)
-            elif consent is not None and self._consent is not None and button is None and taken is None \
-                    and mode == "bot" and await self._consent.overtaken(consent):
-                consent = None  # with the bot again, and it asked something since: a typed "có" answers the bot
+            consent = await self._consent_answer(inbound, button or taken, mode)
             if consent is not None and self._consent is not None:
                 await recorded
                 await self._consent.apply(consent)
@@ -302,6 +296,17 @@ class Dispatcher:
             kind, text = "text", inbound.text
         await self._transcript.append(inbound.conversation_id, "person", label(kind, text) if kind != "command"
                                       else text, kind, at=inbound.received_at, attachment=attachment)
+
+    async def _consent_answer(self, inbound: Inbound, pressed: Button | None, mode: Mode) -> ConsentAnswer | None:
+        """An answer to a referral's consent question, whoever holds the conversation (usually an operator)."""
+        answer = await self._consent.match(inbound, pressed) if self._consent is not None else None
+        if answer is None or pressed is not None or self._consent is None:
+            return answer  # a pressed button always answers its own question
+        if self._risk.of([clean_typed_text(inbound.text)]).level == "high":
+            return None  # "ko, cứu tôi với" is danger, not a "no": it goes on as usual (Rasa, the numbers)
+        if mode == "bot" and await self._consent.overtaken(answer):
+            return None  # with the bot again, and it asked something since: a typed "có" answers the bot
+        return answer
 
     async def _ask_rasa(self, inbound: Inbound, text: str, sender: Delivery, recorded: asyncio.Future[Any],
                         metadata: Mapping[str, Any] | None = None) -> Turn:
