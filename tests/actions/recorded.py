@@ -32,7 +32,14 @@ def tracker_before(name: str, action: str, occurrence: int = -1, **latest: Any) 
     state = json.loads((TRACKERS / f"{name}.json").read_text(encoding="utf-8"))
     runs = [i for i, e in enumerate(state["events"]) if e.get("event") == "action" and e.get("name") == action]
     events = state["events"][: runs[occurrence]]
-    slots = {slot: None for slot in state["slots"]}
+    return sdk_tracker(state["sender_id"], state["slots"], events, events, **latest)
+
+
+def sdk_tracker(sender: str, slot_names: Any, events: list[dict[str, Any]], sent: list[dict[str, Any]],
+                **latest: Any) -> Tracker:
+    """The SDK tracker before the next action, as the action server builds it from Rasa's payload: slots, the latest
+    message and the active loop from all `events`, the events as `sent` (Rasa's payload may carry fewer)."""
+    slots = {slot: None for slot in slot_names}
     active_loop: dict[str, Any] = {}
     for event in events:
         if event.get("event") == "slot":
@@ -44,4 +51,4 @@ def tracker_before(name: str, action: str, occurrence: int = -1, **latest: Any) 
     user = [e for e in events if e.get("event") == "user"][-1]
     message = {**copy.deepcopy(user["parse_data"]), "text": user["text"], "metadata": user.get("metadata") or {}}
     message.update(latest)
-    return Tracker(state["sender_id"], slots, message, events, False, None, active_loop, "action_listen")
+    return Tracker(sender, slots, message, sent, False, None, active_loop, "action_listen")

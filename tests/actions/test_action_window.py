@@ -8,7 +8,6 @@ more than the conversation."""
 
 from __future__ import annotations
 
-import copy
 import importlib
 import inspect
 import json
@@ -25,7 +24,7 @@ import actions
 from bot.rasa_server.action_payload import WINDOW, events_for_actions
 from bot.state import keys
 from bot.state.sealed import process_sealer
-from tests.actions.recorded import TRACKERS, domain
+from tests.actions.recorded import TRACKERS, domain, sdk_tracker
 
 # One long conversation: every recorded one in turn, /xoa last (it counts every message).
 CHAINED = ("abroad", "labour", "find", "danger", "police", "art", "hello", "phone", "minor", "fisher", "bleeding",
@@ -122,20 +121,7 @@ LONG_AGO = {
 
 
 def tracker(sender: str, events: list[dict[str, Any]], sent: list[dict[str, Any]]) -> Tracker:
-    """The SDK tracker before the next action, as the action server builds it from Rasa's payload: slots, the
-    latest message and the active loop from all events, the events as `sent`."""
-    slots: dict[str, Any] = {slot: None for slot in domain()["slots"]}
-    active_loop: dict[str, Any] = {}
-    for event in events:
-        if event.get("event") == "slot":
-            slots[event["name"]] = event["value"]
-        elif event.get("event") == "active_loop":
-            active_loop = {"name": event["name"]} if event.get("name") else {}
-        elif event.get("event") == "reset_slots":
-            slots = {slot: None for slot in slots}
-    user = [e for e in events if e.get("event") == "user"][-1]
-    message = {**copy.deepcopy(user["parse_data"]), "text": user["text"], "metadata": user.get("metadata") or {}}
-    return Tracker(sender, slots, message, sent, False, None, active_loop, "action_listen")
+    return sdk_tracker(sender, domain()["slots"], events, sent)
 
 
 async def outcome(client: redis.asyncio.Redis, action: Action, sdk_tracker: Tracker) -> tuple[Any, ...]:
